@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { BrokerKeys } from './config/broker-keys.js';
+import type { Config } from './config/config.js';
+import { SecretBox } from './crypto/secret-box.js';
+import type { Database } from './db/database.js';
+import { AppRepo } from './domain/apps/app.repo.js';
+import { AppService } from './domain/apps/app.service.js';
+import { ConnectionRepo } from './domain/connections/connection.repo.js';
+import { ConnectionService } from './domain/connections/connection.service.js';
+import { LoginService } from './domain/login/login.service.js';
+import { TenantRepo } from './domain/tenants/tenant.repo.js';
+import { TenantService } from './domain/tenants/tenant.service.js';
+import { TicketRepo } from './domain/tickets/ticket.repo.js';
+import { TicketService } from './domain/tickets/ticket.service.js';
+import { adminRoutes } from './http/admin/admin.plugin.js';
+import { appRoutes } from './http/apps/apps.plugin.js';
+import { browserRoutes } from './http/browser/browser.plugin.js';
+import { healthRoutes } from './http/ops/health.route.js';
+import { wellKnownRoutes } from './http/well-known/jwks.route.js';
+import { IdpRegistry } from './oidc/idp-registry.js';
+
+export interface AppDeps {
+  database: Database;
+  keys: BrokerKeys;
+  logger: Logger;
+}
+
+/** Every service, wired in one place: repos (Prisma/pg) → services → routes. */
+export function createServices(config: Config & { secretKeys: Buffer[] }, deps: AppDeps) {
+  const secretBox = new SecretBox(config.secretKeys);
+  const tenantRepo = new TenantRepo(deps.database.prisma);
+  const connectionRepo = new ConnectionRepo(deps.database.prisma);
+  const appRepo = new AppRepo(deps.database.prisma);
+  const idps = new IdpRegistry({
+    keys: deps.keys,
+    timeoutSeconds: config.idpTimeoutSeconds,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+  });
+  const connections = new ConnectionService({ connections: connectionRepo, tenants: tenantRepo, secretBox, keys: deps.keys });
+  const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, ttlSeconds: config.ticketTtlSeconds });
+  const login = new LoginService({
+    apps: appRepo,
+    tenants: tenantRepo,
+    connections: connectionRepo,
+    connectionService: connections,
+    idps,
+    tickets,
+    secretBox,
+    callbackUrl: config.callbackUrl,
+    tenantDomain: config.tenantDomain,
+    transactionTtlSeconds: config.transactionTtlSeconds,
+    log: deps.logger,
+  });
+  return {
+    tenants: new TenantService(tenantRepo),
+    connections,
+    apps: new AppService({ apps: appRepo, tenants: tenantRepo }),
+    tickets,
+    login,
+  };
+}
+
+/** Builds the broker as a Fastify instance; never listens (main.ts and tests do). */
+export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    genReqId: () => randomBytes(8).toString('hex'),
+    bodyLimit: 64 * 1024,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+  await app.register(fastifyCookie);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const services = createServices(config, deps);
+  await app.register(healthRoutes, { ping: () => deps.database.ping() });
+  await app.register(wellKnownRoutes, { keys: deps.keys });
+  await app.register(browserRoutes, {
+    login: services.login,
+    keys: deps.keys,
+    publicUrl: config.publicUrl,
+    callbackUrl: config.callbackUrl,
+    secureCookies: config.secureCookies,
+  });
+  await app.register(appRoutes, { tickets: services.tickets });
+  await app.register(adminRoutes, {
+    adminToken: config.adminToken,
+    tenants: services.tenants,
+    connections: services.connections,
+    apps: services.apps,
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', error_description: 'No such endpoint.', request_id: request.id }),
+  );
+  return app;
+}

@@ -1,0 +1,55 @@
+import type { LevelWithSilent } from 'pino';
+import { parseEnv } from './env.schema.js';
+
+export { ConfigError } from './env.schema.js';
+
+/** The broker's configuration: parsed once at start-up, frozen, passed in. Tests build a literal. */
+export interface Config {
+  databaseUrl: string | undefined;
+  publicUrl: string;
+  callbackUrl: string;
+  /** Cookies get `Secure` when the broker is served over https. */
+  secureCookies: boolean;
+  host: string;
+  port: number;
+  adminToken: string | undefined;
+  /** SECRET_KEY's keys; undefined until main resolves the embedded database's generated key. */
+  secretKeys: Buffer[] | undefined;
+  keysDir: string;
+  signingKeyId: string | undefined;
+  tenantDomain: string | undefined;
+  ticketTtlSeconds: number;
+  rateLimitPerMinute: number;
+  migrateOnStart: boolean;
+  logLevel: LevelWithSilent;
+  /** How long a learner has at the IdP before the login transaction expires. */
+  transactionTtlSeconds: number;
+  /** Seconds before a request to an IdP is abandoned. */
+  idpTimeoutSeconds: number;
+  /** Allowed clock difference with IdPs for exp/iat/nbf. */
+  clockToleranceSeconds: number;
+}
+
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const env = parseEnv(source);
+  return Object.freeze({
+    databaseUrl: env.DATABASE_URL,
+    publicUrl: env.PUBLIC_URL,
+    callbackUrl: `${env.PUBLIC_URL}/api/sso/callback`,
+    secureCookies: env.PUBLIC_URL.startsWith('https:'),
+    host: env.HOST,
+    port: env.PORT,
+    adminToken: env.ADMIN_TOKEN,
+    secretKeys: env.SECRET_KEY,
+    keysDir: env.KEYS_DIR,
+    signingKeyId: env.SIGNING_KEY_ID,
+    tenantDomain: env.TENANT_DOMAIN,
+    ticketTtlSeconds: env.TICKET_TTL_SECONDS,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    migrateOnStart: env.MIGRATE_ON_START,
+    logLevel: env.LOG_LEVEL,
+    transactionTtlSeconds: 600,
+    idpTimeoutSeconds: 10,
+    clockToleranceSeconds: 60,
+  });
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * The broker's environment, exactly as `shared/spec/broker-contract.md` lists it.
+ * Parsed once at start-up; nothing else reads `process.env`.
+ */
+
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+
+/** http is accepted only for loopback hosts (development and tests); everything else must be https. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname.endsWith('.localhost');
+}
+
+const secretKeyList = z
+  .string()
+  .transform((value, ctx) => {
+    const keys: Buffer[] = [];
+    for (const [index, part] of value.split(',').entries()) {
+      const trimmed = part.trim();
+      const key = /^[A-Za-z0-9_-]+$/.test(trimmed) ? Buffer.from(trimmed, 'base64url') : Buffer.alloc(0);
+      if (key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: `key #${index + 1} must be 32 bytes encoded as base64url (43 characters)` });
+        return z.NEVER;
+      }
+      keys.push(key);
+    }
+    return keys;
+  });
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const publicUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+  .refine((value) => {
+    const url = new URL(value);
+    return url.search === '' && url.hash === '';
+  }, 'must not carry a query or fragment')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+export const envSchema = z
+  .object({
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+      .optional(),
+    PUBLIC_URL: publicUrl.default('http://localhost:3000'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: intString(0, 65535).default(3000),
+    ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    SECRET_KEY: secretKeyList.optional(),
+    KEYS_DIR: z.string().min(1).default('./keys'),
+    SIGNING_KEY_ID: z.string().min(1).optional(),
+    TENANT_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a domain name such as sso.example.com')
+      .transform((value) => value.toLowerCase())
+      .optional(),
+    TICKET_TTL_SECONDS: intString(1, 3600).default(60),
+    RATE_LIMIT_PER_MINUTE: intString(0, 1_000_000).default(600),
+    MIGRATE_ON_START: booleanString.default(true),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    // A real database holds encrypted IdP secrets: the key that opens them must be chosen by
+    // the operator, never invented at start-up (it would be lost with the container).
+    if (env.DATABASE_URL !== undefined && env.SECRET_KEY === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'is required when DATABASE_URL is set' });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws a ConfigError with one readable line per problem. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // An empty variable means "unset", as in most deployment tools' templates.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}

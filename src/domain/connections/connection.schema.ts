@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { idpUrlProblem } from '../../oidc/idp-url.js';
+
+const idpUrl = z
+  .string()
+  .max(2048)
+  .superRefine((value, ctx) => {
+    // `{tenantid}` is a placeholder (Entra ID multi-tenant), not part of the URL's syntax.
+    const problem = idpUrlProblem(value.replaceAll('{tenantid}', 'tenant'));
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const claimName = z.string().regex(/^[A-Za-z0-9_:/.-]{1,200}$/, 'a claim name or dot path such as realm_access.roles');
+const scope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/, 'a scope token (no spaces or quotes)');
+
+/** Every field of a connection as the admin API takes it; refinements run on the whole. */
+const fields = {
+  issuer: idpUrl,
+  discoveryUrl: idpUrl.nullable(),
+  clientId: z.string().min(1).max(500),
+  clientSecret: z.string().min(1).max(2000),
+  tokenEndpointAuthMethod: z.enum(['client_secret_post', 'private_key_jwt']),
+  allowedTenantIds: z.array(z.string().regex(/^([0-9a-f-]{36}|\*)$/i, 'an Entra tenant id (GUID) or "*"')).max(1000),
+  signingKeyId: z.string().min(1).max(200).nullable(),
+  assertionAudience: z.enum(['token_endpoint', 'issuer']),
+  scopes: z.array(scope).max(50),
+  subjectClaim: z.enum(['sub', 'oid']),
+  assumeEmailVerified: z.boolean(),
+  claimMapping: z.strictObject({
+    name: claimName.optional(),
+    givenName: claimName.optional(),
+    familyName: claimName.optional(),
+    groups: claimName.optional(),
+  }),
+  fetchUserinfo: z.boolean(),
+  isDefault: z.boolean(),
+  enabled: z.boolean(),
+};
+
+export const createConnectionSchema = z.strictObject({
+  issuer: fields.issuer,
+  discoveryUrl: fields.discoveryUrl.optional(),
+  clientId: fields.clientId,
+  clientSecret: fields.clientSecret.optional(),
+  tokenEndpointAuthMethod: fields.tokenEndpointAuthMethod,
+  allowedTenantIds: fields.allowedTenantIds.default([]),
+  signingKeyId: fields.signingKeyId.optional(),
+  assertionAudience: fields.assertionAudience.default('token_endpoint'),
+  scopes: fields.scopes.default([]),
+  subjectClaim: fields.subjectClaim.default('sub'),
+  assumeEmailVerified: fields.assumeEmailVerified.default(false),
+  claimMapping: fields.claimMapping.default({}),
+  fetchUserinfo: fields.fetchUserinfo.default(false),
+  isDefault: fields.isDefault.optional(),
+  enabled: fields.enabled.default(true),
+});
+
+export const patchConnectionSchema = z.strictObject({
+  issuer: fields.issuer.optional(),
+  discoveryUrl: fields.discoveryUrl.optional(),
+  clientId: fields.clientId.optional(),
+  clientSecret: fields.clientSecret.optional(),
+  tokenEndpointAuthMethod: fields.tokenEndpointAuthMethod.optional(),
+  allowedTenantIds: fields.allowedTenantIds.optional(),
+  signingKeyId: fields.signingKeyId.optional(),
+  assertionAudience: fields.assertionAudience.optional(),
+  scopes: fields.scopes.optional(),
+  subjectClaim: fields.subjectClaim.optional(),
+  assumeEmailVerified: fields.assumeEmailVerified.optional(),
+  claimMapping: fields.claimMapping.optional(),
+  fetchUserinfo: fields.fetchUserinfo.optional(),
+  isDefault: fields.isDefault.optional(),
+  enabled: fields.enabled.optional(),
+});
+
+export type CreateConnectionInput = z.output<typeof createConnectionSchema>;
+export type PatchConnectionInput = z.output<typeof patchConnectionSchema>;
+
+/** The rules that tie fields together, checked on the connection as it will be stored. */
+export function connectionRuleProblems(c: {
+  issuer: string;
+  tokenEndpointAuthMethod: string;
+  hasClientSecret: boolean;
+  allowedTenantIds: string[];
+}): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  if (c.tokenEndpointAuthMethod === 'client_secret_post' && !c.hasClientSecret) {
+    problems.push({ path: 'clientSecret', message: 'is required for client_secret_post' });
+  }
+  if (c.tokenEndpointAuthMethod === 'private_key_jwt' && c.hasClientSecret) {
+    problems.push({ path: 'clientSecret', message: 'is refused for private_key_jwt (the broker signs with its own key)' });
+  }
+  const templated = c.issuer.includes('{tenantid}');
+  if (templated && c.allowedTenantIds.length === 0) {
+    problems.push({ path: 'allowedTenantIds', message: 'is required when issuer contains {tenantid} (["*"] accepts any tenant)' });
+  }
+  if (!templated && c.allowedTenantIds.length > 0) {
+    problems.push({ path: 'allowedTenantIds', message: 'applies only to an issuer containing {tenantid}' });
+  }
+  return problems;
+}

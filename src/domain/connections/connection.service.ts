@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import type { BrokerKeys } from '../../config/broker-keys.js';
+import type { SecretBox } from '../../crypto/secret-box.js';
+import { isRecordNotFound } from '../../db/prisma-errors.js';
+import { BrokerError } from '../../errors/broker-error.js';
+import type { IdpConnection } from '../../oidc/idp-registry.js';
+import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
+import type { TenantRepo } from '../tenants/tenant.repo.js';
+import { invalidField, parseInput } from '../validation.js';
+import type { Connection, ConnectionData, ConnectionRepo } from './connection.repo.js';
+import { connectionRuleProblems, createConnectionSchema, patchConnectionSchema } from './connection.schema.js';
+
+export interface ConnectionView {
+  id: string;
+  tenant: string;
+  issuer: string;
+  discoveryUrl: string;
+  clientId: string;
+  /** Whether a client secret is stored; the secret itself is never returned. */
+  hasClientSecret: boolean;
+  tokenEndpointAuthMethod: Connection['tokenEndpointAuthMethod'];
+  allowedTenantIds: string[];
+  signingKeyId: string | null;
+  assertionAudience: Connection['assertionAudience'];
+  scopes: string[];
+  subjectClaim: Connection['subjectClaim'];
+  assumeEmailVerified: boolean;
+  claimMapping: Connection['claimMapping'];
+  fetchUserinfo: boolean;
+  isDefault: boolean;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toConnectionView(connection: Connection, tenantSlug: string): ConnectionView {
+  return {
+    id: connection.id,
+    tenant: tenantSlug,
+    issuer: connection.issuer,
+    discoveryUrl: connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer),
+    clientId: connection.clientId,
+    hasClientSecret: connection.clientSecretEnc !== null,
+    tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
+    allowedTenantIds: connection.allowedTenantIds,
+    signingKeyId: connection.signingKeyId,
+    assertionAudience: connection.assertionAudience,
+    scopes: connection.scopes,
+    subjectClaim: connection.subjectClaim,
+    assumeEmailVerified: connection.assumeEmailVerified,
+    claimMapping: connection.claimMapping,
+    fetchUserinfo: connection.fetchUserinfo,
+    isDefault: connection.isDefault,
+    enabled: connection.enabled,
+    createdAt: connection.createdAt.toISOString(),
+    updatedAt: connection.updatedAt.toISOString(),
+  };
+}
+
+/** Client secrets are sealed for one connection: a ciphertext copied to another row does not open. */
+const secretPurpose = (connectionId: string) => `connection-client-secret:${connectionId}`;
+
+export class ConnectionService {
+  constructor(
+    private readonly deps: {
+      connections: ConnectionRepo;
+      tenants: TenantRepo;
+      secretBox: SecretBox;
+      keys: BrokerKeys;
+    },
+  ) {}
+
+  async create(tenantSlug: string, body: unknown): Promise<ConnectionView> {
+    const tenant = await this.#requireTenant(tenantSlug);
+    const input = parseInput(createConnectionSchema, body);
+    this.#assertRules({ ...input, hasClientSecret: input.clientSecret !== undefined });
+    this.#assertSigningKey(input.tokenEndpointAuthMethod, input.signingKeyId ?? null);
+    const id = randomUUID();
+    const { clientSecret, ...rest } = input;
+    const connection = await this.deps.connections.create(tenant.id, id, {
+      ...rest,
+      discoveryUrl: rest.discoveryUrl ?? null,
+      signingKeyId: rest.signingKeyId ?? null,
+      clientSecretEnc: clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, secretPurpose(id)),
+    });
+    return toConnectionView(connection, tenant.slug);
+  }
+
+  async list(tenantSlug: string): Promise<ConnectionView[]> {
+    const tenant = await this.#requireTenant(tenantSlug);
+    return (await this.deps.connections.listByTenant(tenant.id)).map((c) => toConnectionView(c, tenant.slug));
+  }
+
+  async get(id: string): Promise<ConnectionView> {
+    const connection = await this.require(id);
+    return toConnectionView(connection, await this.#tenantSlug(connection.tenantId));
+  }
+
+  async require(id: string): Promise<Connection> {
+    const connection = await this.deps.connections.findById(id);
+    if (!connection) throw new BrokerError('not_found', { description: `No connection "${id}".` });
+    return connection;
+  }
+
+  async update(id: string, body: unknown): Promise<ConnectionView> {
+    const patch = parseInput(patchConnectionSchema, body);
+    const current = await this.require(id);
+    const { clientSecret, ...rest } = patch;
+    const method = rest.tokenEndpointAuthMethod ?? current.tokenEndpointAuthMethod;
+    // Switching to private_key_jwt drops the stored secret: it must not linger unused.
+    const clientSecretEnc =
+      clientSecret !== undefined
+        ? this.deps.secretBox.seal(clientSecret, secretPurpose(id))
+        : method === 'private_key_jwt'
+          ? null
+          : current.clientSecretEnc;
+    const next = { ...current, ...rest, clientSecretEnc };
+    this.#assertRules({
+      issuer: next.issuer,
+      tokenEndpointAuthMethod: next.tokenEndpointAuthMethod,
+      hasClientSecret: clientSecret !== undefined || (method === 'client_secret_post' && current.clientSecretEnc !== null),
+      allowedTenantIds: next.allowedTenantIds,
+    });
+    this.#assertSigningKey(next.tokenEndpointAuthMethod, next.signingKeyId);
+    const data: Partial<ConnectionData> = { ...rest, clientSecretEnc };
+    try {
+      const updated = await this.deps.connections.update(id, current.tenantId, data);
+      return toConnectionView(updated, await this.#tenantSlug(updated.tenantId));
+    } catch (error) {
+      if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
+      throw error;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await this.deps.connections.delete(id);
+    } catch (error) {
+      if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
+      throw error;
+    }
+  }
+
+  /** The connection as the OIDC layer needs it, client secret decrypted. */
+  toIdpConnection(connection: Connection): IdpConnection {
+    let clientSecret: string | undefined;
+    if (connection.clientSecretEnc !== null) {
+      clientSecret = this.deps.secretBox.open(connection.clientSecretEnc, secretPurpose(connection.id));
+      if (clientSecret === undefined) {
+        throw new BrokerError('idp_error', { logMessage: `client secret of connection ${connection.id} does not decrypt with SECRET_KEY` });
+      }
+    }
+    return {
+      id: connection.id,
+      issuer: connection.issuer,
+      discoveryUrl: connection.discoveryUrl,
+      clientId: connection.clientId,
+      clientSecret,
+      tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
+      signingKeyId: connection.signingKeyId,
+      assertionAudience: connection.assertionAudience,
+      version: connection.updatedAt.getTime(),
+    };
+  }
+
+  #assertRules(c: Parameters<typeof connectionRuleProblems>[0]): void {
+    const problems = connectionRuleProblems(c);
+    if (problems.length > 0) {
+      throw new BrokerError('invalid_request', { description: 'The request body is invalid.', details: problems });
+    }
+  }
+
+  #assertSigningKey(method: string, signingKeyId: string | null): void {
+    if (method !== 'private_key_jwt') return;
+    if (signingKeyId !== null && !this.deps.keys.keys.has(signingKeyId)) {
+      throw invalidField('signingKeyId', `no broker key "${signingKeyId}" in KEYS_DIR`);
+    }
+    if (signingKeyId === null && this.deps.keys.activeKid === undefined) {
+      throw invalidField('tokenEndpointAuthMethod', 'private_key_jwt needs a broker key: run `npm run keys:generate`');
+    }
+  }
+
+  async #requireTenant(slug: string) {
+    const tenant = await this.deps.tenants.findBySlug(slug);
+    if (!tenant) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
+    return tenant;
+  }
+
+  async #tenantSlug(tenantId: string): Promise<string> {
+    return (await this.deps.tenants.findById(tenantId))?.slug ?? '';
+  }
+}

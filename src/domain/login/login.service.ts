@@ -1,0 +1,193 @@
+import * as client from 'openid-client';
+import { z } from 'zod';
+import type { SecretBox } from '../../crypto/secret-box.js';
+import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
+import { buildAuthorizationRedirect, exchangeCode, fetchUserinfo } from '../../oidc/code-exchange.js';
+import { mapIdentity } from '../../oidc/identity.js';
+import type { IdpRegistry } from '../../oidc/idp-registry.js';
+import type { AppRepo } from '../apps/app.repo.js';
+import { isTenantAllowed } from '../apps/app.service.js';
+import type { ConnectionRepo } from '../connections/connection.repo.js';
+import type { ConnectionService } from '../connections/connection.service.js';
+import type { TenantRepo } from '../tenants/tenant.repo.js';
+import type { TicketService } from '../tickets/ticket.service.js';
+import { openTransaction, sealTransaction, transactionCookieName, type LoginTransaction } from './login-transaction.js';
+import { emailDomain, resolveTenant } from './resolve-tenant.js';
+import { assertReturnToRegistered, withParams } from './return-url.js';
+
+export interface LoginDeps {
+  apps: AppRepo;
+  tenants: TenantRepo;
+  connections: ConnectionRepo;
+  connectionService: Pick<ConnectionService, 'toIdpConnection'>;
+  idps: IdpRegistry;
+  tickets: TicketService;
+  secretBox: SecretBox;
+  callbackUrl: string;
+  tenantDomain: string | undefined;
+  transactionTtlSeconds: number;
+  log: { warn(obj: object, msg: string): void };
+}
+
+const loginQuerySchema = z.object({
+  app: z.string().min(1).max(200),
+  return_to: z.string().min(1).max(2048),
+  tenant: z.string().min(1).max(63).optional(),
+  connection: z.string().min(1).max(200).optional(),
+  login_hint: z.string().min(1).max(320).optional(),
+  state: z.string().max(512).optional(),
+});
+
+const callbackQuerySchema = z.object({
+  state: z.string().min(1).max(200),
+});
+
+export interface CookieToSet {
+  name: string;
+  value: string;
+  maxAgeSeconds: number;
+}
+
+/** Either a redirect to the IdP (with the transaction cookie) or, on IdP trouble, back to the app. */
+export type StartResult = { location: string; cookie?: CookieToSet };
+
+export class LoginService {
+  constructor(private readonly deps: LoginDeps) {}
+
+  /**
+   * `GET /api/sso/login`. Steps, in this order because until the app and its return URL are
+   * verified an error must be a page, never a redirect:
+   * parse → find app → assert return_to registered → resolve tenant and connection →
+   * assert app allowed for tenant → discover IdP → seal transaction → redirect to the IdP.
+   */
+  async start(query: unknown, host: string | undefined): Promise<StartResult> {
+    const parsed = loginQuerySchema.safeParse(query);
+    if (!parsed.success) {
+      throw new BrokerError('invalid_request', {
+        description: `Invalid or missing parameter: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}.`,
+      });
+    }
+    const q = parsed.data;
+    const app = await this.deps.apps.findById(q.app);
+    if (!app) throw new BrokerError('unknown_app');
+    assertReturnToRegistered(app.returnUrls, q.return_to);
+    const { tenant, connection } = await resolveTenant(this.deps, {
+      connection: q.connection,
+      tenant: q.tenant,
+      host,
+      loginHint: q.login_hint,
+    });
+    if (!isTenantAllowed(app, tenant.id)) throw new BrokerError('tenant_not_allowed');
+
+    const tx: LoginTransaction = {
+      // OpenID Connect Core §3.1.2.1 / RFC 7636 §4.1: 256 bits each from the CSPRNG.
+      state: client.randomState(),
+      nonce: client.randomNonce(),
+      codeVerifier: client.randomPKCECodeVerifier(),
+      appId: app.id,
+      returnTo: q.return_to,
+      appState: q.state,
+      tenantId: tenant.id,
+      connectionId: connection.id,
+      createdAt: Math.floor(Date.now() / 1000),
+    };
+    let authorizationUrl: URL;
+    try {
+      const configuration = await this.deps.idps.configuration(this.deps.connectionService.toIdpConnection(connection));
+      authorizationUrl = await buildAuthorizationRedirect(configuration, {
+        redirectUri: this.deps.callbackUrl,
+        scopes: connection.scopes,
+        checks: tx,
+        loginHint: q.login_hint,
+      });
+    } catch (error) {
+      if (!isBrokerError(error) || !error.allowRedirect) throw error;
+      this.deps.log.warn({ err: error, connection: connection.id }, 'login could not reach the IdP');
+      return { location: withParams(q.return_to, { error: error.code, error_description: error.description, state: q.state }) };
+    }
+    return {
+      location: authorizationUrl.href,
+      cookie: {
+        name: transactionCookieName(tx.state),
+        value: sealTransaction(this.deps.secretBox, tx),
+        maxAgeSeconds: this.deps.transactionTtlSeconds,
+      },
+    };
+  }
+
+  /** Finds the browser's transaction for a callback; a page (400) when there is none. */
+  openTransaction(query: unknown, cookies: Record<string, string | undefined>): LoginTransaction {
+    const parsed = callbackQuerySchema.safeParse(query);
+    if (!parsed.success) throw new BrokerError('invalid_state', { description: 'The sign-in response has no state.' });
+    const { state } = parsed.data;
+    const sealed = cookies[transactionCookieName(state)];
+    if (sealed === undefined) throw new BrokerError('invalid_state');
+    const tx = openTransaction(this.deps.secretBox, state, sealed);
+    if (!tx) throw new BrokerError('invalid_state');
+    if (Date.now() / 1000 - tx.createdAt > this.deps.transactionTtlSeconds) throw new BrokerError('login_expired');
+    return tx;
+  }
+
+  /**
+   * `GET /api/sso/callback`, once the transaction is known: IdP error → code exchange (PKCE,
+   * client auth) → ID token checks → identity → ticket. Returns where to send the browser:
+   * the app's return URL with either `ticket` or `error`.
+   */
+  async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
+    const back = (params: Record<string, string>) => withParams(tx.returnTo, { ...params, state: tx.appState });
+    try {
+      const ticket = await this.#completeOrThrow(tx, query, callbackUrl);
+      return back({ ticket });
+    } catch (error) {
+      if (isBrokerError(error) && error.allowRedirect) {
+        this.deps.log.warn({ err: error, code: error.code, connection: tx.connectionId }, 'login failed');
+        return back({ error: error.code, error_description: error.description });
+      }
+      throw error;
+    }
+  }
+
+  async #completeOrThrow(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
+    if (query.error !== undefined) throw idpReportedError(query.error);
+    const connection = await this.deps.connections.findById(tx.connectionId);
+    const tenant = await this.deps.tenants.findById(tx.tenantId);
+    if (!connection || !tenant || !connection.enabled) {
+      throw new BrokerError('idp_error', { description: 'The sign-in connection was removed or disabled during the sign-in.' });
+    }
+    const configuration = await this.deps.idps.configuration(this.deps.connectionService.toIdpConnection(connection));
+    const result = await exchangeCode(configuration, callbackUrl, this.deps.callbackUrl, tx);
+    let claims: Record<string, unknown> = result.claims;
+    const rules = { subjectClaim: connection.subjectClaim, assumeEmailVerified: connection.assumeEmailVerified, claimMapping: connection.claimMapping };
+    if (connection.fetchUserinfo) {
+      const userinfo = await fetchUserinfo(configuration, result.accessToken, result.claims.sub);
+      claims = { ...userinfo, ...result.claims };
+    }
+    const identity = mapIdentity(claims, rules);
+    if (tenant.restrictToDomains && !tenant.domains.includes(emailDomain(identity.login) ?? '')) {
+      throw new BrokerError('domain_not_allowed');
+    }
+    const ticket = await this.deps.tickets.mint({
+      transactionId: tx.state,
+      appId: tx.appId,
+      tenantId: tenant.id,
+      connectionId: connection.id,
+      identity: {
+        tenant: tenant.slug,
+        connection: connection.id,
+        issuer: result.claims.iss,
+        ...identity,
+        claims: result.claims,
+        authenticatedAt: new Date().toISOString(),
+      },
+    });
+    // The same state already minted a ticket: a replayed callback gets nothing.
+    if (ticket === undefined) throw new BrokerError('login_expired', { description: 'This sign-in was already completed.' });
+    return ticket;
+  }
+}
+
+function idpReportedError(error: unknown): BrokerError {
+  if (error === 'access_denied') return new BrokerError('access_denied');
+  const code = typeof error === 'string' && /^[a-z_]{1,64}$/.test(error) ? error : 'unknown';
+  return new BrokerError('idp_error', { description: `The identity provider returned an error (${code}).` });
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/database.js';
+import type { CreateTenantInput, PatchTenantInput } from './tenant.schema.js';
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  domains: string[];
+  restrictToDomains: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const include = { domains: { select: { domain: true }, orderBy: { domain: 'asc' } } } as const;
+
+type Row = { id: string; slug: string; name: string; restrictToDomains: boolean; createdAt: Date; updatedAt: Date; domains: { domain: string }[] };
+
+function toTenant(row: Row): Tenant {
+  return { ...row, domains: row.domains.map((d) => d.domain) };
+}
+
+/** The only Prisma caller for tenants and their domains. */
+export class TenantRepo {
+  constructor(private readonly db: Db) {}
+
+  async create(input: CreateTenantInput): Promise<Tenant> {
+    const row = await this.db.tenant.create({
+      data: {
+        id: randomUUID(),
+        slug: input.slug,
+        name: input.name,
+        restrictToDomains: input.restrictToDomains,
+        domains: { create: input.domains.map((domain) => ({ domain })) },
+      },
+      include,
+    });
+    return toTenant(row);
+  }
+
+  async list(): Promise<Tenant[]> {
+    return (await this.db.tenant.findMany({ include, orderBy: { slug: 'asc' } })).map(toTenant);
+  }
+
+  async findBySlug(slug: string): Promise<Tenant | undefined> {
+    const row = await this.db.tenant.findUnique({ where: { slug }, include });
+    return row ? toTenant(row) : undefined;
+  }
+
+  async findById(id: string): Promise<Tenant | undefined> {
+    const row = await this.db.tenant.findUnique({ where: { id }, include });
+    return row ? toTenant(row) : undefined;
+  }
+
+  async findByDomain(domain: string): Promise<Tenant | undefined> {
+    const row = await this.db.tenantDomain.findUnique({ where: { domain }, select: { tenant: { include } } });
+    return row ? toTenant(row.tenant) : undefined;
+  }
+
+  async update(slug: string, patch: PatchTenantInput): Promise<Tenant> {
+    const row = await this.db.tenant.update({
+      where: { slug },
+      data: {
+        name: patch.name,
+        restrictToDomains: patch.restrictToDomains,
+        ...(patch.domains && {
+          domains: { deleteMany: {}, create: patch.domains.map((domain) => ({ domain })) },
+        }),
+      },
+      include,
+    });
+    return toTenant(row);
+  }
+
+  async delete(slug: string): Promise<void> {
+    await this.db.tenant.delete({ where: { slug } });
+  }
+}

@@ -1,0 +1,64 @@
+import { randomToken, sha256Hex } from '../../crypto/tokens.js';
+import { BrokerError } from '../../errors/broker-error.js';
+import type { AppRepo } from '../apps/app.repo.js';
+import { appSecretMatches } from '../apps/app.service.js';
+import type { TicketRepo } from './ticket.repo.js';
+
+/** The identity a ticket carries: the redeem answer without its session id. */
+export interface TicketIdentity {
+  tenant: string;
+  connection: string;
+  issuer: string;
+  subject: string;
+  login: string;
+  email?: string;
+  emailVerified: boolean | null;
+  name?: string;
+  givenName?: string;
+  familyName?: string;
+  claims: Record<string, unknown>;
+  groups: string[];
+  authenticatedAt: string;
+}
+
+export type RedeemAnswer = TicketIdentity & { session: string };
+
+export class TicketService {
+  constructor(private readonly deps: { tickets: TicketRepo; apps: AppRepo; ttlSeconds: number }) {}
+
+  /**
+   * Mints a ticket for one app: 256 bits from the CSPRNG, stored only as its SHA-256.
+   * Returns undefined when the login transaction already minted one (replay).
+   */
+  async mint(input: { transactionId: string; appId: string; tenantId: string; connectionId: string; identity: TicketIdentity }): Promise<string | undefined> {
+    const ticket = randomToken(32);
+    const inserted = await this.deps.tickets.insert({
+      hash: sha256Hex(ticket),
+      transactionId: sha256Hex(input.transactionId),
+      sessionId: randomToken(16),
+      appId: input.appId,
+      tenantId: input.tenantId,
+      connectionId: input.connectionId,
+      identity: input.identity as unknown as Record<string, unknown>,
+      ttlSeconds: this.deps.ttlSeconds,
+    });
+    return inserted ? ticket : undefined;
+  }
+
+  /** Checks the app's credentials first: a failed authentication never uses up the ticket. */
+  async authenticateApp(appId: string, secret: string) {
+    const app = await this.deps.apps.findById(appId);
+    // Compare even for an unknown app, so timing does not tell which app ids exist.
+    const matches = appSecretMatches(app ?? { secretHash: '' }, secret);
+    if (!app || !matches) throw new BrokerError('invalid_client');
+    return app;
+  }
+
+  /** One answer for unknown, expired, redeemed and foreign tickets: no oracle. */
+  async redeem(appId: string, ticket: unknown): Promise<RedeemAnswer> {
+    if (typeof ticket !== 'string' || ticket.length === 0 || ticket.length > 200) throw new BrokerError('invalid_ticket');
+    const row = await this.deps.tickets.redeem(sha256Hex(ticket), appId);
+    if (!row) throw new BrokerError('invalid_ticket');
+    return { ...(row.identity as unknown as TicketIdentity), session: row.sessionId };
+  }
+}

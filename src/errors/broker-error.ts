@@ -1,0 +1,65 @@
+/**
+ * One error type for the whole broker. Each code has one row in ERROR_TABLE saying its HTTP
+ * status, whether its description may be shown to the caller, and whether the browser may be
+ * sent back to the app with it (only once the app's return URL has been verified).
+ */
+export const ERROR_TABLE = {
+  // Browser flow, before the return URL is trusted: a page, never a redirect.
+  invalid_request: { status: 400, allowRedirect: false, message: 'The request is missing a parameter or has an invalid one.' },
+  unknown_app: { status: 400, allowRedirect: false, message: 'This application is not registered with the sign-in service.' },
+  invalid_return_to: { status: 400, allowRedirect: false, message: 'The return address is not registered for this application.' },
+  unknown_tenant: { status: 400, allowRedirect: false, message: 'No organisation matches this sign-in link.' },
+  no_connection: { status: 400, allowRedirect: false, message: 'Single sign-on is not set up for this organisation yet.' },
+  tenant_not_allowed: { status: 400, allowRedirect: false, message: 'This application is not enabled for your organisation.' },
+  invalid_state: { status: 400, allowRedirect: false, message: 'This sign-in could not be matched to one started in this browser.' },
+  login_expired: { status: 400, allowRedirect: false, message: 'This sign-in took too long or was already completed.' },
+  // Browser flow, after the transaction is known: redirect to the app with ?error=.
+  access_denied: { status: 400, allowRedirect: true, message: 'The identity provider did not allow the sign-in.' },
+  idp_error: { status: 502, allowRedirect: true, message: 'The identity provider returned an error.' },
+  token_exchange_failed: { status: 502, allowRedirect: true, message: 'The sign-in could not be completed with the identity provider.' },
+  invalid_id_token: { status: 502, allowRedirect: true, message: 'The identity provider sent an identity that failed verification.' },
+  missing_claims: { status: 502, allowRedirect: true, message: 'The identity provider did not send a user id and an email or username.' },
+  domain_not_allowed: { status: 403, allowRedirect: true, message: 'This account does not belong to the organisation.' },
+  // Apps and operators.
+  invalid_client: { status: 401, allowRedirect: false, message: 'Missing or wrong app credentials.' },
+  invalid_ticket: { status: 400, allowRedirect: false, message: 'The ticket is unknown, expired, already redeemed or not for this app.' },
+  unauthorized: { status: 401, allowRedirect: false, message: 'Missing or wrong bearer token.' },
+  admin_disabled: { status: 503, allowRedirect: false, message: 'The admin API is disabled: ADMIN_TOKEN is not set.' },
+  not_found: { status: 404, allowRedirect: false, message: 'Not found.' },
+  conflict: { status: 409, allowRedirect: false, message: 'It already exists.' },
+  payload_too_large: { status: 413, allowRedirect: false, message: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, allowRedirect: false, message: 'Send JSON (application/json).' },
+  rate_limited: { status: 429, allowRedirect: false, message: 'Too many requests; try again shortly.' },
+  not_ready: { status: 503, allowRedirect: false, message: 'The service is not ready.' },
+  internal_error: { status: 500, allowRedirect: false, message: 'Something went wrong on our side.' },
+} as const satisfies Record<string, { status: number; allowRedirect: boolean; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export class BrokerError extends Error {
+  override name = 'BrokerError';
+  readonly code: ErrorCode;
+  /** Safe to show to the caller; defaults to the table's message. Never upstream text. */
+  readonly description: string;
+  /** Extra structured detail for the caller (validation issues); must hold no secrets. */
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, options: { description?: string; details?: unknown; cause?: unknown; logMessage?: string } = {}) {
+    super(options.logMessage ?? options.description ?? ERROR_TABLE[code].message, { cause: options.cause });
+    this.code = code;
+    this.description = options.description ?? ERROR_TABLE[code].message;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return ERROR_TABLE[this.code].status;
+  }
+
+  get allowRedirect(): boolean {
+    return ERROR_TABLE[this.code].allowRedirect;
+  }
+}
+
+export function isBrokerError(error: unknown): error is BrokerError {
+  return error instanceof BrokerError;
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { safeEqual } from '../../crypto/tokens.js';
+import type { AppService } from '../../domain/apps/app.service.js';
+import type { ConnectionService } from '../../domain/connections/connection.service.js';
+import type { TenantService } from '../../domain/tenants/tenant.service.js';
+import { BrokerError } from '../../errors/broker-error.js';
+import { jsonErrorHandler } from '../errors.js';
+
+export interface AdminDeps {
+  adminToken: string | undefined;
+  tenants: TenantService;
+  connections: ConnectionService;
+  apps: AppService;
+}
+
+type Params<K extends string> = FastifyRequest<{ Params: Record<K, string> }>;
+
+/** Operators: tenants, connections, apps. Bearer ADMIN_TOKEN on every route of this plugin. */
+export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
+  app.setErrorHandler(jsonErrorHandler);
+  app.addHook('onRequest', async (request) => {
+    if (deps.adminToken === undefined) throw new BrokerError('admin_disabled');
+    const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
+    if (!match || !safeEqual(match[1]!.trim(), deps.adminToken)) throw new BrokerError('unauthorized');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+
+  // Tenants
+  app.post('/admin/tenants', async (request, reply) => reply.code(201).send(await deps.tenants.create(request.body)));
+  app.get('/admin/tenants', async () => deps.tenants.list());
+  app.get('/admin/tenants/:slug', async (request: Params<'slug'>) => deps.tenants.get(request.params.slug));
+  app.patch('/admin/tenants/:slug', async (request: Params<'slug'>) => deps.tenants.update(request.params.slug, request.body));
+  app.delete('/admin/tenants/:slug', async (request: Params<'slug'>, reply) => {
+    await deps.tenants.delete(request.params.slug);
+    return reply.code(204).send();
+  });
+
+  // Connections
+  app.post('/admin/tenants/:slug/connections', async (request: Params<'slug'>, reply) =>
+    reply.code(201).send(await deps.connections.create(request.params.slug, request.body)),
+  );
+  app.get('/admin/tenants/:slug/connections', async (request: Params<'slug'>) => deps.connections.list(request.params.slug));
+  app.get('/admin/connections/:id', async (request: Params<'id'>) => deps.connections.get(request.params.id));
+  app.patch('/admin/connections/:id', async (request: Params<'id'>) => deps.connections.update(request.params.id, request.body));
+  app.delete('/admin/connections/:id', async (request: Params<'id'>, reply) => {
+    await deps.connections.delete(request.params.id);
+    return reply.code(204).send();
+  });
+
+  // Apps
+  app.post('/admin/apps', async (request, reply) => reply.code(201).send(await deps.apps.create(request.body)));
+  app.get('/admin/apps', async () => deps.apps.list());
+  app.get('/admin/apps/:id', async (request: Params<'id'>) => deps.apps.get(request.params.id));
+  app.patch('/admin/apps/:id', async (request: Params<'id'>) => deps.apps.update(request.params.id, request.body));
+  app.delete('/admin/apps/:id', async (request: Params<'id'>, reply) => {
+    await deps.apps.delete(request.params.id);
+    return reply.code(204).send();
+  });
+  app.post('/admin/apps/:id/rotate-secret', async (request: Params<'id'>) => deps.apps.rotateSecret(request.params.id));
+}

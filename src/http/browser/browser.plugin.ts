@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BrokerKeys } from '../../config/broker-keys.js';
+import type { LoginService } from '../../domain/login/login.service.js';
+import { errorBody, logError, toBrokerError } from '../errors.js';
+import { prefersJson } from '../content.js';
+import { renderErrorPage, sendPage } from './pages.js';
+import { setupDocument, renderSetupPage } from './setup.js';
+
+export interface BrowserDeps {
+  login: LoginService;
+  keys: BrokerKeys;
+  publicUrl: string;
+  callbackUrl: string;
+  secureCookies: boolean;
+}
+
+/**
+ * The learner's browser: login, callback, the IdP engineer's setup page. Errors are pages
+ * (or JSON for callers that prefer it); a redirect happens only to a verified return URL.
+ */
+export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
+  app.setErrorHandler((error, request, reply) => {
+    const brokerError = toBrokerError(error);
+    logError(request, brokerError);
+    if (prefersJson(request.headers.accept)) {
+      return reply.code(brokerError.status).headers({ 'cache-control': 'no-store' }).send(errorBody(brokerError, request.id));
+    }
+    return sendPage(reply, brokerError.status, renderErrorPage({ code: brokerError.code, description: brokerError.description, requestId: request.id }));
+  });
+
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: '/api/sso/callback' };
+
+  app.get('/api/sso/login', async (request, reply) => {
+    const result = await deps.login.start(request.query, request.headers.host);
+    if (result.cookie) {
+      reply.setCookie(result.cookie.name, result.cookie.value, { ...cookieOptions, maxAge: result.cookie.maxAgeSeconds });
+    }
+    return redirect(reply, result.location);
+  });
+
+  app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
+    const tx = deps.login.openTransaction(request.query, request.cookies);
+    // One try per transaction: the cookie goes whatever the outcome.
+    reply.clearCookie(`sso_tx_${tx.state}`, cookieOptions);
+    const queryAt = request.url.indexOf('?');
+    const callbackUrl = new URL(deps.callbackUrl + (queryAt === -1 ? '' : request.url.slice(queryAt)));
+    return redirect(reply, await deps.login.complete(tx, request.query, callbackUrl));
+  });
+
+  app.get('/api/sso/setup', async (request, reply) => {
+    const doc = setupDocument(deps);
+    if (prefersJson(request.headers.accept) || !request.headers.accept?.includes('text/html')) return doc;
+    return sendPage(reply, 200, renderSetupPage(doc));
+  });
+}
+
+function redirect(reply: FastifyReply, location: string) {
+  return reply.code(302).headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).header('location', location).send();
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { KeysError, loadBrokerKeys } from './config/broker-keys.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { openDatabase } from './db/database.js';
+import { startEmbeddedPostgres, type EmbeddedCluster } from './db/embedded.js';
+import { MigrationError, migrate } from './db/migrate.js';
+import { createLogger } from './observability/logger.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const MIGRATIONS_DIR = resolve(ROOT, 'prisma/migrations');
+const DATA_DIR = resolve(process.cwd(), '.data');
+
+/** On the embedded database only: a SECRET_KEY kept beside it under ./.data. */
+async function embeddedSecretKey(log: Logger): Promise<Buffer> {
+  const file = resolve(DATA_DIR, 'secret-key');
+  if (existsSync(file)) return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
+  const key = randomBytes(32);
+  await writeFile(file, key.toString('base64url'), { mode: 0o600 });
+  log.warn({ file }, 'SECRET_KEY unset: generated one for the embedded database (development only)');
+  return key;
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let embedded: EmbeddedCluster | undefined;
+  let databaseUrl = config.databaseUrl;
+  let secretKeys = config.secretKeys;
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedPostgres({ dataDir: DATA_DIR, persistent: true, onLog: (line) => logger.debug({ postgres: line }) });
+    databaseUrl = embedded.url;
+    logger.warn({ dataDir: DATA_DIR }, 'DATABASE_URL unset: running on an embedded PostgreSQL under ./.data (development only)');
+    secretKeys ??= [await embeddedSecretKey(logger)];
+  }
+  if (secretKeys === undefined) throw new Error('unreachable: SECRET_KEY is required with DATABASE_URL');
+
+  const keys = await loadBrokerKeys(resolve(config.keysDir), config.signingKeyId);
+  if (keys.activeKid === undefined) {
+    logger.warn({ keysDir: config.keysDir }, 'no broker keys: private_key_jwt connections are unavailable (npm run keys:generate)');
+  }
+
+  const database = openDatabase(databaseUrl);
+  if (config.migrateOnStart) await migrate(database.pool, MIGRATIONS_DIR, logger);
+
+  const app = await buildApp({ ...config, secretKeys }, { database, keys, logger });
+  await app.listen({ host: config.host, port: config.port });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown took over 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    try {
+      await app.close();
+      await database.close();
+      await embedded?.stop();
+    } finally {
+      logger.info('stopped');
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // Operator mistakes get one readable line; anything else is a bug and keeps its stack.
+  if (error instanceof KeysError || error instanceof MigrationError) {
+    process.stderr.write(`cannot start: ${error.message}\n`);
+  } else {
+    process.stderr.write(`cannot start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

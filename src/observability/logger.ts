@@ -1,0 +1,50 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+/**
+ * pino JSON logs. Codes, tokens, tickets, secrets, cookies and assertions never reach them:
+ * request URLs are logged without their query string (the callback's carries the code), and
+ * credential-bearing headers are removed.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'res.headers.location',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.secret',
+  '*.ticket',
+  '*.code',
+  '*.id_token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.client_assertion',
+];
+
+export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, remove: true },
+      base: { service: 'sso-broker' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: {
+        req: serializeRequest,
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: pino.stdSerializers.err,
+      },
+    },
+    destination,
+  );
+}
+
+/** Fastify request serializer: method, path (no query), host, remote address. */
+export function serializeRequest(req: { method: string; url: string; host?: string; ip?: string; id?: string }) {
+  const queryAt = req.url.indexOf('?');
+  return {
+    method: req.method,
+    path: queryAt === -1 ? req.url : req.url.slice(0, queryAt),
+    host: req.host,
+    remoteAddress: req.ip,
+  };
+}

@@ -1,0 +1,144 @@
+import * as client from 'openid-client';
+import type { BrokerKeys } from '../config/broker-keys.js';
+import { BrokerError } from '../errors/broker-error.js';
+import { defaultDiscoveryUrl, idpUrlProblem, isInsecureLoopback } from './idp-url.js';
+import { describeUpstream } from './translate-error.js';
+
+/** What the OIDC layer needs to know of a connection (secrets already decrypted). */
+export interface IdpConnection {
+  id: string;
+  issuer: string;
+  discoveryUrl: string | null;
+  clientId: string;
+  clientSecret: string | undefined;
+  tokenEndpointAuthMethod: 'client_secret_post' | 'private_key_jwt';
+  signingKeyId: string | null;
+  assertionAudience: 'token_endpoint' | 'issuer';
+  /** Changes whenever the connection does: a new version discards the cached configuration. */
+  version: number;
+}
+
+export interface IdpRegistryOptions {
+  keys: BrokerKeys;
+  /** Seconds before a request to the IdP is abandoned. */
+  timeoutSeconds: number;
+  /** Allowed clock difference with the IdP for exp/iat/nbf, seconds. */
+  clockToleranceSeconds: number;
+  /** How many connections' configurations to keep. */
+  maxEntries?: number;
+}
+
+const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint'] as const;
+
+/**
+ * One openid-client Configuration per connection: discovery metadata, client authentication
+ * and (inside it) the JWKS cache. Built on first use and reused by every login until the
+ * connection changes; never discovered per login. A failed discovery is not cached.
+ */
+export class IdpRegistry {
+  readonly #entries = new Map<string, { version: number; configuration: Promise<client.Configuration> }>();
+  readonly #options: IdpRegistryOptions;
+
+  constructor(options: IdpRegistryOptions) {
+    this.#options = options;
+  }
+
+  configuration(connection: IdpConnection): Promise<client.Configuration> {
+    const cached = this.#entries.get(connection.id);
+    if (cached && cached.version === connection.version) return cached.configuration;
+    const configuration = this.#build(connection);
+    this.#entries.delete(connection.id);
+    this.#entries.set(connection.id, { version: connection.version, configuration });
+    configuration.catch(() => {
+      if (this.#entries.get(connection.id)?.configuration === configuration) this.#entries.delete(connection.id);
+    });
+    const max = this.#options.maxEntries ?? 10_000;
+    while (this.#entries.size > max) this.#entries.delete(this.#entries.keys().next().value!);
+    return configuration;
+  }
+
+  forget(connectionId: string): void {
+    this.#entries.delete(connectionId);
+  }
+
+  async #build(connection: IdpConnection): Promise<client.Configuration> {
+    const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer);
+    const insecure = isInsecureLoopback(discoveryUrl);
+    let discovered: client.Configuration;
+    try {
+      // A full /.well-known/ URL: openid-client fetches it as given and leaves the issuer
+      // comparison to us, which must be exact (no slash normalisation).
+      discovered = await client.discovery(new URL(discoveryUrl), connection.clientId, undefined, undefined, {
+        timeout: this.#options.timeoutSeconds,
+        execute: insecure ? [client.allowInsecureRequests] : [],
+      });
+    } catch (error) {
+      throw new BrokerError('idp_error', { cause: error, logMessage: `discovery failed: ${describeUpstream(error)}` });
+    }
+    const metadata = discovered.serverMetadata();
+    assertDiscoveredMetadata(metadata, connection.issuer);
+    const needsInsecure = ENDPOINT_FIELDS.some((field) => metadata[field] !== undefined && isInsecureLoopback(metadata[field]!));
+
+    const clientMetadata: Partial<client.ClientMetadata> = {
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: connection.tokenEndpointAuthMethod,
+      [client.clockTolerance]: this.#options.clockToleranceSeconds,
+    };
+    const configuration = new client.Configuration(
+      metadata,
+      connection.clientId,
+      clientMetadata,
+      this.#clientAuth(connection, metadata),
+    );
+    configuration.timeout = this.#options.timeoutSeconds;
+    if (needsInsecure) client.allowInsecureRequests(configuration);
+    // openid-client verifies the ID token's signature in the code flow only when asked:
+    // OpenID Connect Core §3.1.3.7 step 6 lets a client skip it for a TLS-authenticated token
+    // endpoint, but a broker that hands identities to other apps must not.
+    client.enableNonRepudiationChecks(configuration);
+    return configuration;
+  }
+
+  #clientAuth(connection: IdpConnection, metadata: client.ServerMetadata): client.ClientAuth {
+    if (connection.tokenEndpointAuthMethod === 'client_secret_post') {
+      if (!connection.clientSecret) throw new BrokerError('idp_error', { logMessage: 'connection has no client secret' });
+      return client.ClientSecretPost(connection.clientSecret);
+    }
+    const kid = connection.signingKeyId ?? this.#options.keys.activeKid;
+    const key = kid === undefined ? undefined : this.#options.keys.keys.get(kid);
+    if (!key) throw new BrokerError('idp_error', { logMessage: `broker signing key ${kid ?? '(none)'} is not loaded` });
+    // RFC 7523 §3: aud identifies the authorization server; the token endpoint URL is the
+    // value every IdP accepts, the issuer only some (openid-client's default).
+    const audience = connection.assertionAudience === 'issuer' ? metadata.issuer : metadata.token_endpoint!;
+    return client.PrivateKeyJwt(
+      { key: key.signingKey, kid: key.kid },
+      {
+        [client.modifyAssertion](header, payload) {
+          payload.aud = audience;
+          if (key.x5tS256) header['x5t#S256'] = key.x5tS256;
+          if (key.x5t) header.x5t = key.x5t;
+        },
+      },
+    );
+  }
+}
+
+/** The discovery checks every login depends on; the full report is the validate endpoint's. */
+export function assertDiscoveredMetadata(metadata: client.ServerMetadata, expectedIssuer: string): void {
+  if (metadata.issuer !== expectedIssuer) {
+    throw new BrokerError('idp_error', {
+      logMessage: `discovery issuer ${JSON.stringify(metadata.issuer)} differs from the configured ${JSON.stringify(expectedIssuer)}`,
+    });
+  }
+  for (const field of ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const) {
+    if (typeof metadata[field] !== 'string') {
+      throw new BrokerError('idp_error', { logMessage: `discovery document has no ${field}` });
+    }
+  }
+  for (const field of ENDPOINT_FIELDS) {
+    const value = metadata[field];
+    if (value === undefined) continue;
+    const problem = idpUrlProblem(value);
+    if (problem) throw new BrokerError('idp_error', { logMessage: `discovery ${field} ${problem}` });
+  }
+}

@@ -1,0 +1,30 @@
+import { isLoopbackHost } from '../config/env.schema.js';
+
+/**
+ * IdP URLs (issuer, discovery and every endpoint a discovery document names) must be https;
+ * plain http is accepted only on loopback hosts, for development and tests.
+ */
+export function idpUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
+  return 'must use https (http only on loopback hosts)';
+}
+
+export function isInsecureLoopback(value: string): boolean {
+  const url = new URL(value);
+  return url.protocol === 'http:';
+}
+
+/**
+ * OpenID Connect Discovery 1.0 §4: the configuration document lives at the issuer with any
+ * terminating "/" removed, followed by "/.well-known/openid-configuration".
+ */
+export function defaultDiscoveryUrl(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+}
