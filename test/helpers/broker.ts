@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { generateBrokerKey, loadBrokerKeys, type BrokerKeys } from '../../src/config/broker-keys.js';
+import type { Config } from '../../src/config/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { testDatabaseUrl } from './db.js';
+import { freePort } from './net.js';
+
+export interface TestBroker {
+  url: string;
+  config: Config & { secretKeys: Buffer[] };
+  app: FastifyInstance;
+  keys: BrokerKeys;
+  database: Database;
+  adminToken: string;
+  /** Calls the admin API with the bearer token; returns status and parsed JSON. */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+interface TestLike {
+  teardown(fn: () => unknown): void;
+}
+
+/** A broker listening on 127.0.0.1 with a fresh database and a fresh RS256 key. */
+export async function startBroker(t: TestLike, overrides: Partial<Config> = {}): Promise<TestBroker> {
+  const databaseUrl = await testDatabaseUrl(t);
+  const keysDir = await mkdtemp(join(tmpdir(), 'broker-test-keys-'));
+  t.teardown(() => rm(keysDir, { recursive: true, force: true }));
+  await generateBrokerKey(keysDir, 'test-key-1');
+  const keys = await loadBrokerKeys(keysDir);
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const adminToken = randomBytes(24).toString('base64url');
+  const config: Config & { secretKeys: Buffer[] } = {
+    databaseUrl,
+    publicUrl,
+    callbackUrl: `${publicUrl}/api/sso/callback`,
+    secureCookies: false,
+    host: '127.0.0.1',
+    port,
+    adminToken,
+    secretKeys: [randomBytes(32)],
+    keysDir,
+    signingKeyId: undefined,
+    tenantDomain: undefined,
+    ticketTtlSeconds: 60,
+    rateLimitPerMinute: 0,
+    migrateOnStart: false,
+    logLevel: 'silent',
+    transactionTtlSeconds: 600,
+    idpTimeoutSeconds: 5,
+    clockToleranceSeconds: 60,
+    ...overrides,
+  };
+  const database = openDatabase(databaseUrl, { max: 5 });
+  const logger = createLogger((process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent');
+  const app = await buildApp(config, { database, keys, logger });
+  await app.listen({ host: '127.0.0.1', port });
+  t.teardown(async () => {
+    await app.close();
+    await database.close();
+  });
+  return {
+    url: publicUrl,
+    config,
+    app,
+    keys,
+    database,
+    adminToken,
+    async admin(method, path, body) {
+      const response = await fetch(`${publicUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+}

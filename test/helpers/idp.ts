@@ -1,0 +1,152 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { PublicJwk } from '../../src/config/broker-keys.js';
+import { freePort } from './net.js';
+
+export interface IdpAccount {
+  sub: string;
+  claims: Record<string, unknown>;
+}
+
+export interface TestIdp {
+  issuer: string;
+  provider: Provider;
+  /** client_secret_post client */
+  secretClient: { clientId: string; clientSecret: string };
+  /** private_key_jwt client, registered with the broker's public keys */
+  jwtClient: { clientId: string };
+  /** Every client_assertion the token endpoint received (decoded header and payload). */
+  assertions: { header: Record<string, unknown>; payload: Record<string, unknown> }[];
+  /** Token endpoint requests' form bodies (parameter names only for secrets). */
+  tokenRequests: URLSearchParams[];
+}
+
+interface TestLike {
+  teardown(fn: () => unknown): void;
+}
+
+function decodeJwtPart(part: string | undefined): Record<string, unknown> {
+  return JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A real OpenID provider (oidc-provider, OpenID Certified) on localhost: PKCE required, one
+ * client per token-endpoint auth method, and a sign-in form at /interaction/:uid that signs
+ * in whichever account's `login` is submitted (consent granted with it).
+ */
+export async function startIdp(
+  t: TestLike,
+  options: { redirectUri: string; brokerJwks: { keys: PublicJwk[] }; accounts: IdpAccount[]; config?: Partial<Configuration> },
+): Promise<TestIdp> {
+  const port = await freePort();
+  const issuer = `http://localhost:${port}`;
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingJwk = { ...(await exportJWK(privateKey)), kid: 'idp-key-1', alg: 'RS256', use: 'sig' };
+  const accounts = new Map(options.accounts.map((a) => [a.sub, a]));
+  const byLogin = new Map(options.accounts.map((a) => [String(a.claims.email ?? a.claims.preferred_username ?? a.sub), a]));
+  const secretClient = { clientId: 'broker-secret-post', clientSecret: 'a-very-long-client-secret-for-tests-0123456789' };
+  const jwtClient = { clientId: 'broker-private-key-jwt' };
+
+  const configuration: Configuration = {
+    clients: [
+      {
+        client_id: secretClient.clientId,
+        client_secret: secretClient.clientSecret,
+        redirect_uris: [options.redirectUri],
+        token_endpoint_auth_method: 'client_secret_post',
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+      },
+      {
+        client_id: jwtClient.clientId,
+        redirect_uris: [options.redirectUri],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'RS256',
+        jwks: options.brokerJwks as never,
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+      },
+    ],
+    jwks: { keys: [signingJwk as never] },
+    pkce: { required: () => true },
+    features: { devInteractions: { enabled: false } },
+    // Claims in the ID token itself, as most enterprise IdPs send them.
+    conformIdTokenClaims: false,
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'groups'],
+    },
+    interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}` },
+    cookies: { keys: ['test-idp-cookie-key-0123456789'] },
+    findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => {
+      const account = accounts.get(sub);
+      if (!account) return undefined;
+      return { accountId: sub, claims: async () => ({ ...account.claims, sub }) };
+    },
+    ...options.config,
+  };
+  const provider = new Provider(issuer, configuration);
+  const assertions: TestIdp['assertions'] = [];
+  const tokenRequests: URLSearchParams[] = [];
+  // Record what the broker sent to the token endpoint, as the provider parsed it.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path !== '/token' || ctx.method !== 'POST') return;
+    const body = (ctx.oidc?.body ?? {}) as Record<string, string>;
+    tokenRequests.push(new URLSearchParams(body));
+    if (typeof body.client_assertion === 'string') {
+      const [header, payload] = body.client_assertion.split('.');
+      assertions.push({ header: decodeJwtPart(header), payload: decodeJwtPart(payload) });
+    }
+  });
+  const oidcCallback = provider.callback();
+
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const url = new URL(req.url ?? '/', issuer);
+      const interaction = /^\/interaction\/([^/]+)(\/login)?$/.exec(url.pathname);
+      if (interaction && req.method === 'GET') {
+        const details = await provider.interactionDetails(req, res);
+        res.writeHead(200, { 'content-type': 'text/html' }).end(
+          `<!doctype html><title>Sign in</title><form method="post" action="/interaction/${details.uid}/login">` +
+            `<label>Email <input name="login"></label><button>Sign in</button></form>`,
+        );
+        return;
+      }
+      if (interaction?.[2] && req.method === 'POST') {
+        const details = await provider.interactionDetails(req, res);
+        const login = new URLSearchParams(await readBody(req)).get('login') ?? '';
+        const account = byLogin.get(login);
+        if (!account) {
+          await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'unknown user' });
+          return;
+        }
+        const grant = new provider.Grant({ accountId: account.sub, clientId: String(details.params.client_id) });
+        grant.addOIDCScope(String(details.params.scope));
+        const grantId = await grant.save();
+        await provider.interactionFinished(req, res, { login: { accountId: account.sub }, consent: { grantId } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      oidcCallback(req, res);
+    } catch (error) {
+      res.writeHead(500).end(String(error));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  return { issuer, provider, secretClient, jwtClient, assertions, tokenRequests };
+}

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import type { TestBroker } from './broker.js';
+import type { TestIdp } from './idp.js';
+
+export interface Scenario {
+  tenant: string;
+  connectionId: string;
+  app: { id: string; secret: string };
+  returnTo: string;
+  loginUrl(params?: Record<string, string>): string;
+}
+
+/** Registers, through the admin API, a tenant with a connection to `idp` and an app. */
+export async function registerTenant(
+  broker: TestBroker,
+  idp: TestIdp,
+  options: { method: 'client_secret_post' | 'private_key_jwt'; connection?: Record<string, unknown>; tenant?: Record<string, unknown> },
+): Promise<Scenario> {
+  const slug = `t-${randomBytes(4).toString('hex')}`;
+  const tenant = await broker.admin('POST', '/admin/tenants', { slug, name: `Tenant ${slug}`, ...options.tenant });
+  if (tenant.status !== 201) throw new Error(`tenant: ${tenant.status} ${JSON.stringify(tenant.body)}`);
+  const credentials =
+    options.method === 'client_secret_post'
+      ? { clientId: idp.secretClient.clientId, clientSecret: idp.secretClient.clientSecret }
+      : { clientId: idp.jwtClient.clientId };
+  const connection = await broker.admin('POST', `/admin/tenants/${slug}/connections`, {
+    issuer: idp.issuer,
+    tokenEndpointAuthMethod: options.method,
+    ...credentials,
+    ...options.connection,
+  });
+  if (connection.status !== 201) throw new Error(`connection: ${connection.status} ${JSON.stringify(connection.body)}`);
+  const returnTo = `https://app-${slug}.example.test/sso/done?from=broker`;
+  const app = await broker.admin('POST', '/admin/apps', { name: `App for ${slug}`, returnUrls: [returnTo], tenants: [slug] });
+  if (app.status !== 201) throw new Error(`app: ${app.status} ${JSON.stringify(app.body)}`);
+  return {
+    tenant: slug,
+    connectionId: connection.body.id,
+    app: { id: app.body.id, secret: app.body.secret },
+    returnTo,
+    loginUrl(params = {}) {
+      const query = new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: slug, ...params });
+      return `${broker.url}/api/sso/login?${query}`;
+    },
+  };
+}
+
+export async function redeem(broker: TestBroker, app: { id: string; secret: string }, ticket: unknown) {
+  const response = await fetch(`${broker.url}/api/sso/tickets/redeem`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${app.id}:${app.secret}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ ticket }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+export const ADA = {
+  sub: 'user-ada-0001',
+  claims: {
+    email: 'ada@acme.example',
+    email_verified: true,
+    name: 'Ada Lovelace',
+    given_name: 'Ada',
+    family_name: 'Lovelace',
+    groups: ['engineers', 'admins'],
+  },
+};
+
+export const GRACE = {
+  sub: 'user-grace-0002',
+  claims: { preferred_username: 'grace@acme.example', name: 'Grace Hopper' },
+};
