@@ -92,7 +92,7 @@ t.test('transaction rule: a replayed callback never yields a second ticket, with
   t.notOk(withCookieLocation && new URL(withCookieLocation).searchParams.get('ticket'), 'replay with the cookie: no ticket');
   const withoutCookie = await fetch(callback, { redirect: 'manual', headers: { accept: 'application/json' } });
   t.equal(withoutCookie.status, 400, 'replay without the cookie: 400');
-  t.equal((await withoutCookie.json()).error, 'invalid_state');
+  t.equal(((await withoutCookie.json()) as { error: string }).error, 'invalid_state');
 });
 
 t.test('transaction rule: the broker refuses a callback without its cookie, or with a tampered state', async (t) => {

@@ -12,7 +12,7 @@ import type { ConnectionService } from '../connections/connection.service.js';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
 import type { TicketService } from '../tickets/ticket.service.js';
 import { openTransaction, sealTransaction, transactionCookieName, type LoginTransaction } from './login-transaction.js';
-import { emailDomain, resolveTenant } from './resolve-tenant.js';
+import { emailDomain, pickConnection, resolveTenant } from './resolve-tenant.js';
 import { assertReturnToRegistered, withParams } from './return-url.js';
 
 export interface LoginDeps {
@@ -57,8 +57,8 @@ export class LoginService {
   /**
    * `GET /api/sso/login`. Steps, in this order because until the app and its return URL are
    * verified an error must be a page, never a redirect:
-   * parse → find app → assert return_to registered → resolve tenant and connection →
-   * assert app allowed for tenant → discover IdP → seal transaction → redirect to the IdP.
+   * parse → find app → assert return_to registered → resolve tenant → assert app allowed
+   * for tenant → pick connection → discover IdP → seal transaction → redirect to the IdP.
    */
   async start(query: unknown, host: string | undefined): Promise<StartResult> {
     const parsed = loginQuerySchema.safeParse(query);
@@ -71,13 +71,14 @@ export class LoginService {
     const app = await this.deps.apps.findById(q.app);
     if (!app) throw new BrokerError('unknown_app');
     assertReturnToRegistered(app.returnUrls, q.return_to);
-    const { tenant, connection } = await resolveTenant(this.deps, {
+    const { tenant, connection: selected } = await resolveTenant(this.deps, {
       connection: q.connection,
       tenant: q.tenant,
       host,
       loginHint: q.login_hint,
     });
     if (!isTenantAllowed(app, tenant.id)) throw new BrokerError('tenant_not_allowed');
+    const connection = await pickConnection(this.deps, tenant, selected);
 
     const tx: LoginTransaction = {
       // OpenID Connect Core §3.1.2.1 / RFC 7636 §4.1: 256 bits each from the CSPRNG.

@@ -34,13 +34,12 @@ export function emailDomain(value: string | undefined): string | undefined {
 export async function resolveTenant(
   deps: { tenants: TenantRepo; connections: ConnectionRepo; tenantDomain: string | undefined },
   selectors: Selectors,
-): Promise<{ tenant: Tenant; connection: Connection }> {
+): Promise<{ tenant: Tenant; connection: Connection | undefined }> {
   let tenant: Tenant | undefined;
   let connection: Connection | undefined;
   if (selectors.connection !== undefined) {
     connection = await deps.connections.findById(selectors.connection);
     if (!connection) throw new BrokerError('unknown_tenant', { description: 'No sign-in connection matches this link.' });
-    if (!connection.enabled) throw new BrokerError('no_connection', { description: 'This sign-in connection is disabled.' });
     tenant = await deps.tenants.findById(connection.tenantId);
   } else {
     const slug = selectors.tenant ?? tenantSlugFromHost(selectors.host, deps.tenantDomain);
@@ -55,7 +54,17 @@ export async function resolveTenant(
     }
   }
   if (!tenant) throw new BrokerError('unknown_tenant');
-  connection ??= await deps.connections.findDefaultEnabled(tenant.id);
-  if (!connection) throw new BrokerError('no_connection');
   return { tenant, connection };
+}
+
+/** The connection a login uses: the one selected, else the tenant's default enabled one. */
+export async function pickConnection(
+  deps: { connections: ConnectionRepo },
+  tenant: Tenant,
+  selected: Connection | undefined,
+): Promise<Connection> {
+  const connection = selected ?? (await deps.connections.findDefaultEnabled(tenant.id));
+  if (!connection) throw new BrokerError('no_connection');
+  if (!connection.enabled) throw new BrokerError('no_connection', { description: 'This sign-in connection is disabled.' });
+  return connection;
 }
