@@ -27,7 +27,11 @@ interface TestLike {
 }
 
 /** A broker listening on 127.0.0.1 with a fresh database and a fresh RS256 key. */
-export async function startBroker(t: TestLike, overrides: Partial<Config> = {}): Promise<TestBroker> {
+export async function startBroker(
+  t: TestLike,
+  overrides: Partial<Config> = {},
+  options: { captureLogs?: string[] } = {},
+): Promise<TestBroker> {
   const databaseUrl = await testDatabaseUrl(t);
   const keysDir = await mkdtemp(join(tmpdir(), 'broker-test-keys-'));
   t.teardown(() => rm(keysDir, { recursive: true, force: true }));
@@ -58,7 +62,10 @@ export async function startBroker(t: TestLike, overrides: Partial<Config> = {}):
     ...overrides,
   };
   const database = openDatabase(databaseUrl, { max: 5 });
-  const logger = createLogger((process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent');
+  const capture = options.captureLogs;
+  const logger = capture
+    ? createLogger('trace', { write: (line: string) => void capture.push(line) })
+    : createLogger((process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent');
   const app = await buildApp(config, { database, keys, logger });
   await app.listen({ host: '127.0.0.1', port });
   t.teardown(async () => {

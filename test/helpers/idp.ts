@@ -18,8 +18,8 @@ export interface TestIdp {
   jwtClient: { clientId: string };
   /** Every client_assertion the token endpoint received (decoded header and payload). */
   assertions: { header: Record<string, unknown>; payload: Record<string, unknown> }[];
-  /** Token endpoint requests' form bodies (parameter names only for secrets). */
-  tokenRequests: URLSearchParams[];
+  /** Token endpoint requests: form body and Authorization header. */
+  tokenRequests: { form: URLSearchParams; authorization: string | undefined }[];
 }
 
 interface TestLike {
@@ -95,13 +95,13 @@ export async function startIdp(
   };
   const provider = new Provider(issuer, configuration);
   const assertions: TestIdp['assertions'] = [];
-  const tokenRequests: URLSearchParams[] = [];
+  const tokenRequests: TestIdp['tokenRequests'] = [];
   // Record what the broker sent to the token endpoint, as the provider parsed it.
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.path !== '/token' || ctx.method !== 'POST') return;
     const body = (ctx.oidc?.body ?? {}) as Record<string, string>;
-    tokenRequests.push(new URLSearchParams(body));
+    tokenRequests.push({ form: new URLSearchParams(body), authorization: ctx.get('authorization') || undefined });
     if (typeof body.client_assertion === 'string') {
       const [header, payload] = body.client_assertion.split('.');
       assertions.push({ header: decodeJwtPart(header), payload: decodeJwtPart(payload) });
