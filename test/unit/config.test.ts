@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import { loadConfig } from '../../src/config/config.js';
+import { ConfigError, parseEnv } from '../../src/config/env.schema.js';
+
+const key = () => randomBytes(32).toString('base64url');
+
+t.test('defaults are the contract’s', async (t) => {
+  const config = loadConfig({});
+  t.match(config, {
+    databaseUrl: undefined,
+    publicUrl: 'http://localhost:3000',
+    callbackUrl: 'http://localhost:3000/api/sso/callback',
+    secureCookies: false,
+    host: '0.0.0.0',
+    port: 3000,
+    adminToken: undefined,
+    keysDir: './keys',
+    tenantDomain: undefined,
+    ticketTtlSeconds: 60,
+    rateLimitPerMinute: 600,
+    migrateOnStart: true,
+    logLevel: 'info',
+  });
+  t.ok(Object.isFrozen(config));
+});
+
+t.test('values are parsed and normalised', async (t) => {
+  const k1 = key();
+  const k2 = key();
+  const config = loadConfig({
+    DATABASE_URL: 'postgresql://u:p@db:5432/broker',
+    PUBLIC_URL: 'https://sso.example.com/',
+    PORT: '8080',
+    ADMIN_TOKEN: 'x'.repeat(32),
+    SECRET_KEY: `${k1}, ${k2}`,
+    TENANT_DOMAIN: 'SSO.Example.com',
+    TICKET_TTL_SECONDS: '30',
+    RATE_LIMIT_PER_MINUTE: '0',
+    MIGRATE_ON_START: 'false',
+    LOG_LEVEL: 'warn',
+    EMPTY_IS_UNSET: '',
+  });
+  t.equal(config.publicUrl, 'https://sso.example.com', 'trailing slash removed');
+  t.equal(config.callbackUrl, 'https://sso.example.com/api/sso/callback');
+  t.equal(config.secureCookies, true);
+  t.equal(config.port, 8080);
+  t.equal(config.secretKeys?.length, 2, 'a comma-separated SECRET_KEY is a key ring');
+  t.equal(config.tenantDomain, 'sso.example.com');
+  t.equal(config.rateLimitPerMinute, 0);
+  t.equal(config.migrateOnStart, false);
+});
+
+t.test('invalid values: one readable line per problem', async (t) => {
+  try {
+    parseEnv({
+      DATABASE_URL: 'mysql://nope',
+      PUBLIC_URL: 'ftp://x',
+      PORT: 'eighty',
+      ADMIN_TOKEN: 'short',
+      SECRET_KEY: 'not-32-bytes',
+      TICKET_TTL_SECONDS: '0',
+      MIGRATE_ON_START: 'maybe',
+      LOG_LEVEL: 'loud',
+    });
+    t.fail('should throw');
+  } catch (error) {
+    t.type(error, ConfigError);
+    const problems = (error as ConfigError).problems;
+    for (const name of ['DATABASE_URL', 'PUBLIC_URL', 'PORT', 'ADMIN_TOKEN', 'SECRET_KEY', 'TICKET_TTL_SECONDS', 'MIGRATE_ON_START', 'LOG_LEVEL']) {
+      t.ok(problems.some((p) => p.startsWith(`${name}:`)), `a line for ${name}`);
+    }
+    t.notMatch((error as Error).message, /at .*\.ts:\d+/, 'no stack trace in the message');
+  }
+});
+
+t.test('SECRET_KEY is required with DATABASE_URL (no default for a secret)', async (t) => {
+  t.throws(() => parseEnv({ DATABASE_URL: 'postgres://db/broker' }), { message: /SECRET_KEY: is required when DATABASE_URL is set/ });
+  t.doesNotThrow(() => parseEnv({ DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() }));
+});

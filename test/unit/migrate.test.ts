@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { migrate, readMigrations } from '../../src/db/migrate.js';
+import { MIGRATIONS_DIR, testDatabaseUrl } from '../helpers/db.js';
+
+const quiet = { info() {}, warn() {} };
+
+t.test('the runner keeps Prisma’s bookkeeping, so `prisma migrate deploy` sees an up-to-date database', async (t) => {
+  const url = await testDatabaseUrl(t); // already migrated once by the helper
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  t.teardown(() => pool.end());
+  const migrations = await readMigrations(MIGRATIONS_DIR);
+  t.ok(migrations.length >= 1);
+  const { rows } = await pool.query('SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name');
+  t.equal(rows.length, migrations.length, 'one row per migration');
+  for (const [index, migration] of migrations.entries()) {
+    const sql = await readFile(join(MIGRATIONS_DIR, migration.name, 'migration.sql'), 'utf8');
+    t.equal(rows[index].migration_name, migration.name);
+    t.equal(rows[index].checksum, createHash('sha256').update(sql).digest('hex'), 'Prisma’s checksum: sha256 of migration.sql, hex');
+    t.ok(rows[index].finished_at instanceof Date);
+    t.equal(rows[index].rolled_back_at, null);
+    t.equal(rows[index].applied_steps_count, 1);
+  }
+  t.same(await migrate(pool, MIGRATIONS_DIR, quiet), [], 'a second run applies nothing');
+  const concurrent = await Promise.all([migrate(pool, MIGRATIONS_DIR, quiet), migrate(pool, MIGRATIONS_DIR, quiet)]);
+  t.same(concurrent, [[], []], 'concurrent runs (two replicas starting) are serialised by the advisory lock');
+});
+
+t.test('a migration that failed earlier stops start-up until an operator resolves it', async (t) => {
+  const url = await testDatabaseUrl(t);
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  t.teardown(() => pool.end());
+  await pool.query(`INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ('00000000-0000-0000-0000-000000000001', 'x', '29991231000000_broken')`);
+  await t.rejects(migrate(pool, MIGRATIONS_DIR, quiet), /29991231000000_broken failed earlier/);
+});
