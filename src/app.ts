@@ -86,13 +86,15 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
     secureCookies: config.secureCookies,
+    rateLimitPerMinute: config.rateLimitPerMinute,
   });
-  await app.register(appRoutes, { tickets: services.tickets });
+  await app.register(appRoutes, { tickets: services.tickets, rateLimitPerMinute: config.rateLimitPerMinute });
   await app.register(adminRoutes, {
     adminToken: config.adminToken,
     tenants: services.tenants,
     connections: services.connections,
     apps: services.apps,
+    rateLimitPerMinute: config.rateLimitPerMinute,
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'not_found', error_description: 'No such endpoint.', request_id: request.id }),

@@ -41,7 +41,7 @@ export class TestBrowser {
       if (response.status < 300 || response.status > 399 || !location) return { response, url: undefined };
       const next = new URL(location, this.hops.at(-1)!.url).href;
       if (stopAt(next)) return { response, url: next };
-      response = await this.request(next);
+      response = await this.request(next, { ...(init.accept && { accept: init.accept }) });
     }
     throw new Error('too many redirects');
   }

@@ -5,12 +5,14 @@ import type { ConnectionService } from '../../domain/connections/connection.serv
 import type { TenantService } from '../../domain/tenants/tenant.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import { jsonErrorHandler } from '../errors.js';
+import { limitRequests } from '../rate-limit.js';
 
 export interface AdminDeps {
   adminToken: string | undefined;
   tenants: TenantService;
   connections: ConnectionService;
   apps: AppService;
+  rateLimitPerMinute: number;
 }
 
 type Params<K extends string> = FastifyRequest<{ Params: Record<K, string> }>;
@@ -18,6 +20,7 @@ type Params<K extends string> = FastifyRequest<{ Params: Record<K, string> }>;
 /** Operators: tenants, connections, apps. Bearer ADMIN_TOKEN on every route of this plugin. */
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
   app.setErrorHandler(jsonErrorHandler);
+  await limitRequests(app, deps.rateLimitPerMinute);
   app.addHook('onRequest', async (request) => {
     if (deps.adminToken === undefined) throw new BrokerError('admin_disabled');
     const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');

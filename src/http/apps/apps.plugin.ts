@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { TicketService } from '../../domain/tickets/ticket.service.js';
 import { jsonErrorHandler } from '../errors.js';
+import { limitRequests } from '../rate-limit.js';
 
 /** RFC 7617 Basic credentials; undefined when absent or malformed. */
 export function parseBasicAuth(header: string | undefined): { id: string; secret: string } | undefined {
@@ -14,13 +15,17 @@ export function parseBasicAuth(header: string | undefined): { id: string; secret
 }
 
 /** Relying apps, server to server: ticket redemption. */
-export async function appRoutes(app: FastifyInstance, deps: { tickets: TicketService }) {
+export async function appRoutes(app: FastifyInstance, deps: { tickets: TicketService; rateLimitPerMinute: number }) {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof BrokerError && error.code === 'invalid_client') {
       void reply.header('www-authenticate', 'Basic realm="sso-broker"');
     }
     return jsonErrorHandler(error, request, reply);
   });
+
+  // Per client IP, and per app: one app's burst cannot starve the others behind a shared NAT.
+  await limitRequests(app, deps.rateLimitPerMinute);
+  await limitRequests(app, deps.rateLimitPerMinute, (request) => `app:${parseBasicAuth(request.headers.authorization)?.id ?? request.ip}`);
 
   app.post('/api/sso/tickets/redeem', async (request, reply) => {
     const credentials = parseBasicAuth(request.headers.authorization);

@@ -3,6 +3,7 @@ import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { LoginService } from '../../domain/login/login.service.js';
 import { errorBody, logError, toBrokerError } from '../errors.js';
 import { prefersJson } from '../content.js';
+import { limitRequests } from '../rate-limit.js';
 import { renderErrorPage, sendPage } from './pages.js';
 import { setupDocument, renderSetupPage } from './setup.js';
 
@@ -12,6 +13,7 @@ export interface BrowserDeps {
   publicUrl: string;
   callbackUrl: string;
   secureCookies: boolean;
+  rateLimitPerMinute: number;
 }
 
 /**
@@ -27,6 +29,8 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     }
     return sendPage(reply, brokerError.status, renderErrorPage({ code: brokerError.code, description: brokerError.description, requestId: request.id }));
   });
+
+  await limitRequests(app, deps.rateLimitPerMinute);
 
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: '/api/sso/callback' };
 
