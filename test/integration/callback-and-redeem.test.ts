@@ -128,13 +128,13 @@ t.test('transaction rule: a cookie sealed for one state does not open for anothe
 });
 
 t.test('transaction rule: an expired transaction is refused with login_expired', async (t) => {
-  const shortBroker = await startBroker(t, { transactionTtlSeconds: 1 });
+  const shortBroker = await startBroker(t, { transactionTtlSeconds: 2 });
   const shortIdp = await startIdp(t, { redirectUri: shortBroker.config.callbackUrl, brokerJwks: shortBroker.keys.jwks(), accounts: [ADA] });
   const s = await registerTenant(shortBroker, shortIdp, { method: 'client_secret_post' });
   const browser = new TestBrowser();
   const first = await browser.follow(s.loginUrl(), () => false);
   const action = formAction(await first.response.text(), browser.hops.at(-1)!.url);
-  await new Promise((resolve) => setTimeout(resolve, 2100));
+  await new Promise((resolve) => setTimeout(resolve, 3100));
   const back = await browser.follow(action, (url) => url.startsWith(s.returnTo.split('?')[0]!), { form: { login: ADA.claims.email }, accept: 'application/json' });
   t.notOk(back.url, 'not sent back to the app with a ticket');
   t.equal(back.response.status, 400);

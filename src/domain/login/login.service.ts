@@ -111,7 +111,9 @@ export class LoginService {
       cookie: {
         name: transactionCookieName(tx.state),
         value: sealTransaction(this.deps.secretBox, tx),
-        maxAgeSeconds: this.deps.transactionTtlSeconds,
+        // A minute past the transaction's lifetime, so a learner who took too long is told the
+        // login expired rather than that it could not be matched to this browser.
+        maxAgeSeconds: this.deps.transactionTtlSeconds + 60,
       },
     };
   }
