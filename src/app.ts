@@ -73,8 +73,15 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     return503OnClosing: true,
   });
   await app.register(fastifyCookie);
+  // Shutting down: answers to requests still in flight close their connection, so the server
+  // drains as soon as they are done instead of waiting out keep-alive.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   const services = createServices(config, deps);

@@ -1,19 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { KeysError, loadBrokerKeys } from './config/broker-keys.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
-import { startEmbeddedPostgres, type EmbeddedCluster } from './db/embedded.js';
+import type { EmbeddedCluster } from './db/embedded.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { createLogger } from './observability/logger.js';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
-const MIGRATIONS_DIR = resolve(ROOT, 'prisma/migrations');
+/** The package root: the nearest folder above this file with a package.json (src/ or dist/src/). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(resolve(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const MIGRATIONS_DIR = resolve(packageRoot(), 'prisma/migrations');
 const DATA_DIR = resolve(process.cwd(), '.data');
 
 /** On the embedded database only: a SECRET_KEY kept beside it under ./.data. */
@@ -43,6 +49,8 @@ async function main() {
   let databaseUrl = config.databaseUrl;
   let secretKeys = config.secretKeys;
   if (databaseUrl === undefined) {
+    // Loaded only here: production (DATABASE_URL set) never loads the embedded database.
+    const { startEmbeddedPostgres } = await import('./db/embedded.js');
     embedded = await startEmbeddedPostgres({ dataDir: DATA_DIR, persistent: true, onLog: (line) => logger.debug({ postgres: line }) });
     databaseUrl = embedded.url;
     logger.warn({ dataDir: DATA_DIR }, 'DATABASE_URL unset: running on an embedded PostgreSQL under ./.data (development only)');

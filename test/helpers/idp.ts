@@ -18,6 +18,8 @@ export interface TestIdp {
   jwtClient: { clientId: string };
   /** Every client_assertion the token endpoint received (decoded header and payload). */
   assertions: { header: Record<string, unknown>; payload: Record<string, unknown> }[];
+  /** How many times each path was requested (discovery, JWKS, token, …). */
+  requests: Map<string, number>;
   /** Token endpoint requests: form body and Authorization header. */
   tokenRequests: { form: URLSearchParams; authorization: string | undefined }[];
 }
@@ -96,8 +98,10 @@ export async function startIdp(
   const provider = new Provider(issuer, configuration);
   const assertions: TestIdp['assertions'] = [];
   const tokenRequests: TestIdp['tokenRequests'] = [];
+  const requests = new Map<string, number>();
   // Record what the broker sent to the token endpoint, as the provider parsed it.
   provider.use(async (ctx, next) => {
+    requests.set(ctx.path, (requests.get(ctx.path) ?? 0) + 1);
     await next();
     if (ctx.path !== '/token' || ctx.method !== 'POST') return;
     const body = (ctx.oidc?.body ?? {}) as Record<string, string>;
@@ -148,5 +152,5 @@ export async function startIdp(
         server.closeAllConnections();
       }),
   );
-  return { issuer, provider, secretClient, jwtClient, assertions, tokenRequests };
+  return { issuer, provider, secretClient, jwtClient, assertions, tokenRequests, requests };
 }

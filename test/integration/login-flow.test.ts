@@ -87,3 +87,22 @@ t.test('the IdP refusing the sign-in sends the learner back with error=access_de
   t.equal(back.searchParams.get('state'), 's1');
   t.notOk(back.searchParams.get('ticket'));
 });
+
+t.test('discovery and JWKS are fetched once per connection, not per login', async (t) => {
+  const fresh = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+  const scenario = await registerTenant(broker, fresh, { method: 'client_secret_post' });
+  for (let i = 0; i < 4; i++) {
+    const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
+    t.ok(back.searchParams.get('ticket'), `login ${i + 1}`);
+  }
+  t.equal(fresh.requests.get('/token'), 4, 'four code exchanges');
+  t.equal(fresh.requests.get('/.well-known/openid-configuration'), 1, 'one discovery');
+  t.equal(fresh.requests.get('/jwks'), 1, 'one JWKS fetch');
+
+  // A changed connection is a new configuration: discovered again on the next login.
+  const patched = await broker.admin('PATCH', `/admin/connections/${scenario.connectionId}`, { scopes: ['offline_access'] });
+  t.equal(patched.status, 200);
+  const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
+  t.ok(back.searchParams.get('ticket'));
+  t.equal(fresh.requests.get('/.well-known/openid-configuration'), 2, 'rediscovered after the change');
+});

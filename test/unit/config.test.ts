@@ -55,7 +55,7 @@ t.test('invalid values: one readable line per problem', async (t) => {
   try {
     parseEnv({
       DATABASE_URL: 'mysql://nope',
-      PUBLIC_URL: 'ftp://x',
+      PUBLIC_URL: 'not a url at all',
       PORT: 'eighty',
       ADMIN_TOKEN: 'short',
       SECRET_KEY: 'not-32-bytes',
@@ -71,6 +71,12 @@ t.test('invalid values: one readable line per problem', async (t) => {
       t.ok(problems.some((p) => p.startsWith(`${name}:`)), `a line for ${name}`);
     }
     t.notMatch((error as Error).message, /at .*\.ts:\d+/, 'no stack trace in the message');
+  }
+});
+
+t.test('PUBLIC_URL must be an http(s) URL without query or fragment', async (t) => {
+  for (const value of ['ftp://x', 'https://sso.example.com/?a=1', 'https://sso.example.com/#f', 'nope']) {
+    t.throws(() => parseEnv({ PUBLIC_URL: value }), { message: /PUBLIC_URL: / }, value);
   }
 });
 

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import t from 'tap';
+import { testDatabaseUrl } from '../helpers/db.js';
+import { freePort } from '../helpers/net.js';
+
+// The broker as an operator runs it: src/main.ts in its own process.
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = resolve(ROOT, 'dist/src/main.js');
+
+// Operators run the compiled build (`npm test` builds it first); tsx's signal relay would
+// also kill a SIGTERMed child before its shutdown finished.
+if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
+
+function runMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+t.test('invalid configuration stops start-up with one line per problem and no stack trace', async (t) => {
+  const run = runMain({ PORT: 'x', ADMIN_TOKEN: 'short', DATABASE_URL: 'postgres://db/x', PUBLIC_URL: 'not a url' });
+  t.equal(await run.exited, 1);
+  const { stderr } = run.output();
+  for (const name of ['PORT', 'ADMIN_TOKEN', 'SECRET_KEY', 'PUBLIC_URL']) t.match(stderr, new RegExp(`^  ${name}: `, 'm'), name);
+  t.notMatch(stderr, /\s+at .+:\d+:\d+/, 'no stack trace');
+});
+
+t.test('starts on DATABASE_URL, applies migrations, and on SIGTERM finishes in-flight requests before exiting', async (t) => {
+  const databaseUrl = await testDatabaseUrl(t);
+  // Start from an empty schema so the process itself must migrate.
+  const pg = (await import('pg')).default;
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  await pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+  const port = await freePort();
+  const adminToken = randomBytes(24).toString('base64url');
+  const run = runMain({
+    DATABASE_URL: databaseUrl,
+    SECRET_KEY: randomBytes(32).toString('base64url'),
+    ADMIN_TOKEN: adminToken,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    KEYS_DIR: await mkdtemp(join(tmpdir(), 'broker-keys-')),
+  });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); i++) {
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  const ready = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
+  t.equal(ready, 200, 'ready');
+  if (ready !== 200) return t.fail(run.output().stderr + run.output().stdout);
+  const { rows } = await pool.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL');
+  await pool.end();
+  t.ok(rows[0].n >= 1, 'migrations applied at start');
+
+  // A request in flight: headers sent, body still coming when SIGTERM arrives.
+  const body = JSON.stringify({ slug: 'slow-org', name: 'Slow' });
+  const inFlight = new Promise<number>((done, fail) => {
+    const req = request(`${base}/admin/tenants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.on('error', fail);
+    req.write(body.slice(0, 5));
+    setTimeout(() => {
+      run.child.kill('SIGTERM');
+      setTimeout(() => req.end(body.slice(5)), 300);
+    }, 200);
+  });
+  const status = await inFlight.catch((error: Error) => error.message);
+  t.equal(status, 201, 'the in-flight request completed');
+  if (status !== 201) t.comment(run.output().stdout + run.output().stderr);
+  t.equal(await run.exited, 0, 'exited cleanly');
+  t.match(run.output().stdout, /"msg":"stopped"/);
+});
