@@ -1,25 +1,15 @@
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
+import type { MappedIdentity } from '../../oidc/identity.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import { appSecretMatches } from '../apps/app.service.js';
 import type { TicketRepo } from './ticket.repo.js';
 
 /** The identity a ticket carries: the redeem answer without its session id. */
-export interface TicketIdentity {
-  tenant: string;
-  connection: string;
-  issuer: string;
-  subject: string;
-  login: string;
-  email?: string;
-  emailVerified: boolean | null;
-  name?: string;
-  givenName?: string;
-  familyName?: string;
-  claims: Record<string, unknown>;
-  groups: string[];
-  authenticatedAt: string;
-}
+export type TicketIdentity = { tenant: string; connection: string; issuer: string } & MappedIdentity & {
+    claims: Record<string, unknown>;
+    authenticatedAt: string;
+  };
 
 export type RedeemAnswer = TicketIdentity & { session: string };
 
