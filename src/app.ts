@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { BrokerKeys } from './config/broker-keys.js';
 import type { Config } from './config/config.js';
@@ -71,6 +71,13 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,
+    // Errors the router raises before any route runs (malformed or over-long URL parts).
+    frameworkErrors: (error, request, reply: FastifyReply) =>
+      reply.code(error.statusCode ?? 400).send({
+        error: 'invalid_request',
+        error_description: 'The request URL is malformed or too long.',
+        request_id: request.id,
+      }),
   });
   await app.register(fastifyCookie);
   // Shutting down: answers to requests still in flight close their connection, so the server

@@ -1,0 +1,60 @@
+import t from 'tap';
+import { startBroker } from '../helpers/broker.js';
+
+const broker = await startBroker(t);
+
+t.test('GET /.well-known/jwks.json publishes the public half of every broker key, nothing private', async (t) => {
+  const response = await fetch(`${broker.url}/.well-known/jwks.json`);
+  t.equal(response.status, 200);
+  const jwks = (await response.json()) as { keys: Record<string, unknown>[] };
+  t.equal(jwks.keys.length, 1);
+  t.match(jwks.keys[0], { kty: 'RSA', kid: 'test-key-1', alg: 'RS256', use: 'sig', n: String, e: 'AQAB' });
+  for (const privatePart of ['d', 'p', 'q', 'dp', 'dq', 'qi']) t.notOk(privatePart in jwks.keys[0]!, `no "${privatePart}"`);
+});
+
+t.test('GET /api/sso/setup tells an IdP engineer what to register, as JSON or HTML', async (t) => {
+  const json = await fetch(`${broker.url}/api/sso/setup`, { headers: { accept: 'application/json' } });
+  t.equal(json.status, 200);
+  t.match(await json.json(), {
+    redirect_uri: `${broker.url}/api/sso/callback`,
+    jwks_uri: `${broker.url}/.well-known/jwks.json`,
+    token_endpoint_auth_methods: ['client_secret_post', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg: 'RS256',
+    id_token_signed_response_alg: 'RS256',
+    code_challenge_method: 'S256',
+    required_id_token_claims: Array,
+  });
+  const html = await fetch(`${broker.url}/api/sso/setup`, { headers: { accept: 'text/html' } });
+  t.match(html.headers.get('content-type'), /text\/html/);
+  const page = await html.text();
+  t.match(page, `${broker.url}/api/sso/callback`);
+  t.match(page, 'test-key-1');
+  t.match(html.headers.get('content-security-policy'), /default-src 'none'/);
+});
+
+t.test('bad input anywhere gets a 4xx with an error code, never a 500', async (t) => {
+  const auth = { authorization: `Bearer ${broker.adminToken}` };
+  const cases: [string, RequestInit & { path: string }][] = [
+    ['repeated query parameters', { path: '/api/sso/login?app=a&app=b&return_to=x&tenant=t' }],
+    ['callback without anything', { path: '/api/sso/callback' }],
+    ['callback with an array state', { path: '/api/sso/callback?state=a&state=b&code=c' }],
+    ['callback with a huge state', { path: `/api/sso/callback?state=${'s'.repeat(5000)}&code=c` }],
+    ['callback with a bogus cookie', { path: '/api/sso/callback?state=abc&code=c', headers: { cookie: 'sso_tx_abc=v1.zz.%%%' } }],
+    ['redeem with a form body', { path: '/api/sso/tickets/redeem', method: 'POST', headers: { authorization: 'Basic YTpi', 'content-type': 'application/x-www-form-urlencoded' }, body: 'ticket=x' }],
+    ['redeem with broken JSON', { path: '/api/sso/tickets/redeem', method: 'POST', headers: { authorization: 'Basic YTpi', 'content-type': 'application/json' }, body: '{' }],
+    ['redeem with malformed Basic', { path: '/api/sso/tickets/redeem', method: 'POST', headers: { authorization: 'Basic !!!', 'content-type': 'application/json' }, body: '{}' }],
+    ['admin with a JSON array body', { path: '/admin/tenants', method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '[]' }],
+    ['admin with a JSON string body', { path: '/admin/tenants', method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '"x"' }],
+    ['admin with text/plain', { path: '/admin/tenants', method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'x' }],
+    ['admin with an over-long id', { path: `/admin/connections/${'x'.repeat(300)}`, headers: auth }],
+    ['admin PATCH with null', { path: '/admin/apps/x', method: 'PATCH', headers: { ...auth, 'content-type': 'application/json' }, body: 'null' }],
+    ['unknown route', { path: '/nope' }],
+    ['unsupported method', { path: '/api/sso/tickets/redeem', method: 'PUT' }],
+  ];
+  for (const [what, { path, ...init }] of cases) {
+    const response = await fetch(`${broker.url}${path}`, { redirect: 'manual', ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+    t.ok(response.status >= 400 && response.status < 500, `${what}: ${response.status}`);
+    const body = (await response.json().catch(() => ({}))) as { error?: string };
+    t.match(body.error, /^[a-z_]+$/, `${what}: error code ${body.error}`);
+  }
+});
