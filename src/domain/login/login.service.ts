@@ -103,7 +103,8 @@ export class LoginService {
       });
     } catch (error) {
       if (!isBrokerError(error) || !error.allowRedirect) throw error;
-      this.deps.log.warn({ err: error, connection: connection.id }, 'login could not reach the IdP');
+      // The reason line only: openid-client errors can carry upstream bodies and tokens as causes.
+      this.deps.log.warn({ code: error.code, reason: error.message, connection: connection.id }, 'login could not reach the IdP');
       return { location: withParams(q.return_to, { error: error.code, error_description: error.description, state: q.state }) };
     }
     return {
@@ -143,7 +144,7 @@ export class LoginService {
       return back({ ticket });
     } catch (error) {
       if (isBrokerError(error) && error.allowRedirect) {
-        this.deps.log.warn({ err: error, code: error.code, connection: tx.connectionId }, 'login failed');
+        this.deps.log.warn({ code: error.code, reason: error.message, connection: tx.connectionId }, 'login failed');
         return back({ error: error.code, error_description: error.description });
       }
       throw error;

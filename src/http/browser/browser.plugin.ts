@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
+import { transactionCookieName } from '../../domain/login/login-transaction.js';
 import type { LoginService } from '../../domain/login/login.service.js';
 import { errorBody, logError, toBrokerError } from '../errors.js';
 import { prefersJson } from '../content.js';
@@ -45,7 +46,7 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
     const tx = deps.login.openTransaction(request.query, request.cookies);
     // One try per transaction: the cookie goes whatever the outcome.
-    reply.clearCookie(`sso_tx_${tx.state}`, cookieOptions);
+    reply.clearCookie(transactionCookieName(tx.state), cookieOptions);
     const queryAt = request.url.indexOf('?');
     const callbackUrl = new URL(deps.callbackUrl + (queryAt === -1 ? '' : request.url.slice(queryAt)));
     return redirect(reply, await deps.login.complete(tx, request.query, callbackUrl));
