@@ -38,6 +38,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     keys: deps.keys,
     timeoutSeconds: config.idpTimeoutSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    jwksCooldownSeconds: config.jwksCooldownSeconds,
   });
   const connections = new ConnectionService({ connections: connectionRepo, tenants: tenantRepo, secretBox, keys: deps.keys });
   const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, ttlSeconds: config.ticketTtlSeconds });

@@ -28,6 +28,8 @@ export interface Config {
   idpTimeoutSeconds: number;
   /** Allowed clock difference with IdPs for exp/iat/nbf. */
   clockToleranceSeconds: number;
+  /** After a JWKS fetch, how long before an unknown `kid` may trigger another (key rotation). */
+  jwksCooldownSeconds: number;
 }
 
 export function loadConfig(source: Record<string, string | undefined>): Config {
@@ -48,8 +50,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     migrateOnStart: env.MIGRATE_ON_START,
     logLevel: env.LOG_LEVEL,
-    transactionTtlSeconds: 600,
-    idpTimeoutSeconds: 10,
-    clockToleranceSeconds: 60,
+    transactionTtlSeconds: env.TRANSACTION_TTL_SECONDS,
+    idpTimeoutSeconds: env.IDP_TIMEOUT_SECONDS,
+    clockToleranceSeconds: env.CLOCK_SKEW_SECONDS,
+    jwksCooldownSeconds: 30,
   });
 }

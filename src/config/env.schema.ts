@@ -69,6 +69,10 @@ export const envSchema = z
     TICKET_TTL_SECONDS: intString(1, 3600).default(60),
     RATE_LIMIT_PER_MINUTE: intString(0, 1_000_000).default(600),
     MIGRATE_ON_START: booleanString.default(true),
+    // Beyond the contract's list: the security bounds issue 3 asks to be configurable.
+    TRANSACTION_TTL_SECONDS: intString(30, 3600).default(600),
+    IDP_TIMEOUT_SECONDS: intString(1, 120).default(10),
+    CLOCK_SKEW_SECONDS: intString(0, 600).default(60),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -1,6 +1,8 @@
+import * as jose from 'jose';
 import * as client from 'openid-client';
 import type { BrokerKeys } from '../config/broker-keys.js';
 import { BrokerError } from '../errors/broker-error.js';
+import { boundedFetch } from './bounded-fetch.js';
 import { defaultDiscoveryUrl, idpUrlProblem, isInsecureLoopback } from './idp-url.js';
 import { describeUpstream } from './translate-error.js';
 
@@ -24,44 +26,59 @@ export interface IdpRegistryOptions {
   timeoutSeconds: number;
   /** Allowed clock difference with the IdP for exp/iat/nbf, seconds. */
   clockToleranceSeconds: number;
+  /** After a JWKS fetch, how long an unknown `kid` waits before it may trigger another. */
+  jwksCooldownSeconds: number;
   /** How many connections' configurations to keep. */
   maxEntries?: number;
 }
 
 const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint'] as const;
 
+/** What a login needs of an IdP: openid-client's configuration and the IdP's signing keys. */
+export interface Idp {
+  configuration: client.Configuration;
+  /**
+   * The IdP's JWKS (jose): fetched on first use, cached, refetched when a token names an
+   * unknown `kid` (key rotation) but at most once per cooldown, and every candidate key is
+   * tried when a token has no `kid`.
+   */
+  keys: ReturnType<typeof jose.createRemoteJWKSet>;
+  clockToleranceSeconds: number;
+}
+
 /**
- * One openid-client Configuration per connection: discovery metadata, client authentication
- * and (inside it) the JWKS cache. Built on first use and reused by every login until the
- * connection changes; never discovered per login. A failed discovery is not cached.
+ * One entry per connection: discovery metadata, client authentication and the JWKS cache.
+ * Built on first use and reused by every login until the connection changes; never
+ * discovered per login. A failed discovery is not cached.
  */
 export class IdpRegistry {
-  readonly #entries = new Map<string, { version: number; configuration: Promise<client.Configuration> }>();
+  readonly #entries = new Map<string, { version: number; idp: Promise<Idp> }>();
+  readonly #fetch = boundedFetch();
   readonly #options: IdpRegistryOptions;
 
   constructor(options: IdpRegistryOptions) {
     this.#options = options;
   }
 
-  configuration(connection: IdpConnection): Promise<client.Configuration> {
+  idp(connection: IdpConnection): Promise<Idp> {
     const cached = this.#entries.get(connection.id);
-    if (cached && cached.version === connection.version) return cached.configuration;
-    const configuration = this.#build(connection);
+    if (cached && cached.version === connection.version) return cached.idp;
+    const idp = this.#build(connection);
     this.#entries.delete(connection.id);
-    this.#entries.set(connection.id, { version: connection.version, configuration });
-    configuration.catch(() => {
-      if (this.#entries.get(connection.id)?.configuration === configuration) this.#entries.delete(connection.id);
+    this.#entries.set(connection.id, { version: connection.version, idp });
+    idp.catch(() => {
+      if (this.#entries.get(connection.id)?.idp === idp) this.#entries.delete(connection.id);
     });
     const max = this.#options.maxEntries ?? 10_000;
     while (this.#entries.size > max) this.#entries.delete(this.#entries.keys().next().value!);
-    return configuration;
+    return idp;
   }
 
   forget(connectionId: string): void {
     this.#entries.delete(connectionId);
   }
 
-  async #build(connection: IdpConnection): Promise<client.Configuration> {
+  async #build(connection: IdpConnection): Promise<Idp> {
     const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer);
     const insecure = isInsecureLoopback(discoveryUrl);
     let discovered: client.Configuration;
@@ -71,6 +88,7 @@ export class IdpRegistry {
       discovered = await client.discovery(new URL(discoveryUrl), connection.clientId, undefined, undefined, {
         timeout: this.#options.timeoutSeconds,
         execute: insecure ? [client.allowInsecureRequests] : [],
+        [client.customFetch]: this.#fetch,
       });
     } catch (error) {
       throw new BrokerError('idp_error', { cause: error, logMessage: `discovery failed: ${describeUpstream(error)}` });
@@ -91,12 +109,21 @@ export class IdpRegistry {
       this.#clientAuth(connection, metadata),
     );
     configuration.timeout = this.#options.timeoutSeconds;
+    configuration[client.customFetch] = this.#fetch;
     if (needsInsecure) client.allowInsecureRequests(configuration);
-    // openid-client verifies the ID token's signature in the code flow only when asked:
-    // OpenID Connect Core §3.1.3.7 step 6 lets a client skip it for a TLS-authenticated token
-    // endpoint, but a broker that hands identities to other apps must not.
-    client.enableNonRepudiationChecks(configuration);
-    return configuration;
+    // openid-client checks the ID token's claims but verifies its signature in the code flow
+    // only when asked (OpenID Connect Core §3.1.3.7 step 6 allows skipping it over TLS). A
+    // broker that hands identities to other apps must verify it: code-exchange.ts does, against
+    // these keys. jose rather than enableNonRepudiationChecks, because openid-client refetches
+    // a JWKS for an unknown kid only once its copy is a minute old, so a key rotated just after
+    // a fetch would fail logins for up to a minute.
+    const keys = jose.createRemoteJWKSet(new URL(metadata.jwks_uri!), {
+      timeoutDuration: this.#options.timeoutSeconds * 1000,
+      cooldownDuration: this.#options.jwksCooldownSeconds * 1000,
+      cacheMaxAge: 10 * 60 * 1000,
+      [jose.customFetch]: this.#fetch,
+    });
+    return { configuration, keys, clockToleranceSeconds: this.#options.clockToleranceSeconds };
   }
 
   #clientAuth(connection: IdpConnection, metadata: client.ServerMetadata): client.ClientAuth {

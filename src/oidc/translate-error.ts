@@ -1,3 +1,4 @@
+import * as jose from 'jose';
 import * as client from 'openid-client';
 import { BrokerError, isBrokerError, type ErrorCode } from '../errors/broker-error.js';
 
@@ -8,13 +9,24 @@ const ID_TOKEN_CODES = new Set<string>([
   'OAUTH_KEY_SELECTION_FAILED',
 ]);
 
+// jose errors that say the token is bad; any other jose error is about fetching the keys.
+const BAD_SIGNATURE = [
+  jose.errors.JWSSignatureVerificationFailed,
+  jose.errors.JWKSNoMatchingKey,
+  jose.errors.JWKSMultipleMatchingKeys,
+  jose.errors.JOSEAlgNotAllowed,
+  jose.errors.JWSInvalid,
+  jose.errors.JOSENotSupported,
+];
+
 /**
- * The one place openid-client errors become broker errors. Upstream text goes to the log
- * (as the cause), never to the learner or the app.
+ * The one place IdP-facing library errors become broker errors. Upstream text goes to the
+ * log (as the reason line), never to the learner or the app.
  *
- * - the IdP answered the token request with an OAuth error, a non-2xx, non-JSON, or nothing
- *   in time → token_exchange_failed
+ * - the IdP answered the token request with an OAuth error, a non-2xx, non-JSON, too much,
+ *   or nothing in time; or its JWKS could not be fetched → token_exchange_failed
  * - the ID token failed a check of OpenID Connect Core §3.1.3.7 → invalid_id_token
+ * - the ID token has no `sub` → missing_claims (the broker's rule for required claims)
  */
 export function translateTokenError(error: unknown): BrokerError {
   if (isBrokerError(error)) return error;
@@ -22,12 +34,26 @@ export function translateTokenError(error: unknown): BrokerError {
   if (error instanceof client.ClientError) {
     const detail = `${error.message} ${error.cause instanceof Error ? error.cause.message : ''}`;
     if (ID_TOKEN_CODES.has(error.code ?? '') || /JWT|ID Token|JWS/.test(detail)) code = 'invalid_id_token';
-    // A JWKS that cannot be fetched is an IdP availability problem, not a bad token.
-    if (/jwks/i.test(detail) && error.code !== 'OAUTH_KEY_SELECTION_FAILED') code = 'token_exchange_failed';
+    if (/JWT "sub" \(subject\) claim missing/i.test(detail)) code = 'missing_claims';
+  } else if (BAD_SIGNATURE.some((type) => error instanceof type)) {
+    code = 'invalid_id_token';
   } else if (error instanceof client.AuthorizationResponseError) {
     code = 'idp_error';
   }
-  return new BrokerError(code, { cause: error, logMessage: describeUpstream(error) });
+  const description = code === 'missing_claims' ? 'The identity provider did not send sub.' : undefined;
+  return new BrokerError(code, { cause: error, logMessage: describeUpstream(error), ...(description && { description }) });
+}
+
+/** Userinfo for another subject is an identity that does not verify. */
+export function translateUserinfoError(error: unknown): BrokerError {
+  if (error instanceof client.ClientError && error.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
+    return new BrokerError('invalid_id_token', {
+      description: "The identity provider's userinfo is for another user.",
+      cause: error,
+      logMessage: describeUpstream(error),
+    });
+  }
+  return translateTokenError(error);
 }
 
 export function describeUpstream(error: unknown): string {

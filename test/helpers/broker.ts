@@ -59,6 +59,7 @@ export async function startBroker(
     transactionTtlSeconds: 600,
     idpTimeoutSeconds: 5,
     clockToleranceSeconds: 60,
+    jwksCooldownSeconds: 30,
     ...overrides,
   };
   const database = openDatabase(databaseUrl, { max: 5 });

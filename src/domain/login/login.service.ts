@@ -94,8 +94,8 @@ export class LoginService {
     };
     let authorizationUrl: URL;
     try {
-      const configuration = await this.deps.idps.configuration(this.deps.connectionService.toIdpConnection(connection));
-      authorizationUrl = await buildAuthorizationRedirect(configuration, {
+      const idp = await this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection));
+      authorizationUrl = await buildAuthorizationRedirect(idp, {
         redirectUri: this.deps.callbackUrl,
         scopes: connection.scopes,
         checks: tx,
@@ -158,12 +158,12 @@ export class LoginService {
     if (!connection || !tenant || !connection.enabled) {
       throw new BrokerError('idp_error', { description: 'The sign-in connection was removed or disabled during the sign-in.' });
     }
-    const configuration = await this.deps.idps.configuration(this.deps.connectionService.toIdpConnection(connection));
-    const result = await exchangeCode(configuration, callbackUrl, this.deps.callbackUrl, tx);
+    const idp = await this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection));
+    const result = await exchangeCode(idp, callbackUrl, this.deps.callbackUrl, tx);
     let claims: Record<string, unknown> = result.claims;
     const rules = { subjectClaim: connection.subjectClaim, assumeEmailVerified: connection.assumeEmailVerified, claimMapping: connection.claimMapping };
     if (connection.fetchUserinfo) {
-      const userinfo = await fetchUserinfo(configuration, result.accessToken, result.claims.sub);
+      const userinfo = await fetchUserinfo(idp, result.accessToken, result.claims.sub);
       claims = { ...userinfo, ...result.claims };
     }
     const identity = mapIdentity(claims, rules);

@@ -1,0 +1,193 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { freePort } from './net.js';
+
+/**
+ * A deliberately misbehaving OpenID provider: many behaviours side by side, each under its own
+ * issuer `http://127.0.0.1:<port>/<name>`. Authorization is automatic (no sign-in form): the
+ * authorize endpoint sends the browser straight back with a code. Every behaviour starts from
+ * a correct provider and bends one thing.
+ */
+
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+export interface RogueKeys {
+  current: { kid: string; privateKey: PrivateKey; publicJwk: JWK };
+  other: { kid: string; privateKey: PrivateKey; publicJwk: JWK };
+}
+
+export interface TokenContext {
+  issuer: string;
+  clientId: string;
+  nonce: string;
+  keys: RogueKeys;
+  clientSecret: string;
+}
+
+export interface Behaviour {
+  /** Edits the discovery document. */
+  discovery?: (doc: Record<string, unknown>) => Record<string, unknown>;
+  /** Edits the ID token claims. */
+  claims?: (claims: Record<string, unknown>, ctx: TokenContext) => Record<string, unknown>;
+  /** Replaces how the ID token is made (default: RS256 with the current key and its kid). */
+  idToken?: (claims: Record<string, unknown>, ctx: TokenContext) => Promise<string> | string;
+  /** Takes over the token endpoint's answer; return true when it answered. */
+  token?: (res: ServerResponse, tokens: Record<string, unknown>) => boolean | Promise<boolean>;
+  /** The JWKS served (default: the current key); may change between calls. */
+  jwks?: (keys: RogueKeys, call: number) => { keys: JWK[] } | ((res: ServerResponse) => void);
+  /** Edits the userinfo answer. */
+  userinfo?: (claims: Record<string, unknown>) => Record<string, unknown>;
+}
+
+export interface RogueIdp {
+  base: string;
+  issuer(name: string): string;
+  keys: RogueKeys;
+  clientSecret: string;
+  /** How many times each `<name>/<endpoint>` was requested. */
+  hits: Map<string, number>;
+}
+
+interface Pending {
+  name: string;
+  clientId: string;
+  nonce: string;
+  challenge: string;
+  redirectUri: string;
+}
+
+const b64u = (value: Buffer | string) => Buffer.from(value).toString('base64url');
+
+export async function rs256(claims: Record<string, unknown>, key: RogueKeys['current'], header: Record<string, unknown> = {}) {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid, ...header }).sign(key.privateKey);
+}
+
+async function makeKey(kid: string) {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, behaviours: Record<string, Behaviour>): Promise<RogueIdp> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const keys: RogueKeys = { current: await makeKey('rogue-1'), other: await makeKey('rogue-other') };
+  const clientSecret = 'rogue-client-secret-0123456789';
+  const pending = new Map<string, Pending>();
+  const hits = new Map<string, number>();
+  const sockets = new Set<import('node:net').Socket>();
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', base);
+      const [, name = '', ...rest] = url.pathname.split('/');
+      const endpoint = rest.join('/');
+      const behaviour = behaviours[name];
+      if (!behaviour) return json(res, 404, { error: 'no such behaviour' });
+      hits.set(`${name}/${endpoint}`, (hits.get(`${name}/${endpoint}`) ?? 0) + 1);
+      const issuer = `${base}/${name}`;
+
+      if (endpoint === '.well-known/openid-configuration') {
+        const doc = {
+          issuer,
+          authorization_endpoint: `${issuer}/authorize`,
+          token_endpoint: `${issuer}/token`,
+          jwks_uri: `${issuer}/jwks`,
+          userinfo_endpoint: `${issuer}/userinfo`,
+          response_types_supported: ['code'],
+          subject_types_supported: ['public'],
+          id_token_signing_alg_values_supported: ['RS256'],
+          code_challenge_methods_supported: ['S256'],
+          token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt'],
+        };
+        return json(res, 200, behaviour.discovery ? behaviour.discovery(doc) : doc);
+      }
+      if (endpoint === 'authorize') {
+        const p = url.searchParams;
+        const code = randomBytes(16).toString('base64url');
+        pending.set(code, {
+          name,
+          clientId: p.get('client_id') ?? '',
+          nonce: p.get('nonce') ?? '',
+          challenge: p.get('code_challenge') ?? '',
+          redirectUri: p.get('redirect_uri') ?? '',
+        });
+        const back = new URL(p.get('redirect_uri') ?? '');
+        back.searchParams.set('code', code);
+        back.searchParams.set('state', p.get('state') ?? '');
+        res.writeHead(302, { location: back.href }).end();
+        return;
+      }
+      if (endpoint === 'token' && req.method === 'POST') {
+        const form = await readForm(req);
+        const grant = pending.get(form.get('code') ?? '');
+        pending.delete(form.get('code') ?? '');
+        if (!grant || grant.name !== name) return json(res, 400, { error: 'invalid_grant' });
+        const verifier = form.get('code_verifier') ?? '';
+        if (b64u(createHash('sha256').update(verifier).digest()) !== grant.challenge) {
+          return json(res, 400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
+        }
+        const now = Math.floor(Date.now() / 1000);
+        const ctx: TokenContext = { issuer, clientId: grant.clientId, nonce: grant.nonce, keys, clientSecret };
+        let claims: Record<string, unknown> = {
+          iss: issuer,
+          sub: 'rogue-user-1',
+          aud: grant.clientId,
+          exp: now + 300,
+          iat: now,
+          nonce: grant.nonce,
+          email: 'rogue@rogue.example',
+          email_verified: true,
+          name: 'Rogue User',
+        };
+        if (behaviour.claims) claims = behaviour.claims(claims, ctx);
+        const idToken = behaviour.idToken ? await behaviour.idToken(claims, ctx) : await rs256(claims, keys.current);
+        const tokens = { access_token: `at-${randomBytes(8).toString('hex')}`, token_type: 'Bearer', expires_in: 300, id_token: idToken };
+        if (behaviour.token && (await behaviour.token(res, tokens))) return;
+        return json(res, 200, tokens);
+      }
+      if (endpoint === 'jwks') {
+        const served = behaviour.jwks ? behaviour.jwks(keys, hits.get(`${name}/jwks`) ?? 1) : { keys: [keys.current.publicJwk] };
+        if (typeof served === 'function') return served(res);
+        return json(res, 200, served);
+      }
+      if (endpoint === 'userinfo') {
+        const claims = { sub: 'rogue-user-1', email: 'rogue@rogue.example', email_verified: true };
+        return json(res, 200, behaviour.userinfo ? behaviour.userinfo(claims) : claims);
+      }
+      json(res, 404, { error: 'not found' });
+    } catch (error) {
+      res.writeHead(500).end(String(error));
+    }
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return { base, issuer: (name) => `${base}/${name}`, keys, clientSecret, hits };
+}
+
+/** Encodes a JWS by hand, for tokens no library would make (alg none, HS256 with a public key). */
+export function handMadeJws(header: Record<string, unknown>, claims: Record<string, unknown>, sign: (input: string) => Buffer | string) {
+  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(claims))}`;
+  const signature = sign(input);
+  return `${input}.${typeof signature === 'string' ? signature : b64u(signature)}`;
+}

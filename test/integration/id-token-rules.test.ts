@@ -1,0 +1,171 @@
+import { createHmac, createPublicKey } from 'node:crypto';
+import t from 'tap';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { TestBrowser } from '../helpers/browser.js';
+import { handMadeJws, rs256, startRogueIdp, type Behaviour, type RogueIdp } from '../helpers/rogue-idp.js';
+import { redeem } from '../helpers/scenario.js';
+
+// OpenID Connect Core §3.1.3.7 (ID token validation) and the IdP-response rules of issue 3,
+// each against a provider that breaks exactly that rule. "rule:" names the guarantee.
+
+const now = () => Math.floor(Date.now() / 1000);
+const withClaims = (edit: (c: Record<string, unknown>) => void): Behaviour => ({
+  claims: (claims) => {
+    edit(claims);
+    return claims;
+  },
+});
+
+const behaviours: Record<string, Behaviour> = {
+  good: {},
+  'alg-none': { idToken: (claims) => handMadeJws({ alg: 'none' }, claims, () => '') },
+  'hs256-client-secret': {
+    idToken: (claims, ctx) => handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) => createHmac('sha256', ctx.clientSecret).update(input).digest()),
+  },
+  'hs256-public-key': {
+    // Key confusion: HMAC keyed with the IdP's own public key (PEM), which anyone can fetch.
+    idToken: (claims, ctx) => {
+      const pem = createPublicKey({ key: ctx.keys.current.publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      return handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) => createHmac('sha256', pem).update(input).digest());
+    },
+  },
+  'bad-signature': {
+    idToken: async (claims, ctx) => {
+      const token = await rs256(claims, ctx.keys.current);
+      const [h, p, s] = token.split('.');
+      const sig = Buffer.from(s!, 'base64url');
+      sig[10]! ^= 0xff;
+      return `${h}.${p}.${sig.toString('base64url')}`;
+    },
+  },
+  'key-not-in-jwks': { idToken: (claims, ctx) => rs256(claims, ctx.keys.other) },
+  'kid-absent-one-key': { idToken: (claims, ctx) => rs256(claims, ctx.keys.current, { kid: undefined }) },
+  'kid-absent-two-keys': {
+    idToken: (claims, ctx) => rs256(claims, ctx.keys.current, { kid: undefined }),
+    jwks: (keys) => ({ keys: [keys.other.publicJwk, keys.current.publicJwk] }),
+  },
+  'wrong-iss': withClaims((c) => (c.iss = 'https://evil.example')),
+  'iss-trailing-slash': withClaims((c) => (c.iss = `${c.iss}/`)),
+  'wrong-aud': withClaims((c) => (c.aud = 'someone-else')),
+  'multi-aud-no-azp': withClaims((c) => (c.aud = [c.aud, 'someone-else'])),
+  'multi-aud-wrong-azp': withClaims((c) => {
+    c.aud = [c.aud, 'someone-else'];
+    c.azp = 'someone-else';
+  }),
+  'expired': withClaims((c) => (c.exp = now() - 120)),
+  'expired-within-skew': withClaims((c) => (c.exp = now() - 20)),
+  'iat-in-future': withClaims((c) => (c.iat = now() + 600)),
+  'nbf-in-future': withClaims((c) => (c.nbf = now() + 600)),
+  'wrong-nonce': withClaims((c) => (c.nonce = 'not-the-nonce')),
+  'no-nonce': withClaims((c) => delete c.nonce),
+  'no-sub': withClaims((c) => delete c.sub),
+  'no-email-no-username': withClaims((c) => {
+    delete c.email;
+    delete c.email_verified;
+  }),
+  'discovery-wrong-issuer': { discovery: (doc) => ({ ...doc, issuer: `${doc.issuer}/other` }) },
+  'token-error': { token: (res) => (res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'), true) },
+  'token-500': { token: (res) => (res.writeHead(500).end('boom'), true) },
+  'token-not-json': { token: (res) => (res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>'), true) },
+  'token-huge': {
+    token: (res, tokens) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...tokens, padding: 'x'.repeat(5 * 1024 * 1024) }));
+      return true;
+    },
+  },
+  'token-hangs': { token: () => true },
+  'jwks-500': { jwks: () => (res) => res.writeHead(500).end() },
+  'jwks-not-json': { jwks: () => (res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>') },
+  'jwks-hangs': { jwks: () => () => {} },
+  'userinfo-other-sub': { userinfo: (claims) => ({ ...claims, sub: 'someone-else' }) },
+};
+
+const rogue: RogueIdp = await startRogueIdp(t, behaviours);
+const broker: TestBroker = await startBroker(t, { idpTimeoutSeconds: 1, clockToleranceSeconds: 60 });
+
+async function loginThrough(name: string, connection: Record<string, unknown> = {}) {
+  const slug = name.replace(/[^a-z0-9-]/g, '-').slice(0, 50);
+  await broker.admin('POST', '/admin/tenants', { slug, name });
+  const created = await broker.admin('POST', `/admin/tenants/${slug}/connections`, {
+    issuer: rogue.issuer(name),
+    clientId: 'rogue-client',
+    clientSecret: rogue.clientSecret,
+    tokenEndpointAuthMethod: 'client_secret_post',
+    ...connection,
+  });
+  if (created.status !== 201) throw new Error(JSON.stringify(created.body));
+  const returnTo = `https://app.example.test/${slug}`;
+  const app = await broker.admin('POST', '/admin/apps', { name, returnUrls: [returnTo], tenants: [slug] });
+  const browser = new TestBrowser();
+  const url = `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: slug })}`;
+  const result = await browser.follow(url, (u) => u.startsWith(returnTo));
+  if (!result.url) throw new Error(`${name}: ended at ${result.response.status} ${await result.response.text()}`);
+  const back = new URL(result.url);
+  return { error: back.searchParams.get('error'), ticket: back.searchParams.get('ticket'), app: app.body as { id: string; secret: string } };
+}
+
+const refusals: [string, string, string][] = [
+  ['alg-none', 'invalid_id_token', 'signature rule: alg none is refused'],
+  ['hs256-client-secret', 'invalid_id_token', 'signature rule: HS256 is refused (RS256 only)'],
+  ['hs256-public-key', 'invalid_id_token', 'signature rule: HS256 keyed with the IdP public key is refused'],
+  ['bad-signature', 'invalid_id_token', 'signature rule: a bad signature is refused'],
+  ['key-not-in-jwks', 'invalid_id_token', 'signature rule: a key absent from the JWKS is refused'],
+  ['wrong-iss', 'invalid_id_token', 'iss rule: another issuer is refused'],
+  ['iss-trailing-slash', 'invalid_id_token', 'iss rule: compared exactly, no slash normalisation'],
+  ['wrong-aud', 'invalid_id_token', 'aud rule: the client id must be an audience'],
+  ['multi-aud-no-azp', 'invalid_id_token', 'azp rule: several audiences need azp'],
+  ['multi-aud-wrong-azp', 'invalid_id_token', 'azp rule: azp must be the client id'],
+  ['expired', 'invalid_id_token', 'exp rule: an expired token is refused'],
+  ['iat-in-future', 'invalid_id_token', 'iat rule: a token issued in the future is refused'],
+  ['nbf-in-future', 'invalid_id_token', 'nbf rule: a token not yet valid is refused'],
+  ['wrong-nonce', 'invalid_id_token', 'nonce rule: another nonce is refused'],
+  ['no-nonce', 'invalid_id_token', 'nonce rule: a missing nonce is refused'],
+  ['no-sub', 'missing_claims', 'claims rule: no sub is missing_claims'],
+  ['no-email-no-username', 'missing_claims', 'claims rule: neither email nor preferred_username is missing_claims'],
+  ['discovery-wrong-issuer', 'idp_error', 'discovery rule: a discovery issuer that differs from the configured one is refused'],
+  ['token-error', 'token_exchange_failed', 'token rule: an OAuth error from the token endpoint'],
+  ['token-500', 'token_exchange_failed', 'token rule: a 500 from the token endpoint'],
+  ['token-not-json', 'token_exchange_failed', 'token rule: a non-JSON token answer'],
+  ['token-huge', 'token_exchange_failed', 'token rule: an oversized token answer'],
+  ['token-hangs', 'token_exchange_failed', 'token rule: a token endpoint that never answers times out'],
+  ['jwks-500', 'token_exchange_failed', 'jwks rule: a failing JWKS fetch'],
+  ['jwks-not-json', 'token_exchange_failed', 'jwks rule: a non-JSON JWKS'],
+  ['jwks-hangs', 'token_exchange_failed', 'jwks rule: a JWKS that never answers times out'],
+];
+
+t.test('the well-behaved provider signs in (control)', async (t) => {
+  const result = await loginThrough('good');
+  t.equal(result.error, null);
+  t.ok(result.ticket);
+  t.equal((await redeem(broker, result.app, result.ticket)).body.subject, 'rogue-user-1');
+});
+
+for (const [name, code, rule] of refusals) {
+  t.test(rule, async (t) => {
+    const result = await loginThrough(name);
+    t.equal(result.error, code, `${name} → ${code}`);
+    t.equal(result.ticket, null, 'no ticket');
+  });
+}
+
+t.test('signature rule: kid absent with one key in the JWKS is accepted', async (t) => {
+  t.ok((await loginThrough('kid-absent-one-key')).ticket);
+});
+
+t.test('signature rule: kid absent with several keys: every key is tried (an RP-test-accepted behaviour)', async (t) => {
+  t.ok((await loginThrough('kid-absent-two-keys')).ticket);
+});
+
+t.test('exp rule: an expiry within the clock skew is tolerated', async (t) => {
+  t.ok((await loginThrough('expired-within-skew')).ticket);
+});
+
+t.test('userinfo rule: its sub must equal the ID token sub', async (t) => {
+  const result = await loginThrough('userinfo-other-sub', { fetchUserinfo: true });
+  t.equal(result.error, 'invalid_id_token');
+  t.equal(result.ticket, null);
+});
+
+t.test('after all of that, the broker still serves the well-behaved provider', async (t) => {
+  t.ok((await loginThrough('good')).ticket);
+});

@@ -1,0 +1,54 @@
+import t from 'tap';
+import { startBroker } from '../helpers/broker.js';
+import { TestBrowser } from '../helpers/browser.js';
+import { rs256, startRogueIdp, type RogueKeys } from '../helpers/rogue-idp.js';
+
+// Key rotation at the IdP: a token signed with a key the broker has not seen triggers one JWKS
+// refetch, at most once per cooldown (here 1 s), and then verifies.
+
+t.test('rotation rule: an unknown kid refetches the JWKS once, rate-limited, then succeeds', async (t) => {
+  let signer: keyof RogueKeys = 'other';
+  let published: (keyof RogueKeys)[] = ['other'];
+  const rogue = await startRogueIdp(t, {
+    rotating: {
+      idToken: (claims, ctx) => rs256(claims, ctx.keys[signer]),
+      jwks: (keys) => ({ keys: published.map((name) => keys[name].publicJwk) }),
+    },
+  });
+  const broker = await startBroker(t, { jwksCooldownSeconds: 1 });
+  await broker.admin('POST', '/admin/tenants', { slug: 'rotating', name: 'Rotating' });
+  await broker.admin('POST', '/admin/tenants/rotating/connections', {
+    issuer: rogue.issuer('rotating'),
+    clientId: 'rogue-client',
+    clientSecret: rogue.clientSecret,
+    tokenEndpointAuthMethod: 'client_secret_post',
+  });
+  const returnTo = 'https://app.example.test/rotating';
+  const app = await broker.admin('POST', '/admin/apps', { name: 'Rotating', returnUrls: [returnTo] });
+  const login = async () => {
+    const url = `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: 'rotating' })}`;
+    const result = await new TestBrowser().follow(url, (u) => u.startsWith(returnTo));
+    const back = new URL(result.url!);
+    return back.searchParams.get('ticket') ? 'ticket' : back.searchParams.get('error');
+  };
+  const jwksFetches = () => rogue.hits.get('rotating/jwks') ?? 0;
+
+  t.equal(await login(), 'ticket', 'before rotation');
+  t.equal(jwksFetches(), 1);
+
+  signer = 'current';
+  published = ['other', 'current'];
+  t.equal(await login(), 'invalid_id_token', 'right after a fetch the unknown kid may not refetch (cooldown)');
+  t.equal(jwksFetches(), 1, 'no refetch within the cooldown');
+
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  t.equal(await login(), 'ticket', 'after the cooldown: one refetch finds the new key');
+  t.equal(jwksFetches(), 2, 'exactly one refetch');
+  t.equal(await login(), 'ticket');
+  t.equal(jwksFetches(), 2, 'then served from the cache');
+
+  signer = 'current';
+  published = ['current'];
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  t.equal(await login(), 'ticket', 'a retired key leaving the JWKS changes nothing for tokens signed with the new one');
+});
