@@ -58,7 +58,7 @@ export function toConnectionView(connection: Connection, tenantSlug: string): Co
 }
 
 /** Client secrets are sealed for one connection: a ciphertext copied to another row does not open. */
-const secretPurpose = (connectionId: string) => `connection-client-secret:${connectionId}`;
+export const secretPurpose = (connectionId: string) => `connection-client-secret:${connectionId}`;
 
 export class ConnectionService {
   constructor(
