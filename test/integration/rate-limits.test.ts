@@ -28,3 +28,27 @@ t.test('abuse rule: 0 turns the limits off', async (t) => {
   const statuses = await Promise.all(Array.from({ length: 30 }, () => fetch(`${broker.url}/admin/tenants`, { headers: { authorization: `Bearer ${broker.adminToken}` } }).then((r) => r.status)));
   t.notOk(statuses.includes(429));
 });
+
+t.test('abuse rule: redemption is limited per app as well as per IP', async (t) => {
+  const { request } = await import('node:http');
+  const broker = await startBroker(t, { rateLimitPerMinute: 3 });
+  const port = new URL(broker.url).port;
+  // Each call from a different loopback address: the per-IP limit never trips, the per-app one does.
+  const redeemFrom = (localAddress: string, appId: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/api/sso/tickets/redeem', method: 'POST', localAddress, headers: { authorization: `Basic ${Buffer.from(`${appId}:x`).toString('base64')}`, 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end('{"ticket":"x"}');
+    });
+  const statuses: number[] = [];
+  for (let i = 1; i <= 4; i++) statuses.push(await redeemFrom(`127.0.0.${10 + i}`, 'app-one'));
+  t.same(statuses.slice(0, 3), [401, 401, 401], 'three attempts pass the limiter (and fail authentication)');
+  t.equal(statuses[3], 429, 'the fourth for the same app is limited, from a fresh IP');
+  t.equal(await redeemFrom('127.0.0.20', 'app-two'), 401, 'another app is not affected');
+});
