@@ -40,7 +40,13 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     clockToleranceSeconds: config.clockToleranceSeconds,
     jwksCooldownSeconds: config.jwksCooldownSeconds,
   });
-  const connections = new ConnectionService({ connections: connectionRepo, tenants: tenantRepo, secretBox, keys: deps.keys });
+  const connections = new ConnectionService({
+    connections: connectionRepo,
+    tenants: tenantRepo,
+    secretBox,
+    keys: deps.keys,
+    idpTimeoutSeconds: config.idpTimeoutSeconds,
+  });
   const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, ttlSeconds: config.ticketTtlSeconds });
   const login = new LoginService({
     apps: appRepo,

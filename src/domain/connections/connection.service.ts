@@ -5,6 +5,7 @@ import { isRecordNotFound } from '../../db/prisma-errors.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { IdpConnection } from '../../oidc/idp-registry.js';
 import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
+import { validateIdp, type ValidationReport } from '../../oidc/validate-idp.js';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
 import { invalidField, parseInput } from '../validation.js';
 import type { Connection, ConnectionData, ConnectionRepo } from './connection.repo.js';
@@ -67,8 +68,20 @@ export class ConnectionService {
       tenants: TenantRepo;
       secretBox: SecretBox;
       keys: BrokerKeys;
+      idpTimeoutSeconds: number;
     },
   ) {}
+
+  /** The discovery report for a stored connection (contract: POST /admin/connections/:id/validate). */
+  async validate(id: string): Promise<ValidationReport> {
+    const connection = await this.require(id);
+    return validateIdp({
+      issuer: connection.issuer,
+      discoveryUrl: connection.discoveryUrl,
+      tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
+      timeoutSeconds: this.deps.idpTimeoutSeconds,
+    });
+  }
 
   async create(tenantSlug: string, body: unknown): Promise<ConnectionView> {
     const tenant = await this.#requireTenant(tenantSlug);

@@ -51,6 +51,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
     await deps.connections.delete(request.params.id);
     return reply.code(204).send();
   });
+  app.post('/admin/connections/:id/validate', async (request: Params<'id'>) => deps.connections.validate(request.params.id));
 
   // Apps
   app.post('/admin/apps', async (request, reply) => reply.code(201).send(await deps.apps.create(request.body)));
