@@ -9,8 +9,8 @@ export class ResponseTooLargeError extends Error {
 
 export const MAX_IDP_RESPONSE_BYTES = 512 * 1024;
 
-export function boundedFetch(maxBytes = MAX_IDP_RESPONSE_BYTES) {
-  return async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
+export function boundedFetch(maxBytes = MAX_IDP_RESPONSE_BYTES): typeof fetch {
+  return async (url: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const response = await fetch(url, init);
     const declared = Number(response.headers.get('content-length') ?? 0);
     if (declared > maxBytes) {

@@ -16,6 +16,8 @@ export interface IdpConnection {
   tokenEndpointAuthMethod: 'client_secret_post' | 'private_key_jwt';
   signingKeyId: string | null;
   assertionAudience: 'token_endpoint' | 'issuer';
+  /** With an issuer containing `{tenantid}` (Entra ID multi-tenant): the accepted `tid`s, or ["*"]. */
+  allowedTenantIds: string[];
   /** Changes whenever the connection does: a new version discards the cached configuration. */
   version: number;
 }
@@ -44,6 +46,13 @@ export interface Idp {
    */
   keys: ReturnType<typeof jose.createRemoteJWKSet>;
   clockToleranceSeconds: number;
+  /** Set when the issuer is a template (`{tenantid}`): see code-exchange.ts. */
+  issuerTemplate?: {
+    template: string;
+    allowedTenantIds: string[];
+    /** A fresh configuration for one login: issuer and fetch replaced. */
+    configuration(options: { issuer?: string; fetch: typeof fetch }): client.Configuration;
+  };
 }
 
 /**
@@ -53,7 +62,7 @@ export interface Idp {
  */
 export class IdpRegistry {
   readonly #entries = new Map<string, { version: number; idp: Promise<Idp> }>();
-  readonly #fetch = boundedFetch();
+  readonly #fetch: typeof fetch = boundedFetch();
   readonly #options: IdpRegistryOptions;
 
   constructor(options: IdpRegistryOptions) {
@@ -79,7 +88,8 @@ export class IdpRegistry {
   }
 
   async #build(connection: IdpConnection): Promise<Idp> {
-    const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer);
+    // Entra ID publishes its multi-tenant metadata under /organizations.
+    const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer.replaceAll('{tenantid}', 'organizations'));
     const insecure = isInsecureLoopback(discoveryUrl);
     let discovered: client.Configuration;
     try {
@@ -93,7 +103,8 @@ export class IdpRegistry {
     } catch (error) {
       throw new BrokerError('idp_error', { cause: error, logMessage: `discovery failed: ${describeUpstream(error)}` });
     }
-    const metadata = discovered.serverMetadata();
+    // The document itself, without openid-client's helper methods, to build configurations from.
+    const metadata = JSON.parse(JSON.stringify(discovered.serverMetadata())) as client.ServerMetadata;
     assertDiscoveredMetadata(metadata, connection.issuer);
     const needsInsecure = ENDPOINT_FIELDS.some((field) => metadata[field] !== undefined && isInsecureLoopback(metadata[field]!));
 
@@ -102,15 +113,20 @@ export class IdpRegistry {
       token_endpoint_auth_method: connection.tokenEndpointAuthMethod,
       [client.clockTolerance]: this.#options.clockToleranceSeconds,
     };
-    const configuration = new client.Configuration(
-      metadata,
-      connection.clientId,
-      clientMetadata,
-      this.#clientAuth(connection, metadata),
-    );
-    configuration.timeout = this.#options.timeoutSeconds;
-    configuration[client.customFetch] = this.#fetch;
-    if (needsInsecure) client.allowInsecureRequests(configuration);
+    const clientAuth = this.#clientAuth(connection, metadata);
+    const makeConfiguration = (options: { issuer?: string; fetch: typeof fetch }) => {
+      const configuration = new client.Configuration(
+        options.issuer ? { ...metadata, issuer: options.issuer } : metadata,
+        connection.clientId,
+        clientMetadata,
+        clientAuth,
+      );
+      configuration.timeout = this.#options.timeoutSeconds;
+      configuration[client.customFetch] = options.fetch;
+      if (needsInsecure) client.allowInsecureRequests(configuration);
+      return configuration;
+    };
+    const configuration = makeConfiguration({ fetch: this.#fetch });
     // openid-client checks the ID token's claims but verifies its signature in the code flow
     // only when asked (OpenID Connect Core §3.1.3.7 step 6 allows skipping it over TLS). A
     // broker that hands identities to other apps must verify it: code-exchange.ts does, against
@@ -123,7 +139,11 @@ export class IdpRegistry {
       cacheMaxAge: 10 * 60 * 1000,
       [jose.customFetch]: this.#fetch,
     });
-    return { configuration, keys, clockToleranceSeconds: this.#options.clockToleranceSeconds };
+    const idp: Idp = { configuration, keys, clockToleranceSeconds: this.#options.clockToleranceSeconds };
+    if (connection.issuer.includes('{tenantid}')) {
+      idp.issuerTemplate = { template: connection.issuer, allowedTenantIds: connection.allowedTenantIds, configuration: makeConfiguration };
+    }
+    return idp;
   }
 
   #clientAuth(connection: IdpConnection, metadata: client.ServerMetadata): client.ClientAuth {
@@ -152,6 +172,7 @@ export class IdpRegistry {
 
 /** The discovery checks every login depends on; the full report is the validate endpoint's. */
 export function assertDiscoveredMetadata(metadata: client.ServerMetadata, expectedIssuer: string): void {
+  // Exact, also for a template: Entra's multi-tenant metadata names `{tenantid}` literally.
   if (metadata.issuer !== expectedIssuer) {
     throw new BrokerError('idp_error', {
       logMessage: `discovery issuer ${JSON.stringify(metadata.issuer)} differs from the configured ${JSON.stringify(expectedIssuer)}`,

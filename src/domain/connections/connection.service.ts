@@ -172,6 +172,7 @@ export class ConnectionService {
       tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
       signingKeyId: connection.signingKeyId,
       assertionAudience: connection.assertionAudience,
+      allowedTenantIds: connection.allowedTenantIds,
       version: connection.updatedAt.getTime(),
     };
   }

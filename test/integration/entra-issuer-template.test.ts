@@ -1,0 +1,76 @@
+import t from 'tap';
+import { startBroker } from '../helpers/broker.js';
+import { TestBrowser } from '../helpers/browser.js';
+import { startRogueIdp, type Behaviour } from '../helpers/rogue-idp.js';
+import { redeem } from '../helpers/scenario.js';
+
+// Entra ID multi-tenant: discovery names the issuer `…/{tenantid}/v2.0`; a token is accepted
+// only when its iss is that template filled with its own tid, and tid is allowed.
+
+const CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const FABRIKAM = '0d2f3c4b-1111-4a2b-9c3d-5e6f7a8b9c0d';
+
+const entra = (tid: string | undefined, issTenant = tid): Behaviour => ({
+  discovery: (doc) => ({ ...doc, issuer: `${doc.issuer}/{tenantid}/v2.0` }),
+  claims: (claims, ctx) => {
+    const { email: _, ...rest } = claims;
+    return { ...rest, iss: `${ctx.issuer}/${issTenant}/v2.0`, ...(tid && { tid }), oid: 'entra-object-id-1', preferred_username: 'ada@contoso.example' };
+  },
+});
+
+const rogue = await startRogueIdp(t, {
+  contoso: entra(CONTOSO),
+  fabrikam: entra(FABRIKAM),
+  'iss-other-tenant': entra(CONTOSO, FABRIKAM),
+  'no-tid': entra(undefined, CONTOSO),
+  'unfilled-template': entra(CONTOSO, '{tenantid}'),
+  'wrong-nonce': { ...entra(CONTOSO), claims: (claims, ctx) => ({ ...entra(CONTOSO).claims!(claims, ctx), nonce: 'other' }) },
+});
+const broker = await startBroker(t);
+
+async function login(name: string, allowedTenantIds: string[]) {
+  const slug = `${name}-${allowedTenantIds.length}-${allowedTenantIds[0]!.slice(0, 4).replace('*', 'any')}`;
+  await broker.admin('POST', '/admin/tenants', { slug, name });
+  const connection = await broker.admin('POST', `/admin/tenants/${slug}/connections`, {
+    issuer: `${rogue.issuer(name)}/{tenantid}/v2.0`,
+    discoveryUrl: `${rogue.issuer(name)}/.well-known/openid-configuration`,
+    allowedTenantIds,
+    subjectClaim: 'oid',
+    clientId: 'rogue-client',
+    clientSecret: rogue.clientSecret,
+    tokenEndpointAuthMethod: 'client_secret_post',
+  });
+  if (connection.status !== 201) throw new Error(JSON.stringify(connection.body));
+  const returnTo = `https://app.example.test/${slug}`;
+  const app = await broker.admin('POST', '/admin/apps', { name, returnUrls: [returnTo], tenants: [slug] });
+  const url = `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: slug })}`;
+  const result = await new TestBrowser().follow(url, (u) => u.startsWith(returnTo));
+  const back = new URL(result.url!);
+  return { error: back.searchParams.get('error'), ticket: back.searchParams.get('ticket'), app: app.body as { id: string; secret: string } };
+}
+
+t.test('issuer template rule: a token from a pinned tenant is accepted, iss = template with its tid', async (t) => {
+  const result = await login('contoso', [CONTOSO]);
+  t.equal(result.error, null);
+  const answer = await redeem(broker, result.app, result.ticket);
+  t.equal(answer.status, 200);
+  t.equal(answer.body.issuer, `${rogue.issuer('contoso')}/${CONTOSO}/v2.0`, 'the concrete issuer is reported');
+  t.equal(answer.body.subject, 'entra-object-id-1', 'oid as the subject');
+  t.equal(answer.body.login, 'ada@contoso.example', 'preferred_username as the login');
+  t.equal(rogue.hits.get('contoso/token'), 1, 'the code is redeemed at the IdP once');
+});
+
+t.test('issuer template rule: every other ID-token check still runs (here: nonce)', async (t) => {
+  t.equal((await login('wrong-nonce', [CONTOSO])).error, 'invalid_id_token');
+});
+
+t.test('issuer template rule: a tenant not pinned is refused; ["*"] accepts any, explicitly', async (t) => {
+  t.equal((await login('fabrikam', [CONTOSO])).error, 'invalid_id_token');
+  t.ok((await login('fabrikam', ['*'])).ticket);
+});
+
+t.test('issuer template rule: iss must be filled with the token’s own tid', async (t) => {
+  t.equal((await login('iss-other-tenant', ['*'])).error, 'invalid_id_token', 'iss names another tenant than tid');
+  t.equal((await login('no-tid', ['*'])).error, 'invalid_id_token', 'no tid');
+  t.equal((await login('unfilled-template', ['*'])).error, 'invalid_id_token', 'the template itself as iss');
+});
