@@ -28,6 +28,8 @@ export interface TokenContext {
 export interface Behaviour {
   /** Edits the discovery document. */
   discovery?: (doc: Record<string, unknown>) => Record<string, unknown>;
+  /** Takes over the discovery answer; return true when it answered. */
+  discoveryResponse?: (res: ServerResponse) => boolean;
   /** Edits the ID token claims. */
   claims?: (claims: Record<string, unknown>, ctx: TokenContext) => Record<string, unknown>;
   /** Replaces how the ID token is made (default: RS256 with the current key and its kid). */
@@ -47,6 +49,8 @@ export interface RogueIdp {
   clientSecret: string;
   /** How many times each `<name>/<endpoint>` was requested. */
   hits: Map<string, number>;
+  /** Every code, ID token and access token it handed out. */
+  issued: string[];
 }
 
 interface Pending {
@@ -85,6 +89,7 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
   const clientSecret = 'rogue-client-secret-0123456789';
   const pending = new Map<string, Pending>();
   const hits = new Map<string, number>();
+  const issued: string[] = [];
   const sockets = new Set<import('node:net').Socket>();
 
   const server = createServer(async (req, res) => {
@@ -98,6 +103,7 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
       const issuer = `${base}/${name}`;
 
       if (endpoint === '.well-known/openid-configuration') {
+        if (behaviour.discoveryResponse?.(res)) return;
         const doc = {
           issuer,
           authorization_endpoint: `${issuer}/authorize`,
@@ -115,6 +121,7 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
       if (endpoint === 'authorize') {
         const p = url.searchParams;
         const code = randomBytes(16).toString('base64url');
+        issued.push(code);
         pending.set(code, {
           name,
           clientId: p.get('client_id') ?? '',
@@ -153,6 +160,7 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
         if (behaviour.claims) claims = behaviour.claims(claims, ctx);
         const idToken = behaviour.idToken ? await behaviour.idToken(claims, ctx) : await rs256(claims, keys.current);
         const tokens = { access_token: `at-${randomBytes(8).toString('hex')}`, token_type: 'Bearer', expires_in: 300, id_token: idToken };
+        issued.push(tokens.access_token, idToken);
         if (behaviour.token && (await behaviour.token(res, tokens))) return;
         return json(res, 200, tokens);
       }
@@ -182,7 +190,7 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
         server.close(() => resolve());
       }),
   );
-  return { base, issuer: (name) => `${base}/${name}`, keys, clientSecret, hits };
+  return { base, issuer: (name) => `${base}/${name}`, keys, clientSecret, hits, issued };
 }
 
 /** Encodes a JWS by hand, for tokens no library would make (alg none, HS256 with a public key). */

@@ -63,6 +63,10 @@ const behaviours: Record<string, Behaviour> = {
     delete c.email;
     delete c.email_verified;
   }),
+  'discovery-500': { discoveryResponse: (res) => (res.writeHead(500).end(), true) },
+  'discovery-not-json': { discoveryResponse: (res) => (res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'), true) },
+  'discovery-huge': { discoveryResponse: (res) => (res.writeHead(200, { 'content-type': 'application/json' }).end(`{"issuer":"${'x'.repeat(2 * 1024 * 1024)}"}`), true) },
+  'discovery-hangs': { discoveryResponse: () => true },
   'discovery-wrong-issuer': { discovery: (doc) => ({ ...doc, issuer: `${doc.issuer}/other` }) },
   'token-error': { token: (res) => (res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'), true) },
   'token-500': { token: (res) => (res.writeHead(500).end('boom'), true) },
@@ -122,6 +126,10 @@ const refusals: [string, string, string][] = [
   ['no-nonce', 'invalid_id_token', 'nonce rule: a missing nonce is refused'],
   ['no-sub', 'missing_claims', 'claims rule: no sub is missing_claims'],
   ['no-email-no-username', 'missing_claims', 'claims rule: neither email nor preferred_username is missing_claims'],
+  ['discovery-500', 'idp_error', 'discovery rule: a failing discovery fetch sends the learner back with idp_error'],
+  ['discovery-not-json', 'idp_error', 'discovery rule: a non-JSON discovery document'],
+  ['discovery-huge', 'idp_error', 'discovery rule: an oversized discovery document'],
+  ['discovery-hangs', 'idp_error', 'discovery rule: a discovery fetch that never answers times out'],
   ['discovery-wrong-issuer', 'idp_error', 'discovery rule: a discovery issuer that differs from the configured one is refused'],
   ['token-error', 'token_exchange_failed', 'token rule: an OAuth error from the token endpoint'],
   ['token-500', 'token_exchange_failed', 'token rule: a 500 from the token endpoint'],

@@ -40,3 +40,36 @@ t.test('log rule: a full login at trace level leaks no code, state, ticket, secr
   }
   t.notMatch(log, /"authorization"|"cookie"|set-cookie/i, 'no credential headers');
 });
+
+t.test('log rule: failing logins (bad signature, token endpoint errors, bad claims) leak no code or token either', async (t) => {
+  const { startRogueIdp, rs256 } = await import('../helpers/rogue-idp.js');
+  const lines: string[] = [];
+  const broker = await startBroker(t, { idpTimeoutSeconds: 1 }, { captureLogs: lines });
+  const rogue = await startRogueIdp(t, {
+    'bad-signature': { idToken: async (claims, ctx) => `${(await rs256(claims, ctx.keys.current)).slice(0, -6)}AAAAAA` },
+    'wrong-nonce': { claims: (claims) => ({ ...claims, nonce: 'x' }) },
+    'no-email': { claims: ({ email: _, ...claims }) => claims },
+    'token-error': { token: (res) => (res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant","error_description":"code abc123 expired"}'), true) },
+    'alg-none': { idToken: (claims) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.` },
+  });
+  const seen: string[] = [rogue.clientSecret];
+  for (const name of ['bad-signature', 'wrong-nonce', 'no-email', 'token-error', 'alg-none']) {
+    await broker.admin('POST', '/admin/tenants', { slug: name, name });
+    await broker.admin('POST', `/admin/tenants/${name}/connections`, { issuer: rogue.issuer(name), clientId: 'c', clientSecret: rogue.clientSecret, tokenEndpointAuthMethod: 'client_secret_post' });
+    const returnTo = `https://app.example.test/${name}`;
+    const app = await broker.admin('POST', '/admin/apps', { name, returnUrls: [returnTo] });
+    const browser = new TestBrowser();
+    const result = await browser.follow(`${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: name })}`, (u) => u.startsWith(returnTo));
+    t.ok(new URL(result.url!).searchParams.get('error'), `${name}: failed as intended`);
+    for (const hop of browser.hops) {
+      const state = new URL(hop.url).searchParams.get('state');
+      if (state) seen.push(state);
+    }
+  }
+  seen.push(...rogue.issued);
+  const log = lines.join('');
+  t.match(log, /"msg":"login failed"/, 'the failures were logged');
+  for (const secret of seen) t.notOk(log.includes(secret), `not in the log: ${secret.slice(0, 8)}…`);
+  // No JWT-shaped value at all (three base64url parts starting with a JSON header).
+  t.notMatch(log, /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*\./, 'no JWT of any kind');
+});
