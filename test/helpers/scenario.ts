@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestBroker } from './broker.js';
+import { TestBrowser } from './browser.js';
 import type { TestIdp } from './idp.js';
 
 export interface Scenario {
@@ -73,3 +74,38 @@ export const GRACE = {
   sub: 'user-grace-0002',
   claims: { preferred_username: 'grace@acme.example', name: 'Grace Hopper' },
 };
+
+/**
+ * A tenant, a client_secret_post connection to `issuer` (plus `connection` options) and an app
+ * allowed for it; `login()` runs a whole login with a fresh browser against an IdP that needs
+ * no sign-in form (the rogue IdP) and says how it ended.
+ */
+export async function registerAutoLoginTenant(
+  broker: TestBroker,
+  options: { slug: string; issuer: string; clientSecret: string; connection?: Record<string, unknown> },
+) {
+  const tenant = await broker.admin('POST', '/admin/tenants', { slug: options.slug, name: options.slug });
+  if (tenant.status !== 201) throw new Error(`tenant: ${JSON.stringify(tenant.body)}`);
+  const connection = await broker.admin('POST', `/admin/tenants/${options.slug}/connections`, {
+    issuer: options.issuer,
+    clientId: 'rogue-client',
+    clientSecret: options.clientSecret,
+    tokenEndpointAuthMethod: 'client_secret_post',
+    ...options.connection,
+  });
+  if (connection.status !== 201) throw new Error(`connection: ${JSON.stringify(connection.body)}`);
+  const returnTo = `https://app.example.test/${options.slug}`;
+  const app = (await broker.admin('POST', '/admin/apps', { name: options.slug, returnUrls: [returnTo], tenants: [options.slug] })).body as { id: string; secret: string };
+  return {
+    app,
+    connectionId: connection.body.id as string,
+    async login(): Promise<{ error: string | null; ticket: string | null; browser: TestBrowser }> {
+      const browser = new TestBrowser();
+      const url = `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, tenant: options.slug })}`;
+      const result = await browser.follow(url, (u) => u.startsWith(returnTo));
+      if (!result.url) throw new Error(`${options.slug}: ended at ${result.response.status} ${await result.response.text()}`);
+      const back = new URL(result.url);
+      return { error: back.searchParams.get('error'), ticket: back.searchParams.get('ticket'), browser };
+    },
+  };
+}

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
-import { TestBrowser } from '../helpers/browser.js';
 import { startRogueIdp, type Behaviour } from '../helpers/rogue-idp.js';
-import { redeem } from '../helpers/scenario.js';
+import { redeem, registerAutoLoginTenant } from '../helpers/scenario.js';
 
 // Entra ID multi-tenant: discovery names the issuer `…/{tenantid}/v2.0`; a token is accepted
 // only when its iss is that template filled with its own tid, and tid is allowed.
@@ -30,23 +29,13 @@ const broker = await startBroker(t);
 
 async function login(name: string, allowedTenantIds: string[]) {
   const slug = `${name}-${allowedTenantIds.length}-${allowedTenantIds[0]!.slice(0, 4).replace('*', 'any')}`;
-  await broker.admin('POST', '/admin/tenants', { slug, name });
-  const connection = await broker.admin('POST', `/admin/tenants/${slug}/connections`, {
+  const tenant = await registerAutoLoginTenant(broker, {
+    slug,
     issuer: `${rogue.issuer(name)}/{tenantid}/v2.0`,
-    discoveryUrl: `${rogue.issuer(name)}/.well-known/openid-configuration`,
-    allowedTenantIds,
-    subjectClaim: 'oid',
-    clientId: 'rogue-client',
     clientSecret: rogue.clientSecret,
-    tokenEndpointAuthMethod: 'client_secret_post',
+    connection: { discoveryUrl: `${rogue.issuer(name)}/.well-known/openid-configuration`, allowedTenantIds, subjectClaim: 'oid' },
   });
-  if (connection.status !== 201) throw new Error(JSON.stringify(connection.body));
-  const returnTo = `https://app.example.test/${slug}`;
-  const app = await broker.admin('POST', '/admin/apps', { name, returnUrls: [returnTo], tenants: [slug] });
-  const url = `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: slug })}`;
-  const result = await new TestBrowser().follow(url, (u) => u.startsWith(returnTo));
-  const back = new URL(result.url!);
-  return { error: back.searchParams.get('error'), ticket: back.searchParams.get('ticket'), app: app.body as { id: string; secret: string } };
+  return { ...(await tenant.login()), app: tenant.app };
 }
 
 t.test('issuer template rule: a token from a pinned tenant is accepted, iss = template with its tid', async (t) => {

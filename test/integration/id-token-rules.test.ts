@@ -1,9 +1,8 @@
 import { createHmac, createPublicKey } from 'node:crypto';
 import t from 'tap';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { TestBrowser } from '../helpers/browser.js';
 import { handMadeJws, rs256, startRogueIdp, type Behaviour, type RogueIdp } from '../helpers/rogue-idp.js';
-import { redeem } from '../helpers/scenario.js';
+import { redeem, registerAutoLoginTenant } from '../helpers/scenario.js';
 
 // OpenID Connect Core §3.1.3.7 (ID token validation) and the IdP-response rules of issue 3,
 // each against a provider that breaks exactly that rule. "rule:" names the guarantee.
@@ -87,25 +86,14 @@ const behaviours: Record<string, Behaviour> = {
 const rogue: RogueIdp = await startRogueIdp(t, behaviours);
 const broker: TestBroker = await startBroker(t, { idpTimeoutSeconds: 1, clockToleranceSeconds: 60 });
 
+const tenants = new Map<string, Awaited<ReturnType<typeof registerAutoLoginTenant>>>();
 async function loginThrough(name: string, connection: Record<string, unknown> = {}) {
-  const slug = name.replace(/[^a-z0-9-]/g, '-').slice(0, 50);
-  await broker.admin('POST', '/admin/tenants', { slug, name });
-  const created = await broker.admin('POST', `/admin/tenants/${slug}/connections`, {
-    issuer: rogue.issuer(name),
-    clientId: 'rogue-client',
-    clientSecret: rogue.clientSecret,
-    tokenEndpointAuthMethod: 'client_secret_post',
-    ...connection,
-  });
-  if (created.status !== 201) throw new Error(JSON.stringify(created.body));
-  const returnTo = `https://app.example.test/${slug}`;
-  const app = await broker.admin('POST', '/admin/apps', { name, returnUrls: [returnTo], tenants: [slug] });
-  const browser = new TestBrowser();
-  const url = `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: slug })}`;
-  const result = await browser.follow(url, (u) => u.startsWith(returnTo));
-  if (!result.url) throw new Error(`${name}: ended at ${result.response.status} ${await result.response.text()}`);
-  const back = new URL(result.url);
-  return { error: back.searchParams.get('error'), ticket: back.searchParams.get('ticket'), app: app.body as { id: string; secret: string } };
+  if (!tenants.has(name)) {
+    const slug = name.replace(/[^a-z0-9-]/g, '-').slice(0, 50);
+    tenants.set(name, await registerAutoLoginTenant(broker, { slug, issuer: rogue.issuer(name), clientSecret: rogue.clientSecret, connection }));
+  }
+  const tenant = tenants.get(name)!;
+  return { ...(await tenant.login()), app: tenant.app };
 }
 
 const refusals: [string, string, string][] = [

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
-import { TestBrowser } from '../helpers/browser.js';
+import { registerAutoLoginTenant } from '../helpers/scenario.js';
 import { rs256, startRogueIdp, type RogueKeys } from '../helpers/rogue-idp.js';
 
 // Key rotation at the IdP: a token signed with a key the broker has not seen triggers one JWKS
@@ -16,20 +16,10 @@ t.test('rotation rule: an unknown kid refetches the JWKS once, rate-limited, the
     },
   });
   const broker = await startBroker(t, { jwksCooldownSeconds: 1 });
-  await broker.admin('POST', '/admin/tenants', { slug: 'rotating', name: 'Rotating' });
-  await broker.admin('POST', '/admin/tenants/rotating/connections', {
-    issuer: rogue.issuer('rotating'),
-    clientId: 'rogue-client',
-    clientSecret: rogue.clientSecret,
-    tokenEndpointAuthMethod: 'client_secret_post',
-  });
-  const returnTo = 'https://app.example.test/rotating';
-  const app = await broker.admin('POST', '/admin/apps', { name: 'Rotating', returnUrls: [returnTo] });
+  const tenant = await registerAutoLoginTenant(broker, { slug: 'rotating', issuer: rogue.issuer('rotating'), clientSecret: rogue.clientSecret });
   const login = async () => {
-    const url = `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: 'rotating' })}`;
-    const result = await new TestBrowser().follow(url, (u) => u.startsWith(returnTo));
-    const back = new URL(result.url!);
-    return back.searchParams.get('ticket') ? 'ticket' : back.searchParams.get('error');
+    const { ticket, error } = await tenant.login();
+    return ticket ? 'ticket' : error;
   };
   const jwksFetches = () => rogue.hits.get('rotating/jwks') ?? 0;
 

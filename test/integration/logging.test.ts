@@ -2,7 +2,7 @@ import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
-import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
+import { ADA, redeem, registerAutoLoginTenant, registerTenant } from '../helpers/scenario.js';
 
 // Contract, Operations: codes, tokens, tickets, secrets, cookies and assertions never appear in logs.
 
@@ -54,13 +54,9 @@ t.test('log rule: failing logins (bad signature, token endpoint errors, bad clai
   });
   const seen: string[] = [rogue.clientSecret];
   for (const name of ['bad-signature', 'wrong-nonce', 'no-email', 'token-error', 'alg-none']) {
-    await broker.admin('POST', '/admin/tenants', { slug: name, name });
-    await broker.admin('POST', `/admin/tenants/${name}/connections`, { issuer: rogue.issuer(name), clientId: 'c', clientSecret: rogue.clientSecret, tokenEndpointAuthMethod: 'client_secret_post' });
-    const returnTo = `https://app.example.test/${name}`;
-    const app = await broker.admin('POST', '/admin/apps', { name, returnUrls: [returnTo] });
-    const browser = new TestBrowser();
-    const result = await browser.follow(`${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: returnTo, tenant: name })}`, (u) => u.startsWith(returnTo));
-    t.ok(new URL(result.url!).searchParams.get('error'), `${name}: failed as intended`);
+    const tenant = await registerAutoLoginTenant(broker, { slug: name, issuer: rogue.issuer(name), clientSecret: rogue.clientSecret });
+    const { error, browser } = await tenant.login();
+    t.ok(error, `${name}: failed as intended`);
     for (const hop of browser.hops) {
       const state = new URL(hop.url).searchParams.get('state');
       if (state) seen.push(state);
