@@ -101,7 +101,11 @@ export class IdpRegistry {
         [client.customFetch]: this.#fetch,
       });
     } catch (error) {
-      throw new BrokerError('idp_error', { cause: error, logMessage: `discovery failed: ${describeUpstream(error)}` });
+      throw new BrokerError('idp_error', {
+        description: "The identity provider's discovery document could not be fetched.",
+        cause: error,
+        logMessage: `discovery failed: ${describeUpstream(error)}`,
+      });
     }
     // The document itself, without openid-client's helper methods, to build configurations from.
     const metadata = JSON.parse(JSON.stringify(discovered.serverMetadata())) as client.ServerMetadata;
@@ -175,12 +179,13 @@ export function assertDiscoveredMetadata(metadata: client.ServerMetadata, expect
   // Exact, also for a template: Entra's multi-tenant metadata names `{tenantid}` literally.
   if (metadata.issuer !== expectedIssuer) {
     throw new BrokerError('idp_error', {
+      description: "The identity provider's discovery document names another issuer than this connection is configured with.",
       logMessage: `discovery issuer ${JSON.stringify(metadata.issuer)} differs from the configured ${JSON.stringify(expectedIssuer)}`,
     });
   }
   for (const field of ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const) {
     if (typeof metadata[field] !== 'string') {
-      throw new BrokerError('idp_error', { logMessage: `discovery document has no ${field}` });
+      throw new BrokerError('idp_error', { description: `The identity provider's discovery document has no ${field}.`, logMessage: `discovery document has no ${field}` });
     }
   }
   for (const field of ENDPOINT_FIELDS) {

@@ -156,6 +156,13 @@ t.test('exp rule: an expiry within the clock skew is tolerated', async (t) => {
   t.ok((await loginThrough('expired-within-skew')).ticket);
 });
 
+t.test('discovery rule: the app is told clearly why the IdP was refused', async (t) => {
+  const tenant = tenants.get('discovery-wrong-issuer')!;
+  const { browser } = await tenant.login();
+  const back = new URL(browser.hops.at(-1)!.location!);
+  t.match(back.searchParams.get('error_description'), /names another issuer/);
+});
+
 t.test('userinfo rule: its sub must equal the ID token sub', async (t) => {
   const result = await loginThrough('userinfo-other-sub', { fetchUserinfo: true });
   t.equal(result.error, 'invalid_id_token');
