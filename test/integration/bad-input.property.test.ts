@@ -47,16 +47,20 @@ async function tableCounts() {
   return rows[0];
 }
 
-t.test('login: arbitrary query parameters and headers', async (t) => {
+t.test('login and initiate: arbitrary query parameters and headers', async (t) => {
   const before = await tableCounts();
   await fc.assert(
     fc.asyncProperty(
-      fc.dictionary(fc.constantFrom('app', 'return_to', 'tenant', 'connection', 'login_hint', 'state', 'x'), fc.oneof(nasty, fc.array(nasty, { maxLength: 3 }))),
+      fc.constantFrom('/api/sso/login', '/api/sso/initiate'),
+      fc.dictionary(
+        fc.constantFrom('app', 'return_to', 'tenant', 'connection', 'login_hint', 'state', 'iss', 'target_link_uri', 'x'),
+        fc.oneof(nasty, fc.constant(idp.issuer), fc.array(nasty, { maxLength: 3 })),
+      ),
       fc.record({ accept: headerValue, host: fc.constantFrom('127.0.0.1', 'evil.example', 'a.b.c') }, { requiredKeys: [] }),
-      async (params, headers) => {
+      async (path, params, headers) => {
         const query = new URLSearchParams();
         for (const [key, value] of Object.entries(params)) for (const v of [value].flat()) query.append(key, v);
-        const answer = await call(`/api/sso/login?${query}`, { headers });
+        const answer = await call(`${path}?${query}`, { headers });
         assertClientError(answer);
         if (answer.status === 302) {
           const location = answer.location ?? '';

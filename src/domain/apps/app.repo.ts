@@ -56,6 +56,11 @@ export class AppRepo {
     return row ? toApp(row) : undefined;
   }
 
+  /** Apps that registered exactly this return URL. */
+  async listByReturnUrl(url: string): Promise<App[]> {
+    return (await this.db.app.findMany({ where: { returnUrls: { has: url } }, include, orderBy: { createdAt: 'asc' } })).map(toApp);
+  }
+
   async list(): Promise<App[]> {
     return (await this.db.app.findMany({ include, orderBy: { createdAt: 'asc' } })).map(toApp);
   }

@@ -59,6 +59,12 @@ export class ConnectionRepo {
     return row ? toConnection(row) : undefined;
   }
 
+  /** Enabled connections with exactly this issuer (any tenant). */
+  async listEnabledByIssuer(issuer: string): Promise<Connection[]> {
+    const rows = await this.db.connection.findMany({ where: { issuer, enabled: true }, orderBy: { createdAt: 'asc' } });
+    return rows.map(toConnection);
+  }
+
   async listByTenant(tenantId: string): Promise<Connection[]> {
     const rows = await this.db.connection.findMany({ where: { tenantId }, orderBy: { createdAt: 'asc' } });
     return rows.map(toConnection);

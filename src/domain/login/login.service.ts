@@ -38,6 +38,12 @@ const loginQuerySchema = z.object({
   state: z.string().max(512).optional(),
 });
 
+const initiateQuerySchema = z.object({
+  iss: z.string().min(1).max(2048),
+  target_link_uri: z.string().min(1).max(2048),
+  login_hint: z.string().min(1).max(320).optional(),
+});
+
 const callbackQuerySchema = z.object({
   state: z.string().min(1).max(200),
 });
@@ -117,6 +123,43 @@ export class LoginService {
         maxAgeSeconds: this.deps.transactionTtlSeconds + 60,
       },
     };
+  }
+
+  /**
+   * `GET /api/sso/initiate` — third-party-initiated login (OpenID Connect Core §4): the IdP
+   * names itself (`iss`) and where the learner wants to go (`target_link_uri`). The broker
+   * trusts neither: it finds an enabled connection with that issuer and an app that
+   * registered `target_link_uri` and is allowed for that connection's tenant, then starts an
+   * ordinary SP-initiated login, so state, nonce and PKCE bind the result to this browser.
+   */
+  async initiate(query: unknown, host: string | undefined): Promise<StartResult> {
+    const parsed = initiateQuerySchema.safeParse(query);
+    if (!parsed.success) {
+      throw new BrokerError('invalid_request', {
+        description: `Invalid or missing parameter: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}.`,
+      });
+    }
+    const q = parsed.data;
+    const connections = await this.deps.connections.listEnabledByIssuer(q.iss);
+    if (connections.length === 0) throw new BrokerError('unknown_tenant', { description: 'No sign-in connection matches this identity provider.' });
+    const apps = await this.deps.apps.listByReturnUrl(q.target_link_uri);
+    if (apps.length === 0) throw new BrokerError('invalid_return_to');
+    let pairs = connections.flatMap((connection) => apps.filter((app) => isTenantAllowed(app, connection.tenantId)).map((app) => ({ connection, app })));
+    if (pairs.length === 0) throw new BrokerError('tenant_not_allowed');
+    // Several tenants share an issuer (Google, a multi-tenant Entra app): the login hint's domain decides.
+    const hintDomain = emailDomain(q.login_hint);
+    if (pairs.length > 1 && hintDomain) {
+      const byDomain = await this.deps.tenants.findByDomain(hintDomain);
+      pairs = pairs.filter((pair) => pair.connection.tenantId === byDomain?.id);
+    }
+    const [pair, ...others] = pairs;
+    if (!pair || others.some((other) => other.connection.tenantId !== pair.connection.tenantId || other.app.id !== pair.app.id)) {
+      throw new BrokerError('invalid_request', { description: 'This sign-in link matches several organisations or applications; start from the application instead.' });
+    }
+    return this.start(
+      { app: pair.app.id, return_to: q.target_link_uri, connection: pair.connection.id, ...(q.login_hint && { login_hint: q.login_hint }) },
+      host,
+    );
   }
 
   /** Finds the browser's transaction for a callback; a page (400) when there is none. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import { transactionCookieName } from '../../domain/login/login-transaction.js';
-import type { LoginService } from '../../domain/login/login.service.js';
+import type { LoginService, StartResult } from '../../domain/login/login.service.js';
 import { errorBody, logError, toBrokerError } from '../errors.js';
 import { prefersJson } from '../content.js';
 import { limitRequests } from '../rate-limit.js';
@@ -35,13 +35,16 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
 
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: '/api/sso/callback' };
 
-  app.get('/api/sso/login', async (request, reply) => {
-    const result = await deps.login.start(request.query, request.headers.host);
+  /** To the IdP with the transaction cookie, or back to the app when the IdP cannot be reached. */
+  const startLogin = (reply: FastifyReply, result: StartResult) => {
     if (result.cookie) {
       reply.setCookie(result.cookie.name, result.cookie.value, { ...cookieOptions, maxAge: result.cookie.maxAgeSeconds });
     }
     return redirect(reply, result.location);
-  });
+  };
+
+  app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.login.start(request.query, request.headers.host)));
+  app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.login.initiate(request.query, request.headers.host)));
 
   app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
     const tx = deps.login.openTransaction(request.query, request.cookies);
