@@ -78,6 +78,8 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,
+    // A hop count n trusts the n proxies nearest to us (proxy-addr's numeric form).
+    trustProxy: typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy,
     // Errors the router raises before any route runs (malformed or over-long URL parts).
     frameworkErrors: (error, request, reply: FastifyReply) =>
       reply.code(error.statusCode ?? 400).send({

@@ -18,6 +18,8 @@ export interface Config {
   keysDir: string;
   signingKeyId: string | undefined;
   tenantDomain: string | undefined;
+  /** Fastify's trustProxy: whose X-Forwarded-For/-Host to believe. */
+  trustProxy: boolean | number | string[];
   ticketTtlSeconds: number;
   rateLimitPerMinute: number;
   migrateOnStart: boolean;
@@ -46,6 +48,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     keysDir: env.KEYS_DIR,
     signingKeyId: env.SIGNING_KEY_ID,
     tenantDomain: env.TENANT_DOMAIN,
+    trustProxy: env.TRUST_PROXY,
     ticketTtlSeconds: env.TICKET_TTL_SECONDS,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     migrateOnStart: env.MIGRATE_ON_START,

@@ -69,6 +69,23 @@ export const envSchema = z
     TICKET_TTL_SECONDS: intString(1, 3600).default(60),
     RATE_LIMIT_PER_MINUTE: intString(0, 1_000_000).default(600),
     MIGRATE_ON_START: booleanString.default(true),
+    // Which proxies' X-Forwarded-* headers to believe (client IP for rate limits, Host for
+    // tenant subdomains): false, true (any), a hop count, or a comma-separated list of
+    // addresses and CIDR ranges.
+    TRUST_PROXY: z
+      .string()
+      .transform((value, ctx): boolean | number | string[] => {
+        if (value === 'false' || value === '0') return false;
+        if (value === 'true') return true;
+        if (/^\d+$/.test(value)) return Number(value);
+        const list = value.split(',').map((part) => part.trim()).filter(Boolean);
+        if (list.length === 0 || list.some((part) => !/^[0-9a-f:.]+(\/\d{1,3})?$/i.test(part))) {
+          ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count, or a list of addresses/CIDR ranges' });
+          return z.NEVER;
+        }
+        return list;
+      })
+      .default(false),
     // Beyond the contract's list: the security bounds issue 3 asks to be configurable.
     TRANSACTION_TTL_SECONDS: intString(30, 3600).default(600),
     IDP_TIMEOUT_SECONDS: intString(1, 120).default(10),

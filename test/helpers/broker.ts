@@ -52,6 +52,7 @@ export async function startBroker(
     keysDir,
     signingKeyId: undefined,
     tenantDomain: undefined,
+    trustProxy: false,
     ticketTtlSeconds: 60,
     rateLimitPerMinute: 0,
     migrateOnStart: false,

@@ -84,3 +84,11 @@ t.test('SECRET_KEY is required with DATABASE_URL (no default for a secret)', asy
   t.throws(() => parseEnv({ DATABASE_URL: 'postgres://db/broker' }), { message: /SECRET_KEY: is required when DATABASE_URL is set/ });
   t.doesNotThrow(() => parseEnv({ DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() }));
 });
+
+t.test('TRUST_PROXY: off by default; true, a hop count, or addresses and CIDR ranges', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false);
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  t.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', '::1']);
+  t.throws(() => parseEnv({ TRUST_PROXY: 'the load balancer' }), { message: /TRUST_PROXY: / });
+});

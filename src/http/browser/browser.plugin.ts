@@ -43,8 +43,9 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     return redirect(reply, result.location);
   };
 
-  app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.login.start(request.query, request.headers.host)));
-  app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.login.initiate(request.query, request.headers.host)));
+  // request.host is the Host header, or X-Forwarded-Host from a proxy TRUST_PROXY names.
+  app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.login.start(request.query, request.host)));
+  app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.login.initiate(request.query, request.host)));
 
   app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
     const tx = deps.login.openTransaction(request.query, request.cookies);
