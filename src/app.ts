@@ -6,7 +6,10 @@ import type { BrokerKeys } from './config/broker-keys.js';
 import type { Config } from './config/config.js';
 import { SecretBox } from './crypto/secret-box.js';
 import type { Database } from './db/database.js';
+import { LoginAuditRepo } from './domain/audit/login-audit.repo.js';
+import { LoginAuditService } from './domain/audit/login-audit.service.js';
 import { AppRepo } from './domain/apps/app.repo.js';
+import { startHousekeeping } from './domain/housekeeping.js';
 import { AppService } from './domain/apps/app.service.js';
 import { ConnectionRepo } from './domain/connections/connection.repo.js';
 import { ConnectionService } from './domain/connections/connection.service.js';
@@ -47,6 +50,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     keys: deps.keys,
     idpTimeoutSeconds: config.idpTimeoutSeconds,
   });
+  const auditRepo = new LoginAuditRepo(deps.database.pool);
+  const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
   const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, ttlSeconds: config.ticketTtlSeconds });
   const login = new LoginService({
     apps: appRepo,
@@ -55,6 +60,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     connectionService: connections,
     idps,
     tickets,
+    audit,
     secretBox,
     callbackUrl: config.callbackUrl,
     tenantDomain: config.tenantDomain,
@@ -67,6 +73,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     apps: new AppService({ apps: appRepo, tenants: tenantRepo }),
     tickets,
     login,
+    audit,
+    auditRepo,
   };
 }
 
@@ -117,8 +125,11 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     tenants: services.tenants,
     connections: services.connections,
     apps: services.apps,
+    audit: services.audit,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
+  const stopHousekeeping = startHousekeeping({ audit: services.auditRepo, retentionDays: config.auditRetentionDays, log: deps.logger });
+  app.addHook('onClose', async () => stopHousekeeping());
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'not_found', error_description: 'No such endpoint.', request_id: request.id }),
   );

@@ -90,6 +90,7 @@ export const envSchema = z
     TRANSACTION_TTL_SECONDS: intString(30, 3600).default(600),
     IDP_TIMEOUT_SECONDS: intString(1, 120).default(10),
     CLOCK_SKEW_SECONDS: intString(0, 600).default(60),
+    AUDIT_RETENTION_DAYS: intString(1, 3650).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

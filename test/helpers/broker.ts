@@ -61,6 +61,7 @@ export async function startBroker(
     idpTimeoutSeconds: 5,
     clockToleranceSeconds: 60,
     jwksCooldownSeconds: 30,
+    auditRetentionDays: 30,
     ...overrides,
   };
   const database = openDatabase(databaseUrl, { max: 5 });

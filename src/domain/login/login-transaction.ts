@@ -14,7 +14,7 @@ export interface LoginTransaction {
   appState?: string | undefined;
   tenantId: string;
   connectionId: string;
-  /** Seconds since the epoch. */
+  /** Milliseconds since the epoch. */
   createdAt: number;
 }
 

@@ -5,6 +5,7 @@ import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import { buildAuthorizationRedirect, exchangeCode, fetchUserinfo } from '../../oidc/code-exchange.js';
 import { mapIdentity } from '../../oidc/identity.js';
 import type { IdpRegistry } from '../../oidc/idp-registry.js';
+import type { LoginAuditService } from '../audit/login-audit.service.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import { isTenantAllowed } from '../apps/app.service.js';
 import type { ConnectionRepo } from '../connections/connection.repo.js';
@@ -22,6 +23,7 @@ export interface LoginDeps {
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: IdpRegistry;
   tickets: TicketService;
+  audit: Pick<LoginAuditService, 'record'>;
   secretBox: SecretBox;
   callbackUrl: string;
   tenantDomain: string | undefined;
@@ -96,7 +98,7 @@ export class LoginService {
       appState: q.state,
       tenantId: tenant.id,
       connectionId: connection.id,
-      createdAt: Math.floor(Date.now() / 1000),
+      createdAt: Date.now(),
     };
     let authorizationUrl: URL;
     try {
@@ -111,6 +113,7 @@ export class LoginService {
       if (!isBrokerError(error) || !error.allowRedirect) throw error;
       // The reason line only: openid-client errors can carry upstream bodies and tokens as causes.
       this.deps.log.warn({ code: error.code, reason: error.message, connection: connection.id }, 'login could not reach the IdP');
+      await this.deps.audit.record({ tenantId: tenant.id, connectionId: connection.id, appId: app.id, outcome: 'failure', error: error.code, durationMs: 0 });
       return { location: withParams(q.return_to, { error: error.code, error_description: error.description, state: q.state }) };
     }
     return {
@@ -171,7 +174,10 @@ export class LoginService {
     if (sealed === undefined) throw new BrokerError('invalid_state');
     const tx = openTransaction(this.deps.secretBox, state, sealed);
     if (!tx) throw new BrokerError('invalid_state');
-    if (Date.now() / 1000 - tx.createdAt > this.deps.transactionTtlSeconds) throw new BrokerError('login_expired');
+    if (Date.now() - tx.createdAt > this.deps.transactionTtlSeconds * 1000) {
+      void this.#record(tx, 'login_expired');
+      throw new BrokerError('login_expired');
+    }
     return tx;
   }
 
@@ -184,14 +190,28 @@ export class LoginService {
     const back = (params: Record<string, string>) => withParams(tx.returnTo, { ...params, state: tx.appState });
     try {
       const ticket = await this.#completeOrThrow(tx, query, callbackUrl);
+      await this.#record(tx, null);
       return back({ ticket });
     } catch (error) {
+      await this.#record(tx, isBrokerError(error) ? error.code : 'internal_error');
       if (isBrokerError(error) && error.allowRedirect) {
         this.deps.log.warn({ code: error.code, reason: error.message, connection: tx.connectionId }, 'login failed');
         return back({ error: error.code, error_description: error.description });
       }
       throw error;
     }
+  }
+
+  /** One audit row per completed login attempt; never tokens, codes or claims. */
+  #record(tx: LoginTransaction, error: string | null): Promise<void> {
+    return this.deps.audit.record({
+      tenantId: tx.tenantId,
+      connectionId: tx.connectionId,
+      appId: tx.appId,
+      outcome: error === null ? 'success' : 'failure',
+      error,
+      durationMs: Date.now() - tx.createdAt,
+    });
   }
 
   async #completeOrThrow(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { safeEqual } from '../../crypto/tokens.js';
 import type { AppService } from '../../domain/apps/app.service.js';
+import type { LoginAuditService } from '../../domain/audit/login-audit.service.js';
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
 import type { TenantService } from '../../domain/tenants/tenant.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
@@ -12,6 +13,7 @@ export interface AdminDeps {
   tenants: TenantService;
   connections: ConnectionService;
   apps: AppService;
+  audit: LoginAuditService;
   rateLimitPerMinute: number;
 }
 
@@ -39,6 +41,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
     await deps.tenants.delete(request.params.slug);
     return reply.code(204).send();
   });
+  app.get('/admin/tenants/:slug/logins', async (request: Params<'slug'>) => deps.audit.list(request.params.slug, request.query));
 
   // Connections
   app.post('/admin/tenants/:slug/connections', async (request: Params<'slug'>, reply) =>

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+
+export interface LoginAttempt {
+  tenantId: string;
+  connectionId: string | null;
+  appId: string | null;
+  outcome: 'success' | 'failure';
+  error: string | null;
+  durationMs: number;
+}
+
+export interface LoginAttemptRow {
+  at: string;
+  connection: string | null;
+  app: string | null;
+  outcome: 'success' | 'failure';
+  error: string | null;
+  durationMs: number;
+}
+
+/** Login attempts and housekeeping, in plain SQL: one INSERT per attempt on the login path. */
+export class LoginAuditRepo {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async record(attempt: LoginAttempt): Promise<void> {
+    await this.pool.query({
+      name: 'login_attempt_insert',
+      text: `INSERT INTO login_attempts (id, tenant_id, connection_id, app_id, outcome, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      values: [randomUUID(), attempt.tenantId, attempt.connectionId, attempt.appId, attempt.outcome, attempt.error, Math.max(0, Math.round(attempt.durationMs))],
+    });
+  }
+
+  async listForTenant(tenantId: string, options: { limit: number; outcome?: 'success' | 'failure' | undefined }): Promise<LoginAttemptRow[]> {
+    const { rows } = await this.pool.query<{ at: Date; connection: string | null; app: string | null; outcome: 'success' | 'failure'; error: string | null; duration_ms: number }>(
+      `SELECT at, connection_id AS connection, app_id AS app, outcome, error, duration_ms
+         FROM login_attempts
+        WHERE tenant_id = $1 AND ($2::text IS NULL OR outcome = $2)
+        ORDER BY at DESC, id
+        LIMIT $3`,
+      [tenantId, options.outcome ?? null, options.limit],
+    );
+    return rows.map((row) => ({ at: row.at.toISOString(), connection: row.connection, app: row.app, outcome: row.outcome, error: row.error, durationMs: row.duration_ms }));
+  }
+
+  /** Deletes attempts older than the retention and tickets long past their expiry. */
+  async purge(retentionDays: number): Promise<{ attempts: number; tickets: number }> {
+    const attempts = await this.pool.query(`DELETE FROM login_attempts WHERE at < now() - make_interval(days => $1)`, [retentionDays]);
+    // A ticket is useless a minute after minting; a day's margin keeps replay detection
+    // (its transaction id is unique) well past any login transaction's lifetime.
+    const tickets = await this.pool.query(`DELETE FROM tickets WHERE expires_at < now() - interval '1 day'`);
+    return { attempts: attempts.rowCount ?? 0, tickets: tickets.rowCount ?? 0 };
+  }
+}

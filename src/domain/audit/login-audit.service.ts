@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { BrokerError } from '../../errors/broker-error.js';
+import type { TenantRepo } from '../tenants/tenant.repo.js';
+import { parseInput } from '../validation.js';
+import type { LoginAttempt, LoginAttemptRow, LoginAuditRepo } from './login-audit.repo.js';
+
+const listQuerySchema = z.strictObject({
+  limit: z.string().regex(/^\d+$/, 'a whole number').transform(Number).pipe(z.number().int().min(1).max(500)).optional(),
+  outcome: z.enum(['success', 'failure']).optional(),
+});
+
+export class LoginAuditService {
+  constructor(private readonly deps: { audit: LoginAuditRepo; tenants: TenantRepo; log: { warn(obj: object, msg: string): void } }) {}
+
+  /** Records an attempt; a failure to record is logged, never allowed to fail the login itself. */
+  async record(attempt: LoginAttempt): Promise<void> {
+    try {
+      await this.deps.audit.record(attempt);
+    } catch (error) {
+      this.deps.log.warn({ reason: (error as Error).message, tenant: attempt.tenantId }, 'could not record a login attempt');
+    }
+  }
+
+  /** `GET /admin/tenants/:slug/logins?limit=&outcome=` — newest first. */
+  async list(slug: string, query: unknown): Promise<{ logins: LoginAttemptRow[] }> {
+    const q = parseInput(listQuerySchema, query);
+    const tenant = await this.deps.tenants.findBySlug(slug);
+    if (!tenant) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
+    return { logins: await this.deps.audit.listForTenant(tenant.id, { limit: q.limit ?? 50, outcome: q.outcome }) };
+  }
+}

@@ -1,0 +1,30 @@
+import type { LoginAuditRepo } from './audit/login-audit.repo.js';
+
+/**
+ * Bounded retention, in the background: login attempts older than AUDIT_RETENTION_DAYS and
+ * tickets a day past expiry are deleted every hour (and once shortly after start). Every
+ * replica runs it; the deletes are idempotent.
+ */
+export function startHousekeeping(deps: {
+  audit: Pick<LoginAuditRepo, 'purge'>;
+  retentionDays: number;
+  intervalMs?: number;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}): () => void {
+  const run = async () => {
+    try {
+      const purged = await deps.audit.purge(deps.retentionDays);
+      if (purged.attempts + purged.tickets > 0) deps.log.info(purged, 'purged old login attempts and tickets');
+    } catch (error) {
+      deps.log.warn({ reason: (error as Error).message }, 'housekeeping failed; will retry');
+    }
+  };
+  const first = setTimeout(run, 5_000);
+  const every = setInterval(run, deps.intervalMs ?? 60 * 60 * 1000);
+  first.unref();
+  every.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+  };
+}

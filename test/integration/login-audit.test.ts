@@ -1,0 +1,52 @@
+import t from 'tap';
+import { LoginAuditRepo } from '../../src/domain/audit/login-audit.repo.js';
+import { startBroker } from '../helpers/broker.js';
+import { TestBrowser, signIn } from '../helpers/browser.js';
+import { startIdp } from '../helpers/idp.js';
+import { ADA, registerTenant } from '../helpers/scenario.js';
+
+// Contract: GET /admin/tenants/:slug/logins — every login attempt, newest first, never tokens.
+
+const broker = await startBroker(t);
+const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+
+t.test('successes and failures are recorded with connection, app, outcome, error and duration', async (t) => {
+  await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
+  await signIn(new TestBrowser(), scenario.loginUrl(), 'nobody@acme.example', scenario.returnTo); // access_denied
+  await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
+
+  const all = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins`);
+  t.equal(all.status, 200);
+  t.equal(all.body.logins.length, 3);
+  t.match(all.body.logins[0], { at: String, connection: scenario.connectionId, app: scenario.app.id, outcome: 'success', error: null, durationMs: Number });
+  t.match(all.body.logins[1], { outcome: 'failure', error: 'access_denied' });
+  const times = all.body.logins.map((l: { at: string }) => Date.parse(l.at));
+  t.same(times, [...times].sort((a: number, b: number) => b - a), 'newest first');
+  t.same(Object.keys(all.body.logins[0]).sort(), ['app', 'at', 'connection', 'durationMs', 'error', 'outcome'], 'nothing else: no tokens, codes or claims');
+
+  const failures = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins?outcome=failure`);
+  t.same(failures.body.logins.map((l: { error: string }) => l.error), ['access_denied']);
+  const one = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins?limit=1`);
+  t.equal(one.body.logins.length, 1);
+});
+
+t.test('bad queries get 400, unknown tenants 404', async (t) => {
+  for (const query of ['limit=0', 'limit=501', 'limit=x', 'outcome=maybe', 'other=1']) {
+    const answer = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins?${query}`);
+    t.equal(answer.status, 400, query);
+    t.equal(answer.body.error, 'invalid_request');
+  }
+  t.equal((await broker.admin('GET', '/admin/tenants/nope/logins')).status, 404);
+});
+
+t.test('retention rule: attempts older than the retention and tickets a day past expiry are purged', async (t) => {
+  await broker.database.pool.query(`UPDATE login_attempts SET at = now() - interval '31 days' WHERE outcome = 'failure'`);
+  await broker.database.pool.query(`UPDATE tickets SET expires_at = now() - interval '2 days' WHERE redeemed_at IS NULL`);
+  const { rows: [before] } = await broker.database.pool.query(`SELECT (SELECT count(*) FROM tickets)::int AS tickets`);
+  const purged = await new LoginAuditRepo(broker.database.pool).purge(30);
+  t.equal(purged.attempts, 1, 'the 31-day-old failure');
+  t.equal(purged.tickets, before.tickets, 'every expired ticket');
+  const left = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins`);
+  t.same(left.body.logins.map((l: { outcome: string }) => l.outcome), ['success', 'success']);
+});
