@@ -24,6 +24,7 @@ import { browserRoutes } from './http/browser/browser.plugin.js';
 import { healthRoutes } from './http/ops/health.route.js';
 import { wellKnownRoutes } from './http/well-known/jwks.route.js';
 import { IdpRegistry } from './oidc/idp-registry.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export interface AppDeps {
   database: Database;
@@ -32,7 +33,7 @@ export interface AppDeps {
 }
 
 /** Every service, wired in one place: repos (Prisma/pg) → services → routes. */
-export function createServices(config: Config & { secretKeys: Buffer[] }, deps: AppDeps) {
+export function createServices(config: Config & { secretKeys: Buffer[] }, deps: AppDeps, metrics: Metrics) {
   const secretBox = new SecretBox(config.secretKeys);
   const tenantRepo = new TenantRepo(deps.database.prisma);
   const connectionRepo = new ConnectionRepo(deps.database.prisma);
@@ -42,6 +43,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     timeoutSeconds: config.idpTimeoutSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
     jwksCooldownSeconds: config.jwksCooldownSeconds,
+    metrics,
   });
   const connections = new ConnectionService({
     connections: connectionRepo,
@@ -52,7 +54,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   });
   const auditRepo = new LoginAuditRepo(deps.database.pool);
   const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
-  const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, ttlSeconds: config.ticketTtlSeconds });
+  const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, ttlSeconds: config.ticketTtlSeconds, metrics });
   const login = new LoginService({
     apps: appRepo,
     tenants: tenantRepo,
@@ -61,6 +63,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     idps,
     tickets,
     audit,
+    metrics,
     secretBox,
     callbackUrl: config.callbackUrl,
     tenantDomain: config.tenantDomain,
@@ -108,8 +111,9 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     if (closing) reply.header('connection', 'close');
   });
 
-  const services = createServices(config, deps);
-  await app.register(healthRoutes, { ping: () => deps.database.ping() });
+  const metrics = createMetrics();
+  const services = createServices(config, deps, metrics);
+  await app.register(healthRoutes, { ping: () => deps.database.ping(), metrics: metrics.registry });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(browserRoutes, {
     login: services.login,

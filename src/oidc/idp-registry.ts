@@ -2,6 +2,7 @@ import * as jose from 'jose';
 import * as client from 'openid-client';
 import type { BrokerKeys } from '../config/broker-keys.js';
 import { BrokerError } from '../errors/broker-error.js';
+import type { Metrics } from '../observability/metrics.js';
 import { boundedFetch } from './bounded-fetch.js';
 import { defaultDiscoveryUrl, idpUrlProblem, isInsecureLoopback } from './idp-url.js';
 import { describeUpstream } from './translate-error.js';
@@ -32,6 +33,7 @@ export interface IdpRegistryOptions {
   jwksCooldownSeconds: number;
   /** How many connections' configurations to keep. */
   maxEntries?: number;
+  metrics?: Pick<Metrics, 'idpRequestDuration' | 'idpCache'>;
 }
 
 const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint'] as const;
@@ -71,7 +73,11 @@ export class IdpRegistry {
 
   idp(connection: IdpConnection): Promise<Idp> {
     const cached = this.#entries.get(connection.id);
-    if (cached && cached.version === connection.version) return cached.idp;
+    if (cached && cached.version === connection.version) {
+      this.#options.metrics?.idpCache.inc({ result: 'hit' });
+      return cached.idp;
+    }
+    this.#options.metrics?.idpCache.inc({ result: 'miss' });
     const idp = this.#build(connection);
     this.#entries.delete(connection.id);
     this.#entries.set(connection.id, { version: connection.version, idp });
@@ -87,6 +93,20 @@ export class IdpRegistry {
     this.#entries.delete(connectionId);
   }
 
+  /** The bounded fetch, timed per connection and endpoint (which endpoint, from the URL). */
+  #timedFetch(connectionId: string, endpointOf: (url: string) => string): typeof fetch {
+    const histogram = this.#options.metrics?.idpRequestDuration;
+    if (!histogram) return this.#fetch;
+    return (async (url: string | URL | Request, init?: RequestInit) => {
+      const end = histogram.startTimer({ connection: connectionId, endpoint: endpointOf(String(url)) });
+      try {
+        return await this.#fetch(url, init);
+      } finally {
+        end();
+      }
+    }) as typeof fetch;
+  }
+
   async #build(connection: IdpConnection): Promise<Idp> {
     // Entra ID publishes its multi-tenant metadata under /organizations.
     const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer.replaceAll('{tenantid}', 'organizations'));
@@ -98,7 +118,7 @@ export class IdpRegistry {
       discovered = await client.discovery(new URL(discoveryUrl), connection.clientId, undefined, undefined, {
         timeout: this.#options.timeoutSeconds,
         execute: insecure ? [client.allowInsecureRequests] : [],
-        [client.customFetch]: this.#fetch,
+        [client.customFetch]: this.#timedFetch(connection.id, () => 'discovery'),
       });
     } catch (error) {
       throw new BrokerError('idp_error', {
@@ -111,6 +131,8 @@ export class IdpRegistry {
     const metadata = JSON.parse(JSON.stringify(discovered.serverMetadata())) as client.ServerMetadata;
     assertDiscoveredMetadata(metadata, connection.issuer);
     const needsInsecure = ENDPOINT_FIELDS.some((field) => metadata[field] !== undefined && isInsecureLoopback(metadata[field]!));
+    const endpoints = new Map(ENDPOINT_FIELDS.map((field) => [metadata[field], field.replace(/_endpoint|_uri/, '')]));
+    const idpFetch = this.#timedFetch(connection.id, (url) => endpoints.get(url) ?? 'other');
 
     const clientMetadata: Partial<client.ClientMetadata> = {
       id_token_signed_response_alg: 'RS256',
@@ -130,7 +152,7 @@ export class IdpRegistry {
       if (needsInsecure) client.allowInsecureRequests(configuration);
       return configuration;
     };
-    const configuration = makeConfiguration({ fetch: this.#fetch });
+    const configuration = makeConfiguration({ fetch: idpFetch });
     // openid-client checks the ID token's claims but verifies its signature in the code flow
     // only when asked (OpenID Connect Core §3.1.3.7 step 6 allows skipping it over TLS). A
     // broker that hands identities to other apps must verify it: code-exchange.ts does, against
@@ -141,7 +163,7 @@ export class IdpRegistry {
       timeoutDuration: this.#options.timeoutSeconds * 1000,
       cooldownDuration: this.#options.jwksCooldownSeconds * 1000,
       cacheMaxAge: 10 * 60 * 1000,
-      [jose.customFetch]: this.#fetch,
+      [jose.customFetch]: idpFetch,
     });
     const idp: Idp = { configuration, keys, clockToleranceSeconds: this.#options.clockToleranceSeconds };
     if (connection.issuer.includes('{tenantid}')) {

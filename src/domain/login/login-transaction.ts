@@ -13,6 +13,8 @@ export interface LoginTransaction {
   returnTo: string;
   appState?: string | undefined;
   tenantId: string;
+  /** For metrics labels and logs. */
+  tenantSlug: string;
   connectionId: string;
   /** Milliseconds since the epoch. */
   createdAt: number;

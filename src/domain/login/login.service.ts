@@ -5,6 +5,7 @@ import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import { buildAuthorizationRedirect, exchangeCode, fetchUserinfo } from '../../oidc/code-exchange.js';
 import { mapIdentity } from '../../oidc/identity.js';
 import type { IdpRegistry } from '../../oidc/idp-registry.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { LoginAuditService } from '../audit/login-audit.service.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import { isTenantAllowed } from '../apps/app.service.js';
@@ -24,6 +25,7 @@ export interface LoginDeps {
   idps: IdpRegistry;
   tickets: TicketService;
   audit: Pick<LoginAuditService, 'record'>;
+  metrics: Pick<Metrics, 'loginsStarted' | 'loginsCompleted' | 'loginsFailed' | 'loginDuration'>;
   secretBox: SecretBox;
   callbackUrl: string;
   tenantDomain: string | undefined;
@@ -97,6 +99,7 @@ export class LoginService {
       returnTo: q.return_to,
       appState: q.state,
       tenantId: tenant.id,
+      tenantSlug: tenant.slug,
       connectionId: connection.id,
       createdAt: Date.now(),
     };
@@ -113,9 +116,11 @@ export class LoginService {
       if (!isBrokerError(error) || !error.allowRedirect) throw error;
       // The reason line only: openid-client errors can carry upstream bodies and tokens as causes.
       this.deps.log.warn({ code: error.code, reason: error.message, connection: connection.id }, 'login could not reach the IdP');
+      this.deps.metrics.loginsFailed.inc({ tenant: tenant.slug, reason: error.code });
       await this.deps.audit.record({ tenantId: tenant.id, connectionId: connection.id, appId: app.id, outcome: 'failure', error: error.code, durationMs: 0 });
       return { location: withParams(q.return_to, { error: error.code, error_description: error.description, state: q.state }) };
     }
+    this.deps.metrics.loginsStarted.inc({ tenant: tenant.slug });
     return {
       location: authorizationUrl.href,
       cookie: {
@@ -202,8 +207,12 @@ export class LoginService {
     }
   }
 
-  /** One audit row per completed login attempt; never tokens, codes or claims. */
+  /** One audit row and the metrics per completed login attempt; never tokens, codes or claims. */
   #record(tx: LoginTransaction, error: string | null): Promise<void> {
+    const { metrics } = this.deps;
+    if (error === null) metrics.loginsCompleted.inc({ tenant: tx.tenantSlug });
+    else metrics.loginsFailed.inc({ tenant: tx.tenantSlug, reason: error });
+    metrics.loginDuration.observe({ outcome: error === null ? 'success' : 'failure' }, (Date.now() - tx.createdAt) / 1000);
     return this.deps.audit.record({
       tenantId: tx.tenantId,
       connectionId: tx.connectionId,

@@ -1,6 +1,7 @@
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { MappedIdentity } from '../../oidc/identity.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import { appSecretMatches } from '../apps/app.service.js';
 import type { TicketRepo } from './ticket.repo.js';
@@ -14,7 +15,9 @@ export type TicketIdentity = { tenant: string; connection: string; issuer: strin
 export type RedeemAnswer = TicketIdentity & { session: string };
 
 export class TicketService {
-  constructor(private readonly deps: { tickets: TicketRepo; apps: AppRepo; ttlSeconds: number }) {}
+  constructor(
+    private readonly deps: { tickets: TicketRepo; apps: AppRepo; ttlSeconds: number; metrics: Pick<Metrics, 'ticketsRedeemed' | 'ticketsRefused'> },
+  ) {}
 
   /**
    * Mints a ticket for one app: 256 bits from the CSPRNG, stored only as its SHA-256.
@@ -40,15 +43,21 @@ export class TicketService {
     const app = await this.deps.apps.findById(appId);
     // Compare even for an unknown app, so timing does not tell which app ids exist.
     const matches = appSecretMatches(app ?? { secretHash: '' }, secret);
-    if (!app || !matches) throw new BrokerError('invalid_client');
+    if (!app || !matches) {
+      this.deps.metrics.ticketsRefused.inc({ reason: 'invalid_client' });
+      throw new BrokerError('invalid_client');
+    }
     return app;
   }
 
   /** One answer for unknown, expired, redeemed and foreign tickets: no oracle. */
   async redeem(appId: string, ticket: unknown): Promise<RedeemAnswer> {
-    if (typeof ticket !== 'string' || ticket.length === 0 || ticket.length > 200) throw new BrokerError('invalid_ticket');
-    const row = await this.deps.tickets.redeem(sha256Hex(ticket), appId);
-    if (!row) throw new BrokerError('invalid_ticket');
+    const row = typeof ticket === 'string' && ticket.length > 0 && ticket.length <= 200 ? await this.deps.tickets.redeem(sha256Hex(ticket), appId) : undefined;
+    if (!row) {
+      this.deps.metrics.ticketsRefused.inc({ reason: 'invalid_ticket' });
+      throw new BrokerError('invalid_ticket');
+    }
+    this.deps.metrics.ticketsRedeemed.inc();
     return { ...(row.identity as unknown as TicketIdentity), session: row.sessionId };
   }
 }

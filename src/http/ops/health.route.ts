@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { BrokerError } from '../../errors/broker-error.js';
 import { jsonErrorHandler } from '../errors.js';
 
-/** Liveness (the process answers) and readiness (the database answers). */
-export async function healthRoutes(app: FastifyInstance, deps: { ping(): Promise<void> }) {
+/** Liveness (the process answers), readiness (the database answers) and Prometheus metrics. */
+export async function healthRoutes(app: FastifyInstance, deps: { ping(): Promise<void>; metrics: Registry }) {
   app.setErrorHandler(jsonErrorHandler);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => {
@@ -14,4 +15,5 @@ export async function healthRoutes(app: FastifyInstance, deps: { ping(): Promise
     }
     return { status: 'ok' };
   });
+  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
 }
