@@ -14,9 +14,10 @@ import { AppService } from './domain/apps/app.service.js';
 import { ConnectionRepo } from './domain/connections/connection.repo.js';
 import { ConnectionService } from './domain/connections/connection.service.js';
 import { LoginService } from './domain/login/login.service.js';
+import { LogoutService } from './domain/login/logout.service.js';
 import { TenantRepo } from './domain/tenants/tenant.repo.js';
 import { TenantService } from './domain/tenants/tenant.service.js';
-import { TicketRepo } from './domain/tickets/ticket.repo.js';
+import { SessionRepo, TicketRepo } from './domain/tickets/ticket.repo.js';
 import { TicketService } from './domain/tickets/ticket.service.js';
 import { adminRoutes } from './http/admin/admin.plugin.js';
 import { appRoutes } from './http/apps/apps.plugin.js';
@@ -54,7 +55,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   });
   const auditRepo = new LoginAuditRepo(deps.database.pool);
   const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
-  const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, ttlSeconds: config.ticketTtlSeconds, metrics });
+  const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
   const login = new LoginService({
     apps: appRepo,
     tenants: tenantRepo,
@@ -70,12 +71,23 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     transactionTtlSeconds: config.transactionTtlSeconds,
     log: deps.logger,
   });
+  const logout = new LogoutService({
+    apps: appRepo,
+    sessions: new SessionRepo(deps.database.pool),
+    connections: connectionRepo,
+    connectionService: connections,
+    idps,
+    secretBox,
+    logoutDoneUrl: `${config.publicUrl}/api/sso/logout/done`,
+    log: deps.logger,
+  });
   return {
     tenants: new TenantService(tenantRepo),
     connections,
     apps: new AppService({ apps: appRepo, tenants: tenantRepo }),
     tickets,
     login,
+    logout,
     audit,
     auditRepo,
   };
@@ -117,6 +129,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(browserRoutes, {
     login: services.login,
+    logout: services.logout,
     keys: deps.keys,
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,

@@ -12,6 +12,7 @@ export const ERROR_TABLE = {
   no_connection: { status: 400, allowRedirect: false, message: 'Single sign-on is not set up for this organisation yet.' },
   tenant_not_allowed: { status: 400, allowRedirect: false, message: 'This application is not enabled for your organisation.' },
   invalid_state: { status: 400, allowRedirect: false, message: 'This sign-in could not be matched to one started in this browser.' },
+  unknown_session: { status: 400, allowRedirect: false, message: 'This session is unknown or already signed out.' },
   login_expired: { status: 400, allowRedirect: false, message: 'This sign-in took too long or was already completed.' },
   // Browser flow, after the transaction is known: redirect to the app with ?error=.
   access_denied: { status: 400, allowRedirect: true, message: 'The identity provider did not allow the sign-in.' },

@@ -75,3 +75,14 @@ export async function signIn(browser: TestBrowser, loginUrl: string, login: stri
   if (!back.url) throw new Error(`never came back to the app: ${back.response.status} ${await back.response.text()}`);
   return new URL(back.url);
 }
+
+/** The first form's hidden inputs (name → value), as a browser would submit them. */
+export function hiddenInputs(html: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const match of html.matchAll(/<input[^>]*type="hidden"[^>]*>/gi)) {
+    const name = /name="([^"]*)"/.exec(match[0])?.[1];
+    const value = /value="([^"]*)"/.exec(match[0])?.[1] ?? '';
+    if (name) fields[name] = value;
+  }
+  return fields;
+}

@@ -62,6 +62,7 @@ export async function startIdp(
         client_id: secretClient.clientId,
         client_secret: secretClient.clientSecret,
         redirect_uris: [options.redirectUri],
+        post_logout_redirect_uris: [options.redirectUri.replace('/api/sso/callback', '/api/sso/logout/done')],
         token_endpoint_auth_method: 'client_secret_post',
         response_types: ['code'],
         grant_types: ['authorization_code'],
@@ -69,6 +70,7 @@ export async function startIdp(
       {
         client_id: jwtClient.clientId,
         redirect_uris: [options.redirectUri],
+        post_logout_redirect_uris: [options.redirectUri.replace('/api/sso/callback', '/api/sso/logout/done')],
         token_endpoint_auth_method: 'private_key_jwt',
         token_endpoint_auth_signing_alg: 'RS256',
         jwks: options.brokerJwks as never,

@@ -47,13 +47,13 @@ async function tableCounts() {
   return rows[0];
 }
 
-t.test('login and initiate: arbitrary query parameters and headers', async (t) => {
+t.test('login, initiate and logout: arbitrary query parameters and headers', async (t) => {
   const before = await tableCounts();
   await fc.assert(
     fc.asyncProperty(
-      fc.constantFrom('/api/sso/login', '/api/sso/initiate'),
+      fc.constantFrom('/api/sso/login', '/api/sso/initiate', '/api/sso/logout', '/api/sso/logout/done'),
       fc.dictionary(
-        fc.constantFrom('app', 'return_to', 'tenant', 'connection', 'login_hint', 'state', 'iss', 'target_link_uri', 'x'),
+        fc.constantFrom('app', 'return_to', 'tenant', 'connection', 'login_hint', 'state', 'iss', 'target_link_uri', 'session', 'post_logout_redirect_uri', 'x'),
         fc.oneof(nasty, fc.constant(idp.issuer), fc.array(nasty, { maxLength: 3 })),
       ),
       fc.record({ accept: headerValue, host: fc.constantFrom('127.0.0.1', 'evil.example', 'a.b.c') }, { requiredKeys: [] }),

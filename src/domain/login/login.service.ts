@@ -255,6 +255,7 @@ export class LoginService {
         claims: result.claims,
         authenticatedAt: new Date().toISOString(),
       },
+      idToken: result.idToken,
     });
     // The same state already minted a ticket: a replayed callback gets nothing.
     if (ticket === undefined) throw new BrokerError('login_expired', { description: 'This sign-in was already completed.' });

@@ -8,6 +8,8 @@ export interface TicketRecord {
   tenantId: string;
   connectionId: string;
   identity: Record<string, unknown>;
+  /** The session's ID token, sealed; kept for id_token_hint at logout. */
+  idTokenEnc: string;
   ttlSeconds: number;
 }
 
@@ -25,8 +27,8 @@ export class TicketRepo {
   async insert(ticket: TicketRecord): Promise<boolean> {
     const result = await this.pool.query({
       name: 'ticket_insert',
-      text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id, identity, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
+      text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id, identity, id_token_enc, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
              ON CONFLICT (transaction_id) DO NOTHING`,
       values: [
         ticket.hash,
@@ -36,6 +38,7 @@ export class TicketRepo {
         ticket.tenantId,
         ticket.connectionId,
         ticket.identity,
+        ticket.idTokenEnc,
         ticket.ttlSeconds,
       ],
     });
@@ -56,5 +59,32 @@ export class TicketRepo {
     });
     const row = result.rows[0];
     return row ? { identity: row.identity, sessionId: row.session_id } : undefined;
+  }
+}
+
+/** A redeemed session, for RP-initiated logout. */
+export interface SessionRecord {
+  sessionId: string;
+  connectionId: string;
+  idTokenEnc: string;
+}
+
+export class SessionRepo {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Ends the app's session and returns what logout needs, once: the ID token is cleared in
+   * the same statement, so a second logout with the same session finds nothing.
+   */
+  async end(sessionId: string, appId: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.pool.query<{ connection_id: string; id_token_enc: string }>(
+      `UPDATE tickets t SET id_token_enc = NULL
+         FROM (SELECT hash, id_token_enc FROM tickets WHERE session_id = $1 AND app_id = $2 AND redeemed_at IS NOT NULL AND id_token_enc IS NOT NULL FOR UPDATE) old
+        WHERE t.hash = old.hash
+        RETURNING t.connection_id, old.id_token_enc`,
+      [sessionId, appId],
+    );
+    const row = rows[0];
+    return row ? { sessionId, connectionId: row.connection_id, idTokenEnc: row.id_token_enc } : undefined;
   }
 }

@@ -1,3 +1,4 @@
+import type { SecretBox } from '../../crypto/secret-box.js';
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { MappedIdentity } from '../../oidc/identity.js';
@@ -14,25 +15,36 @@ export type TicketIdentity = { tenant: string; connection: string; issuer: strin
 
 export type RedeemAnswer = TicketIdentity & { session: string };
 
+/** A session's ID token is sealed for that session only. */
+export const sessionIdTokenPurpose = (sessionId: string) => `session-id-token:${sessionId}`;
+
 export class TicketService {
   constructor(
-    private readonly deps: { tickets: TicketRepo; apps: AppRepo; ttlSeconds: number; metrics: Pick<Metrics, 'ticketsRedeemed' | 'ticketsRefused'> },
+    private readonly deps: {
+      tickets: TicketRepo;
+      apps: AppRepo;
+      secretBox: SecretBox;
+      ttlSeconds: number;
+      metrics: Pick<Metrics, 'ticketsRedeemed' | 'ticketsRefused'>;
+    },
   ) {}
 
   /**
    * Mints a ticket for one app: 256 bits from the CSPRNG, stored only as its SHA-256.
    * Returns undefined when the login transaction already minted one (replay).
    */
-  async mint(input: { transactionId: string; appId: string; tenantId: string; connectionId: string; identity: TicketIdentity }): Promise<string | undefined> {
+  async mint(input: { transactionId: string; appId: string; tenantId: string; connectionId: string; identity: TicketIdentity; idToken: string }): Promise<string | undefined> {
     const ticket = randomToken(32);
+    const sessionId = randomToken(16);
     const inserted = await this.deps.tickets.insert({
       hash: sha256Hex(ticket),
       transactionId: sha256Hex(input.transactionId),
-      sessionId: randomToken(16),
+      sessionId,
       appId: input.appId,
       tenantId: input.tenantId,
       connectionId: input.connectionId,
       identity: input.identity as unknown as Record<string, unknown>,
+      idTokenEnc: this.deps.secretBox.seal(input.idToken, sessionIdTokenPurpose(sessionId)),
       ttlSeconds: this.deps.ttlSeconds,
     });
     return inserted ? ticket : undefined;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import { transactionCookieName } from '../../domain/login/login-transaction.js';
 import type { LoginService, StartResult } from '../../domain/login/login.service.js';
+import type { LogoutService } from '../../domain/login/logout.service.js';
 import { errorBody, logError, toBrokerError } from '../errors.js';
 import { prefersJson } from '../content.js';
 import { limitRequests } from '../rate-limit.js';
@@ -10,6 +11,7 @@ import { setupDocument, renderSetupPage } from './setup.js';
 
 export interface BrowserDeps {
   login: LoginService;
+  logout: LogoutService;
   keys: BrokerKeys;
   publicUrl: string;
   callbackUrl: string;
@@ -55,6 +57,9 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     const callbackUrl = new URL(deps.callbackUrl + (queryAt === -1 ? '' : request.url.slice(queryAt)));
     return redirect(reply, await deps.login.complete(tx, request.query, callbackUrl));
   });
+
+  app.get('/api/sso/logout', async (request, reply) => redirect(reply, await deps.logout.start(request.query)));
+  app.get('/api/sso/logout/done', async (request, reply) => redirect(reply, deps.logout.finish(request.query)));
 
   app.get('/api/sso/setup', async (request, reply) => {
     const doc = setupDocument(deps);

@@ -7,6 +7,7 @@ export function setupDocument(deps: { keys: BrokerKeys; publicUrl: string; callb
     redirect_uri: deps.callbackUrl,
     jwks_uri: `${deps.publicUrl}/.well-known/jwks.json`,
     initiate_login_uri: `${deps.publicUrl}/api/sso/initiate`,
+    post_logout_redirect_uri: `${deps.publicUrl}/api/sso/logout/done`,
     response_types: ['code'],
     grant_types: ['authorization_code'],
     code_challenge_method: 'S256',
@@ -33,6 +34,7 @@ export function renderSetupPage(doc: ReturnType<typeof setupDocument>): string {
 <tr><th scope="row">Broker JWKS (private_key_jwt)</th><td><code>${escapeHtml(doc.jwks_uri)}</code>; keys: ${keys}</td></tr>
 <tr><th scope="row">ID token</th><td>signed RS256, with <code>nonce</code>, <code>sub</code> (or <code>oid</code>) and <code>email</code> (or <code>preferred_username</code>)</td></tr>
 <tr><th scope="row">Initiate login URI (optional, for IdP-initiated sign-in)</th><td><code>${escapeHtml(doc.initiate_login_uri)}</code></td></tr>
+<tr><th scope="row">Post-logout redirect URI (for sign-out)</th><td><code>${escapeHtml(doc.post_logout_redirect_uri)}</code></td></tr>
 <tr><th scope="row">Scopes</th><td><code>openid email profile</code></td></tr>
 </table>
 <p>Then hand back the issuer, discovery URL and client id (and, for client_secret_post, the client secret).</p>`,

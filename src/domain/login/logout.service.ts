@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { SecretBox } from '../../crypto/secret-box.js';
+import { BrokerError } from '../../errors/broker-error.js';
+import type { IdpRegistry } from '../../oidc/idp-registry.js';
+import type { AppRepo } from '../apps/app.repo.js';
+import type { ConnectionRepo } from '../connections/connection.repo.js';
+import type { ConnectionService } from '../connections/connection.service.js';
+import { sessionIdTokenPurpose } from '../tickets/ticket.service.js';
+import type { SessionRepo } from '../tickets/ticket.repo.js';
+import { assertReturnToRegistered } from './return-url.js';
+
+const logoutQuerySchema = z.object({
+  app: z.string().min(1).max(200),
+  session: z.string().min(1).max(200),
+  post_logout_redirect_uri: z.string().min(1).max(2048),
+});
+
+const STATE_PURPOSE = 'logout-state';
+const STATE_TTL_MS = 10 * 60 * 1000;
+
+export interface LogoutDeps {
+  apps: AppRepo;
+  sessions: SessionRepo;
+  connections: ConnectionRepo;
+  connectionService: Pick<ConnectionService, 'toIdpConnection'>;
+  idps: IdpRegistry;
+  secretBox: SecretBox;
+  /** The broker's own post-logout URL, registered at IdPs: PUBLIC_URL/api/sso/logout/done. */
+  logoutDoneUrl: string;
+  log: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), on behalf of an app: the app's
+ * session ends here at once; the browser then visits the IdP's end_session_endpoint with
+ * id_token_hint, client_id and the broker's own post-logout URL, and comes back through it to
+ * the app's registered URL. An IdP without end_session_endpoint (or unreachable) is skipped.
+ */
+export class LogoutService {
+  constructor(private readonly deps: LogoutDeps) {}
+
+  /** `GET /api/sso/logout`: until the app, its URL and its session are verified, a page and no redirect. */
+  async start(query: unknown): Promise<string> {
+    const parsed = logoutQuerySchema.safeParse(query);
+    if (!parsed.success) {
+      throw new BrokerError('invalid_request', { description: `Invalid or missing parameter: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}.` });
+    }
+    const q = parsed.data;
+    const app = await this.deps.apps.findById(q.app);
+    if (!app) throw new BrokerError('unknown_app');
+    assertReturnToRegistered(app.returnUrls, q.post_logout_redirect_uri);
+    const session = await this.deps.sessions.end(q.session, app.id);
+    if (!session) throw new BrokerError('unknown_session');
+
+    const idToken = this.deps.secretBox.open(session.idTokenEnc, sessionIdTokenPurpose(session.sessionId));
+    const connection = await this.deps.connections.findById(session.connectionId);
+    if (!connection || idToken === undefined) return q.post_logout_redirect_uri;
+    let endSession: string | undefined;
+    try {
+      const idp = await this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection));
+      endSession = idp.configuration.serverMetadata().end_session_endpoint;
+    } catch (error) {
+      // Signing out must never trap the learner: without the IdP, back to the app.
+      this.deps.log.warn({ reason: (error as Error).message, connection: connection.id }, 'logout skipped the unreachable IdP');
+    }
+    if (!endSession) return q.post_logout_redirect_uri;
+    const url = new URL(endSession);
+    url.searchParams.set('id_token_hint', idToken);
+    url.searchParams.set('client_id', connection.clientId);
+    url.searchParams.set('post_logout_redirect_uri', this.deps.logoutDoneUrl);
+    url.searchParams.set('state', this.deps.secretBox.seal(JSON.stringify({ to: q.post_logout_redirect_uri, exp: Date.now() + STATE_TTL_MS }), STATE_PURPOSE));
+    return url.href;
+  }
+
+  /** `GET /api/sso/logout/done`: the IdP sends the browser back; the sealed state says where to. */
+  finish(query: unknown): string {
+    const state = (query as { state?: unknown } | undefined)?.state;
+    const opened = typeof state === 'string' && state.length < 4096 ? this.deps.secretBox.open(state, STATE_PURPOSE) : undefined;
+    if (opened === undefined) throw new BrokerError('invalid_state', { description: 'This sign-out could not be matched to one the broker started.' });
+    const { to, exp } = JSON.parse(opened) as { to: string; exp: number };
+    if (Date.now() > exp) throw new BrokerError('login_expired', { description: 'This sign-out took too long; you are signed out of the application.' });
+    return to;
+  }
+}
