@@ -9,7 +9,9 @@ import type { Database } from './db/database.js';
 import { LoginAuditRepo } from './domain/audit/login-audit.repo.js';
 import { LoginAuditService } from './domain/audit/login-audit.service.js';
 import { AppRepo } from './domain/apps/app.repo.js';
+import { Directory } from './domain/directory.js';
 import { startHousekeeping } from './domain/housekeeping.js';
+import { ConfigChanges } from './db/config-changes.js';
 import { AppService } from './domain/apps/app.service.js';
 import { ConnectionRepo } from './domain/connections/connection.repo.js';
 import { ConnectionService } from './domain/connections/connection.service.js';
@@ -39,6 +41,10 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const tenantRepo = new TenantRepo(deps.database.prisma);
   const connectionRepo = new ConnectionRepo(deps.database.prisma);
   const appRepo = new AppRepo(deps.database.prisma);
+  // Logins read configuration through the cache; admin writes go to the repos and announce.
+  const directory = new Directory({ tenants: tenantRepo, connections: connectionRepo, apps: appRepo, ttlMs: config.configCacheTtlSeconds * 1000 });
+  const configChanges = new ConfigChanges({ pool: deps.database.pool, connectionString: deps.database.url, onChange: () => directory.clear(), log: deps.logger });
+  const announce = () => configChanges.announce();
   const idps = new IdpRegistry({
     keys: deps.keys,
     timeoutSeconds: config.idpTimeoutSeconds,
@@ -52,14 +58,15 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     secretBox,
     keys: deps.keys,
     idpTimeoutSeconds: config.idpTimeoutSeconds,
+    announce,
   });
   const auditRepo = new LoginAuditRepo(deps.database.pool);
   const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
-  const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: appRepo, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
+  const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: directory.apps, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
   const login = new LoginService({
-    apps: appRepo,
-    tenants: tenantRepo,
-    connections: connectionRepo,
+    apps: directory.apps,
+    tenants: directory.tenants,
+    connections: directory.connections,
     connectionService: connections,
     idps,
     tickets,
@@ -72,9 +79,9 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   const logout = new LogoutService({
-    apps: appRepo,
+    apps: directory.apps,
     sessions: new SessionRepo(deps.database.pool),
-    connections: connectionRepo,
+    connections: directory.connections,
     connectionService: connections,
     idps,
     secretBox,
@@ -82,9 +89,10 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   return {
-    tenants: new TenantService(tenantRepo),
+    tenants: new TenantService(tenantRepo, announce),
     connections,
-    apps: new AppService({ apps: appRepo, tenants: tenantRepo }),
+    apps: new AppService({ apps: appRepo, tenants: tenantRepo, announce }),
+    configChanges,
     tickets,
     login,
     logout,
@@ -125,6 +133,8 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
 
   const metrics = createMetrics();
   const services = createServices(config, deps, metrics);
+  await services.configChanges.start();
+  app.addHook('onClose', async () => services.configChanges.stop());
   await app.register(healthRoutes, { ping: () => deps.database.ping(), metrics: metrics.registry });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(browserRoutes, {

@@ -30,6 +30,8 @@ export interface Config {
   idpTimeoutSeconds: number;
   /** Allowed clock difference with IdPs for exp/iat/nbf. */
   clockToleranceSeconds: number;
+  /** Safety net for live configuration: cached tenants, apps and connections live at most this long. */
+  configCacheTtlSeconds: number;
   /** How long login attempts are kept for troubleshooting. */
   auditRetentionDays: number;
   /** After a JWKS fetch, how long before an unknown `kid` may trigger another (key rotation). */
@@ -60,5 +62,6 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     clockToleranceSeconds: env.CLOCK_SKEW_SECONDS,
     jwksCooldownSeconds: 30,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    configCacheTtlSeconds: 30,
   });
 }

@@ -5,6 +5,8 @@ import { PrismaClient } from './generated/client.js';
 export type Db = PrismaClient;
 
 export interface Database {
+  /** The connection string, for the dedicated LISTEN connection. */
+  url: string;
   prisma: PrismaClient;
   /** The same pool Prisma uses; for the migration runner and single-statement hot paths. */
   pool: pg.Pool;
@@ -21,6 +23,7 @@ export function openDatabase(connectionString: string, options: { max?: number }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   let closed = false;
   return {
+    url: connectionString,
     prisma,
     pool,
     async ping() {

@@ -30,9 +30,9 @@ interface TestLike {
 export async function startBroker(
   t: TestLike,
   overrides: Partial<Config> = {},
-  options: { captureLogs?: string[] } = {},
+  options: { captureLogs?: string[]; databaseUrl?: string } = {},
 ): Promise<TestBroker> {
-  const databaseUrl = await testDatabaseUrl(t);
+  const databaseUrl = options.databaseUrl ?? (await testDatabaseUrl(t));
   const keysDir = await mkdtemp(join(tmpdir(), 'broker-test-keys-'));
   t.teardown(() => rm(keysDir, { recursive: true, force: true }));
   await generateBrokerKey(keysDir, 'test-key-1');
@@ -62,6 +62,7 @@ export async function startBroker(
     clockToleranceSeconds: 60,
     jwksCooldownSeconds: 30,
     auditRetentionDays: 30,
+    configCacheTtlSeconds: 30,
     ...overrides,
   };
   const database = openDatabase(databaseUrl, { max: 5 });

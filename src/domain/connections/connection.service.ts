@@ -69,8 +69,14 @@ export class ConnectionService {
       secretBox: SecretBox;
       keys: BrokerKeys;
       idpTimeoutSeconds: number;
+      /** Tells every broker process the configuration changed (live config). */
+      announce?: () => Promise<void>;
     },
   ) {}
+
+  async #announce(): Promise<void> {
+    await this.deps.announce?.();
+  }
 
   /** The discovery report for a stored connection (contract: POST /admin/connections/:id/validate). */
   async validate(id: string): Promise<ValidationReport> {
@@ -96,6 +102,7 @@ export class ConnectionService {
       signingKeyId: rest.signingKeyId ?? null,
       clientSecretEnc: clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, secretPurpose(id)),
     });
+    await this.#announce();
     return toConnectionView(connection, tenant.slug);
   }
 
@@ -138,6 +145,7 @@ export class ConnectionService {
     const data: Partial<ConnectionData> = { ...rest, clientSecretEnc };
     try {
       const updated = await this.deps.connections.update(id, current.tenantId, data);
+      await this.#announce();
       return toConnectionView(updated, await this.#tenantSlug(updated.tenantId));
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
@@ -148,6 +156,7 @@ export class ConnectionService {
   async delete(id: string): Promise<void> {
     try {
       await this.deps.connections.delete(id);
+      await this.#announce();
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
       throw error;

@@ -7,20 +7,19 @@ import { mapIdentity } from '../../oidc/identity.js';
 import type { IdpRegistry } from '../../oidc/idp-registry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { LoginAuditService } from '../audit/login-audit.service.js';
-import type { AppRepo } from '../apps/app.repo.js';
 import { isTenantAllowed } from '../apps/app.service.js';
-import type { ConnectionRepo } from '../connections/connection.repo.js';
 import type { ConnectionService } from '../connections/connection.service.js';
-import type { TenantRepo } from '../tenants/tenant.repo.js';
+import type { Directory } from '../directory.js';
 import type { TicketService } from '../tickets/ticket.service.js';
 import { openTransaction, sealTransaction, transactionCookieName, type LoginTransaction } from './login-transaction.js';
 import { emailDomain, pickConnection, resolveTenant } from './resolve-tenant.js';
 import { assertReturnToRegistered, withParams } from './return-url.js';
 
 export interface LoginDeps {
-  apps: AppRepo;
-  tenants: TenantRepo;
-  connections: ConnectionRepo;
+  /** Configuration reads go through the cached directory: no database read in the steady state. */
+  apps: Directory['apps'];
+  tenants: Directory['tenants'];
+  connections: Directory['connections'];
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: IdpRegistry;
   tickets: TicketService;

@@ -19,9 +19,9 @@ const STATE_PURPOSE = 'logout-state';
 const STATE_TTL_MS = 10 * 60 * 1000;
 
 export interface LogoutDeps {
-  apps: AppRepo;
+  apps: Pick<AppRepo, 'findById'>;
   sessions: SessionRepo;
-  connections: ConnectionRepo;
+  connections: Pick<ConnectionRepo, 'findById'>;
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: IdpRegistry;
   secretBox: SecretBox;

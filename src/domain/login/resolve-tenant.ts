@@ -32,7 +32,7 @@ export function emailDomain(value: string | undefined): string | undefined {
  * domain. The first selector present decides; a later one never overrides it.
  */
 export async function resolveTenant(
-  deps: { tenants: TenantRepo; connections: ConnectionRepo; tenantDomain: string | undefined },
+  deps: { tenants: Pick<TenantRepo, 'findById' | 'findBySlug' | 'findByDomain'>; connections: Pick<ConnectionRepo, 'findById'>; tenantDomain: string | undefined },
   selectors: Selectors,
 ): Promise<{ tenant: Tenant; connection: Connection | undefined }> {
   let tenant: Tenant | undefined;
@@ -59,7 +59,7 @@ export async function resolveTenant(
 
 /** The connection a login uses: the one selected, else the tenant's default enabled one. */
 export async function pickConnection(
-  deps: { connections: ConnectionRepo },
+  deps: { connections: Pick<ConnectionRepo, 'findDefaultEnabled'> },
   tenant: Tenant,
   selected: Connection | undefined,
 ): Promise<Connection> {

@@ -32,12 +32,18 @@ function conflict(error: unknown): BrokerError {
 }
 
 export class TenantService {
-  constructor(private readonly tenants: TenantRepo) {}
+  constructor(
+    private readonly tenants: TenantRepo,
+    /** Tells every broker process the configuration changed (live config). */
+    private readonly announce: () => Promise<void> = async () => {},
+  ) {}
 
   async create(body: unknown): Promise<TenantView> {
     const input = parseInput(createTenantSchema, body);
     try {
-      return toTenantView(await this.tenants.create(input));
+      const view = toTenantView(await this.tenants.create(input));
+      await this.announce();
+      return view;
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(error);
       throw error;
@@ -61,7 +67,9 @@ export class TenantService {
   async update(slug: string, body: unknown): Promise<TenantView> {
     const patch = parseInput(patchTenantSchema, body);
     try {
-      return toTenantView(await this.tenants.update(slug, patch));
+      const view = toTenantView(await this.tenants.update(slug, patch));
+      await this.announce();
+      return view;
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
       if (isUniqueViolation(error)) throw conflict(error);
@@ -72,6 +80,7 @@ export class TenantService {
   async delete(slug: string): Promise<void> {
     try {
       await this.tenants.delete(slug);
+      await this.announce();
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
       throw error;

@@ -22,7 +22,7 @@ export class TicketService {
   constructor(
     private readonly deps: {
       tickets: TicketRepo;
-      apps: AppRepo;
+      apps: Pick<AppRepo, 'findById'>;
       secretBox: SecretBox;
       ttlSeconds: number;
       metrics: Pick<Metrics, 'ticketsRedeemed' | 'ticketsRefused'>;
