@@ -17,6 +17,7 @@ import { ConnectionRepo } from './domain/connections/connection.repo.js';
 import { ConnectionService } from './domain/connections/connection.service.js';
 import { LoginService } from './domain/login/login.service.js';
 import { LogoutService } from './domain/login/logout.service.js';
+import { TestLoginService } from './domain/login/test-login.service.js';
 import { TenantRepo } from './domain/tenants/tenant.repo.js';
 import { TenantService } from './domain/tenants/tenant.service.js';
 import { SessionRepo, TicketRepo } from './domain/tickets/ticket.repo.js';
@@ -88,6 +89,13 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     logoutDoneUrl: `${config.publicUrl}/api/sso/logout/done`,
     log: deps.logger,
   });
+  const testLogin = new TestLoginService({
+    pool: deps.database.pool,
+    login,
+    connections: directory.connections,
+    tenants: directory.tenants,
+    publicUrl: config.publicUrl,
+  });
   return {
     tenants: new TenantService(tenantRepo, announce),
     connections,
@@ -96,6 +104,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     tickets,
     login,
     logout,
+    testLogin,
     audit,
     auditRepo,
   };
@@ -140,6 +149,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   await app.register(browserRoutes, {
     login: services.login,
     logout: services.logout,
+    testLogin: services.testLogin,
     keys: deps.keys,
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
@@ -153,6 +163,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     connections: services.connections,
     apps: services.apps,
     audit: services.audit,
+    testLogin: services.testLogin,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
   const stopHousekeeping = startHousekeeping({ audit: services.auditRepo, retentionDays: config.auditRetentionDays, log: deps.logger });

@@ -18,6 +18,8 @@ export interface LoginTransaction {
   connectionId: string;
   /** Milliseconds since the epoch. */
   createdAt: number;
+  /** A test login (POST /admin/connections/:id/test-login): no app, ends on a diagnostics page. */
+  test?: boolean;
 }
 
 export const TRANSACTION_COOKIE_PREFIX = 'sso_tx_';

@@ -12,6 +12,8 @@ import type { ConnectionService } from '../connections/connection.service.js';
 import type { Directory } from '../directory.js';
 import type { TicketService } from '../tickets/ticket.service.js';
 import { openTransaction, sealTransaction, transactionCookieName, type LoginTransaction } from './login-transaction.js';
+import type { Connection } from '../connections/connection.repo.js';
+import type { Tenant } from '../tenants/tenant.repo.js';
 import { emailDomain, pickConnection, resolveTenant } from './resolve-tenant.js';
 import { assertReturnToRegistered, withParams } from './return-url.js';
 
@@ -51,6 +53,9 @@ const callbackQuerySchema = z.object({
   state: z.string().min(1).max(200),
 });
 
+export type StepId = 'connection' | 'authorization' | 'discovery' | 'token_exchange' | 'userinfo' | 'claims' | 'domain';
+export type Trace = (step: { id: StepId; ok: boolean; message: string }) => void;
+
 export interface CookieToSet {
   name: string;
   value: string;
@@ -89,18 +94,36 @@ export class LoginService {
     if (!isTenantAllowed(app, tenant.id)) throw new BrokerError('tenant_not_allowed');
     const connection = await pickConnection(this.deps, tenant, selected);
 
+    return this.begin({ tenant, connection, app, returnTo: q.return_to, appState: q.state, loginHint: q.login_hint });
+  }
+
+  /**
+   * Seals a new login transaction and sends the browser to the connection's IdP. Without an
+   * app (a test login), IdP trouble is an error page; with one, the learner goes back to it.
+   */
+  async begin(input: {
+    tenant: Tenant;
+    connection: Connection;
+    app?: { id: string };
+    returnTo?: string;
+    appState?: string | undefined;
+    loginHint?: string | undefined;
+    test?: boolean;
+  }): Promise<StartResult> {
+    const { tenant, connection } = input;
     const tx: LoginTransaction = {
       // OpenID Connect Core §3.1.2.1 / RFC 7636 §4.1: 256 bits each from the CSPRNG.
       state: client.randomState(),
       nonce: client.randomNonce(),
       codeVerifier: client.randomPKCECodeVerifier(),
-      appId: app.id,
-      returnTo: q.return_to,
-      appState: q.state,
+      appId: input.app?.id ?? '',
+      returnTo: input.returnTo ?? '',
+      appState: input.appState,
       tenantId: tenant.id,
       tenantSlug: tenant.slug,
       connectionId: connection.id,
       createdAt: Date.now(),
+      ...(input.test && { test: true }),
     };
     let authorizationUrl: URL;
     try {
@@ -109,15 +132,15 @@ export class LoginService {
         redirectUri: this.deps.callbackUrl,
         scopes: connection.scopes,
         checks: tx,
-        loginHint: q.login_hint,
+        loginHint: input.loginHint,
       });
     } catch (error) {
-      if (!isBrokerError(error) || !error.allowRedirect) throw error;
+      if (!isBrokerError(error) || !error.allowRedirect || !input.app || !input.returnTo) throw error;
       // The reason line only: openid-client errors can carry upstream bodies and tokens as causes.
       this.deps.log.warn({ code: error.code, reason: error.message, connection: connection.id }, 'login could not reach the IdP');
       this.deps.metrics.loginsFailed.inc({ tenant: tenant.slug, reason: error.code });
-      await this.deps.audit.record({ tenantId: tenant.id, connectionId: connection.id, appId: app.id, outcome: 'failure', error: error.code, durationMs: 0 });
-      return { location: withParams(q.return_to, { error: error.code, error_description: error.description, state: q.state }) };
+      await this.deps.audit.record({ tenantId: tenant.id, connectionId: connection.id, appId: input.app.id, outcome: 'failure', error: error.code, durationMs: 0 });
+      return { location: withParams(input.returnTo, { error: error.code, error_description: error.description, state: input.appState }) };
     }
     this.deps.metrics.loginsStarted.inc({ tenant: tenant.slug });
     return {
@@ -222,25 +245,54 @@ export class LoginService {
     });
   }
 
-  async #completeOrThrow(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
-    if (query.error !== undefined) throw idpReportedError(query.error);
-    const connection = await this.deps.connections.findById(tx.connectionId);
-    const tenant = await this.deps.tenants.findById(tx.tenantId);
-    if (!connection || !tenant || !connection.enabled) {
-      throw new BrokerError('idp_error', { description: 'The sign-in connection was removed or disabled during the sign-in.' });
-    }
-    const idp = await this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection));
-    const result = await exchangeCode(idp, callbackUrl, this.deps.callbackUrl, tx);
+  /**
+   * Every check of a completed login, in order; `trace` (test logins) hears each step's
+   * outcome. Throws the first failure as a BrokerError.
+   */
+  async verify(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL, trace: Trace = () => {}) {
+    const step = async <T>(id: StepId, run: () => Promise<T> | T, describe: (value: T) => string): Promise<T> => {
+      try {
+        const value = await run();
+        trace({ id, ok: true, message: describe(value) });
+        return value;
+      } catch (error) {
+        trace({ id, ok: false, message: isBrokerError(error) ? `${error.code}: ${error.message}` : String(error) });
+        throw error;
+      }
+    };
+    const { connection, tenant } = await step(
+      'connection',
+      async () => {
+        const connection = await this.deps.connections.findById(tx.connectionId);
+        const tenant = await this.deps.tenants.findById(tx.tenantId);
+        if (!connection || !tenant || !connection.enabled) {
+          throw new BrokerError('idp_error', { description: 'The sign-in connection was removed or disabled during the sign-in.' });
+        }
+        return { connection, tenant };
+      },
+      ({ connection }) => `connection ${connection.id} (${connection.tokenEndpointAuthMethod})`,
+    );
+    await step('authorization', () => {
+      if (query.error !== undefined) throw idpReportedError(query.error);
+      if (typeof query.code !== 'string') throw new BrokerError('idp_error', { description: 'The identity provider sent no code.' });
+    }, () => `the IdP redirected to ${this.deps.callbackUrl} with a code`);
+    const idp = await step('discovery', () => this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection)), (found) => `issuer ${found.configuration.serverMetadata().issuer}`);
+    const result = await step('token_exchange', () => exchangeCode(idp, callbackUrl, this.deps.callbackUrl, tx), (r) => `ID token signed RS256 and valid: iss ${r.claims.iss}, aud ${JSON.stringify(r.claims.aud)}, nonce matches, exp/iat within ${idp.clockToleranceSeconds} s`);
     let claims: Record<string, unknown> = result.claims;
-    const rules = { subjectClaim: connection.subjectClaim, assumeEmailVerified: connection.assumeEmailVerified, claimMapping: connection.claimMapping };
     if (connection.fetchUserinfo) {
-      const userinfo = await fetchUserinfo(idp, result.accessToken, result.claims.sub);
+      const userinfo = await step('userinfo', () => fetchUserinfo(idp, result.accessToken, result.claims.sub), () => 'userinfo fetched; its sub matches');
       claims = { ...userinfo, ...result.claims };
     }
-    const identity = mapIdentity(claims, rules);
-    if (tenant.restrictToDomains && !tenant.domains.includes(emailDomain(identity.login) ?? '')) {
-      throw new BrokerError('domain_not_allowed');
-    }
+    const rules = { subjectClaim: connection.subjectClaim, assumeEmailVerified: connection.assumeEmailVerified, claimMapping: connection.claimMapping };
+    const identity = await step('claims', () => mapIdentity(claims, rules), (id) => `user id (${connection.subjectClaim}) ${id.subject}; login ${id.login}`);
+    await step('domain', () => {
+      if (tenant.restrictToDomains && !tenant.domains.includes(emailDomain(identity.login) ?? '')) throw new BrokerError('domain_not_allowed');
+    }, () => (tenant.restrictToDomains ? `${emailDomain(identity.login)} is a domain of the tenant` : 'the tenant accepts any domain'));
+    return { connection, tenant, result, identity };
+  }
+
+  async #completeOrThrow(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
+    const { connection, tenant, result, identity } = await this.verify(tx, query, callbackUrl);
     const ticket = await this.deps.tickets.mint({
       transactionId: tx.state,
       appId: tx.appId,

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { safeEqual } from '../../crypto/tokens.js';
 import type { AppService } from '../../domain/apps/app.service.js';
 import type { LoginAuditService } from '../../domain/audit/login-audit.service.js';
+import type { TestLoginService } from '../../domain/login/test-login.service.js';
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
 import type { TenantService } from '../../domain/tenants/tenant.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
@@ -14,6 +15,7 @@ export interface AdminDeps {
   connections: ConnectionService;
   apps: AppService;
   audit: LoginAuditService;
+  testLogin: TestLoginService;
   rateLimitPerMinute: number;
 }
 
@@ -54,6 +56,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
     await deps.connections.delete(request.params.id);
     return reply.code(204).send();
   });
+  app.post('/admin/connections/:id/test-login', async (request: Params<'id'>) => deps.testLogin.create(request.params.id));
   app.post('/admin/connections/:id/validate', async (request: Params<'id'>) => deps.connections.validate(request.params.id));
 
   // Apps

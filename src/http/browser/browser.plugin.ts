@@ -3,6 +3,8 @@ import type { BrokerKeys } from '../../config/broker-keys.js';
 import { transactionCookieName } from '../../domain/login/login-transaction.js';
 import type { LoginService, StartResult } from '../../domain/login/login.service.js';
 import type { LogoutService } from '../../domain/login/logout.service.js';
+import type { TestLoginService } from '../../domain/login/test-login.service.js';
+import { renderDiagnosticsPage } from './diagnostics-page.js';
 import { errorBody, logError, toBrokerError } from '../errors.js';
 import { prefersJson } from '../content.js';
 import { limitRequests } from '../rate-limit.js';
@@ -12,6 +14,7 @@ import { setupDocument, renderSetupPage } from './setup.js';
 export interface BrowserDeps {
   login: LoginService;
   logout: LogoutService;
+  testLogin: TestLoginService;
   keys: BrokerKeys;
   publicUrl: string;
   callbackUrl: string;
@@ -47,6 +50,9 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
 
   // request.host is the Host header, or X-Forwarded-Host from a proxy TRUST_PROXY names.
   app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.login.start(request.query, request.host)));
+  app.get('/api/sso/test-login', async (request, reply) =>
+    startLogin(reply, await deps.testLogin.start((request.query as { token?: unknown } | undefined)?.token)),
+  );
   app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.login.initiate(request.query, request.host)));
 
   app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
@@ -55,6 +61,11 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     reply.clearCookie(transactionCookieName(tx.state), cookieOptions);
     const queryAt = request.url.indexOf('?');
     const callbackUrl = new URL(deps.callbackUrl + (queryAt === -1 ? '' : request.url.slice(queryAt)));
+    if (tx.test) {
+      const diagnostics = await deps.testLogin.complete(tx, request.query, callbackUrl);
+      if (prefersJson(request.headers.accept)) return reply.header('cache-control', 'no-store').send(diagnostics);
+      return sendPage(reply, 200, renderDiagnosticsPage(diagnostics, request.id));
+    }
     return redirect(reply, await deps.login.complete(tx, request.query, callbackUrl));
   });
 

@@ -1,0 +1,75 @@
+import type pg from 'pg';
+import { randomToken, sha256Hex } from '../../crypto/tokens.js';
+import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
+import type { Directory } from '../directory.js';
+import type { LoginTransaction } from './login-transaction.js';
+import type { LoginService, StartResult, StepId } from './login.service.js';
+
+const TEST_LOGIN_TTL_SECONDS = 600;
+
+export interface Diagnostics {
+  connection: string;
+  tenant: string;
+  ok: boolean;
+  steps: { id: StepId; ok: boolean; message: string }[];
+  /** The validated ID-token claims (never the token itself). */
+  claims?: Record<string, unknown>;
+  identity?: Record<string, unknown>;
+}
+
+/**
+ * Test login (contract: POST /admin/connections/:id/test-login): a one-time URL that runs a
+ * real login against one connection, with no relying app, and ends on a page listing every
+ * step the broker checked — the IdP engineer's validation checklist, ticked by the broker.
+ */
+export class TestLoginService {
+  constructor(
+    private readonly deps: {
+      pool: pg.Pool;
+      login: Pick<LoginService, 'begin' | 'verify'>;
+      connections: Directory['connections'];
+      tenants: Directory['tenants'];
+      publicUrl: string;
+    },
+  ) {}
+
+  async create(connectionId: string): Promise<{ url: string; expiresAt: string }> {
+    const connection = await this.deps.connections.findById(connectionId);
+    if (!connection) throw new BrokerError('not_found', { description: `No connection "${connectionId}".` });
+    const token = randomToken(32);
+    const { rows } = await this.deps.pool.query<{ expires_at: Date }>(
+      `INSERT INTO test_logins (hash, connection_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING expires_at`,
+      [sha256Hex(token), connection.id, TEST_LOGIN_TTL_SECONDS],
+    );
+    return { url: `${this.deps.publicUrl}/api/sso/test-login?token=${token}`, expiresAt: rows[0]!.expires_at.toISOString() };
+  }
+
+  /** `GET /api/sso/test-login?token=`: the link works once, within its lifetime. */
+  async start(token: unknown): Promise<StartResult> {
+    const { rows } = typeof token === 'string' && token.length <= 200
+      ? await this.deps.pool.query<{ connection_id: string }>(
+          `UPDATE test_logins SET used_at = now() WHERE hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING connection_id`,
+          [sha256Hex(token)],
+        )
+      : { rows: [] };
+    if (!rows[0]) throw new BrokerError('login_expired', { description: 'This test-login link is unknown, expired or already used. Ask for a new one.' });
+    const connection = await this.deps.connections.findById(rows[0].connection_id);
+    const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
+    if (!connection || !tenant) throw new BrokerError('no_connection');
+    return this.deps.login.begin({ tenant, connection, test: true });
+  }
+
+  /** The callback of a test login: every check, traced; a diagnostics page, never a ticket. */
+  async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<Diagnostics> {
+    const diagnostics: Diagnostics = { connection: tx.connectionId, tenant: tx.tenantSlug, ok: false, steps: [] };
+    try {
+      const { result, identity } = await this.deps.login.verify(tx, query, callbackUrl, (step) => diagnostics.steps.push(step));
+      diagnostics.ok = true;
+      diagnostics.claims = result.claims;
+      diagnostics.identity = { ...identity };
+    } catch (error) {
+      if (!isBrokerError(error)) throw error;
+    }
+    return diagnostics;
+  }
+}

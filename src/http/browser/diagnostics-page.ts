@@ -1,0 +1,32 @@
+import type { Diagnostics } from '../../domain/login/test-login.service.js';
+import { escapeHtml, renderPage } from './pages.js';
+
+const STEP_NAMES: Record<string, string> = {
+  connection: 'Connection loaded',
+  authorization: 'IdP redirected back to the registered redirect URI with a code',
+  discovery: 'Discovery document and issuer',
+  token_exchange: 'Token exchange (client authentication, PKCE) and ID-token checks (RS256 signature, iss, aud/azp, exp/iat/nbf, nonce)',
+  userinfo: 'Userinfo (sub matches)',
+  claims: 'Required claims: user id and email-like login',
+  domain: 'Email domain allowed for the tenant',
+};
+
+/** The test-login result: each step ticked or crossed with its reason, then the validated claims. */
+export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string {
+  const rows = d.steps
+    .map((s) => `<tr><td>${s.ok ? '✅' : '❌'}</td><th scope="row">${escapeHtml(STEP_NAMES[s.id] ?? s.id)}</th><td>${escapeHtml(s.message)}</td></tr>`)
+    .join('\n');
+  const claims = d.claims
+    ? `<h2>Validated ID-token claims</h2><table>${Object.entries(d.claims)
+        .map(([k, v]) => `<tr><th scope="row"><code>${escapeHtml(k)}</code></th><td><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`)
+        .join('\n')}</table>`
+    : '';
+  return renderPage(
+    'Test login',
+    `<h1>Test login: ${d.ok ? 'it works' : 'it failed'}</h1>
+<p>Tenant <code>${escapeHtml(d.tenant)}</code>, connection <code>${escapeHtml(d.connection)}</code>. No app received anything.</p>
+<table>${rows}</table>
+${claims}
+<p class="ref">Request <code>${escapeHtml(requestId)}</code></p>`,
+  );
+}
