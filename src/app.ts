@@ -51,7 +51,10 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     timeoutSeconds: config.idpTimeoutSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
     jwksCooldownSeconds: config.jwksCooldownSeconds,
+    discoveryTtlSeconds: config.discoveryTtlSeconds,
+    jwksMaxAgeSeconds: config.jwksMaxAgeSeconds,
     metrics,
+    log: deps.logger,
   });
   const connections = new ConnectionService({
     connections: connectionRepo,

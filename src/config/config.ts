@@ -32,6 +32,9 @@ export interface Config {
   clockToleranceSeconds: number;
   /** Safety net for live configuration: cached tenants, apps and connections live at most this long. */
   configCacheTtlSeconds: number;
+  /** How long an IdP's discovery document and JWKS are used before they are fetched again. */
+  discoveryTtlSeconds: number;
+  jwksMaxAgeSeconds: number;
   /** How long login attempts are kept for troubleshooting. */
   auditRetentionDays: number;
   /** After a JWKS fetch, how long before an unknown `kid` may trigger another (key rotation). */
@@ -63,5 +66,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     jwksCooldownSeconds: 30,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     configCacheTtlSeconds: 30,
+    discoveryTtlSeconds: 3600,
+    jwksMaxAgeSeconds: 600,
   });
 }

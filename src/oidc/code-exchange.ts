@@ -51,7 +51,7 @@ export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: stri
     );
     const claims = tokens.claims();
     if (!claims || typeof tokens.id_token !== 'string') throw new client.ClientError('ID Token missing from the token response');
-    await verifySignature(tokens.id_token, idp.keys);
+    await verifySignature(tokens.id_token, idp);
     // §3.1.3.7 step 10 leaves how far iat may stray to the client; we allow the clock skew.
     if (claims.iat > Date.now() / 1000 + idp.clockToleranceSeconds) {
       throw new BrokerError('invalid_id_token', { logMessage: `ID token iat ${claims.iat} is in the future` });
@@ -139,11 +139,17 @@ function unverifiedIdTokenClaim(tokenResponse: string, claim: string): unknown {
  * A token without `kid` while the JWKS holds several RSA keys is checked against each of them
  * (one of the two behaviours the OpenID RP certification accepts for that case).
  */
-async function verifySignature(idToken: string, keys: Idp['keys']): Promise<void> {
+async function verifySignature(idToken: string, idp: Pick<Idp, 'keys' | 'onStaleKeys'>): Promise<void> {
   const options = { algorithms: ['RS256'] };
   try {
-    await jose.compactVerify(idToken, keys, options);
+    await jose.compactVerify(idToken, idp.keys, options);
   } catch (error) {
+    // The JWKS was due for a refresh and the IdP did not answer: its last copy still decides.
+    const cached = idp.keys.jwks();
+    if (cached && isFetchFailure(error)) {
+      idp.onStaleKeys?.((error as Error).message);
+      return verifySignature(idToken, { keys: jose.createLocalJWKSet(cached) as unknown as Idp['keys'] });
+    }
     if (!(error instanceof jose.errors.JWKSMultipleMatchingKeys)) throw error;
     for await (const candidate of error as unknown as AsyncIterable<jose.CryptoKey>) {
       try {
@@ -155,6 +161,16 @@ async function verifySignature(idToken: string, keys: Idp['keys']): Promise<void
     }
     throw new jose.errors.JWSSignatureVerificationFailed();
   }
+}
+
+/** A failure to fetch the keys, as opposed to a token the keys reject. */
+function isFetchFailure(error: unknown): boolean {
+  return (
+    error instanceof jose.errors.JWKSTimeout ||
+    error instanceof jose.errors.JWKSInvalid ||
+    (error instanceof jose.errors.JOSEError && error.code === 'ERR_JOSE_GENERIC') ||
+    !(error instanceof jose.errors.JOSEError)
+  );
 }
 
 /** Userinfo (OpenID Connect Core §5.3.2): its `sub` must equal the ID token's. */

@@ -34,6 +34,11 @@ export interface IdpRegistryOptions {
   /** How many connections' configurations to keep. */
   maxEntries?: number;
   metrics?: Pick<Metrics, 'idpRequestDuration' | 'idpCache'>;
+  /** How long a discovery document is used before it is fetched again. */
+  discoveryTtlSeconds?: number;
+  /** How long a JWKS is used before it is fetched again (an unknown kid refetches sooner). */
+  jwksMaxAgeSeconds?: number;
+  log?: { warn(obj: object, msg: string): void };
 }
 
 const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint'] as const;
@@ -48,6 +53,8 @@ export interface Idp {
    */
   keys: ReturnType<typeof jose.createRemoteJWKSet>;
   clockToleranceSeconds: number;
+  /** Called when the keys could not be refreshed and the cached copy was used instead. */
+  onStaleKeys?: (reason: string) => void;
   /** Set when the issuer is a template (`{tenantid}`): see code-exchange.ts. */
   issuerTemplate?: {
     template: string;
@@ -63,7 +70,7 @@ export interface Idp {
  * discovered per login. A failed discovery is not cached.
  */
 export class IdpRegistry {
-  readonly #entries = new Map<string, { version: number; idp: Promise<Idp> }>();
+  readonly #entries = new Map<string, { version: number; idp: Promise<Idp>; at: number; refreshing: boolean }>();
   readonly #fetch: typeof fetch = boundedFetch();
   readonly #options: IdpRegistryOptions;
 
@@ -75,18 +82,40 @@ export class IdpRegistry {
     const cached = this.#entries.get(connection.id);
     if (cached && cached.version === connection.version) {
       this.#options.metrics?.idpCache.inc({ result: 'hit' });
+      if (Date.now() - cached.at > (this.#options.discoveryTtlSeconds ?? 3600) * 1000 && !cached.refreshing) this.#refresh(connection, cached);
       return cached.idp;
     }
     this.#options.metrics?.idpCache.inc({ result: 'miss' });
     const idp = this.#build(connection);
     this.#entries.delete(connection.id);
-    this.#entries.set(connection.id, { version: connection.version, idp });
+    this.#entries.set(connection.id, { version: connection.version, idp, at: Date.now(), refreshing: false });
     idp.catch(() => {
       if (this.#entries.get(connection.id)?.idp === idp) this.#entries.delete(connection.id);
     });
     const max = this.#options.maxEntries ?? 10_000;
     while (this.#entries.size > max) this.#entries.delete(this.#entries.keys().next().value!);
     return idp;
+  }
+
+  /**
+   * Stale-while-revalidate: the login that notices an old entry keeps using it while a fresh
+   * discovery runs; if the IdP cannot be reached, the old entry stays (and says so in the log)
+   * and the refresh is tried again a minute later.
+   */
+  #refresh(connection: IdpConnection, entry: { version: number; idp: Promise<Idp>; at: number; refreshing: boolean }): void {
+    entry.refreshing = true;
+    this.#build(connection).then(
+      (fresh) => {
+        if (this.#entries.get(connection.id) === entry) {
+          this.#entries.set(connection.id, { version: entry.version, idp: Promise.resolve(fresh), at: Date.now(), refreshing: false });
+        }
+      },
+      (error: Error) => {
+        entry.refreshing = false;
+        entry.at = Date.now() - ((this.#options.discoveryTtlSeconds ?? 3600) - 60) * 1000;
+        this.#options.log?.warn({ connection: connection.id, reason: error.message }, 'IdP discovery could not be refreshed; serving the cached copy');
+      },
+    );
   }
 
   forget(connectionId: string): void {
@@ -162,10 +191,16 @@ export class IdpRegistry {
     const keys = jose.createRemoteJWKSet(new URL(metadata.jwks_uri!), {
       timeoutDuration: this.#options.timeoutSeconds * 1000,
       cooldownDuration: this.#options.jwksCooldownSeconds * 1000,
-      cacheMaxAge: 10 * 60 * 1000,
+      cacheMaxAge: (this.#options.jwksMaxAgeSeconds ?? 600) * 1000,
       [jose.customFetch]: idpFetch,
     });
-    const idp: Idp = { configuration, keys, clockToleranceSeconds: this.#options.clockToleranceSeconds };
+    const log = this.#options.log;
+    const idp: Idp = {
+      configuration,
+      keys,
+      clockToleranceSeconds: this.#options.clockToleranceSeconds,
+      onStaleKeys: (reason) => log?.warn({ connection: connection.id, reason }, 'IdP keys could not be refreshed; verified with the cached copy'),
+    };
     if (connection.issuer.includes('{tenantid}')) {
       idp.issuerTemplate = { template: connection.issuer, allowedTenantIds: connection.allowedTenantIds, configuration: makeConfiguration };
     }

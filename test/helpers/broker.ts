@@ -63,6 +63,8 @@ export async function startBroker(
     jwksCooldownSeconds: 30,
     auditRetentionDays: 30,
     configCacheTtlSeconds: 30,
+    discoveryTtlSeconds: 3600,
+    jwksMaxAgeSeconds: 600,
     ...overrides,
   };
   const database = openDatabase(databaseUrl, { max: 5 });

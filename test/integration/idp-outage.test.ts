@@ -1,0 +1,53 @@
+import t from 'tap';
+import { startBroker } from '../helpers/broker.js';
+import { startRogueIdp } from '../helpers/rogue-idp.js';
+import { registerAutoLoginTenant } from '../helpers/scenario.js';
+
+// Discovery and JWKS are cached with bounded lifetimes (1 s here). When they are due for a
+// refresh and the IdP's metadata endpoints are briefly down, logins go on with the cached
+// copies, and the log says so.
+
+t.test('cache rule: stale discovery and keys are served while the IdP cannot be reached, and logged', async (t) => {
+  let down = false;
+  const rogue = await startRogueIdp(t, {
+    flaky: {
+      discoveryResponse: (res) => down && (res.writeHead(503).end(), true),
+      jwks: (keys) => (down ? (res) => res.writeHead(503).end() : { keys: [keys.current.publicJwk] }),
+    },
+  });
+  const lines: string[] = [];
+  const broker = await startBroker(t, { discoveryTtlSeconds: 1, jwksMaxAgeSeconds: 1 }, { captureLogs: lines });
+  const tenant = await registerAutoLoginTenant(broker, { slug: 'flaky', issuer: rogue.issuer('flaky'), clientSecret: rogue.clientSecret });
+
+  t.ok((await tenant.login()).ticket, 'a first login caches discovery and keys');
+  down = true;
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  const during = await tenant.login();
+  t.ok(during.ticket, 'with discovery and JWKS down and both due for a refresh, the login still succeeds');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const log = lines.join('');
+  t.match(log, /IdP discovery could not be refreshed; serving the cached copy/);
+  t.match(log, /IdP keys could not be refreshed; verified with the cached copy/);
+  const discoveryFetches = rogue.hits.get('flaky/.well-known/openid-configuration');
+  t.ok((discoveryFetches ?? 0) >= 2, 'the refresh was attempted');
+
+  down = false;
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  t.ok((await tenant.login()).ticket, 'after the outage, fresh copies again');
+});
+
+t.test('cache rule: a token the cached keys reject is still refused during an outage', async (t) => {
+  let down = false;
+  const rogue = await startRogueIdp(t, {
+    flaky: {
+      idToken: async (claims, ctx) => (await import('../helpers/rogue-idp.js')).rs256(claims, down ? ctx.keys.other : ctx.keys.current),
+      jwks: (keys) => (down ? (res) => res.writeHead(503).end() : { keys: [keys.current.publicJwk] }),
+    },
+  });
+  const broker = await startBroker(t, { jwksMaxAgeSeconds: 1, jwksCooldownSeconds: 0 });
+  const tenant = await registerAutoLoginTenant(broker, { slug: 'flaky2', issuer: rogue.issuer('flaky'), clientSecret: rogue.clientSecret });
+  t.ok((await tenant.login()).ticket);
+  down = true;
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  t.equal((await tenant.login()).error, 'invalid_id_token', 'an unknown key is not trusted because the JWKS is down');
+});
