@@ -9,6 +9,8 @@ import { extname, join } from 'node:path';
  */
 export interface BrokerKey {
   kid: string;
+  /** SPKI PEM of the public key, for IdPs that take a key rather than a JWKS URL. */
+  publicKeyPem: string;
   /** For openid-client's PrivateKeyJwt (WebCrypto, sign only, not extractable). */
   signingKey: webcrypto.CryptoKey;
   publicJwk: PublicJwk;
@@ -102,6 +104,7 @@ export async function loadBrokerKeys(dir: string, preferredKid?: string): Promis
     );
     keys.set(kid, {
       kid,
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       signingKey,
       publicJwk,
       ...(cert && { x5t: cert.x5t, x5tS256: cert.x5tS256, certificatePem: cert.certificatePem }),

@@ -23,12 +23,18 @@ t.test('GET /api/sso/setup tells an IdP engineer what to register, as JSON or HT
     id_token_signed_response_alg: 'RS256',
     code_challenge_method: 'S256',
     required_id_token_claims: Array,
+    post_logout_redirect_uri: `${broker.url}/api/sso/logout/done`,
+    signing_keys: [{ kid: 'test-key-1', active: true, public_key_pem: /^-----BEGIN PUBLIC KEY-----/ }],
   });
   const html = await fetch(`${broker.url}/api/sso/setup`, { headers: { accept: 'text/html' } });
   t.match(html.headers.get('content-type'), /text\/html/);
   const page = await html.text();
   t.match(page, `${broker.url}/api/sso/callback`);
   t.match(page, 'test-key-1');
+  t.match(page, '-----BEGIN PUBLIC KEY-----', 'the public key itself, for IdPs that take a key');
+  for (const idp of ['Microsoft Entra ID', 'Okta', 'Google Workspace', 'Auth0', 'Keycloak']) t.match(page, `<h3>${idp}</h3>`, `notes for ${idp}`);
+  t.match(page, '{tenantid}', 'the Entra multi-tenant issuer');
+  t.match(page, 'realm_access.roles', 'Keycloak roles mapping');
   t.match(html.headers.get('content-security-policy'), /default-src 'none'/);
 });
 

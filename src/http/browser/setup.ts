@@ -16,27 +16,51 @@ export function setupDocument(deps: { keys: BrokerKeys; publicUrl: string; callb
     id_token_signed_response_alg: 'RS256',
     scopes: ['openid', 'email', 'profile'],
     required_id_token_claims: ['nonce', 'sub (or oid for Entra ID)', 'email (or preferred_username)'],
-    signing_keys: [...deps.keys.keys.values()].map((key) => ({ kid: key.kid, active: key.kid === deps.keys.activeKid })),
+    signing_keys: [...deps.keys.keys.values()].map((key) => ({
+      kid: key.kid,
+      active: key.kid === deps.keys.activeKid,
+      public_key_pem: key.publicKeyPem,
+      ...(key.x5tS256 && { x5t_s256: key.x5tS256, x5t: key.x5t }),
+    })),
   };
 }
 
+/** Per-IdP notes: what differs from the generic setup, and which connection settings to use. */
+const IDP_NOTES: [string, string][] = [
+  [
+    'Microsoft Entra ID',
+    'App registration → Authentication: add the redirect URI under <em>Web</em>. Certificates &amp; secrets: a client secret (client_secret_post) or upload the broker\u2019s certificate (private_key_jwt; Entra identifies keys by thumbprint). Issuer <code>https://login.microsoftonline.com/&lt;tenant-id&gt;/v2.0</code>; for a multi-tenant app use <code>https://login.microsoftonline.com/{tenantid}/v2.0</code> with <code>allowedTenantIds</code>. Set <code>subjectClaim: "oid"</code> for a stable user id; without the optional <code>email</code> claim the login is <code>preferred_username</code>.',
+  ],
+  ['Okta', 'Applications → Create App Integration → OIDC, Web Application. Issuer is your authorization server, e.g. <code>https://acme.okta.com</code> or <code>https://acme.okta.com/oauth2/default</code>. For private_key_jwt choose “Public key / Private key” and paste the JWKS URL or the key below. Groups: add a <code>groups</code> claim and request the <code>groups</code> scope.'],
+  ['Google Workspace', 'Google Cloud console → Credentials → OAuth client ID, Web application. Issuer <code>https://accounts.google.com</code>; Google supports client_secret_post only. Restrict sign-ins to your domain on the tenant (<code>restrictToDomains</code>); Google sends <code>email_verified</code> and <code>hd</code>.'],
+  ['Auth0', 'Applications → Regular Web Application. The issuer ends with a slash: <code>https://acme.eu.auth0.com/</code> — enter it exactly so. For private_key_jwt use “Private Key JWT” with the broker\u2019s public key.'],
+  ['Keycloak', 'Clients → Create client, OpenID Connect, Client authentication on. The issuer carries the realm: <code>https://sso.example.com/realms/acme</code>. For private_key_jwt choose “Signed JWT” with RS256 and the JWKS URL. Realm roles arrive as <code>realm_access.roles</code>: set <code>claimMapping.groups</code> to it.'],
+];
+
 export function renderSetupPage(doc: ReturnType<typeof setupDocument>): string {
   const keys = doc.signing_keys.length
-    ? doc.signing_keys.map((k) => `<code>${escapeHtml(k.kid)}</code>${k.active ? ' (active)' : ''}`).join(', ')
-    : 'none yet (the operator runs <code>npm run keys:generate</code>)';
+    ? doc.signing_keys
+        .map((k) => `<h3>Key <code>${escapeHtml(k.kid)}</code>${k.active ? ' (active)' : ''}</h3><pre>${escapeHtml(k.public_key_pem)}</pre>`)
+        .join('\n')
+    : '<p>No broker key yet: the operator runs <code>npm run keys:generate</code>.</p>';
+  const notes = IDP_NOTES.map(([name, text]) => `<h3>${name}</h3><p>${text}</p>`).join('\n');
   return renderPage(
     'Register this SSO broker with your identity provider',
     `<h1>Register this SSO broker with your identity provider</h1>
-<p>Create an OpenID Connect confidential client (authorization code flow, PKCE S256) and register:</p>
+<p>Create an OpenID Connect confidential client (authorization code flow with PKCE S256) and register:</p>
 <table>
 <tr><th scope="row">Redirect URI</th><td><code>${escapeHtml(doc.redirect_uri)}</code></td></tr>
-<tr><th scope="row">Token endpoint authentication</th><td><code>client_secret_post</code>, or <code>private_key_jwt</code> signed with RS256</td></tr>
-<tr><th scope="row">Broker JWKS (private_key_jwt)</th><td><code>${escapeHtml(doc.jwks_uri)}</code>; keys: ${keys}</td></tr>
-<tr><th scope="row">ID token</th><td>signed RS256, with <code>nonce</code>, <code>sub</code> (or <code>oid</code>) and <code>email</code> (or <code>preferred_username</code>)</td></tr>
-<tr><th scope="row">Initiate login URI (optional, for IdP-initiated sign-in)</th><td><code>${escapeHtml(doc.initiate_login_uri)}</code></td></tr>
-<tr><th scope="row">Post-logout redirect URI (for sign-out)</th><td><code>${escapeHtml(doc.post_logout_redirect_uri)}</code></td></tr>
+<tr><th scope="row">Post-logout redirect URI</th><td><code>${escapeHtml(doc.post_logout_redirect_uri)}</code></td></tr>
+<tr><th scope="row">Initiate login URI (optional)</th><td><code>${escapeHtml(doc.initiate_login_uri)}</code></td></tr>
 <tr><th scope="row">Scopes</th><td><code>openid email profile</code></td></tr>
+<tr><th scope="row">ID token</th><td>signed RS256, with <code>nonce</code>, <code>sub</code> (or <code>oid</code>) and <code>email</code> (or <code>preferred_username</code>)</td></tr>
 </table>
-<p>Then hand back the issuer, discovery URL and client id (and, for client_secret_post, the client secret).</p>`,
+<h2>Client authentication: pick one</h2>
+<p><strong>client_secret_post</strong>: the IdP issues a client secret; the broker sends it in the token request body. Hand back the issuer, discovery URL, client id and secret.</p>
+<p><strong>private_key_jwt</strong> (RS256): the IdP trusts the broker's key — give it the JWKS URL <code>${escapeHtml(doc.jwks_uri)}</code> or the public key below. The broker signs each assertion with <code>iss</code> = <code>sub</code> = your client id, <code>aud</code> = your token endpoint, a 60-second lifetime and a fresh <code>jti</code>. Hand back the issuer, discovery URL and client id.</p>
+${keys}
+<h2>Notes by identity provider</h2>
+${notes}
+<p>Then ask the operator for a test-login link: it runs a real sign-in and shows every check.</p>`,
   );
 }
