@@ -91,3 +91,45 @@ t.test('starts on DATABASE_URL, applies migrations, and on SIGTERM finishes in-f
   t.equal(await run.exited, 0, 'exited cleanly');
   t.match(run.output().stdout, /"msg":"stopped"/);
 });
+
+t.test('live config rule across two broker processes on one database: an admin change through A applies to the next login on B', async (t) => {
+  const databaseUrl = await testDatabaseUrl(t);
+  const secretKey = randomBytes(32).toString('base64url');
+  const adminToken = randomBytes(24).toString('base64url');
+  const start = async () => {
+    const port = await freePort();
+    const run = runMain({
+      DATABASE_URL: databaseUrl,
+      SECRET_KEY: secretKey,
+      ADMIN_TOKEN: adminToken,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      KEYS_DIR: await mkdtemp(join(tmpdir(), 'broker-keys-')),
+      LOG_LEVEL: 'warn',
+    });
+    t.teardown(() => run.child.kill('SIGKILL'));
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100 && !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); i++) await new Promise((done) => setTimeout(done, 100));
+    return base;
+  };
+  const [a, b] = await Promise.all([start(), start()]);
+  const admin = (method: string, path: string, body?: unknown) =>
+    fetch(`${a}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  await admin('POST', '/admin/tenants', { slug: 'two-procs', name: 'Two processes' });
+  // An IdP that cannot be reached: a login with a registered return URL comes back with idp_error
+  // (302), an unregistered one is a 400 page — enough to see which configuration B uses.
+  await admin('POST', '/admin/tenants/two-procs/connections', { issuer: 'http://127.0.0.1:9', clientId: 'c', clientSecret: 's', tokenEndpointAuthMethod: 'client_secret_post' });
+  const app = (await admin('POST', '/admin/apps', { name: 'Two', returnUrls: ['https://app.example/one', 'https://app.example/two'] })).body;
+  const loginOnB = (returnTo: string) =>
+    fetch(`${b}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, tenant: 'two-procs' })}`, { redirect: 'manual' }).then((r) => r.status);
+
+  t.equal(await loginOnB('https://app.example/two'), 302, 'B accepts the registered URL (and caches the app)');
+  t.equal((await admin('PATCH', `/admin/apps/${app.id}`, { returnUrls: ['https://app.example/one'] })).status, 200);
+  let status = 0;
+  for (let i = 0; i < 30 && status !== 400; i++) {
+    status = await loginOnB('https://app.example/two');
+    if (status !== 400) await new Promise((done) => setTimeout(done, 100));
+  }
+  t.equal(status, 400, 'B refuses the URL A just removed, without a restart');
+  t.equal(await loginOnB('https://app.example/one'), 302, 'and still accepts the remaining one');
+});
