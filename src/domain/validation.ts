@@ -14,3 +14,12 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 export function invalidField(path: string, message: string): BrokerError {
   return new BrokerError('invalid_request', { description: 'The request body is invalid.', details: [{ path, message }] });
 }
+
+/** Parses a browser request's query; a failure is `400 invalid_request` naming the parameters. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
+  const result = schema.safeParse(query);
+  if (result.success) return result.data;
+  throw new BrokerError('invalid_request', {
+    description: `Invalid or missing parameter: ${result.error.issues.map((issue) => issue.path.join('.')).join(', ')}.`,
+  });
+}

@@ -15,6 +15,7 @@ import { openTransaction, sealTransaction, transactionCookieName, type LoginTran
 import type { Connection } from '../connections/connection.repo.js';
 import type { Tenant } from '../tenants/tenant.repo.js';
 import { emailDomain, pickConnection, resolveTenant } from './resolve-tenant.js';
+import { parseQuery } from '../validation.js';
 import { assertReturnToRegistered, withParams } from './return-url.js';
 
 export interface LoginDeps {
@@ -75,13 +76,7 @@ export class LoginService {
    * for tenant → pick connection → discover IdP → seal transaction → redirect to the IdP.
    */
   async start(query: unknown, host: string | undefined): Promise<StartResult> {
-    const parsed = loginQuerySchema.safeParse(query);
-    if (!parsed.success) {
-      throw new BrokerError('invalid_request', {
-        description: `Invalid or missing parameter: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}.`,
-      });
-    }
-    const q = parsed.data;
+    const q = parseQuery(loginQuerySchema, query);
     const app = await this.deps.apps.findById(q.app);
     if (!app) throw new BrokerError('unknown_app');
     assertReturnToRegistered(app.returnUrls, q.return_to);
@@ -163,13 +158,7 @@ export class LoginService {
    * ordinary SP-initiated login, so state, nonce and PKCE bind the result to this browser.
    */
   async initiate(query: unknown, host: string | undefined): Promise<StartResult> {
-    const parsed = initiateQuerySchema.safeParse(query);
-    if (!parsed.success) {
-      throw new BrokerError('invalid_request', {
-        description: `Invalid or missing parameter: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}.`,
-      });
-    }
-    const q = parsed.data;
+    const q = parseQuery(initiateQuerySchema, query);
     const connections = await this.deps.connections.listEnabledByIssuer(q.iss);
     if (connections.length === 0) throw new BrokerError('unknown_tenant', { description: 'No sign-in connection matches this identity provider.' });
     const apps = await this.deps.apps.listByReturnUrl(q.target_link_uri);

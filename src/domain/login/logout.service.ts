@@ -7,6 +7,7 @@ import type { ConnectionRepo } from '../connections/connection.repo.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import { sessionIdTokenPurpose } from '../tickets/ticket.service.js';
 import type { SessionRepo } from '../tickets/ticket.repo.js';
+import { parseQuery } from '../validation.js';
 import { assertReturnToRegistered } from './return-url.js';
 
 const logoutQuerySchema = z.object({
@@ -41,11 +42,7 @@ export class LogoutService {
 
   /** `GET /api/sso/logout`: until the app, its URL and its session are verified, a page and no redirect. */
   async start(query: unknown): Promise<string> {
-    const parsed = logoutQuerySchema.safeParse(query);
-    if (!parsed.success) {
-      throw new BrokerError('invalid_request', { description: `Invalid or missing parameter: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}.` });
-    }
-    const q = parsed.data;
+    const q = parseQuery(logoutQuerySchema, query);
     const app = await this.deps.apps.findById(q.app);
     if (!app) throw new BrokerError('unknown_app');
     assertReturnToRegistered(app.returnUrls, q.post_logout_redirect_uri);
