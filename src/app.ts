@@ -43,7 +43,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const connectionRepo = new ConnectionRepo(deps.database.prisma);
   const appRepo = new AppRepo(deps.database.prisma);
   // Logins read configuration through the cache; admin writes go to the repos and announce.
-  const directory = new Directory({ tenants: tenantRepo, connections: connectionRepo, apps: appRepo, ttlMs: config.configCacheTtlSeconds * 1000 });
+  const directory = new Directory({ tenants: tenantRepo, connections: connectionRepo, apps: appRepo, ttlMs: config.configCacheTtlSeconds * 1000, metrics });
   const configChanges = new ConfigChanges({ pool: deps.database.pool, connectionString: deps.database.url, onChange: () => directory.clear(), log: deps.logger });
   const announce = () => configChanges.announce();
   const idps = new IdpRegistry({

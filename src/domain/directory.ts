@@ -1,3 +1,4 @@
+import type { Metrics } from '../observability/metrics.js';
 import type { AppRepo } from './apps/app.repo.js';
 import type { ConnectionRepo } from './connections/connection.repo.js';
 import type { TenantRepo } from './tenants/tenant.repo.js';
@@ -11,13 +12,24 @@ export class Directory {
   readonly #entries = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(
-    private readonly deps: { tenants: TenantRepo; connections: ConnectionRepo; apps: AppRepo; ttlMs: number; maxEntries?: number },
+    private readonly deps: {
+      tenants: TenantRepo;
+      connections: ConnectionRepo;
+      apps: AppRepo;
+      ttlMs: number;
+      maxEntries?: number;
+      metrics?: Pick<Metrics, 'configCache'>;
+    },
   ) {}
 
   #get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
     const hit = this.#entries.get(key);
-    if (hit && now - hit.at < this.deps.ttlMs) return hit.value as Promise<T>;
+    if (hit && now - hit.at < this.deps.ttlMs) {
+      this.deps.metrics?.configCache.inc({ result: 'hit' });
+      return hit.value as Promise<T>;
+    }
+    this.deps.metrics?.configCache.inc({ result: 'miss' });
     const value = load();
     this.#entries.set(key, { at: now, value });
     // A failed read is not remembered.

@@ -27,7 +27,8 @@ export function createMetrics() {
     registers: [registry],
   });
   const idpCache = new Counter({ name: 'sso_idp_cache_total', help: 'IdP configuration cache lookups', labelNames: ['result'], registers: [registry] });
-  return { registry, loginsStarted, loginsCompleted, loginsFailed, ticketsRedeemed, ticketsRefused, loginDuration, idpRequestDuration, idpCache };
+  const configCache = new Counter({ name: 'sso_config_cache_total', help: 'Tenant, app and connection cache lookups on the login path', labelNames: ['result'], registers: [registry] });
+  return { registry, loginsStarted, loginsCompleted, loginsFailed, ticketsRedeemed, ticketsRefused, loginDuration, idpRequestDuration, idpCache, configCache };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

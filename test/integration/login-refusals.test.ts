@@ -67,6 +67,8 @@ t.test('an unknown app, unknown tenant or missing parameter gets 400 with a page
   t.match(page.headers.get('content-type'), /text\/html/);
   t.match(page.text, /<html lang="en">/);
   t.match(page.text, /unknown_tenant/, 'the page shows the reference code');
+  t.match(page.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+  t.match(page.text, page.headers.get('x-request-id')!, 'and the request id, which every log line of the request carries');
   t.match(page.headers.get('content-security-policy'), /default-src 'none'/, 'HTML pages carry a strict CSP');
   t.equal(page.headers.get('x-frame-options'), 'DENY');
 });

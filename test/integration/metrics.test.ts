@@ -41,6 +41,8 @@ t.test('logins, failures by reason, redemptions and IdP latency are counted', as
   t.equal(value(text, `sso_idp_request_duration_seconds_count{${connection},endpoint="jwks"}`), 1);
   t.equal(value(text, 'sso_login_duration_seconds_count{outcome="success"}'), 1);
   t.ok(value(text, 'sso_idp_cache_total{result="hit"}') >= 2, 'the IdP configuration cache is hit');
+  t.ok(value(text, 'sso_config_cache_total{result="hit"}') >= 3, 'the tenant/app/connection cache is hit');
+  t.ok(value(text, 'sso_config_cache_total{result="miss"}') >= 1, 'and was filled on a miss');
   t.match(text, /process_resident_memory_bytes/, 'process metrics');
   t.notMatch(text, new RegExp(ticket!), 'no ticket in metrics');
 });
