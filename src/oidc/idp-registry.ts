@@ -13,7 +13,8 @@ export interface IdpConnection {
   issuer: string;
   discoveryUrl: string | null;
   clientId: string;
-  clientSecret: string | undefined;
+  /** Decrypted only when the configuration is (re)built, not on every login. */
+  clientSecret: () => string | undefined;
   tokenEndpointAuthMethod: 'client_secret_post' | 'private_key_jwt';
   signingKeyId: string | null;
   assertionAudience: 'token_endpoint' | 'issuer';
@@ -209,8 +210,9 @@ export class IdpRegistry {
 
   #clientAuth(connection: IdpConnection, metadata: client.ServerMetadata): client.ClientAuth {
     if (connection.tokenEndpointAuthMethod === 'client_secret_post') {
-      if (!connection.clientSecret) throw new BrokerError('idp_error', { logMessage: 'connection has no client secret' });
-      return client.ClientSecretPost(connection.clientSecret);
+      const secret = connection.clientSecret();
+      if (!secret) throw new BrokerError('idp_error', { logMessage: 'connection has no client secret' });
+      return client.ClientSecretPost(secret);
     }
     const kid = connection.signingKeyId ?? this.#options.keys.activeKid;
     const key = kid === undefined ? undefined : this.#options.keys.keys.get(kid);

@@ -163,15 +163,16 @@ export class ConnectionService {
     }
   }
 
-  /** The connection as the OIDC layer needs it, client secret decrypted. */
+  /** The connection as the OIDC layer needs it; the client secret is decrypted on demand. */
   toIdpConnection(connection: Connection): IdpConnection {
-    let clientSecret: string | undefined;
-    if (connection.clientSecretEnc !== null) {
-      clientSecret = this.deps.secretBox.open(connection.clientSecretEnc, secretPurpose(connection.id));
-      if (clientSecret === undefined) {
+    const clientSecret = () => {
+      if (connection.clientSecretEnc === null) return undefined;
+      const secret = this.deps.secretBox.open(connection.clientSecretEnc, secretPurpose(connection.id));
+      if (secret === undefined) {
         throw new BrokerError('idp_error', { logMessage: `client secret of connection ${connection.id} does not decrypt with SECRET_KEY` });
       }
-    }
+      return secret;
+    };
     return {
       id: connection.id,
       issuer: connection.issuer,
