@@ -238,14 +238,15 @@ export class LoginService {
    * Every check of a completed login, in order; `trace` (test logins) hears each step's
    * outcome. Throws the first failure as a BrokerError.
    */
-  async verify(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL, trace: Trace = () => {}) {
+  async verify(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL, trace?: Trace) {
+    // Descriptions are built only for a trace (test logins): real logins do not pay for them.
     const step = async <T>(id: StepId, run: () => Promise<T> | T, describe: (value: T) => string): Promise<T> => {
       try {
         const value = await run();
-        trace({ id, ok: true, message: describe(value) });
+        trace?.({ id, ok: true, message: describe(value) });
         return value;
       } catch (error) {
-        trace({ id, ok: false, message: isBrokerError(error) ? `${error.code}: ${error.message}` : String(error) });
+        trace?.({ id, ok: false, message: isBrokerError(error) ? `${error.code}: ${error.message}` : String(error) });
         throw error;
       }
     };
