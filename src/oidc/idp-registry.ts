@@ -138,8 +138,7 @@ export class IdpRegistry {
   }
 
   async #build(connection: IdpConnection): Promise<Idp> {
-    // Entra ID publishes its multi-tenant metadata under /organizations.
-    const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer.replaceAll('{tenantid}', 'organizations'));
+    const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer);
     const insecure = isInsecureLoopback(discoveryUrl);
     let discovered: client.Configuration;
     try {

@@ -23,8 +23,9 @@ export function isInsecureLoopback(value: string): boolean {
 
 /**
  * OpenID Connect Discovery 1.0 §4: the configuration document lives at the issuer with any
- * terminating "/" removed, followed by "/.well-known/openid-configuration".
+ * terminating "/" removed, followed by "/.well-known/openid-configuration". An issuer template
+ * (`{tenantid}`, Entra ID multi-tenant) is discovered where Entra publishes it: /organizations.
  */
 export function defaultDiscoveryUrl(issuer: string): string {
-  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  return `${issuer.replaceAll('{tenantid}', 'organizations').replace(/\/+$/, '')}/.well-known/openid-configuration`;
 }

@@ -37,7 +37,7 @@ export async function validateIdp(input: {
   const get = (url: string) => fetchBounded(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(input.timeoutSeconds * 1000), redirect: 'manual' });
   const checks: Check[] = [];
   const add = (id: CheckId, ok: boolean, message: string) => checks.push({ id, ok, message });
-  const discoveryUrl = input.discoveryUrl ?? defaultDiscoveryUrl(input.issuer.replaceAll('{tenantid}', 'organizations'));
+  const discoveryUrl = input.discoveryUrl ?? defaultDiscoveryUrl(input.issuer);
 
   let doc: Record<string, unknown> | undefined;
   try {

@@ -108,6 +108,13 @@ t.test('connections: create with either auth method; the secret is never returne
   t.equal(jwt.status, 201);
   t.equal(jwt.body.isDefault, false, 'the first connection stays the default');
   t.equal(jwt.body.discoveryUrl, 'https://idp2.example.com/.well-known/openid-configuration', 'a trailing slash is removed before the well-known path');
+  const entra = await broker.admin('POST', '/admin/tenants/conn-org/connections', {
+    issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+    allowedTenantIds: ['*'],
+    clientId: 'client-3',
+    tokenEndpointAuthMethod: 'private_key_jwt',
+  });
+  t.equal(entra.body.discoveryUrl, 'https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration', 'an issuer template reports the URL actually fetched');
 
   const makeDefault = await broker.admin('PATCH', `/admin/connections/${jwt.body.id}`, { isDefault: true });
   t.equal(makeDefault.body.isDefault, true);
