@@ -88,7 +88,7 @@ async function redeemForTemplatedIssuer(
   const tokenEndpoint = idp.configuration.serverMetadata().token_endpoint;
   const realFetch = idp.configuration[client.customFetch] ?? fetch;
   let captured: { status: number; headers: Headers; body: string } | undefined;
-  const capture = idp.issuerTemplate!.configuration({
+  const capture = template.configuration({
     fetch: (async (url: string | URL | Request, init?: RequestInit) => {
       const response = await realFetch(url as string, init as never);
       if (String(url) !== tokenEndpoint) return response;

@@ -65,13 +65,21 @@ export interface Idp {
   };
 }
 
+/** A connection's cached IdP, the version of the connection it was built for, and when. */
+interface Entry {
+  version: number;
+  idp: Promise<Idp>;
+  at: number;
+  refreshing: boolean;
+}
+
 /**
  * One entry per connection: discovery metadata, client authentication and the JWKS cache.
  * Built on first use and reused by every login until the connection changes; never
  * discovered per login. A failed discovery is not cached.
  */
 export class IdpRegistry {
-  readonly #entries = new Map<string, { version: number; idp: Promise<Idp>; at: number; refreshing: boolean }>();
+  readonly #entries = new Map<string, Entry>();
   readonly #fetch: typeof fetch = boundedFetch();
   readonly #options: IdpRegistryOptions;
 
@@ -79,11 +87,15 @@ export class IdpRegistry {
     this.#options = options;
   }
 
+  get #discoveryTtlMs(): number {
+    return (this.#options.discoveryTtlSeconds ?? 3600) * 1000;
+  }
+
   idp(connection: IdpConnection): Promise<Idp> {
     const cached = this.#entries.get(connection.id);
     if (cached && cached.version === connection.version) {
       this.#options.metrics?.idpCache.inc({ result: 'hit' });
-      if (Date.now() - cached.at > (this.#options.discoveryTtlSeconds ?? 3600) * 1000 && !cached.refreshing) this.#refresh(connection, cached);
+      if (Date.now() - cached.at > this.#discoveryTtlMs && !cached.refreshing) this.#refresh(connection, cached);
       return cached.idp;
     }
     this.#options.metrics?.idpCache.inc({ result: 'miss' });
@@ -103,7 +115,7 @@ export class IdpRegistry {
    * discovery runs; if the IdP cannot be reached, the old entry stays (and says so in the log)
    * and the refresh is tried again a minute later.
    */
-  #refresh(connection: IdpConnection, entry: { version: number; idp: Promise<Idp>; at: number; refreshing: boolean }): void {
+  #refresh(connection: IdpConnection, entry: Entry): void {
     entry.refreshing = true;
     this.#build(connection).then(
       (fresh) => {
@@ -113,7 +125,8 @@ export class IdpRegistry {
       },
       (error: Error) => {
         entry.refreshing = false;
-        entry.at = Date.now() - ((this.#options.discoveryTtlSeconds ?? 3600) - 60) * 1000;
+        // Due again in a minute.
+        entry.at = Date.now() - this.#discoveryTtlMs + 60_000;
         this.#options.log?.warn({ connection: connection.id, reason: error.message }, 'IdP discovery could not be refreshed; serving the cached copy');
       },
     );
