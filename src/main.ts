@@ -21,6 +21,8 @@ function packageRoot(): string {
 
 const MIGRATIONS_DIR = resolve(packageRoot(), 'prisma/migrations');
 const DATA_DIR = resolve(process.cwd(), '.data');
+/** A broker key's certificate this close to expiry is logged at start-up. */
+const CERTIFICATE_WARNING_DAYS = 30;
 
 /** On the embedded database only: a SECRET_KEY kept beside it under ./.data. */
 async function embeddedSecretKey(log: Logger): Promise<Buffer> {
@@ -61,6 +63,12 @@ async function main() {
   const keys = await loadBrokerKeys(resolve(config.keysDir), config.signingKeyId);
   if (keys.activeKid === undefined) {
     logger.warn({ keysDir: config.keysDir }, 'no broker keys: private_key_jwt connections are unavailable (npm run keys:generate)');
+  }
+  for (const key of keys.keys.values()) {
+    const notAfter = key.certificateNotAfter;
+    if (notAfter && Date.parse(notAfter) - Date.now() < CERTIFICATE_WARNING_DAYS * 86_400_000) {
+      logger.warn({ kid: key.kid, notAfter }, 'the certificate of a broker key expires soon or has expired: IdPs that registered it will refuse its assertions (rotate: README, "Broker keys")');
+    }
   }
 
   const database = openDatabase(databaseUrl);

@@ -17,6 +17,8 @@ export interface BrokerKey {
   x5t?: string;
   x5tS256?: string;
   certificatePem?: string;
+  /** When the certificate expires (ISO 8601); IdPs that pinned it stop accepting the key then. */
+  certificateNotAfter?: string;
 }
 
 export interface PublicJwk {
@@ -65,13 +67,19 @@ async function readCertificate(path: string, publicKey: KeyObject) {
   } catch {
     return undefined;
   }
-  const cert = new X509Certificate(pem);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    throw new KeysError(`${path}: not an X.509 certificate in PEM`);
+  }
   if (!cert.publicKey.equals(publicKey)) throw new KeysError(`${path}: certificate does not match its key`);
   return {
     certificatePem: pem,
     x5c: [cert.raw.toString('base64')],
     x5t: createHash('sha1').update(cert.raw).digest('base64url'),
     x5tS256: createHash('sha256').update(cert.raw).digest('base64url'),
+    notAfter: new Date(cert.validTo).toISOString(),
   };
 }
 
@@ -107,7 +115,7 @@ export async function loadBrokerKeys(dir: string, preferredKid?: string): Promis
       publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       signingKey,
       publicJwk,
-      ...(cert && { x5t: cert.x5t, x5tS256: cert.x5tS256, certificatePem: cert.certificatePem }),
+      ...(cert && { x5t: cert.x5t, x5tS256: cert.x5tS256, certificatePem: cert.certificatePem, certificateNotAfter: cert.notAfter }),
     });
   }
   if (preferredKid !== undefined && !keys.has(preferredKid)) {
@@ -116,16 +124,4 @@ export async function loadBrokerKeys(dir: string, preferredKid?: string): Promis
   const activeKid = preferredKid ?? keys.keys().next().value;
   const jwks = { keys: [...keys.values()].map((key) => key.publicJwk) };
   return { keys, activeKid, jwks: () => jwks };
-}
-
-/** Writes a new RSA-2048 private key as `<kid>.pem` (PKCS #8, mode 0600) and returns its kid. */
-export async function generateBrokerKey(dir: string, kid?: string): Promise<string> {
-  const { generateKeyPair, randomBytes } = await import('node:crypto');
-  const { promisify } = await import('node:util');
-  const { mkdir, writeFile } = await import('node:fs/promises');
-  const id = kid ?? `broker-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
-  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `${id}.pem`), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-  return id;
 }

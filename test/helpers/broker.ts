@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { generateBrokerKey, loadBrokerKeys, type BrokerKeys } from '../../src/config/broker-keys.js';
+import { loadBrokerKeys, type BrokerKeys } from '../../src/config/broker-keys.js';
+import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import type { Config } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -26,17 +27,18 @@ interface TestLike {
   teardown(fn: () => unknown): void;
 }
 
-/** A broker listening on 127.0.0.1 with a fresh database and a fresh RS256 key. */
+/** A broker listening on 127.0.0.1 with a fresh database and a fresh RS256 key (`test-key-1`, with a certificate) unless `prepareKeys` fills KEYS_DIR. */
 export async function startBroker(
   t: TestLike,
   overrides: Partial<Config> = {},
-  options: { captureLogs?: string[]; databaseUrl?: string } = {},
+  options: { captureLogs?: string[]; databaseUrl?: string; prepareKeys?: (keysDir: string) => Promise<void> } = {},
 ): Promise<TestBroker> {
   const databaseUrl = options.databaseUrl ?? (await testDatabaseUrl(t));
   const keysDir = await mkdtemp(join(tmpdir(), 'broker-test-keys-'));
   t.teardown(() => rm(keysDir, { recursive: true, force: true }));
-  await generateBrokerKey(keysDir, 'test-key-1');
-  const keys = await loadBrokerKeys(keysDir);
+  if (options.prepareKeys) await options.prepareKeys(keysDir);
+  else await generateBrokerKey(keysDir, { kid: 'test-key-1' });
+  const keys = await loadBrokerKeys(keysDir, overrides.signingKeyId);
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const adminToken = randomBytes(24).toString('base64url');

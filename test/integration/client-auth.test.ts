@@ -10,7 +10,7 @@ const broker = await startBroker(t);
 const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
 const tokenEndpoint = `${idp.issuer}/token`;
 
-t.test('private_key_jwt rule: RS256 with kid; iss = sub = client_id; aud = the token endpoint; short-lived; fresh jti', async (t) => {
+t.test('private_key_jwt rule: RS256 with kid (and x5t#S256, x5t of its certificate); iss = sub = client_id; aud = the token endpoint; short-lived; fresh jti', async (t) => {
   const scenario = await registerTenant(broker, idp, { method: 'private_key_jwt' });
   const before = idp.assertions.length;
   for (let i = 0; i < 2; i++) {
@@ -19,7 +19,9 @@ t.test('private_key_jwt rule: RS256 with kid; iss = sub = client_id; aud = the t
   }
   const [first, second] = idp.assertions.slice(before);
   t.ok(first && second, 'two assertions received');
-  t.same(first!.header, { alg: 'RS256', kid: 'test-key-1' });
+  const key = broker.keys.keys.get('test-key-1')!;
+  t.ok(key.x5tS256 && key.x5t, 'the test key has a certificate (keys:generate writes one)');
+  t.same(first!.header, { alg: 'RS256', kid: 'test-key-1', 'x5t#S256': key.x5tS256, x5t: key.x5t }, 'kid, plus the certificate thumbprints');
   t.equal(first!.payload.iss, idp.jwtClient.clientId);
   t.equal(first!.payload.sub, idp.jwtClient.clientId);
   t.equal(first!.payload.aud, tokenEndpoint, 'aud is the token endpoint, a single string');

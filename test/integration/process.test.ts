@@ -6,6 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
+import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { testDatabaseUrl } from '../helpers/db.js';
 import { freePort } from '../helpers/net.js';
 
@@ -39,7 +40,7 @@ t.test('invalid configuration stops start-up with one line per problem and no st
   t.notMatch(stderr, /\s+at .+:\d+:\d+/, 'no stack trace');
 });
 
-t.test('starts on DATABASE_URL, applies migrations, and on SIGTERM finishes in-flight requests before exiting', async (t) => {
+t.test('starts on DATABASE_URL, applies migrations, warns of expiring key certificates, and on SIGTERM finishes in-flight requests before exiting', async (t) => {
   const databaseUrl = await testDatabaseUrl(t);
   // Start from an empty schema so the process itself must migrate.
   const pg = (await import('pg')).default;
@@ -47,13 +48,17 @@ t.test('starts on DATABASE_URL, applies migrations, and on SIGTERM finishes in-f
   await pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
   const port = await freePort();
   const adminToken = randomBytes(24).toString('base64url');
+  // Two keys: one whose certificate expires in 10 days (logged at start-up), one for 2 years.
+  const keysDir = await mkdtemp(join(tmpdir(), 'broker-keys-'));
+  await generateBrokerKey(keysDir, { kid: 'expiring', certificateDays: 10 });
+  await generateBrokerKey(keysDir, { kid: 'fresh' });
   const run = runMain({
     DATABASE_URL: databaseUrl,
     SECRET_KEY: randomBytes(32).toString('base64url'),
     ADMIN_TOKEN: adminToken,
     PORT: String(port),
     HOST: '127.0.0.1',
-    KEYS_DIR: await mkdtemp(join(tmpdir(), 'broker-keys-')),
+    KEYS_DIR: keysDir,
   });
   t.teardown(() => run.child.kill('SIGKILL'));
   const base = `http://127.0.0.1:${port}`;
@@ -66,6 +71,9 @@ t.test('starts on DATABASE_URL, applies migrations, and on SIGTERM finishes in-f
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL');
   await pool.end();
   t.ok(rows[0].n >= 1, 'migrations applied at start');
+  const expiryWarnings = run.output().stdout.split('\n').filter((line) => line.includes('certificate of a broker key expires soon'));
+  t.equal(expiryWarnings.length, 1, 'one certificate expiry warning');
+  t.match(expiryWarnings[0], /"level":40,.*"kid":"expiring"/, 'for the key whose certificate expires within 30 days');
 
   // A request in flight: headers sent, body still coming when SIGTERM arrives.
   const body = JSON.stringify({ slug: 'slow-org', name: 'Slow' });

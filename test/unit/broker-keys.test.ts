@@ -1,23 +1,23 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { X509Certificate, createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { KeysError, generateBrokerKey, loadBrokerKeys } from '../../src/config/broker-keys.js';
+import { KeysError, loadBrokerKeys } from '../../src/config/broker-keys.js';
+import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'broker-keys-unit-'));
 
 t.test('keys:generate writes a key that loads; kid is the file stem; the first by name is active', async (t) => {
   const dir = await tempDir();
-  await generateBrokerKey(dir, 'b-key');
-  await generateBrokerKey(dir, 'a-key');
+  await generateBrokerKey(dir, { kid: 'b-key' });
+  await generateBrokerKey(dir, { kid: 'a-key' });
   const keys = await loadBrokerKeys(dir);
   t.same([...keys.keys.keys()], ['a-key', 'b-key']);
   t.equal(keys.activeKid, 'a-key');
   t.equal((await loadBrokerKeys(dir, 'b-key')).activeKid, 'b-key', 'SIGNING_KEY_ID chooses');
   await t.rejects(loadBrokerKeys(dir, 'missing'), KeysError);
-  await t.rejects(generateBrokerKey(dir, 'a-key'), { code: 'EEXIST' }, 'never overwrites a key');
+  await t.rejects(generateBrokerKey(dir, { kid: 'a-key' }), { code: 'EEXIST' }, 'never overwrites a key');
 });
 
 t.test('JWK files load too; small and non-RSA keys are refused', async (t) => {
@@ -42,24 +42,39 @@ t.test('an empty or missing folder means no keys, not an error', async (t) => {
   t.same(keys.jwks(), { keys: [] });
 });
 
-// Node cannot issue certificates; Debian's openssl makes a self-signed one for the test.
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
-
-t.test('a certificate beside a key adds x5t and x5t#S256 (SHA-1 and SHA-256 of its DER)', { skip: !hasOpenssl && 'openssl is not installed' }, async (t) => {
+t.test('keys:generate writes a self-signed certificate beside the key; x5t and x5t#S256 are the SHA-1 and SHA-256 of its DER', async (t) => {
   const dir = await tempDir();
-  await generateBrokerKey(dir, 'with-cert');
-  execFileSync('openssl', ['req', '-new', '-x509', '-key', join(dir, 'with-cert.pem'), '-subj', '/CN=broker', '-days', '1', '-out', join(dir, 'with-cert.crt')], { stdio: 'ignore' });
+  const generated = await generateBrokerKey(dir, { kid: 'with-cert', commonName: 'SSO broker test', certificateDays: 365 });
+  t.equal(generated.certificatePath, join(dir, 'with-cert.crt'));
   const keys = await loadBrokerKeys(dir);
   const key = keys.keys.get('with-cert')!;
-  const { X509Certificate } = await import('node:crypto');
-  const { readFile } = await import('node:fs/promises');
-  const der = new X509Certificate(await readFile(join(dir, 'with-cert.crt'))).raw;
-  t.equal(key.x5t, createHash('sha1').update(der).digest('base64url'));
-  t.equal(key.x5tS256, createHash('sha256').update(der).digest('base64url'));
+  const cert = new X509Certificate(await readFile(join(dir, 'with-cert.crt')));
+  t.ok(cert.publicKey.equals(createPublicKey(await readFile(join(dir, 'with-cert.pem')))), 'the certificate is of the key');
+  t.ok(cert.verify(cert.publicKey), 'self-signed: its own key verifies it');
+  t.equal(cert.subject, 'CN=SSO broker test');
+  t.equal(cert.issuer, cert.subject);
+  t.equal(cert.ca, false, 'not a CA');
+  const days = (Date.parse(cert.validTo) - Date.now()) / 86_400_000;
+  t.ok(days > 364 && days <= 365, `valid for the days asked (${days.toFixed(2)})`);
+  t.equal(key.certificateNotAfter, new Date(cert.validTo).toISOString());
+  t.equal(key.x5t, createHash('sha1').update(cert.raw).digest('base64url'));
+  t.equal(key.x5tS256, createHash('sha256').update(cert.raw).digest('base64url'));
   t.equal(keys.jwks().keys[0]!['x5t#S256'], key.x5tS256);
+  t.same(keys.jwks().keys[0]!.x5c, [cert.raw.toString('base64')]);
 
+  const second = await generateBrokerKey(dir, { kid: 'another' });
+  t.not(new X509Certificate(await readFile(second.certificatePath!)).serialNumber, cert.serialNumber, 'a fresh serial number');
+  t.equal((await generateBrokerKey(dir, { kid: 'no-cert', certificateDays: 0 })).certificatePath, undefined, '--days 0: no certificate');
+  t.equal((await loadBrokerKeys(dir)).keys.get('no-cert')!.x5t, undefined);
+});
+
+t.test('a certificate of another key, or not a certificate at all, is refused at start-up', async (t) => {
+  const dir = await tempDir();
+  const { certificatePath } = await generateBrokerKey(dir, { kid: 'one' });
   const mismatch = await tempDir();
-  await generateBrokerKey(mismatch, 'other');
-  await writeFile(join(mismatch, 'other.crt'), await readFile(join(dir, 'with-cert.crt')));
+  await generateBrokerKey(mismatch, { kid: 'other', certificateDays: 0 });
+  await writeFile(join(mismatch, 'other.crt'), await readFile(certificatePath!));
   await t.rejects(loadBrokerKeys(mismatch), /does not match/);
+  await writeFile(join(mismatch, 'other.crt'), 'not a certificate');
+  await t.rejects(loadBrokerKeys(mismatch), /other\.crt: not an X\.509 certificate/);
 });
