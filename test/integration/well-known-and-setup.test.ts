@@ -1,3 +1,4 @@
+import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
 import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
 
@@ -36,6 +37,35 @@ t.test('GET /api/sso/setup tells an IdP engineer what to register, as JSON or HT
   t.match(page, '{tenantid}', 'the Entra multi-tenant issuer');
   t.match(page, 'realm_access.roles', 'Keycloak roles mapping');
   t.match(html.headers.get('content-security-policy'), /default-src 'none'/);
+});
+
+t.test('the setup page offers each key\'s certificate for download (Entra ID registers keys by certificate)', async (t) => {
+  const key = broker.keys.keys.get('test-key-1')!;
+  const doc = (await (await fetch(`${broker.url}/api/sso/setup`, { headers: { accept: 'application/json' } })).json()) as any;
+  const listed = doc.signing_keys[0];
+  t.equal(listed.certificate_url, `${broker.url}/api/sso/setup/keys/test-key-1.crt`);
+  t.equal(listed.x5t_s256, key.x5tS256);
+  t.equal(listed.x5t, key.x5t);
+  t.equal(listed.certificate_not_after, key.certificateNotAfter);
+
+  const download = await fetch(listed.certificate_url);
+  t.equal(download.status, 200);
+  t.equal(download.headers.get('content-type'), 'application/x-pem-file');
+  t.equal(download.headers.get('content-disposition'), 'attachment; filename="test-key-1.crt"');
+  const pem = await download.text();
+  const certificate = new X509Certificate(pem);
+  t.ok(certificate.publicKey.equals(createPublicKey(key.publicKeyPem)), 'the certificate of the published key');
+  t.equal(createHash('sha256').update(certificate.raw).digest('base64url'), key.x5tS256, 'its thumbprint is the x5t#S256 the broker sends');
+
+  const page = await (await fetch(`${broker.url}/api/sso/setup`, { headers: { accept: 'text/html' } })).text();
+  t.match(page, `href="${listed.certificate_url}" download`);
+  t.match(page, createHash('sha1').update(certificate.raw).digest('hex').toUpperCase(), 'the SHA-1 thumbprint as Entra ID shows it');
+
+  for (const path of ['/api/sso/setup/keys/nope.crt', '/api/sso/setup/keys/test-key-1', '/api/sso/setup/keys/test-key-1.pem', '/api/sso/setup/keys/..%2Ftest-key-1.crt']) {
+    const missing = await fetch(`${broker.url}${path}`, { headers: { accept: 'application/json' } });
+    t.equal(missing.status, 404, path);
+    t.match(await missing.json(), { error: 'not_found' });
+  }
 });
 
 t.test('bad input anywhere gets a 4xx with an error code, never a 500', async (t) => {

@@ -4,6 +4,7 @@ import { transactionCookieName } from '../../domain/login/login-transaction.js';
 import type { LoginService, StartResult } from '../../domain/login/login.service.js';
 import type { LogoutService } from '../../domain/login/logout.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
+import { BrokerError } from '../../errors/broker-error.js';
 import { renderDiagnosticsPage } from './diagnostics-page.js';
 import { errorBody, logError, toBrokerError } from '../errors.js';
 import { prefersJson } from '../content.js';
@@ -76,6 +77,20 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     const doc = setupDocument(deps);
     if (prefersJson(request.headers.accept) || !request.headers.accept?.includes('text/html')) return doc;
     return sendPage(reply, 200, renderSetupPage(doc));
+  });
+
+  // The certificate of a broker key, for IdPs that register keys by certificate (Entra ID).
+  app.get('/api/sso/setup/keys/:file', async (request: FastifyRequest<{ Params: { file: string } }>, reply) => {
+    const kid = request.params.file.endsWith('.crt') ? request.params.file.slice(0, -'.crt'.length) : undefined;
+    const certificate = kid === undefined ? undefined : deps.keys.keys.get(kid)?.certificatePem;
+    if (certificate === undefined) throw new BrokerError('not_found', { description: 'No broker key has a certificate by this name.' });
+    return reply
+      .headers({
+        'content-type': 'application/x-pem-file',
+        'content-disposition': `attachment; filename="${kid!.replace(/[^\w.-]/g, '_')}.crt"`,
+        'cache-control': 'public, max-age=300',
+      })
+      .send(certificate);
   });
 }
 

@@ -20,7 +20,12 @@ export function setupDocument(deps: { keys: BrokerKeys; publicUrl: string; callb
       kid: key.kid,
       active: key.kid === deps.keys.activeKid,
       public_key_pem: key.publicKeyPem,
-      ...(key.x5tS256 && { x5t_s256: key.x5tS256, x5t: key.x5t }),
+      ...(key.certificatePem && {
+        certificate_url: `${deps.publicUrl}/api/sso/setup/keys/${encodeURIComponent(key.kid)}.crt`,
+        certificate_not_after: key.certificateNotAfter,
+        x5t_s256: key.x5tS256,
+        x5t: key.x5t,
+      }),
     })),
   };
 }
@@ -29,18 +34,30 @@ export function setupDocument(deps: { keys: BrokerKeys; publicUrl: string; callb
 const IDP_NOTES: [string, string][] = [
   [
     'Microsoft Entra ID',
-    'App registration → Authentication: add the redirect URI under <em>Web</em>. Certificates &amp; secrets: a client secret (client_secret_post) or upload the broker\u2019s certificate (private_key_jwt; Entra identifies keys by thumbprint). Issuer <code>https://login.microsoftonline.com/&lt;tenant-id&gt;/v2.0</code>; for a multi-tenant app use <code>https://login.microsoftonline.com/{tenantid}/v2.0</code> with <code>allowedTenantIds</code>. Set <code>subjectClaim: "oid"</code> for a stable user id; without the optional <code>email</code> claim the login is <code>preferred_username</code>.',
+    'App registration → Authentication: add the redirect URI under <em>Web</em>. Certificates &amp; secrets: a client secret (client_secret_post) or upload the broker\u2019s certificate below (private_key_jwt; Entra identifies keys by thumbprint). Issuer <code>https://login.microsoftonline.com/&lt;tenant-id&gt;/v2.0</code>; for a multi-tenant app use <code>https://login.microsoftonline.com/{tenantid}/v2.0</code> with <code>allowedTenantIds</code>. Set <code>subjectClaim: "oid"</code> for a stable user id; without the optional <code>email</code> claim the broker asks userinfo for it, else the login is <code>preferred_username</code>.',
   ],
   ['Okta', 'Applications → Create App Integration → OIDC, Web Application. Issuer is your authorization server, e.g. <code>https://acme.okta.com</code> or <code>https://acme.okta.com/oauth2/default</code>. For private_key_jwt choose “Public key / Private key” and paste the JWKS URL or the key below. Groups: add a <code>groups</code> claim and request the <code>groups</code> scope.'],
   ['Google Workspace', 'Google Cloud console → Credentials → OAuth client ID, Web application. Issuer <code>https://accounts.google.com</code>; Google supports client_secret_post only. Restrict sign-ins to your domain on the tenant (<code>restrictToDomains</code>); Google sends <code>email_verified</code> and <code>hd</code>.'],
-  ['Auth0', 'Applications → Regular Web Application. The issuer ends with a slash: <code>https://acme.eu.auth0.com/</code> — enter it exactly so. For private_key_jwt use “Private Key JWT” with the broker\u2019s public key.'],
+  ['Auth0', 'Applications → Regular Web Application. The issuer ends with a slash: <code>https://acme.eu.auth0.com/</code> — enter it exactly so. For private_key_jwt use “Private Key JWT” with the broker\u2019s public key; Auth0 wants the assertion audience to be the issuer (connection setting <code>assertionAudience: "issuer"</code>).'],
+  ['Ping Identity (PingOne)', 'Applications → OIDC Web App. Token endpoint authentication: Client Secret Post, or Private Key JWT with the JWKS URL. Issuer <code>https://auth.pingone.&lt;region&gt;/&lt;environment-id&gt;/as</code>. PingOne sends the email from userinfo, which the broker calls when the ID token has none.'],
+  ['OneLogin', 'Applications → OpenId Connect (OIDC). SSO tab: Token Endpoint authentication <em>POST</em>. Issuer <code>https://&lt;subdomain&gt;.onelogin.com/oidc/2</code>. Groups with the <code>groups</code> scope.'],
   ['Keycloak', 'Clients → Create client, OpenID Connect, Client authentication on. The issuer carries the realm: <code>https://sso.example.com/realms/acme</code>. For private_key_jwt choose “Signed JWT” with RS256 and the JWKS URL. Realm roles arrive as <code>realm_access.roles</code>: set <code>claimMapping.groups</code> to it.'],
 ];
+
+/** Entra ID lists a certificate's SHA-1 thumbprint as upper-case hex. */
+function hexThumbprint(x5t: string): string {
+  return Buffer.from(x5t, 'base64url').toString('hex').toUpperCase();
+}
 
 export function renderSetupPage(doc: ReturnType<typeof setupDocument>): string {
   const keys = doc.signing_keys.length
     ? doc.signing_keys
-        .map((k) => `<h3>Key <code>${escapeHtml(k.kid)}</code>${k.active ? ' (active)' : ''}</h3><pre>${escapeHtml(k.public_key_pem)}</pre>`)
+        .map((k) => {
+          const certificate = k.certificate_url
+            ? `<p><a href="${escapeHtml(k.certificate_url)}" download>Download the certificate (${escapeHtml(k.kid)}.crt)</a>, self-signed, valid until ${escapeHtml(k.certificate_not_after ?? '')}. SHA-256 thumbprint (<code>x5t#S256</code>) <code>${escapeHtml(k.x5t_s256 ?? '')}</code>; SHA-1 thumbprint as hex, as Entra ID shows it: <code>${escapeHtml(hexThumbprint(k.x5t ?? ''))}</code>.</p>`
+            : '';
+          return `<h3>Key <code>${escapeHtml(k.kid)}</code>${k.active ? ' (active: signs assertions)' : ' (published; signs only for connections that pin it)'}</h3>${certificate}<pre>${escapeHtml(k.public_key_pem)}</pre>`;
+        })
         .join('\n')
     : '<p>No broker key yet: the operator runs <code>npm run keys:generate</code>.</p>';
   const notes = IDP_NOTES.map(([name, text]) => `<h3>${name}</h3><p>${text}</p>`).join('\n');
@@ -57,7 +74,7 @@ export function renderSetupPage(doc: ReturnType<typeof setupDocument>): string {
 </table>
 <h2>Client authentication: pick one</h2>
 <p><strong>client_secret_post</strong>: the IdP issues a client secret; the broker sends it in the token request body. Hand back the issuer, discovery URL, client id and secret.</p>
-<p><strong>private_key_jwt</strong> (RS256): the IdP trusts the broker's key — give it the JWKS URL <code>${escapeHtml(doc.jwks_uri)}</code> or the public key below. The broker signs each assertion with <code>iss</code> = <code>sub</code> = your client id, <code>aud</code> = your token endpoint, a 60-second lifetime and a fresh <code>jti</code>. Hand back the issuer, discovery URL and client id.</p>
+<p><strong>private_key_jwt</strong> (RS256): the IdP trusts the broker's key — give it the JWKS URL <code>${escapeHtml(doc.jwks_uri)}</code>, the public key or the certificate below. The broker signs each assertion with <code>iss</code> = <code>sub</code> = your client id, <code>aud</code> = your token endpoint (or your issuer, when the operator sets it so), a 60-second lifetime and a fresh <code>jti</code>; its header names the key by <code>kid</code> and, when the key has a certificate, by <code>x5t#S256</code> and <code>x5t</code>. Hand back the issuer, discovery URL and client id.</p>
 ${keys}
 <h2>Notes by identity provider</h2>
 ${notes}
