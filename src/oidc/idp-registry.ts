@@ -54,6 +54,8 @@ export interface Idp {
    */
   keys: ReturnType<typeof jose.createRemoteJWKSet>;
   clockToleranceSeconds: number;
+  /** Whether discovery names a userinfo endpoint. */
+  hasUserinfo: boolean;
   /** Called when the keys could not be refreshed and the cached copy was used instead. */
   onStaleKeys?: (reason: string) => void;
   /** Set when the issuer is a template (`{tenantid}`): see code-exchange.ts. */
@@ -212,6 +214,7 @@ export class IdpRegistry {
       configuration,
       keys,
       clockToleranceSeconds: this.#options.clockToleranceSeconds,
+      hasUserinfo: typeof metadata.userinfo_endpoint === 'string',
       onStaleKeys: (reason) => log?.warn({ connection: connection.id, reason }, 'IdP keys could not be refreshed; verified with the cached copy'),
     };
     if (connection.issuer.includes('{tenantid}')) {

@@ -15,6 +15,8 @@ const entra = (tid: string | undefined, issTenant = tid): Behaviour => ({
     const { email: _, ...rest } = claims;
     return { ...rest, iss: `${ctx.issuer}/${issTenant}/v2.0`, ...(tid && { tid }), oid: 'entra-object-id-1', preferred_username: 'ada@contoso.example' };
   },
+  // A user without a mail attribute: Graph's userinfo has no email either.
+  userinfo: ({ email: _e, email_verified: _v, ...claims }) => claims,
 });
 
 const rogue = await startRogueIdp(t, {

@@ -58,10 +58,37 @@ const behaviours: Record<string, Behaviour> = {
   'wrong-nonce': withClaims((c) => (c.nonce = 'not-the-nonce')),
   'no-nonce': withClaims((c) => delete c.nonce),
   'no-sub': withClaims((c) => delete c.sub),
-  'no-email-no-username': withClaims((c) => {
-    delete c.email;
-    delete c.email_verified;
-  }),
+  'no-email-no-username': {
+    ...withClaims((c) => {
+      delete c.email;
+      delete c.email_verified;
+    }),
+    userinfo: ({ email: _e, email_verified: _v, ...claims }) => claims,
+  },
+  // An ID token without email: the broker asks userinfo for it (OpenID Connect Core §5.3).
+  'email-from-userinfo': {
+    ...withClaims((c) => {
+      delete c.email;
+      delete c.email_verified;
+      c.preferred_username = 'rogue-login';
+    }),
+    userinfo: (claims) => ({ ...claims, email: 'from-userinfo@rogue.example', email_verified: true }),
+  },
+  'email-from-userinfo-other-sub': {
+    ...withClaims((c) => {
+      delete c.email;
+      c.preferred_username = 'rogue-login';
+    }),
+    userinfo: (claims) => ({ ...claims, sub: 'someone-else' }),
+  },
+  'email-userinfo-down': {
+    ...withClaims((c) => {
+      delete c.email;
+      delete c.email_verified;
+      c.preferred_username = 'rogue-login';
+    }),
+    userinfo: () => (res) => res.writeHead(503).end(),
+  },
   'discovery-500': { discoveryResponse: (res) => (res.writeHead(500).end(), true) },
   'discovery-not-json': { discoveryResponse: (res) => (res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'), true) },
   'discovery-huge': { discoveryResponse: (res) => (res.writeHead(200, { 'content-type': 'application/json' }).end(`{"issuer":"${'x'.repeat(2 * 1024 * 1024)}"}`), true) },
@@ -167,6 +194,27 @@ t.test('userinfo rule: its sub must equal the ID token sub', async (t) => {
   const result = await loginThrough('userinfo-other-sub', { fetchUserinfo: true });
   t.equal(result.error, 'invalid_id_token');
   t.equal(result.ticket, null);
+});
+
+t.test('userinfo rule: an ID token without email sends the broker to userinfo; its sub must match; the ID token wins', async (t) => {
+  const found = await loginThrough('email-from-userinfo');
+  t.ok(found.ticket, 'the login completes');
+  const identity = (await redeem(broker, tenants.get('email-from-userinfo')!.app, found.ticket)).body;
+  t.match(identity, { login: 'from-userinfo@rogue.example', email: 'from-userinfo@rogue.example', emailVerified: true });
+  t.notOk('email' in identity.claims, 'claims are the ID token\'s own');
+  t.equal(rogue.hits.get('email-from-userinfo/userinfo'), 1);
+
+  const other = await loginThrough('email-from-userinfo-other-sub');
+  t.equal(other.error, 'invalid_id_token', 'userinfo for another user is refused even when the broker asked on its own');
+
+  const down = await loginThrough('email-userinfo-down');
+  t.ok(down.ticket, 'userinfo unreachable: the ID token alone still names the user');
+  t.match((await redeem(broker, tenants.get('email-userinfo-down')!.app, down.ticket)).body, { login: 'rogue-login', emailVerified: null });
+  t.notOk(rogue.hits.get('good/userinfo'), 'an ID token with an email: no userinfo call');
+
+  await broker.admin('PATCH', `/admin/connections/${tenants.get('email-userinfo-down')!.connectionId}`, { fetchUserinfo: true });
+  const required = await loginThrough('email-userinfo-down');
+  t.equal(required.error, 'token_exchange_failed', 'when the connection asks for userinfo, an unreachable userinfo fails the login');
 });
 
 t.test('after all of that, the broker still serves the well-behaved provider', async (t) => {

@@ -48,7 +48,8 @@ t.test('log rule: failing logins (bad signature, token endpoint errors, bad clai
   const rogue = await startRogueIdp(t, {
     'bad-signature': { idToken: async (claims, ctx) => `${(await rs256(claims, ctx.keys.current)).slice(0, -6)}AAAAAA` },
     'wrong-nonce': { claims: (claims) => ({ ...claims, nonce: 'x' }) },
-    'no-email': { claims: ({ email: _, ...claims }) => claims },
+    // No email in the ID token: the broker asks userinfo (with the access token), which fails.
+    'no-email': { claims: ({ email: _, ...claims }) => claims, userinfo: () => (res) => res.writeHead(500).end('upstream trouble') },
     'token-error': { token: (res) => (res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant","error_description":"code abc123 expired"}'), true) },
     'alg-none': { idToken: (claims) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.` },
   });

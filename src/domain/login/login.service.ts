@@ -269,9 +269,23 @@ export class LoginService {
     const idp = await step('discovery', () => this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection)), (found) => `issuer ${found.configuration.serverMetadata().issuer}`);
     const result = await step('token_exchange', () => exchangeCode(idp, callbackUrl, this.deps.callbackUrl, tx), (r) => `ID token signed RS256 and valid: iss ${r.claims.iss}, aud ${JSON.stringify(r.claims.aud)}, nonce matches, exp/iat within ${idp.clockToleranceSeconds} s`);
     let claims: Record<string, unknown> = result.claims;
-    if (connection.fetchUserinfo) {
-      const userinfo = await step('userinfo', () => fetchUserinfo(idp, result.accessToken, result.claims.sub), () => 'userinfo fetched; its sub matches');
-      claims = { ...userinfo, ...result.claims };
+    // Userinfo when the connection asks for it, or to find the email an ID token lacks (Entra
+    // ID without the optional claim, Keycloak's defaults). Its `sub` must match either way; an
+    // unreachable userinfo fails the login only when the connection asked for it.
+    const lacksEmail = typeof result.claims.email !== 'string' && idp.hasUserinfo;
+    if (connection.fetchUserinfo || lacksEmail) {
+      const userinfo = await step(
+        'userinfo',
+        () =>
+          fetchUserinfo(idp, result.accessToken, result.claims.sub).catch((error: unknown) => {
+            if (connection.fetchUserinfo || (isBrokerError(error) && error.code === 'invalid_id_token')) throw error;
+            this.deps.log.warn({ connection: connection.id, reason: isBrokerError(error) ? error.message : String(error) }, 'userinfo unavailable; the ID token alone names the user');
+            return undefined;
+          }),
+        (found) => (found ? `userinfo fetched (${connection.fetchUserinfo ? 'the connection asks for it' : 'the ID token has no email'}); its sub matches` : 'userinfo unavailable; the ID token alone names the user'),
+      );
+      // The ID token's claims win over userinfo's.
+      if (userinfo) claims = { ...userinfo, ...result.claims };
     }
     const rules = { subjectClaim: connection.subjectClaim, assumeEmailVerified: connection.assumeEmailVerified, claimMapping: connection.claimMapping };
     const identity = await step('claims', () => mapIdentity(claims, rules), (id) => `user id (${connection.subjectClaim}) ${id.subject}; login ${id.login}`);
