@@ -26,6 +26,10 @@ export interface TokenContext {
 }
 
 export interface Behaviour {
+  /** A path under `/<name>` where the issuer lives (Okta `oauth2/default`, Keycloak `realms/acme`). */
+  basePath?: string;
+  /** Authenticates the client at the token endpoint: a reason to refuse (401 invalid_client), or nothing. */
+  clientAuth?: (form: URLSearchParams, ctx: { issuer: string; tokenEndpoint: string }) => Promise<string | undefined> | string | undefined;
   /** Edits the discovery document. */
   discovery?: (doc: Record<string, unknown>) => Record<string, unknown>;
   /** Takes over the discovery answer; return true when it answered. */
@@ -38,12 +42,13 @@ export interface Behaviour {
   token?: (res: ServerResponse, tokens: Record<string, unknown>) => boolean | Promise<boolean>;
   /** The JWKS served (default: the current key); may change between calls. */
   jwks?: (keys: RogueKeys, call: number) => { keys: JWK[] } | ((res: ServerResponse) => void);
-  /** Edits the userinfo answer. */
-  userinfo?: (claims: Record<string, unknown>) => Record<string, unknown>;
+  /** Edits the userinfo answer, or takes it over (returns a function that answers). */
+  userinfo?: (claims: Record<string, unknown>) => Record<string, unknown> | ((res: ServerResponse) => void);
 }
 
 export interface RogueIdp {
   base: string;
+  /** `http://127.0.0.1:<port>/<name>[/<basePath>]`: where the behaviour's endpoints live. */
   issuer(name: string): string;
   keys: RogueKeys;
   clientSecret: string;
@@ -96,11 +101,16 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
     try {
       const url = new URL(req.url ?? '/', base);
       const [, name = '', ...rest] = url.pathname.split('/');
-      const endpoint = rest.join('/');
       const behaviour = behaviours[name];
       if (!behaviour) return json(res, 404, { error: 'no such behaviour' });
+      const prefix = behaviour.basePath ? `${behaviour.basePath}/` : '';
+      let endpoint = rest.join('/');
+      if (prefix) {
+        if (!endpoint.startsWith(prefix)) return json(res, 404, { error: 'not found' });
+        endpoint = endpoint.slice(prefix.length);
+      }
       hits.set(`${name}/${endpoint}`, (hits.get(`${name}/${endpoint}`) ?? 0) + 1);
-      const issuer = `${base}/${name}`;
+      const issuer = `${base}/${name}${behaviour.basePath ? `/${behaviour.basePath}` : ''}`;
 
       if (endpoint === '.well-known/openid-configuration') {
         if (behaviour.discoveryResponse?.(res)) return;
@@ -137,6 +147,8 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
       }
       if (endpoint === 'token' && req.method === 'POST') {
         const form = await readForm(req);
+        const refused = await behaviour.clientAuth?.(form, { issuer, tokenEndpoint: `${issuer}/token` });
+        if (refused) return json(res, 401, { error: 'invalid_client', error_description: refused });
         const grant = pending.get(form.get('code') ?? '');
         pending.delete(form.get('code') ?? '');
         if (!grant || grant.name !== name) return json(res, 400, { error: 'invalid_grant' });
@@ -171,7 +183,9 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
       }
       if (endpoint === 'userinfo') {
         const claims = { sub: 'rogue-user-1', email: 'rogue@rogue.example', email_verified: true };
-        return json(res, 200, behaviour.userinfo ? behaviour.userinfo(claims) : claims);
+        const served = behaviour.userinfo ? behaviour.userinfo(claims) : claims;
+        if (typeof served === 'function') return served(res);
+        return json(res, 200, served);
       }
       json(res, 404, { error: 'not found' });
     } catch (error) {
@@ -190,7 +204,8 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
         server.close(() => resolve());
       }),
   );
-  return { base, issuer: (name) => `${base}/${name}`, keys, clientSecret, hits, issued };
+  const issuerOf = (name: string) => `${base}/${name}${behaviours[name]?.basePath ? `/${behaviours[name]!.basePath}` : ''}`;
+  return { base, issuer: issuerOf, keys, clientSecret, hits, issued };
 }
 
 /** Encodes a JWS by hand, for tokens no library would make (alg none, HS256 with a public key). */
