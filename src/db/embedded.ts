@@ -11,6 +11,8 @@ import { resolve } from 'node:path';
 export interface EmbeddedCluster {
   url: string;
   dataDir: string;
+  /** The cluster's own files (postmaster.pid holds the server's process id). */
+  clusterDir: string;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   persistent: boolean;
   onLog?: (line: string) => void;
+  /** Extra server settings, e.g. ['-c', 'shared_preload_libraries=pg_stat_statements'] (the benchmark). */
+  postgresFlags?: string[];
 }): Promise<EmbeddedCluster> {
   const dataDir = resolve(options.dataDir);
   const clusterDir = resolve(dataDir, 'pg');
@@ -74,6 +78,7 @@ export async function startEmbeddedPostgres(options: {
     createPostgresUser: true,
     onLog: quiet,
     onError: quiet,
+    postgresFlags: options.postgresFlags ?? [],
   });
   if (!existsSync(resolve(clusterDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
@@ -82,6 +87,7 @@ export async function startEmbeddedPostgres(options: {
   return {
     url,
     dataDir,
+    clusterDir,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,0 +1,101 @@
+import { Agent, request } from 'node:http';
+
+/**
+ * The benchmark's browsers and relying app: complete logins through the broker's real HTTP
+ * surface, over keep-alive connections as browsers and app servers use them.
+ *   browser: GET /api/sso/login → 302 to the IdP (+ the login's cookie)
+ *            GET <IdP>/authorize → 302 to /api/sso/callback
+ *            GET /api/sso/callback (with the cookie) → 302 to the app with ?ticket=
+ *   app:     POST /api/sso/tickets/redeem (Basic app credentials) → 200 identity
+ */
+export interface Response {
+  status: number;
+  location: string | undefined;
+  setCookie: string[];
+  body: string;
+}
+
+export interface Target {
+  /** Broker origins to spread logins over (replicas behind a load balancer), e.g. http://127.0.0.1:3000. */
+  origins: string[];
+  /** The PUBLIC_URL every replica shares; the IdP redirects there, the driver routes it. */
+  publicUrl: string;
+  app: { id: string; secret: string };
+  tenant: string;
+  returnTo: string;
+}
+
+export class Driver {
+  readonly #agent: Agent;
+
+  constructor(concurrency: number) {
+    this.#agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2, maxFreeSockets: concurrency * 2 });
+  }
+
+  close() {
+    this.#agent.destroy();
+  }
+
+  send(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: this.#agent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, setCookie: res.headers['set-cookie'] ?? [], body: text }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** The browser leg of one login, through `origin`; returns the ticket. */
+  async browserLogin(target: Target, origin: string): Promise<string> {
+    const query = new URLSearchParams({ app: target.app.id, return_to: target.returnTo, tenant: target.tenant });
+    const start = await this.send('GET', `${origin}/api/sso/login?${query}`);
+    if (start.status !== 302 || !start.location) throw new Error(`login: ${start.status} ${start.body.slice(0, 200)}`);
+    // The cookie jar of this one browser: the login's transaction cookie, for the callback.
+    const jar = start.setCookie.map((cookie) => cookie.slice(0, cookie.indexOf(';'))).join('; ');
+    const authorize = await this.send('GET', start.location);
+    if (authorize.status !== 302 || !authorize.location) throw new Error(`authorize: ${authorize.status} ${authorize.body.slice(0, 200)}`);
+    const callbackUrl = origin + authorize.location.slice(target.publicUrl.length);
+    const callback = await this.send('GET', callbackUrl, { cookie: jar });
+    const ticket = callback.location ? new URL(callback.location).searchParams.get('ticket') : null;
+    if (callback.status !== 302 || !ticket) throw new Error(`callback: ${callback.status} ${callback.location ?? callback.body.slice(0, 200)}`);
+    return ticket;
+  }
+
+  /** The relying app's server-to-server redemption. */
+  async redeem(target: Target, origin: string, ticket: string): Promise<void> {
+    const credentials = Buffer.from(`${target.app.id}:${target.app.secret}`).toString('base64');
+    const response = await this.send('POST', `${origin}/api/sso/tickets/redeem`, { authorization: `Basic ${credentials}`, 'content-type': 'application/json' }, JSON.stringify({ ticket }));
+    if (response.status !== 200) throw new Error(`redeem: ${response.status} ${response.body.slice(0, 200)}`);
+  }
+}
+
+/**
+ * Runs `task` from `concurrency` workers until `count` tasks have started or `seconds` have
+ * passed; returns each task's duration (ms) and the wall time.
+ */
+export async function runConcurrently(concurrency: number, count: number, seconds: number, task: (i: number) => Promise<void>) {
+  const durations: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  let started = 0;
+  const begin = performance.now();
+  const worker = async () => {
+    while (started < count && performance.now() < deadline) {
+      const i = started++;
+      const t0 = performance.now();
+      await task(i);
+      durations.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { durations, wallMs: performance.now() - begin };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}

@@ -1,0 +1,277 @@
+/**
+ * npm run bench [-- --soak] [--quick] [--out FILE]
+ *
+ * Complete logins through the real HTTP surface, measured per process: the broker (compiled,
+ * in its own process, production settings: info logs, rate limits on), PostgreSQL (embedded,
+ * with pg_stat_statements to count SQL), the stub IdP (its own process) and this driver.
+ * Phases: each client-auth method at concurrency 1, 16 and 64; ticket redemption alone; two
+ * broker replicas on one database. --soak runs 100,000 logins and reports the broker's RSS at
+ * 20,000 and 100,000. Prints a table and writes JSON (default bench-result.json). --profile DIR
+ * writes the broker's V8 CPU profiles there.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { Driver, percentile, runConcurrently, type Target } from './driver.js';
+import { memoryMiB, processCpuUs, treeCpuUs } from './proc-stats.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const MAIN = resolve(HERE, '../../src/main.js');
+const STUB_IDP = resolve(HERE, 'stub-idp.js');
+
+const { values: args } = parseArgs({ options: { soak: { type: 'boolean' }, quick: { type: 'boolean' }, out: { type: 'string' }, profile: { type: 'string' } } });
+const quick = args.quick === true;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+const children: ChildProcess[] = [];
+function start(file: string, argv: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
+  // --profile DIR: V8 CPU profiles of the broker (open them in Chrome DevTools), to find hot spots.
+  const nodeArgs = args.profile && file === MAIN ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, file, ...argv], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  // The broker's info logs are part of its cost; they go nowhere.
+  child.stdout!.resume();
+  return new Promise((ready, fail) => {
+    child.on('exit', (code) => fail(new Error(`${file} exited ${code}: ${stderr}`)));
+    const waitFor = (check: () => Promise<boolean>) => {
+      const poll = async () => ((await check().catch(() => false)) ? ready(child) : setTimeout(poll, 50));
+      void poll();
+    };
+    if (file === STUB_IDP) child.stdout!.once('data', () => ready(child));
+    else waitFor(async () => (await fetch(`${env.PUBLIC_URL_ORIGIN}/readyz`)).ok);
+  });
+}
+
+// ---- the stage: a database, the broker, the IdP, one tenant per method, an app -------------
+const work = await mkdtemp(join(tmpdir(), 'sso-bench-'));
+// As root, PostgreSQL runs as its own user, which must be able to reach its cluster directory.
+await chmod(work, 0o711);
+const cluster = await startEmbeddedPostgres({
+  dataDir: join(work, 'db'),
+  persistent: false,
+  postgresFlags: ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'max_connections=200'],
+});
+const postmasterPid = Number(readFileSync(join(cluster.clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+const stats = new pg.Pool({ connectionString: cluster.url, max: 1 });
+await stats.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+
+const keysDir = join(work, 'keys');
+await generateBrokerKey(keysDir, { kid: 'bench-key' });
+const brokerPort = await freePort();
+const publicUrl = `http://127.0.0.1:${brokerPort}`;
+const adminToken = randomBytes(24).toString('base64url');
+const brokerEnv = {
+  DATABASE_URL: cluster.url,
+  SECRET_KEY: randomBytes(32).toString('base64url'),
+  ADMIN_TOKEN: adminToken,
+  HOST: '127.0.0.1',
+  PUBLIC_URL: publicUrl,
+  KEYS_DIR: keysDir,
+  TICKET_TTL_SECONDS: '600',
+  // On, as in production, but high enough for one client address doing thousands per second.
+  RATE_LIMIT_PER_MINUTE: '1000000',
+};
+const startBroker = (port: number) => start(MAIN, [], { ...brokerEnv, PORT: String(port), PUBLIC_URL_ORIGIN: `http://127.0.0.1:${port}` });
+
+const brokers = [await startBroker(brokerPort)];
+const idpPort = await freePort();
+const clientSecret = randomBytes(24).toString('base64url');
+const idp = await start(STUB_IDP, [String(idpPort), `${publicUrl}/.well-known/jwks.json`, clientSecret]);
+
+async function admin(path: string, body: unknown) {
+  const response = await fetch(`${publicUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, string>;
+}
+const returnTo = 'https://app.bench.example/sso/done';
+const app = await admin('/admin/apps', { name: 'Bench app', returnUrls: [returnTo] });
+const methods = ['client_secret_post', 'private_key_jwt'] as const;
+for (const method of methods) {
+  await admin('/admin/tenants', { slug: `bench-${method.replaceAll('_', '-')}`, name: method });
+  await admin(`/admin/tenants/bench-${method.replaceAll('_', '-')}/connections`, {
+    issuer: `http://127.0.0.1:${idpPort}`,
+    clientId: `bench-${method}`,
+    tokenEndpointAuthMethod: method,
+    ...(method === 'client_secret_post' && { clientSecret }),
+  });
+}
+const target = (method: (typeof methods)[number], origins = [publicUrl]): Target => ({
+  origins,
+  publicUrl,
+  app: { id: app.id!, secret: app.secret! },
+  tenant: `bench-${method.replaceAll('_', '-')}`,
+  returnTo,
+});
+
+// ---- measuring ---------------------------------------------------------------------------
+interface Snapshot {
+  broker: number;
+  postgres: number;
+  idp: number;
+  driver: number;
+}
+const snapshot = (): Snapshot => {
+  const driver = process.cpuUsage();
+  return {
+    broker: brokers.reduce((sum, b) => sum + processCpuUs(b.pid!), 0),
+    postgres: treeCpuUs(postmasterPid),
+    idp: processCpuUs(idp.pid!),
+    driver: driver.user + driver.system,
+  };
+};
+
+async function sqlStatements() {
+  const { rows } = await stats.query<{ query: string; calls: string }>(
+    `SELECT query, calls FROM pg_stat_statements WHERE query !~* 'pg_stat_statements' AND calls > 0 ORDER BY calls DESC`,
+  );
+  return rows.map((row) => ({ query: row.query.replace(/\s+/g, ' ').trim(), calls: Number(row.calls) }));
+}
+
+export interface PhaseResult {
+  phase: string;
+  method: string;
+  concurrency: number;
+  brokers: number;
+  operations: number;
+  perSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  cpuUsPerOp: Snapshot;
+  sqlPerOp: number;
+  sql: { query: string; perOp: number }[];
+  brokerRssMiB: number;
+  brokerPeakRssMiB: number;
+}
+
+async function measure(phase: string, method: string, concurrency: number, count: number, seconds: number, task: (i: number) => Promise<void>): Promise<PhaseResult> {
+  await stats.query('SELECT pg_stat_statements_reset()');
+  const before = snapshot();
+  const { durations, wallMs } = await runConcurrently(concurrency, count, seconds, task);
+  const after = snapshot();
+  const sql = await sqlStatements();
+  const n = durations.length;
+  const sorted = durations.sort((a, b) => a - b);
+  const per = (key: keyof Snapshot) => Math.round((after[key] - before[key]) / n);
+  const memory = brokers.map((b) => memoryMiB(b.pid!));
+  const sqlCalls = sql.reduce((sum, s) => sum + s.calls, 0);
+  const result: PhaseResult = {
+    phase,
+    method,
+    concurrency,
+    brokers: brokers.length,
+    operations: n,
+    perSecond: Math.round((n / wallMs) * 1000),
+    p50Ms: round(percentile(sorted, 50)),
+    p90Ms: round(percentile(sorted, 90)),
+    p99Ms: round(percentile(sorted, 99)),
+    cpuUsPerOp: { broker: per('broker'), postgres: per('postgres'), idp: per('idp'), driver: per('driver') },
+    sqlPerOp: round(sqlCalls / n),
+    sql: sql.map((s) => ({ query: s.query.slice(0, 160), perOp: round(s.calls / n) })),
+    brokerRssMiB: round(memory.reduce((sum, m) => sum + m.rss, 0)),
+    brokerPeakRssMiB: round(Math.max(...memory.map((m) => m.peak))),
+  };
+  log(`  ${phase} ${method} c=${concurrency}: ${result.perSecond}/s, p99 ${result.p99Ms} ms, broker ${result.cpuUsPerOp.broker} µs/op, pg ${result.cpuUsPerOp.postgres} µs/op, ${result.sqlPerOp} SQL/op`);
+  return result;
+}
+const round = (x: number) => Math.round(x * 100) / 100;
+
+const drivers: Driver[] = [];
+const driverFor = (concurrency: number) => {
+  const driver = new Driver(concurrency);
+  drivers.push(driver);
+  return driver;
+};
+const completeLogin = (driver: Driver, t: Target) => async (i: number) => {
+  const origin = t.origins[i % t.origins.length]!;
+  await driver.redeem(t, origin, await driver.browserLogin(t, origin));
+};
+
+const results: PhaseResult[] = [];
+const soak: { logins: number; brokerRssMiB: number }[] = [];
+try {
+  if (args.soak) {
+    const driver = driverFor(16);
+    const t = target('client_secret_post');
+    const batch = 20_000;
+    for (let done = 0; done < 100_000; done += batch) {
+      const result = await measure('soak', 'client_secret_post', 16, batch, 3600, completeLogin(driver, t));
+      results.push(result);
+      soak.push({ logins: done + result.operations, brokerRssMiB: result.brokerRssMiB });
+      log(`  soak: ${done + result.operations} logins, broker RSS ${result.brokerRssMiB} MiB`);
+    }
+  } else {
+    const plan: [number, number, number][] = quick
+      ? [[1, 20, 5], [16, 200, 5]]
+      : [[1, 1000, 8], [16, 10_000, 10], [64, 10_000, 10]];
+    for (const method of methods) {
+      for (const [concurrency, count, seconds] of plan) {
+        const driver = driverFor(concurrency);
+        const t = target(method);
+        await runConcurrently(concurrency, quick ? 20 : 300, 10, completeLogin(driver, t)); // warm-up
+        results.push(await measure('login', method, concurrency, count, seconds, completeLogin(driver, t)));
+      }
+    }
+
+    // Ticket redemption alone: mint tickets first, then redeem them as fast as apps can.
+    const driver = driverFor(64);
+    const t = target('client_secret_post');
+    const tickets: string[] = [];
+    await runConcurrently(64, quick ? 200 : 12_000, quick ? 5 : 12, async () => void tickets.push(await driver.browserLogin(t, publicUrl)));
+    results.push(await measure('redeem', 'client_secret_post', 16, tickets.length, 30, (i) => driver.redeem(t, publicUrl, tickets[i]!)));
+
+    // Scale-out: a second replica on the same database; the driver balances logins over both.
+    const secondPort = await freePort();
+    brokers.push(await startBroker(secondPort));
+    const both = target('client_secret_post', [publicUrl, `http://127.0.0.1:${secondPort}`]);
+    const scaled = driverFor(16);
+    await runConcurrently(16, quick ? 20 : 300, 10, completeLogin(scaled, both));
+    results.push(await measure('2 replicas', 'client_secret_post', 16, quick ? 200 : 10_000, quick ? 5 : 10, completeLogin(scaled, both)));
+  }
+} finally {
+  for (const driver of drivers) driver.close();
+  for (const child of children) child.kill('SIGTERM');
+  await stats.end();
+  await new Promise((done) => setTimeout(done, 300));
+  await cluster.stop();
+  await rm(work, { recursive: true, force: true });
+}
+
+// ---- report --------------------------------------------------------------------------------
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString() };
+const header = '| phase | method | conc. | ops | ops/s | p50 ms | p90 ms | p99 ms | broker µs/op | PostgreSQL µs/op | IdP µs/op | driver µs/op | SQL/op | broker RSS MiB (peak) |';
+const rows = results.map((r) =>
+  `| ${r.phase} | ${r.method} | ${r.concurrency} | ${r.operations} | ${r.perSecond} | ${r.p50Ms} | ${r.p90Ms} | ${r.p99Ms} | ${r.cpuUsPerOp.broker} | ${r.cpuUsPerOp.postgres} | ${r.cpuUsPerOp.idp} | ${r.cpuUsPerOp.driver} | ${r.sqlPerOp} | ${r.brokerRssMiB} (${r.brokerPeakRssMiB}) |`,
+);
+const lines = [`${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`, '', header, `|${'---|'.repeat(14)}`, ...rows];
+if (soak.length) {
+  const at = (n: number) => soak.find((s) => s.logins >= n)?.brokerRssMiB ?? 0;
+  const growth = at(20_000) ? ((at(100_000) - at(20_000)) / at(20_000)) * 100 : 0;
+  lines.push('', `Soak: broker RSS ${at(20_000)} MiB after 20,000 logins, ${at(100_000)} MiB after 100,000 (${growth >= 0 ? '+' : ''}${round(growth)}%).`);
+}
+const statements = results.find((r) => r.phase === 'login' && r.concurrency === 16) ?? results[0];
+if (statements) lines.push('', `SQL per login (${statements.method}, c=${statements.concurrency}):`, ...statements.sql.map((s) => `  ${s.perOp} × ${s.query}`));
+process.stdout.write(`${lines.join('\n')}\n`);
+const out = resolve(args.out ?? 'bench-result.json');
+await writeFile(out, JSON.stringify({ machine, results, soak }, null, 2));
+log(`wrote ${out}`);
