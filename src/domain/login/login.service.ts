@@ -1,6 +1,6 @@
-import * as client from 'openid-client';
 import { z } from 'zod';
 import type { SecretBox } from '../../crypto/secret-box.js';
+import { randomTokens } from '../../crypto/tokens.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import { buildAuthorizationRedirect, exchangeCode, fetchUserinfo } from '../../oidc/code-exchange.js';
 import { mapIdentity } from '../../oidc/identity.js';
@@ -106,11 +106,12 @@ export class LoginService {
     test?: boolean;
   }): Promise<StartResult> {
     const { tenant, connection } = input;
+    // OpenID Connect Core §3.1.2.1 / RFC 7636 §4.1: 256 bits each from the CSPRNG (one call).
+    const [state, nonce, codeVerifier] = randomTokens(3) as [string, string, string];
     const tx: LoginTransaction = {
-      // OpenID Connect Core §3.1.2.1 / RFC 7636 §4.1: 256 bits each from the CSPRNG.
-      state: client.randomState(),
-      nonce: client.randomNonce(),
-      codeVerifier: client.randomPKCECodeVerifier(),
+      state,
+      nonce,
+      codeVerifier,
       appId: input.app?.id ?? '',
       returnTo: input.returnTo ?? '',
       appState: input.appState,
@@ -206,7 +207,7 @@ export class LoginService {
     const back = (params: Record<string, string>) => withParams(tx.returnTo, { ...params, state: tx.appState });
     try {
       const ticket = await this.#completeOrThrow(tx, query, callbackUrl);
-      await this.#record(tx, null);
+      this.#count(tx, null);
       return back({ ticket });
     } catch (error) {
       await this.#record(tx, isBrokerError(error) ? error.code : 'internal_error');
@@ -218,17 +219,25 @@ export class LoginService {
     }
   }
 
-  /** One audit row and the metrics per completed login attempt; never tokens, codes or claims. */
-  #record(tx: LoginTransaction, error: string | null): Promise<void> {
+  /** The metrics of a finished login attempt. */
+  #count(tx: LoginTransaction, error: string | null): void {
     const { metrics } = this.deps;
     if (error === null) metrics.loginsCompleted.inc({ tenant: tx.tenantSlug });
     else metrics.loginsFailed.inc({ tenant: tx.tenantSlug, reason: error });
     metrics.loginDuration.observe({ outcome: error === null ? 'success' : 'failure' }, (Date.now() - tx.createdAt) / 1000);
+  }
+
+  /**
+   * Metrics and the audit row of a failed attempt (a successful one's audit row is written
+   * with its ticket); never tokens, codes or claims.
+   */
+  #record(tx: LoginTransaction, error: string): Promise<void> {
+    this.#count(tx, error);
     return this.deps.audit.record({
       tenantId: tx.tenantId,
       connectionId: tx.connectionId,
       appId: tx.appId,
-      outcome: error === null ? 'success' : 'failure',
+      outcome: 'failure',
       error,
       durationMs: Date.now() - tx.createdAt,
     });
@@ -311,6 +320,7 @@ export class LoginService {
         authenticatedAt: new Date().toISOString(),
       },
       idToken: result.idToken,
+      durationMs: Date.now() - tx.createdAt,
     });
     // The same state already minted a ticket: a replayed callback gets nothing.
     if (ticket === undefined) throw new BrokerError('login_expired', { description: 'This sign-in was already completed.' });

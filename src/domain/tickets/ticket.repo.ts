@@ -14,22 +14,27 @@ export interface TicketRecord {
 }
 
 /**
- * Tickets on the hot path: one statement to mint, one to redeem, both by unique index and on
- * the database's clock. Plain SQL through the pool Prisma also uses (the table is Prisma's).
+ * Tickets on the hot path: one statement to mint (with the login's audit row), one to redeem,
+ * both by unique index and on the database's clock. Plain SQL through the pool Prisma also uses (the table is Prisma's).
  */
 export class TicketRepo {
   constructor(private readonly pool: pg.Pool) {}
 
   /**
    * Inserts the ticket unless its login transaction already minted one (a replayed callback);
-   * returns false in that case.
+   * returns false in that case. The login's audit row (login_attempts, outcome success) is
+   * written by the same statement, only when the ticket is: one round trip per login.
    */
-  async insert(ticket: TicketRecord): Promise<boolean> {
+  async insert(ticket: TicketRecord, attempt: { id: string; durationMs: number }): Promise<boolean> {
     const result = await this.pool.query({
       name: 'ticket_insert',
-      text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id, identity, id_token_enc, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
-             ON CONFLICT (transaction_id) DO NOTHING`,
+      text: `WITH minted AS (
+               INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id, identity, id_token_enc, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
+               ON CONFLICT (transaction_id) DO NOTHING
+               RETURNING tenant_id, connection_id, app_id)
+             INSERT INTO login_attempts (id, tenant_id, connection_id, app_id, outcome, error, duration_ms)
+             SELECT $10, tenant_id, connection_id, app_id, 'success', NULL, $11 FROM minted`,
       values: [
         ticket.hash,
         ticket.transactionId,
@@ -40,6 +45,8 @@ export class TicketRepo {
         ticket.identity,
         ticket.idTokenEnc,
         ticket.ttlSeconds,
+        attempt.id,
+        Math.max(0, Math.round(attempt.durationMs)),
       ],
     });
     return result.rowCount === 1;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
@@ -30,10 +31,19 @@ export class TicketService {
   ) {}
 
   /**
-   * Mints a ticket for one app: 256 bits from the CSPRNG, stored only as its SHA-256.
-   * Returns undefined when the login transaction already minted one (replay).
+   * Mints a ticket for one app: 256 bits from the CSPRNG, stored only as its SHA-256, and
+   * records the successful login attempt with it. Returns undefined when the login
+   * transaction already minted one (replay); nothing is recorded then.
    */
-  async mint(input: { transactionId: string; appId: string; tenantId: string; connectionId: string; identity: TicketIdentity; idToken: string }): Promise<string | undefined> {
+  async mint(input: {
+    transactionId: string;
+    appId: string;
+    tenantId: string;
+    connectionId: string;
+    identity: TicketIdentity;
+    idToken: string;
+    durationMs: number;
+  }): Promise<string | undefined> {
     const ticket = randomToken(32);
     const sessionId = randomToken(16);
     const inserted = await this.deps.tickets.insert({
@@ -46,7 +56,7 @@ export class TicketService {
       identity: input.identity as unknown as Record<string, unknown>,
       idTokenEnc: this.deps.secretBox.seal(input.idToken, sessionIdTokenPurpose(sessionId)),
       ttlSeconds: this.deps.ttlSeconds,
-    });
+    }, { id: randomUUID(), durationMs: input.durationMs });
     return inserted ? ticket : undefined;
   }
 
