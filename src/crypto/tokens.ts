@@ -5,6 +5,12 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+/** `count` random tokens of 256 bits each, base64url, from one call to the CSPRNG. */
+export function randomTokens(count: number): string[] {
+  const bytes = randomBytes(32 * count);
+  return Array.from({ length: count }, (_, i) => bytes.subarray(32 * i, 32 * (i + 1)).toString('base64url'));
+}
+
 /** SHA-256 as hex: how tickets and app secrets are stored (both are 256-bit random values). */
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');

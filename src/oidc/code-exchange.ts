@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import * as client from 'openid-client';
 import { BrokerError } from '../errors/broker-error.js';
 import type { Idp } from './idp-registry.js';
+import { verifyIdTokenSignature } from './id-token-signature.js';
 import { translateTokenError, translateUserinfoError } from './translate-error.js';
 
 export interface LoginChecks {
@@ -27,7 +29,8 @@ export async function buildAuthorizationRedirect(
     scope: ['openid', 'email', 'profile', ...params.scopes.filter((s) => !['openid', 'email', 'profile'].includes(s))].join(' '),
     state: params.checks.state,
     nonce: params.checks.nonce,
-    code_challenge: await client.calculatePKCECodeChallenge(params.checks.codeVerifier),
+    // RFC 7636 §4.2, S256: synchronous node:crypto rather than a WebCrypto job per login.
+    code_challenge: createHash('sha256').update(params.checks.codeVerifier).digest('base64url'),
     code_challenge_method: 'S256',
   };
   if (params.loginHint) search.login_hint = params.loginHint;
@@ -51,7 +54,7 @@ export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: stri
     );
     const claims = tokens.claims();
     if (!claims || typeof tokens.id_token !== 'string') throw new client.ClientError('ID Token missing from the token response');
-    await verifySignature(tokens.id_token, idp);
+    await verifyIdTokenSignature(tokens.id_token, idp);
     // §3.1.3.7 step 10 leaves how far iat may stray to the client; we allow the clock skew.
     if (claims.iat > Date.now() / 1000 + idp.clockToleranceSeconds) {
       throw new BrokerError('invalid_id_token', { logMessage: `ID token iat ${claims.iat} is in the future` });
@@ -132,45 +135,6 @@ function unverifiedIdTokenClaim(tokenResponse: string, claim: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * RS256 only: alg "none", HS256 (whatever its key) and every other algorithm are refused.
- * A token without `kid` while the JWKS holds several RSA keys is checked against each of them
- * (one of the two behaviours the OpenID RP certification accepts for that case).
- */
-async function verifySignature(idToken: string, idp: Pick<Idp, 'keys' | 'onStaleKeys'>): Promise<void> {
-  const options = { algorithms: ['RS256'] };
-  try {
-    await jose.compactVerify(idToken, idp.keys, options);
-  } catch (error) {
-    // The JWKS was due for a refresh and the IdP did not answer: its last copy still decides.
-    const cached = idp.keys.jwks();
-    if (cached && isFetchFailure(error)) {
-      idp.onStaleKeys?.((error as Error).message);
-      return verifySignature(idToken, { keys: jose.createLocalJWKSet(cached) as unknown as Idp['keys'] });
-    }
-    if (!(error instanceof jose.errors.JWKSMultipleMatchingKeys)) throw error;
-    for await (const candidate of error as unknown as AsyncIterable<jose.CryptoKey>) {
-      try {
-        await jose.compactVerify(idToken, candidate, options);
-        return;
-      } catch (inner) {
-        if (!(inner instanceof jose.errors.JWSSignatureVerificationFailed)) throw inner;
-      }
-    }
-    throw new jose.errors.JWSSignatureVerificationFailed();
-  }
-}
-
-/** A failure to fetch the keys, as opposed to a token the keys reject. */
-function isFetchFailure(error: unknown): boolean {
-  return (
-    error instanceof jose.errors.JWKSTimeout ||
-    error instanceof jose.errors.JWKSInvalid ||
-    (error instanceof jose.errors.JOSEError && error.code === 'ERR_JOSE_GENERIC') ||
-    !(error instanceof jose.errors.JOSEError)
-  );
 }
 
 /** Userinfo (OpenID Connect Core §5.3.2): its `sub` must equal the ID token's. */

@@ -1,4 +1,4 @@
-import { createHmac, createPublicKey } from 'node:crypto';
+import { KeyObject, createHmac, createPublicKey, sign } from 'node:crypto';
 import t from 'tap';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { handMadeJws, rs256, startRogueIdp, type Behaviour, type RogueIdp } from '../helpers/rogue-idp.js';
@@ -15,6 +15,7 @@ const withClaims = (edit: (c: Record<string, unknown>) => void): Behaviour => ({
   },
 });
 
+let forgery: Behaviour['idToken'];
 const behaviours: Record<string, Behaviour> = {
   good: {},
   'alg-none': { idToken: (claims) => handMadeJws({ alg: 'none' }, claims, () => '') },
@@ -38,6 +39,8 @@ const behaviours: Record<string, Behaviour> = {
     },
   },
   'key-not-in-jwks': { idToken: (claims, ctx) => rs256(claims, ctx.keys.other) },
+  // Signs correctly until a test sets a forgery: the rules must hold once the keys are cached too.
+  forger: { idToken: (claims, ctx) => (forgery ? forgery(claims, ctx) : rs256(claims, ctx.keys.current)) },
   'kid-absent-one-key': { idToken: (claims, ctx) => rs256(claims, ctx.keys.current, { kid: undefined }) },
   'kid-absent-two-keys': {
     idToken: (claims, ctx) => rs256(claims, ctx.keys.current, { kid: undefined }),
@@ -215,6 +218,38 @@ t.test('userinfo rule: an ID token without email sends the broker to userinfo; i
   await broker.admin('PATCH', `/admin/connections/${tenants.get('email-userinfo-down')!.connectionId}`, { fetchUserinfo: true });
   const required = await loginThrough('email-userinfo-down');
   t.equal(required.error, 'token_exchange_failed', 'when the connection asks for userinfo, an unreachable userinfo fails the login');
+});
+
+t.test('signature rules hold on the cached-key path too (after a good login has cached the keys)', async (t) => {
+  forgery = undefined;
+  t.ok((await loginThrough('forger')).ticket, 'a good login caches the IdP keys');
+  const forgeries: [string, NonNullable<Behaviour['idToken']>][] = [
+    ['alg none', (claims) => handMadeJws({ alg: 'none' }, claims, () => '')],
+    ['HS256 keyed with the public key', (claims, ctx) => {
+      const pem = createPublicKey({ key: ctx.keys.current.publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      return handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) => createHmac('sha256', pem).update(input).digest());
+    }],
+    ['a flipped signature bit', async (claims, ctx) => {
+      const [h, p, sig] = (await rs256(claims, ctx.keys.current)).split('.');
+      const bytes = Buffer.from(sig!, 'base64url');
+      bytes[0]! ^= 0x01;
+      return `${h}.${p}.${bytes.toString('base64url')}`;
+    }],
+    ['another key under the cached kid', (claims, ctx) => rs256(claims, ctx.keys.other, { kid: ctx.keys.current.kid })],
+    ['another key without kid', (claims, ctx) => rs256(claims, ctx.keys.other, { kid: undefined })],
+    ['claims swapped under a valid signature', async (claims, ctx) => {
+      const [h, , sig] = (await rs256({ ...claims, sub: 'someone-else' }, ctx.keys.current)).split('.');
+      return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`;
+    }],
+    ['an unknown critical header', (claims, ctx) =>
+      handMadeJws({ alg: 'RS256', kid: ctx.keys.current.kid, crit: ['x-unknown'], 'x-unknown': true }, claims, (input) => sign('sha256', Buffer.from(input), KeyObject.from(ctx.keys.current.privateKey as never)))],
+  ];
+  for (const [name, forge] of forgeries) {
+    forgery = forge;
+    t.equal((await loginThrough('forger')).error, 'invalid_id_token', name);
+  }
+  forgery = undefined;
+  t.ok((await loginThrough('forger')).ticket, 'and the genuine tokens still pass');
 });
 
 t.test('after all of that, the broker still serves the well-behaved provider', async (t) => {
