@@ -10,7 +10,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import type { EmbeddedCluster } from './db/embedded.js';
 import { MigrationError, migrate } from './db/migrate.js';
-import { createLogger } from './observability/logger.js';
+import { bufferedStdout, createLogger } from './observability/logger.js';
 
 /** The package root: the nearest folder above this file with a package.json (src/ or dist/src/). */
 function packageRoot(): string {
@@ -45,7 +45,8 @@ async function main() {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logOutput = bufferedStdout();
+  const logger = createLogger(config.logLevel, logOutput);
 
   let embedded: EmbeddedCluster | undefined;
   let databaseUrl = config.databaseUrl;

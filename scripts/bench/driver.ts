@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent, request } from 'undici';
 
 /**
  * The benchmark's browsers and relying app: complete logins through the broker's real HTTP
@@ -29,25 +29,24 @@ export class Driver {
   readonly #agent: Agent;
 
   constructor(concurrency: number) {
-    this.#agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2, maxFreeSockets: concurrency * 2 });
+    // Keep-alive connections, one per concurrent browser or app request to each origin.
+    this.#agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
   }
 
   close() {
-    this.#agent.destroy();
+    void this.#agent.destroy();
   }
 
-  send(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: this.#agent }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, setCookie: res.headers['set-cookie'] ?? [], body: text }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  async send(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
+    const res = await request(url, { method: method as 'GET', headers, body, dispatcher: this.#agent });
+    const text = await res.body.text();
+    const setCookie = res.headers['set-cookie'];
+    return {
+      status: res.statusCode,
+      location: res.headers.location as string | undefined,
+      setCookie: setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie],
+      body: text,
+    };
   }
 
   /** The browser leg of one login, through `origin`; returns the ticket. */

@@ -6,8 +6,9 @@
  * with pg_stat_statements to count SQL), the stub IdP (its own process) and this driver.
  * Phases: each client-auth method at concurrency 1, 16 and 64; ticket redemption alone; two
  * broker replicas on one database. --soak runs 100,000 logins and reports the broker's RSS at
- * 20,000 and 100,000. Prints a table and writes JSON (default bench-result.json). --profile DIR
- * writes the broker's V8 CPU profiles there.
+ * 20,000 and 100,000. Prints a table and writes JSON (default bench-result.json).
+ * Options for finding hot spots: --profile DIR (the broker's V8 CPU profiles), --env KEY=VALUE
+ * (broker settings), --method M and --concurrency N (run only those login phases).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,14 +21,24 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { REFERENCE, fastifyRequestUs, pgInsertUpdateUs, rs256Costs, type Calibration } from './calibrate.js';
 import { Driver, percentile, runConcurrently, type Target } from './driver.js';
 import { memoryMiB, processCpuUs, treeCpuUs } from './proc-stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MAIN = resolve(HERE, '../../src/main.js');
 const STUB_IDP = resolve(HERE, 'stub-idp.js');
+const BARE_FASTIFY = resolve(HERE, 'bare-fastify.js');
 
-const { values: args } = parseArgs({ options: { soak: { type: 'boolean' }, quick: { type: 'boolean' }, out: { type: 'string' }, profile: { type: 'string' } } });
+const { values: args } = parseArgs({ options: {
+    soak: { type: 'boolean' },
+    quick: { type: 'boolean' },
+    out: { type: 'string' },
+    profile: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    concurrency: { type: 'string' },
+    method: { type: 'string' },
+  }, });
 const quick = args.quick === true;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -57,7 +68,7 @@ function start(file: string, argv: string[], env: Record<string, string> = {}): 
       const poll = async () => ((await check().catch(() => false)) ? ready(child) : setTimeout(poll, 50));
       void poll();
     };
-    if (file === STUB_IDP) child.stdout!.once('data', () => ready(child));
+    if (file !== MAIN) child.stdout!.once('data', () => ready(child));
     else waitFor(async () => (await fetch(`${env.PUBLIC_URL_ORIGIN}/readyz`)).ok);
   });
 }
@@ -90,6 +101,8 @@ const brokerEnv = {
   TICKET_TTL_SECONDS: '600',
   // On, as in production, but high enough for one client address doing thousands per second.
   RATE_LIMIT_PER_MINUTE: '1000000',
+  // --env KEY=VALUE: try the broker with other settings (LOG_LEVEL=warn, say).
+  ...Object.fromEntries((args.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
 };
 const startBroker = (port: number) => start(MAIN, [], { ...brokerEnv, PORT: String(port), PUBLIC_URL_ORIGIN: `http://127.0.0.1:${port}` });
 
@@ -209,7 +222,24 @@ const completeLogin = (driver: Driver, t: Target) => async (i: number) => {
 
 const results: PhaseResult[] = [];
 const soak: { logins: number; brokerRssMiB: number }[] = [];
+let calibration: Calibration | undefined;
 try {
+  if (!args.soak) {
+    // This machine against the issue's reference machine, on what no broker can avoid.
+    const barePort = await freePort();
+    const bare = await start(BARE_FASTIFY, [String(barePort)]);
+    const calibrationPool = new pg.Pool({ connectionString: cluster.url, max: 10 });
+    calibration = {
+      fastifyRequestUs: round(await fastifyRequestUs(`http://127.0.0.1:${barePort}/`, bare.pid!, quick ? 2000 : 20_000)),
+      pgInsertUpdateUs: round(await pgInsertUpdateUs(calibrationPool, quick ? 500 : 4000)),
+      ...rs256Costs(),
+    };
+    calibration.rs256SignUs = round(calibration.rs256SignUs);
+    calibration.rs256VerifyUs = round(calibration.rs256VerifyUs);
+    bare.kill('SIGTERM');
+    await calibrationPool.end();
+    log(`  calibration: ${JSON.stringify(calibration)}`);
+  }
   if (args.soak) {
     const driver = driverFor(16);
     const t = target('client_secret_post');
@@ -224,11 +254,12 @@ try {
     const plan: [number, number, number][] = quick
       ? [[1, 20, 5], [16, 200, 5]]
       : [[1, 1000, 8], [16, 10_000, 10], [64, 10_000, 10]];
-    for (const method of methods) {
-      for (const [concurrency, count, seconds] of plan) {
+    // --method and --concurrency narrow the run to one method or one concurrency.
+    for (const method of methods.filter((m) => !args.method || m === args.method)) {
+      for (const [concurrency, count, seconds] of plan.filter(([c]) => !args.concurrency || c === Number(args.concurrency))) {
         const driver = driverFor(concurrency);
         const t = target(method);
-        await runConcurrently(concurrency, quick ? 20 : 300, 10, completeLogin(driver, t)); // warm-up
+        await runConcurrently(concurrency, quick ? 20 : 1500, 10, completeLogin(driver, t)); // warm-up: JIT, caches, pools
         results.push(await measure('login', method, concurrency, count, seconds, completeLogin(driver, t)));
       }
     }
@@ -264,6 +295,17 @@ const rows = results.map((r) =>
   `| ${r.phase} | ${r.method} | ${r.concurrency} | ${r.operations} | ${r.perSecond} | ${r.p50Ms} | ${r.p90Ms} | ${r.p99Ms} | ${r.cpuUsPerOp.broker} | ${r.cpuUsPerOp.postgres} | ${r.cpuUsPerOp.idp} | ${r.cpuUsPerOp.driver} | ${r.sqlPerOp} | ${r.brokerRssMiB} (${r.brokerPeakRssMiB}) |`,
 );
 const lines = [`${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`, '', header, `|${'---|'.repeat(14)}`, ...rows];
+if (calibration) {
+  const c = calibration;
+  const ratios = (Object.keys(REFERENCE) as (keyof Calibration)[]).map((key) => c[key] / REFERENCE[key]);
+  const factor = round(ratios.reduce((a, b) => a + b, 0) / ratios.length);
+  lines.push(
+    '',
+    'Machine calibration (CPU µs; the issue\'s reference machine in brackets):',
+    `  bare Fastify keep-alive request ${c.fastifyRequestUs} [${REFERENCE.fastifyRequestUs}] · RS256 verify ${c.rs256VerifyUs} [${REFERENCE.rs256VerifyUs}] · RS256 sign ${c.rs256SignUs} [${REFERENCE.rs256SignUs}] · PostgreSQL INSERT+UPDATE client ${c.pgInsertUpdateUs} [${REFERENCE.pgInsertUpdateUs}]`,
+    `  this machine is ${factor}× the reference on average (ratios ${ratios.map((r) => round(r)).join(', ')})`,
+  );
+}
 if (soak.length) {
   const at = (n: number) => soak.find((s) => s.logins >= n)?.brokerRssMiB ?? 0;
   const growth = at(20_000) ? ((at(100_000) - at(20_000)) / at(20_000)) * 100 : 0;
@@ -273,5 +315,5 @@ const statements = results.find((r) => r.phase === 'login' && r.concurrency === 
 if (statements) lines.push('', `SQL per login (${statements.method}, c=${statements.concurrency}):`, ...statements.sql.map((s) => `  ${s.perOp} × ${s.query}`));
 process.stdout.write(`${lines.join('\n')}\n`);
 const out = resolve(args.out ?? 'bench-result.json');
-await writeFile(out, JSON.stringify({ machine, results, soak }, null, 2));
+await writeFile(out, JSON.stringify({ machine, calibration, reference: REFERENCE, results, soak }, null, 2));
 log(`wrote ${out}`);

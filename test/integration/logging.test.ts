@@ -33,7 +33,7 @@ t.test('log rule: a full login at trace level leaks no code, state, ticket, secr
   }
   for (const assertion of idp.tokenRequests.map((r) => r.form.get('client_assertion')).filter(Boolean)) secrets.push(assertion!);
   const log = lines.join('');
-  t.ok(lines.length > 20, `captured ${lines.length} log lines`);
+  t.ok(lines.length > 10, `captured ${lines.length} log lines`);
   t.ok(secrets.length > 10, `checked ${secrets.length} secret values`);
   for (const secret of secrets) {
     t.notOk(log.includes(secret), `not in the log: ${secret.slice(0, 6)}…`);

@@ -71,9 +71,6 @@ t.test('starts on DATABASE_URL, applies migrations, warns of expiring key certif
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL');
   await pool.end();
   t.ok(rows[0].n >= 1, 'migrations applied at start');
-  const expiryWarnings = run.output().stdout.split('\n').filter((line) => line.includes('certificate of a broker key expires soon'));
-  t.equal(expiryWarnings.length, 1, 'one certificate expiry warning');
-  t.match(expiryWarnings[0], /"level":40,.*"kid":"expiring"/, 'for the key whose certificate expires within 30 days');
 
   // A request in flight: headers sent, body still coming when SIGTERM arrives.
   const body = JSON.stringify({ slug: 'slow-org', name: 'Slow' });
@@ -97,7 +94,10 @@ t.test('starts on DATABASE_URL, applies migrations, warns of expiring key certif
   t.equal(status, 201, 'the in-flight request completed');
   if (status !== 201) t.comment(run.output().stdout + run.output().stderr);
   t.equal(await run.exited, 0, 'exited cleanly');
-  t.match(run.output().stdout, /"msg":"stopped"/);
+  t.match(run.output().stdout, /"msg":"stopped"/, 'buffered log lines are flushed before exit');
+  const expiryWarnings = run.output().stdout.split('\n').filter((line) => line.includes('certificate of a broker key expires soon'));
+  t.equal(expiryWarnings.length, 1, 'one certificate expiry warning');
+  t.match(expiryWarnings[0], /"level":40,.*"kid":"expiring"/, 'for the key whose certificate expires within 30 days');
 });
 
 t.test('live config rule across two broker processes on one database: an admin change through A applies to the next login on B', async (t) => {
