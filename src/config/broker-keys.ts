@@ -1,4 +1,4 @@
-import { X509Certificate, createHash, createPrivateKey, createPublicKey, webcrypto, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
@@ -11,8 +11,8 @@ export interface BrokerKey {
   kid: string;
   /** SPKI PEM of the public key, for IdPs that take a key rather than a JWKS URL. */
   publicKeyPem: string;
-  /** For openid-client's PrivateKeyJwt (WebCrypto, sign only, not extractable). */
-  signingKey: webcrypto.CryptoKey;
+  /** Signs private_key_jwt assertions (oidc/client-assertion.ts). */
+  privateKey: KeyObject;
   publicJwk: PublicJwk;
   x5t?: string;
   x5tS256?: string;
@@ -103,18 +103,11 @@ export async function loadBrokerKeys(dir: string, preferredKid?: string): Promis
     const cert = await readCertificate(join(dir, `${kid}.crt`), publicKey);
     const publicJwk: PublicJwk = { kty: 'RSA', n: n!, e: e!, kid, alg: 'RS256', use: 'sig' };
     if (cert) Object.assign(publicJwk, { x5c: cert.x5c, x5t: cert.x5t, 'x5t#S256': cert.x5tS256 });
-    const signingKey = await webcrypto.subtle.importKey(
-      'jwk',
-      privateKey.export({ format: 'jwk' }) as webcrypto.JsonWebKey,
-      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-      false,
-      ['sign'],
-    );
     keys.set(kid, {
       kid,
       publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      signingKey,
       publicJwk,
+      privateKey,
       ...(cert && { x5t: cert.x5t, x5tS256: cert.x5tS256, certificatePem: cert.certificatePem, certificateNotAfter: cert.notAfter }),
     });
   }

@@ -4,6 +4,7 @@ import type { BrokerKeys } from '../config/broker-keys.js';
 import { BrokerError } from '../errors/broker-error.js';
 import type { Metrics } from '../observability/metrics.js';
 import { boundedFetch } from './bounded-fetch.js';
+import { privateKeyJwt } from './client-assertion.js';
 import { defaultDiscoveryUrl, idpUrlProblem, isInsecureLoopback } from './idp-url.js';
 import { describeUpstream } from './translate-error.js';
 
@@ -233,18 +234,8 @@ export class IdpRegistry {
     const key = kid === undefined ? undefined : this.#options.keys.keys.get(kid);
     if (!key) throw new BrokerError('idp_error', { logMessage: `broker signing key ${kid ?? '(none)'} is not loaded` });
     // RFC 7523 §3: aud identifies the authorization server; the token endpoint URL is the
-    // value every IdP accepts, the issuer only some (openid-client's default).
-    const audience = connection.assertionAudience === 'issuer' ? metadata.issuer : metadata.token_endpoint!;
-    return client.PrivateKeyJwt(
-      { key: key.signingKey, kid: key.kid },
-      {
-        [client.modifyAssertion](header, payload) {
-          payload.aud = audience;
-          if (key.x5tS256) header['x5t#S256'] = key.x5tS256;
-          if (key.x5t) header.x5t = key.x5t;
-        },
-      },
-    );
+    // value every IdP accepts, the issuer only some (Auth0 wants it).
+    return privateKeyJwt(key, connection.assertionAudience === 'issuer' ? metadata.issuer : metadata.token_endpoint!);
   }
 }
 

@@ -1,0 +1,41 @@
+import { sign } from 'node:crypto';
+import { promisify } from 'node:util';
+import type * as client from 'openid-client';
+import type { BrokerKey } from '../config/broker-keys.js';
+import { randomToken } from '../crypto/tokens.js';
+
+const signAsync = promisify(sign);
+const ASSERTION_LIFETIME_SECONDS = 60;
+const b64json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * `private_key_jwt` (RFC 7523 §2.2, OpenID Connect Core §9) as openid-client client
+ * authentication: a fresh assertion per token request, RS256 by the broker key, header
+ * `kid` plus `x5t#S256` and `x5t` when the key has a certificate (Entra ID finds keys by
+ * thumbprint); `iss` = `sub` = the client id, `aud` the single value the IdP wants, 60-second
+ * lifetime, a 128-bit `jti`. Signed with node:crypto off the event loop, not WebCrypto.
+ */
+export function privateKeyJwt(key: BrokerKey, audience: string): client.ClientAuth {
+  const header = b64json({
+    alg: 'RS256',
+    kid: key.kid,
+    ...(key.x5tS256 && { 'x5t#S256': key.x5tS256 }),
+    ...(key.x5t && { x5t: key.x5t }),
+  });
+  return async (_as, clientMetadata, body) => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = b64json({
+      iss: clientMetadata.client_id,
+      sub: clientMetadata.client_id,
+      aud: audience,
+      jti: randomToken(16),
+      iat: now,
+      exp: now + ASSERTION_LIFETIME_SECONDS,
+    });
+    const input = `${header}.${payload}`;
+    const signature = await signAsync('sha256', Buffer.from(input), key.privateKey);
+    body.set('client_id', clientMetadata.client_id);
+    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    body.set('client_assertion', `${input}.${signature.toString('base64url')}`);
+  };
+}
