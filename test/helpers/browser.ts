@@ -1,4 +1,17 @@
+import type { LookupFunction } from 'node:net';
 import { CookieJar } from 'tough-cookie';
+import { Agent, fetch } from 'undici';
+
+// Browsers resolve every *.localhost name to loopback (RFC 6761 §6.3); Node's resolver does
+// not, so this browser does it itself: tenant subdomains like acme.localhost work in tests.
+const loopbackLookup: LookupFunction = (hostname, options, callback) => {
+  if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
+    return void import('node:dns').then((dns) => dns.lookup(hostname, options, callback as never));
+  }
+  if (options.all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
+const dispatcher = new Agent({ connect: { lookup: loopbackLookup } });
 
 export interface Hop {
   url: string;
@@ -15,7 +28,7 @@ export class TestBrowser {
   readonly jar = new CookieJar();
   readonly hops: Hop[] = [];
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; accept?: string } = {}): Promise<Response> {
+  async request(url: string, init: { method?: string; form?: Record<string, string>; accept?: string } = {}) {
     const cookie = await this.jar.getCookieString(url);
     const response = await fetch(url, {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
@@ -26,6 +39,7 @@ export class TestBrowser {
         ...(init.form && { 'content-type': 'application/x-www-form-urlencoded' }),
       },
       body: init.form ? new URLSearchParams(init.form).toString() : undefined,
+      dispatcher,
     });
     for (const header of response.headers.getSetCookie()) await this.jar.setCookie(header, url);
     const location = response.headers.get('location') ?? undefined;

@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import t from 'tap';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
-import { ADA } from '../helpers/scenario.js';
+import { TestBrowser, signIn } from '../helpers/browser.js';
+import { ADA, redeem } from '../helpers/scenario.js';
 
 // Contract, selector precedence: connection > tenant (query) > tenant subdomain of the Host
 // header > login_hint domain. Each tenant's connection has its own client id, so the IdP
@@ -26,15 +27,27 @@ async function setup(t: { teardown(fn: () => unknown): void }, overrides = {}) {
   return { broker, idp, connections, appId: app.body.id as string };
 }
 
-/** GET /api/sso/login with a chosen Host header; returns the client_id the IdP redirect names, or the error. */
-function loginVia(broker: TestBroker, params: Record<string, string>, headers: Record<string, string> = {}) {
+/**
+ * GET /api/sso/login with a chosen Host header; returns the client_id the IdP redirect names,
+ * or the error. A login on another host than the callback's first moves to the callback host
+ * (where the login cookie must live): that hop is followed, and noted in `moves`.
+ */
+function loginVia(broker: TestBroker, params: Record<string, string>, headers: Record<string, string> = {}, moves: string[] = []): Promise<string> {
   const url = new URL(`${broker.url}/api/sso/login?${new URLSearchParams({ return_to: 'https://app.example.test/cb', ...params })}`);
+  return getVia(url, headers, broker, moves);
+}
+
+function getVia(url: URL, headers: Record<string, string>, broker: TestBroker, moves: string[]): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const req = request(url, { headers: { accept: 'application/json', ...headers } }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => {
-        if (res.statusCode === 302) resolve(new URL(res.headers.location!).searchParams.get('client_id') ?? 'no client_id');
+        const location = res.headers.location;
+        if (res.statusCode === 302 && location?.startsWith(`${broker.url}/api/sso/login?`)) {
+          moves.push(location);
+          resolve(getVia(new URL(location), {}, broker, moves));
+        } else if (res.statusCode === 302) resolve(new URL(location!).searchParams.get('client_id') ?? 'no client_id');
         else resolve(`${res.statusCode} ${JSON.parse(body).error}`);
       });
     });
@@ -52,7 +65,11 @@ t.test('selector precedence: connection > tenant > subdomain > login_hint', asyn
   const { connection: _c, ...noConnection } = all;
   t.equal(await loginVia(broker, noConnection, subdomain), 'client-by-tenant', 'then the tenant parameter');
   const { tenant: _t, ...hintOnly } = noConnection;
-  t.equal(await loginVia(broker, hintOnly, subdomain), 'client-by-subdomain', 'then the subdomain');
+  const moves: string[] = [];
+  t.equal(await loginVia(broker, hintOnly, subdomain, moves), 'client-by-subdomain', 'then the subdomain');
+  t.equal(moves.length, 1, 'the subdomain login moved to the callback host once');
+  t.equal(new URL(moves[0]!).searchParams.get('tenant'), 'by-subdomain', 'carrying the tenant it resolved');
+  t.equal(new URL(moves[0]!).searchParams.get('login_hint'), 'ada@by-hint.example', 'and every parameter it was given');
   t.equal(await loginVia(broker, hintOnly), 'client-by-hint', 'then the login_hint domain');
   t.equal(await loginVia(broker, { app: appId }, { host: `nobody.sso.test:${port}` }), '400 unknown_tenant', 'an unknown subdomain');
   t.equal(await loginVia(broker, { app: appId }, { host: `a.by-subdomain.sso.test:${port}` }), '400 invalid_request', 'only one label below TENANT_DOMAIN');
@@ -67,4 +84,19 @@ t.test('proxy rule: X-Forwarded-Host picks the tenant only when TRUST_PROXY says
   );
   const trusted = await setup(t, { trustProxy: true });
   t.equal(await loginVia(trusted.broker, { app: trusted.appId }, { 'x-forwarded-host': 'by-subdomain.sso.test' }), 'client-by-subdomain', 'believed with TRUST_PROXY');
+});
+
+t.test('a login started on a tenant subdomain completes in a real cookie jar (the login cookie lives on the callback host)', async (t) => {
+  const broker = await startBroker(t, { tenantDomain: 'localhost' });
+  const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+  await broker.admin('POST', '/admin/tenants', { slug: 'acme', name: 'Acme' });
+  await broker.admin('POST', '/admin/tenants/acme/connections', { issuer: idp.issuer, clientId: idp.secretClient.clientId, clientSecret: idp.secretClient.clientSecret, tokenEndpointAuthMethod: 'client_secret_post' });
+  const returnTo = 'https://app.example.test/cb';
+  const app = (await broker.admin('POST', '/admin/apps', { name: 'Sub', returnUrls: [returnTo] })).body as { id: string; secret: string };
+  const browser = new TestBrowser();
+  const start = `http://acme.localhost:${new URL(broker.url).port}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo })}`;
+  const back = await signIn(browser, start, ADA.claims.email, returnTo);
+  t.ok(back.searchParams.get('ticket'), `ticket issued (${back.searchParams.get('error') ?? 'no error'})`);
+  t.equal((await redeem(broker, app, back.searchParams.get('ticket'))).body.tenant, 'acme');
+  t.match(browser.hops[0], { status: 302, location: new RegExp(`^${broker.url}/api/sso/login\\?.*tenant=acme`) }, 'first, to the callback host');
 });

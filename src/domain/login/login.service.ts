@@ -89,6 +89,17 @@ export class LoginService {
     if (!isTenantAllowed(app, tenant.id)) throw new BrokerError('tenant_not_allowed');
     const connection = await pickConnection(this.deps, tenant, selected);
 
+    // The login cookie must be set on the host the IdP sends the learner back to (the
+    // callback's). A login that arrived on a tenant subdomain (or any other name for the
+    // broker) first moves there, carrying the tenant it resolved, then starts.
+    const callbackHost = new URL(this.deps.callbackUrl).host;
+    if (host !== undefined && host.toLowerCase() !== callbackHost) {
+      const canonical = new URL('/api/sso/login', this.deps.callbackUrl);
+      for (const [name, value] of Object.entries(q)) if (typeof value === 'string') canonical.searchParams.set(name, value);
+      if (q.connection === undefined) canonical.searchParams.set('tenant', tenant.slug);
+      return { location: canonical.href };
+    }
+
     return this.begin({ tenant, connection, app, returnTo: q.return_to, appState: q.state, loginHint: q.login_hint });
   }
 
