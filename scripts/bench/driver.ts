@@ -52,14 +52,16 @@ export class Driver {
   /** The browser leg of one login, through `origin`; returns the ticket. */
   async browserLogin(target: Target, origin: string): Promise<string> {
     const query = new URLSearchParams({ app: target.app.id, return_to: target.returnTo, tenant: target.tenant });
-    const start = await this.send('GET', `${origin}/api/sso/login?${query}`);
+    // As a load balancer does: any replica, but the Host the browser asked for (PUBLIC_URL's).
+    const host = { host: new URL(target.publicUrl).host };
+    const start = await this.send('GET', `${origin}/api/sso/login?${query}`, host);
     if (start.status !== 302 || !start.location) throw new Error(`login: ${start.status} ${start.body.slice(0, 200)}`);
     // The cookie jar of this one browser: the login's transaction cookie, for the callback.
     const jar = start.setCookie.map((cookie) => cookie.slice(0, cookie.indexOf(';'))).join('; ');
     const authorize = await this.send('GET', start.location);
     if (authorize.status !== 302 || !authorize.location) throw new Error(`authorize: ${authorize.status} ${authorize.body.slice(0, 200)}`);
     const callbackUrl = origin + authorize.location.slice(target.publicUrl.length);
-    const callback = await this.send('GET', callbackUrl, { cookie: jar });
+    const callback = await this.send('GET', callbackUrl, { ...host, cookie: jar });
     const ticket = callback.location ? new URL(callback.location).searchParams.get('ticket') : null;
     if (callback.status !== 302 || !ticket) throw new Error(`callback: ${callback.status} ${callback.location ?? callback.body.slice(0, 200)}`);
     return ticket;
@@ -68,7 +70,12 @@ export class Driver {
   /** The relying app's server-to-server redemption. */
   async redeem(target: Target, origin: string, ticket: string): Promise<void> {
     const credentials = Buffer.from(`${target.app.id}:${target.app.secret}`).toString('base64');
-    const response = await this.send('POST', `${origin}/api/sso/tickets/redeem`, { authorization: `Basic ${credentials}`, 'content-type': 'application/json' }, JSON.stringify({ ticket }));
+    const response = await this.send(
+      'POST',
+      `${origin}/api/sso/tickets/redeem`,
+      { host: new URL(target.publicUrl).host, authorization: `Basic ${credentials}`, 'content-type': 'application/json' },
+      JSON.stringify({ ticket }),
+    );
     if (response.status !== 200) throw new Error(`redeem: ${response.status} ${response.body.slice(0, 200)}`);
   }
 }

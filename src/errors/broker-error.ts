@@ -44,6 +44,8 @@ export class BrokerError extends Error {
   readonly description: string;
   /** Extra structured detail for the caller (validation issues); must hold no secrets. */
   readonly details: unknown;
+  /** The organisation's display name, when known where the error arose (learner pages show it). */
+  organisation: string | undefined;
 
   constructor(code: ErrorCode, options: { description?: string; details?: unknown; cause?: unknown; logMessage?: string } = {}) {
     super(options.logMessage ?? options.description ?? ERROR_TABLE[code].message, { cause: options.cause });

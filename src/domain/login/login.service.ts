@@ -86,8 +86,10 @@ export class LoginService {
       host,
       loginHint: q.login_hint,
     });
-    if (!isTenantAllowed(app, tenant.id)) throw new BrokerError('tenant_not_allowed');
-    const connection = await pickConnection(this.deps, tenant, selected);
+    if (!isTenantAllowed(app, tenant.id)) throw withOrganisation(new BrokerError('tenant_not_allowed'), tenant);
+    const connection = await pickConnection(this.deps, tenant, selected).catch((error: unknown) => {
+      throw withOrganisation(error, tenant);
+    });
 
     // The login cookie must be set on the host the IdP sends the learner back to (the
     // callback's). A login that arrived on a tenant subdomain (or any other name for the
@@ -142,7 +144,7 @@ export class LoginService {
         loginHint: input.loginHint,
       });
     } catch (error) {
-      if (!isBrokerError(error) || !error.allowRedirect || !input.app || !input.returnTo) throw error;
+      if (!isBrokerError(error) || !error.allowRedirect || !input.app || !input.returnTo) throw withOrganisation(error, tenant);
       // The reason line only: openid-client errors can carry upstream bodies and tokens as causes.
       this.deps.log.warn({ code: error.code, reason: error.message, connection: connection.id }, 'login could not reach the IdP');
       this.deps.metrics.loginsFailed.inc({ tenant: tenant.slug, reason: error.code });
@@ -337,6 +339,12 @@ export class LoginService {
     if (ticket === undefined) throw new BrokerError('login_expired', { description: 'This sign-in was already completed.' });
     return ticket;
   }
+}
+
+/** Names the organisation on a learner's error page. */
+function withOrganisation(error: unknown, tenant: Tenant): unknown {
+  if (isBrokerError(error)) error.organisation ??= tenant.name;
+  return error;
 }
 
 function idpReportedError(error: unknown): BrokerError {

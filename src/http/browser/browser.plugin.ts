@@ -34,7 +34,7 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     if (prefersJson(request.headers.accept)) {
       return reply.code(brokerError.status).headers({ 'cache-control': 'no-store' }).send(errorBody(brokerError, request.id));
     }
-    return sendPage(reply, brokerError.status, renderErrorPage({ code: brokerError.code, description: brokerError.description, requestId: request.id }));
+    return sendPage(reply, brokerError.status, renderErrorPage({ code: brokerError.code, description: brokerError.description, requestId: request.id, organisation: brokerError.organisation }));
   });
 
   await limitRequests(app, deps.rateLimitPerMinute);

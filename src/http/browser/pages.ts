@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5}
 main{max-width:36rem;margin:10vh auto;background:#fff;padding:2rem 2.25rem;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
-h1{font-size:1.4rem;margin:0 0 .75rem}p{margin:.5rem 0}.ref{color:#4a525c;font-size:.9rem;margin-top:1.5rem}
+h1{font-size:1.4rem;margin:0 0 .75rem}h2{font-size:1rem;margin:1.25rem 0 .25rem}p{margin:.5rem 0}.ref{color:#4a525c;font-size:.9rem;margin-top:1.5rem}
 code{background:#eef0f3;padding:.1rem .3rem;border-radius:4px}table{border-collapse:collapse}td,th{text-align:left;padding:.25rem .75rem .25rem 0;vertical-align:top}`;
 
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
@@ -37,25 +37,118 @@ export function sendPage(reply: FastifyReply, status: number, html: string) {
   return reply.code(status).headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(html);
 }
 
-/** What the learner should try, by error code; the default covers everything else. */
-const ADVICE: Record<string, string> = {
-  invalid_return_to: 'The application sent you here with an address the sign-in service does not know. Tell the application’s support team.',
-  unknown_app: 'The application that sent you here is not registered. Tell the application’s support team.',
-  unknown_tenant: 'Check that you used your organisation’s sign-in link or address. If it is right, tell your IT team that single sign-on is not set up for it.',
-  no_connection: 'Your organisation has not finished setting up single sign-on. Tell your IT team.',
-  tenant_not_allowed: 'Your organisation has not enabled this application. Tell your IT team.',
-  invalid_state: 'Start again from the application. If you keep seeing this, allow cookies for this site.',
-  login_expired: 'Start again from the application.',
-  rate_limited: 'Wait a minute, then try again.',
+interface Guidance {
+  /** What happened, as a heading. `{org}` is the organisation's name when known. */
+  title: string;
+  /** What the learner can try. */
+  tryThis: string;
+  /** What to pass on, and to whom (the seeds' troubleshooting tables, in plain words). */
+  tellIt: string;
+}
+
+const GENERIC: Guidance = {
+  title: 'We could not sign you in',
+  tryThis: 'Go back to the application and try again.',
+  tellIt: 'If it keeps happening, tell your IT team the reference below.',
 };
 
-export function renderErrorPage(input: { code: string; description: string; requestId: string }): string {
-  const advice = ADVICE[input.code] ?? 'Go back to the application and try again. If it keeps happening, tell your IT team the reference below.';
+/** Per error code: what happened, what to try, what to tell whom. */
+const GUIDANCE: Record<string, Guidance> = {
+  unknown_tenant: {
+    title: 'We do not recognise this organisation',
+    tryThis: 'Check that you used your organisation’s own sign-in link, or sign in with your work email address from the application.',
+    tellIt: 'If the link is right, tell your IT team: single sign-on is not configured for this organisation (configuration not found).',
+  },
+  no_connection: {
+    title: 'Single sign-on is not set up for {org} yet',
+    tryThis: 'You cannot sign in this way until it is.',
+    tellIt: 'Tell your IT team: the organisation has no enabled identity-provider connection.',
+  },
+  tenant_not_allowed: {
+    title: 'This application is not enabled for {org}',
+    tryThis: 'Check that you chose the right organisation.',
+    tellIt: 'Tell your IT team: the application is not enabled for this organisation.',
+  },
+  invalid_return_to: {
+    title: 'This sign-in link is not valid',
+    tryThis: 'Go back to the application and start again from its sign-in button.',
+    tellIt: 'Tell the application’s support team: it sent a return address that is not registered with the sign-in service (redirect URI mismatch).',
+  },
+  unknown_app: {
+    title: 'This sign-in link is not valid',
+    tryThis: 'Go back to the application and start again from its sign-in button.',
+    tellIt: 'Tell the application’s support team: the application is not registered with the sign-in service.',
+  },
+  invalid_request: {
+    title: 'This sign-in link is incomplete',
+    tryThis: 'Go back to the application and start again from its sign-in button.',
+    tellIt: 'If it keeps happening, tell the application’s support team the reference below.',
+  },
+  invalid_state: {
+    title: 'This sign-in could not be matched to your browser',
+    tryThis: 'Start again from the application, in the same browser. Make sure cookies are allowed for this site.',
+    tellIt: 'If it keeps happening, tell your IT team the reference below.',
+  },
+  login_expired: {
+    title: 'This sign-in took too long or was already completed',
+    tryThis: 'Start again from the application.',
+    tellIt: 'Nothing to report unless it keeps happening.',
+  },
+  unknown_session: {
+    title: 'You are already signed out',
+    tryThis: 'Go back to the application.',
+    tellIt: 'Nothing to report.',
+  },
+  access_denied: {
+    title: 'The sign-in was cancelled',
+    tryThis: 'Try again, and approve the sign-in at your organisation’s page.',
+    tellIt: 'If your organisation refused it, ask your IT team for access to this application.',
+  },
+  idp_error: {
+    title: '{org}’s sign-in service had a problem',
+    tryThis: 'Try again in a few minutes.',
+    tellIt: 'If it keeps happening, tell your IT team: the identity provider returned an error or could not be reached.',
+  },
+  token_exchange_failed: {
+    title: 'The sign-in could not be completed with {org}’s sign-in service',
+    tryThis: 'Try again in a few minutes.',
+    tellIt: 'Tell your IT team: the token exchange failed — check the connection’s client ID and secret or key, and that they have not expired.',
+  },
+  invalid_id_token: {
+    title: 'Your identity could not be verified',
+    tryThis: 'Try again. If it keeps happening, your organisation’s setup needs a change.',
+    tellIt: 'Tell your IT team: the identity provider’s token failed verification (token verification failure: signature, issuer, audience or time).',
+  },
+  missing_claims: {
+    title: 'Your account is missing details we need',
+    tryThis: 'You cannot sign in this way until your account has an email address or username.',
+    tellIt: 'Tell your IT team: the identity provider sent no user id and no email or username.',
+  },
+  domain_not_allowed: {
+    title: 'This account does not belong to {org}',
+    tryThis: 'Sign in with your {org} account, or choose your own organisation in the application.',
+    tellIt: 'If this is your organisation’s account, tell your IT team: its email domain is not registered for the organisation.',
+  },
+  rate_limited: {
+    title: 'Too many attempts',
+    tryThis: 'Wait a minute, then try again.',
+    tellIt: 'Nothing to report unless it keeps happening.',
+  },
+};
+
+export function renderErrorPage(input: { code: string; description: string; requestId: string; organisation?: string | undefined }): string {
+  const guidance = GUIDANCE[input.code] ?? GENERIC;
+  const org = input.organisation ?? 'your organisation';
+  const fill = (text: string) => escapeHtml(text.replaceAll('{org}', org));
+  const title = fill(guidance.title);
   return renderPage(
-    'Sign-in problem',
-    `<h1>We could not sign you in</h1>
+    guidance.title.replaceAll('{org}', org),
+    `<h1>${title.charAt(0).toUpperCase()}${title.slice(1)}</h1>
 <p>${escapeHtml(input.description)}</p>
-<p>${escapeHtml(advice)}</p>
-<p class="ref">Reference: <code>${escapeHtml(input.code)}</code> · request <code>${escapeHtml(input.requestId)}</code></p>`,
+<h2>What you can do</h2>
+<p>${fill(guidance.tryThis)}</p>
+<h2>If you need help</h2>
+<p>${fill(guidance.tellIt)}</p>
+<p class="ref">${input.organisation ? `Organisation: ${escapeHtml(input.organisation)} · ` : ''}Reference: <code>${escapeHtml(input.code)}</code> · request <code>${escapeHtml(input.requestId)}</code></p>`,
   );
 }
