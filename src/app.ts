@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { BrokerKeys } from './config/broker-keys.js';
 import type { Config } from './config/config.js';
@@ -119,7 +119,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: () => randomBytesPooled(8).toString('hex'),
     // One access-log line per request, written when it is answered (below), not two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,

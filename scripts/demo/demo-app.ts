@@ -1,0 +1,158 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { escapeHtml } from '../../src/http/browser/pages.js';
+
+/**
+ * The demo's relying app — what an app team writes against the broker, and nothing more:
+ * "Continue with SSO" sends the learner to the broker (by organisation subdomain or work
+ * email), `/sso/done` checks its own `state`, redeems the ticket server-to-server, keeps the
+ * identity in its own session, and "Sign out" goes through the broker's logout.
+ */
+export interface DemoAppOptions {
+  port: number;
+  /** The broker's PUBLIC_URL, e.g. http://localhost:3000. */
+  brokerUrl: string;
+  /** The broker's URL for one organisation: its subdomain, e.g. http://acme.localhost:3000. */
+  tenantUrl(slug: string): string;
+  app: { id: string; secret: string };
+  organisations: { slug: string; name: string }[];
+}
+
+export interface DemoApp {
+  url: string;
+  returnUrl: string;
+  close(): Promise<void>;
+}
+
+interface Identity {
+  tenant: string;
+  subject: string;
+  issuer: string;
+  login: string;
+  email?: string;
+  emailVerified: boolean | null;
+  name?: string;
+  groups: string[];
+  session: string;
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;background:#eef2f7;color:#1b1f24;margin:0}
+header{background:#123f6b;color:#fff;padding:1rem 2rem;font-weight:700;font-size:1.1rem}
+main{max-width:34rem;margin:8vh auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15)}
+h1{font-size:1.4rem;margin:0 0 1rem}a.button,button{display:inline-block;margin:.35rem .5rem .35rem 0;padding:.6rem 1rem;background:#123f6b;color:#fff;text-decoration:none;border:0;border-radius:4px;font-size:1rem;cursor:pointer}
+label{display:block;margin:1rem 0 .25rem;font-weight:600}input{padding:.5rem;font-size:1rem;width:16rem;border:1px solid #767676;border-radius:4px}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem}dt{font-weight:600}dd{margin:0}.error{color:#a4000f;font-weight:600}`;
+
+const html = (body: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Demo learning portal</title><style>${STYLE}</style></head><body><header>Demo learning portal</header><main>${body}</main></body></html>`;
+
+function cookies(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0) out[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim());
+  }
+  return out;
+}
+
+const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
+  const url = `http://localhost:${options.port}`;
+  const returnUrl = `${url}/sso/done`;
+  const sessions = new Map<string, Identity>();
+  const names = new Map(options.organisations.map((o) => [o.slug, o.name]));
+
+  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string | string[]> = {}) =>
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(body);
+  const redirect = (res: ServerResponse, location: string, headers: Record<string, string | string[]> = {}) => res.writeHead(302, { location, ...headers }).end();
+
+  const home = (identity: Identity | undefined, notice?: string) => {
+    if (identity) {
+      return html(`<h1>Welcome, ${escapeHtml(identity.name ?? identity.login)}</h1>
+<p>You are signed in through your organisation's single sign-on.</p>
+<dl><dt>Organisation</dt><dd data-testid="organisation">${escapeHtml(names.get(identity.tenant) ?? identity.tenant)} (<code>${escapeHtml(identity.tenant)}</code>)</dd>
+<dt>Login</dt><dd data-testid="login">${escapeHtml(identity.login)}</dd>
+<dt>Email verified</dt><dd>${identity.emailVerified === null ? 'not stated' : identity.emailVerified ? 'yes' : 'no'}</dd>
+<dt>Groups</dt><dd>${escapeHtml(identity.groups.join(', ') || '—')}</dd>
+<dt>User id</dt><dd><code>${escapeHtml(identity.issuer)}</code> · <code>${escapeHtml(identity.subject)}</code></dd></dl>
+<form method="post" action="/logout"><button type="submit">Sign out</button></form>`);
+    }
+    const orgButtons = options.organisations.map((o) => `<a class="button" href="/login?org=${encodeURIComponent(o.slug)}">Continue with SSO — ${escapeHtml(o.name)}</a>`).join('\n');
+    return html(`<h1>Sign in to the learning portal</h1>
+${notice ? `<p class="error" role="alert">${escapeHtml(notice)}</p>` : ''}
+<p>Choose your organisation:</p>
+${orgButtons}
+<form method="get" action="/login"><label for="email">Or continue with your work email</label>
+<input id="email" name="email" type="email" autocomplete="email" placeholder="you@acme.example" required>
+<button type="submit">Continue with SSO</button></form>`);
+  };
+
+  const server = createServer(async (req, res) => {
+    try {
+      const requestUrl = new URL(req.url ?? '/', url);
+      const jar = cookies(req);
+      const identity = jar.demo_session ? sessions.get(jar.demo_session) : undefined;
+
+      if (requestUrl.pathname === '/' && req.method === 'GET') return send(res, 200, home(identity));
+
+      if (requestUrl.pathname === '/login' && req.method === 'GET') {
+        // Our own CSRF check for the round trip: the broker hands `state` back untouched.
+        const state = randomBytes(16).toString('base64url');
+        const org = requestUrl.searchParams.get('org');
+        const email = requestUrl.searchParams.get('email');
+        const base = org ? options.tenantUrl(org) : options.brokerUrl;
+        const login = new URL('/api/sso/login', base);
+        login.search = new URLSearchParams({ app: options.app.id, return_to: returnUrl, state, ...(email && { login_hint: email }) }).toString();
+        return redirect(res, login.href, { 'set-cookie': `demo_state=${state}; HttpOnly; SameSite=Lax; Path=/sso/done; Max-Age=600` });
+      }
+
+      if (requestUrl.pathname === '/sso/done' && req.method === 'GET') {
+        const q = requestUrl.searchParams;
+        const clearState = 'demo_state=; HttpOnly; SameSite=Lax; Path=/sso/done; Max-Age=0';
+        if (!jar.demo_state || !sameSecret(q.get('state') ?? '', jar.demo_state)) return send(res, 400, home(undefined, 'That sign-in did not start here. Please try again.'), { 'set-cookie': clearState });
+        if (q.get('error')) return send(res, 200, home(undefined, `Sign-in failed (${q.get('error')}): ${q.get('error_description') ?? ''}`), { 'set-cookie': clearState });
+        // Server to server: the ticket is worth an identity exactly once, to this app only.
+        const answer = await fetch(`${options.brokerUrl}/api/sso/tickets/redeem`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`${options.app.id}:${options.app.secret}`).toString('base64')}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ticket: q.get('ticket') }),
+        });
+        if (answer.status !== 200) {
+          const { error } = (await answer.json().catch(() => ({}))) as { error?: string };
+          return send(res, 200, home(undefined, `The sign-in could not be completed (${error ?? answer.status}). Please try again.`), { 'set-cookie': clearState });
+        }
+        const redeemed = (await answer.json()) as Identity;
+        const session = randomBytes(24).toString('base64url');
+        sessions.set(session, redeemed);
+        return redirect(res, '/', { 'set-cookie': [clearState, `demo_session=${session}; HttpOnly; SameSite=Lax; Path=/`] });
+      }
+
+      if (requestUrl.pathname === '/logout' && req.method === 'POST') {
+        if (jar.demo_session) sessions.delete(jar.demo_session);
+        const clear = 'demo_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0';
+        if (!identity) return redirect(res, '/', { 'set-cookie': clear });
+        // Through the broker, which signs the learner out at their IdP too, then back here.
+        const logout = new URL('/api/sso/logout', options.brokerUrl);
+        logout.search = new URLSearchParams({ app: options.app.id, session: identity.session, post_logout_redirect_uri: `${url}/` }).toString();
+        return redirect(res, logout.href, { 'set-cookie': clear });
+      }
+      send(res, 404, html('<h1>Not found</h1><p><a href="/">Home</a></p>'));
+    } catch (error) {
+      send(res, 500, html(`<h1>Something went wrong</h1><p>${escapeHtml((error as Error).message)}</p>`));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', resolve);
+  });
+  return {
+    url,
+    returnUrl,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,165 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import { escapeHtml } from '../../src/http/browser/pages.js';
+
+/**
+ * One organisation's identity provider for the demo: oidc-provider (OpenID Certified) with a
+ * real sign-in form (email and password), a few users, and one client — the broker.
+ */
+export interface DemoUser {
+  sub: string;
+  email: string;
+  password: string;
+  name: string;
+  givenName: string;
+  familyName: string;
+  groups: string[];
+}
+
+export interface DemoIdp {
+  issuer: string;
+  close(): Promise<void>;
+}
+
+export interface DemoIdpOptions {
+  port: number;
+  /** Shown on the sign-in page: "Acme Corp sign-in". */
+  organisation: string;
+  /** The page's accent colour, so two organisations' pages are told apart at a glance. */
+  colour: string;
+  users: DemoUser[];
+  client:
+    | { clientId: string; redirectUri: string; postLogoutRedirectUri: string; method: 'client_secret_post'; clientSecret: string }
+    | { clientId: string; redirectUri: string; postLogoutRedirectUri: string; method: 'private_key_jwt'; jwks: { keys: object[] } };
+}
+
+const page = (title: string, colour: string, body: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1b1f24;margin:0}
+main{max-width:24rem;margin:12vh auto;background:#fff;padding:2rem;border-radius:8px;border-top:6px solid ${colour};box-shadow:0 1px 3px rgba(0,0,0,.15)}
+h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input{width:100%;box-sizing:border-box;padding:.55rem;font-size:1rem;border:1px solid #767676;border-radius:4px}
+button{margin-top:1.25rem;width:100%;padding:.6rem;font-size:1rem;background:${colour};color:#fff;border:0;border-radius:4px;cursor:pointer}
+.error{color:#a4000f;font-weight:600}.hint{color:#4a525c;font-size:.9rem}</style></head>
+<body><main>${body}</main></body></html>`;
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  let body = '';
+  for await (const chunk of req) body += chunk;
+  return new URLSearchParams(body);
+}
+
+export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
+  const issuer = `http://localhost:${options.port}`;
+  const byEmail = new Map(options.users.map((user) => [user.email, user]));
+  const bySub = new Map(options.users.map((user) => [user.sub, user]));
+  const { client } = options;
+  // oidc-provider warns that its in-memory storage and generated keys are for development:
+  // exactly what a demo IdP is, so those two warnings are not shown.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).startsWith('oidc-provider WARNING')) warn(...args);
+  };
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: client.clientId,
+        ...(client.method === 'client_secret_post' ? { client_secret: client.clientSecret } : { jwks: client.jwks as never, token_endpoint_auth_signing_alg: 'RS256' }),
+        token_endpoint_auth_method: client.method,
+        redirect_uris: [client.redirectUri],
+        post_logout_redirect_uris: [client.postLogoutRedirectUri],
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+      },
+    ],
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
+          ctx.body = page(`${options.organisation}: sign out`, options.colour, `<h1>Sign out of ${escapeHtml(options.organisation)}?</h1>${form.replace('</form>', '<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button></form>')}`);
+        },
+        postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
+          ctx.body = page(`${options.organisation}: signed out`, options.colour, '<h1>You are signed out.</h1>');
+        },
+      },
+    },
+    conformIdTokenClaims: false,
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'groups'],
+    },
+    interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}` },
+    cookies: { keys: [`demo-idp-${options.port}-cookie-key`] },
+    findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => {
+      const user = bySub.get(sub);
+      if (!user) return undefined;
+      return {
+        accountId: sub,
+        claims: async () => ({ sub, email: user.email, email_verified: true, name: user.name, given_name: user.givenName, family_name: user.familyName, groups: user.groups }),
+      };
+    },
+  });
+
+  console.warn = warn;
+
+  const signInForm = (uid: string, error?: string, email = '') =>
+    page(
+      `${options.organisation} sign-in`,
+      options.colour,
+      `<h1>${escapeHtml(options.organisation)} sign-in</h1>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login">
+<label for="email">Work email</label><input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(email)}">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+<p class="hint">Demo identity provider for ${escapeHtml(options.organisation)}.</p>`,
+    );
+
+  const callback = provider.callback();
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const url = new URL(req.url ?? '/', issuer);
+      const interaction = /^\/interaction\/([^/]+)(\/login)?$/.exec(url.pathname);
+      if (interaction && req.method === 'GET') {
+        const details = await provider.interactionDetails(req, res);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(signInForm(details.uid));
+        return;
+      }
+      if (interaction?.[2] && req.method === 'POST') {
+        const details = await provider.interactionDetails(req, res);
+        const form = await readForm(req);
+        const email = (form.get('email') ?? '').trim().toLowerCase();
+        const user = byEmail.get(email);
+        if (!user || user.password !== form.get('password')) {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(signInForm(details.uid, 'That email and password do not match.', email));
+          return;
+        }
+        const grant = new provider.Grant({ accountId: user.sub, clientId: String(details.params.client_id) });
+        grant.addOIDCScope(String(details.params.scope));
+        const grantId = await grant.save();
+        await provider.interactionFinished(req, res, { login: { accountId: user.sub }, consent: { grantId } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      callback(req, res);
+    } catch (error) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`demo IdP error: ${(error as Error).message}`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', resolve);
+  });
+  return {
+    issuer,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { startDemoApp } from './demo-app.js';
+import { startDemoIdp, type DemoUser } from './demo-idp.js';
+
+/**
+ * The whole product on one machine, wired the way an operator would: an embedded PostgreSQL,
+ * the compiled broker in its own process (production code, production settings), one
+ * identity provider per organisation, and a relying app. Tenants, connections and the app are
+ * registered through the broker's admin API — the demo has no way in that production lacks.
+ */
+export interface DemoPorts {
+  broker: number;
+  app: number;
+  acmeIdp: number;
+  globexIdp: number;
+}
+
+export interface Demo {
+  appUrl: string;
+  brokerUrl: string;
+  adminToken: string;
+  appId: string;
+  organisations: { slug: string; name: string; tenantUrl: string; users: DemoUser[] }[];
+  stop(): Promise<void>;
+}
+
+export const DEMO_PASSWORD = 'demo-password';
+
+const user = (sub: string, email: string, givenName: string, familyName: string, groups: string[]): DemoUser => ({
+  sub,
+  email,
+  password: DEMO_PASSWORD,
+  name: `${givenName} ${familyName}`,
+  givenName,
+  familyName,
+  groups,
+});
+
+const ORGANISATIONS = [
+  {
+    slug: 'acme',
+    name: 'Acme Corp',
+    domain: 'acme.example',
+    colour: '#b3261e',
+    users: [user('acme-0001', 'ada@acme.example', 'Ada', 'Lovelace', ['teachers']), user('acme-0002', 'grace@acme.example', 'Grace', 'Hopper', ['learners'])],
+  },
+  {
+    slug: 'globex',
+    name: 'Globex Corporation',
+    domain: 'globex.example',
+    colour: '#1e6b3a',
+    users: [user('globex-0001', 'hank@globex.example', 'Hank', 'Scorpio', ['managers']), user('globex-0002', 'lin@globex.example', 'Lin', 'Bauer', ['learners'])],
+  },
+] as const;
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+
+export async function startDemo(ports: DemoPorts, log: (line: string) => void = () => {}): Promise<Demo> {
+  const main = join(packageRoot(), 'dist/src/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build (npm run demo does)`);
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => {});
+  };
+  try {
+    const work = await mkdtemp(join(tmpdir(), 'sso-demo-'));
+    await chmod(work, 0o711); // PostgreSQL runs as its own user when we are root
+    stops.push(() => rm(work, { recursive: true, force: true }));
+
+    log('starting PostgreSQL (embedded)…');
+    const database = await startEmbeddedPostgres({ dataDir: join(work, 'db'), persistent: false });
+    stops.push(() => database.stop());
+
+    const keysDir = join(work, 'keys');
+    await generateBrokerKey(keysDir, { kid: 'demo-broker-key' });
+    const brokerUrl = `http://localhost:${ports.broker}`;
+    const adminToken = randomBytes(24).toString('base64url');
+    log('starting the broker…');
+    const broker = await startBroker(main, {
+      DATABASE_URL: database.url,
+      SECRET_KEY: randomBytes(32).toString('base64url'),
+      ADMIN_TOKEN: adminToken,
+      PUBLIC_URL: brokerUrl,
+      HOST: '127.0.0.1',
+      PORT: String(ports.broker),
+      TENANT_DOMAIN: 'localhost',
+      KEYS_DIR: keysDir,
+      LOG_LEVEL: 'warn',
+    });
+    stops.push(() => stopProcess(broker));
+
+    const admin = async (path: string, body: unknown) => {
+      const response = await fetch(`http://127.0.0.1:${ports.broker}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = (await response.json()) as Record<string, string>;
+      if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${JSON.stringify(answer)}`);
+      return answer;
+    };
+    const brokerJwks = (await (await fetch(`http://127.0.0.1:${ports.broker}/.well-known/jwks.json`)).json()) as { keys: object[] };
+
+    log('starting the organisations’ identity providers and registering them…');
+    const callback = { redirectUri: `${brokerUrl}/api/sso/callback`, postLogoutRedirectUri: `${brokerUrl}/api/sso/logout/done` };
+    const acmeSecret = randomBytes(24).toString('base64url');
+    const idpPorts = { acme: ports.acmeIdp, globex: ports.globexIdp };
+    for (const org of ORGANISATIONS) {
+      // Acme's IdP takes a client secret; Globex's trusts the broker's key (private_key_jwt).
+      const idp = await startDemoIdp({
+        port: idpPorts[org.slug],
+        organisation: org.name,
+        colour: org.colour,
+        users: [...org.users],
+        client:
+          org.slug === 'acme'
+            ? { clientId: 'sso-broker', method: 'client_secret_post', clientSecret: acmeSecret, ...callback }
+            : { clientId: 'sso-broker', method: 'private_key_jwt', jwks: brokerJwks, ...callback },
+      });
+      stops.push(() => idp.close());
+      await admin('/admin/tenants', { slug: org.slug, name: org.name, domains: [org.domain] });
+      await admin(`/admin/tenants/${org.slug}/connections`, {
+        issuer: idp.issuer,
+        clientId: 'sso-broker',
+        ...(org.slug === 'acme' ? { tokenEndpointAuthMethod: 'client_secret_post', clientSecret: acmeSecret } : { tokenEndpointAuthMethod: 'private_key_jwt' }),
+      });
+    }
+
+    log('starting the demo app…');
+    const appUrl = `http://localhost:${ports.app}`;
+    const registered = await admin('/admin/apps', { name: 'Demo learning portal', returnUrls: [`${appUrl}/sso/done`, `${appUrl}/`] });
+    const app = await startDemoApp({
+      port: ports.app,
+      brokerUrl,
+      tenantUrl: (slug) => `http://${slug}.localhost:${ports.broker}`,
+      app: { id: registered.id!, secret: registered.secret! },
+      organisations: ORGANISATIONS.map(({ slug, name }) => ({ slug, name })),
+    });
+    stops.push(() => app.close());
+
+    return {
+      appUrl,
+      brokerUrl,
+      adminToken,
+      appId: registered.id!,
+      organisations: ORGANISATIONS.map((org) => ({ slug: org.slug, name: org.name, tenantUrl: `http://${org.slug}.localhost:${ports.broker}`, users: [...org.users] })),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function startBroker(main: string, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  return new Promise((ready, fail) => {
+    const onExit = (code: number | null) => fail(new Error(`the broker exited (${code}) before it was ready`));
+    child.once('exit', onExit);
+    const poll = async () => {
+      const ok = await fetch(`http://127.0.0.1:${env.PORT}/readyz`).then((r) => r.ok, () => false);
+      if (ok) {
+        child.off('exit', onExit);
+        ready(child);
+      } else setTimeout(() => void poll(), 100);
+    };
+    void poll();
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}

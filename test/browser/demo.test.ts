@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import t from 'tap';
+import { DEMO_PASSWORD, startDemo, type Demo } from '../../scripts/demo/demo.js';
+import { freePort } from '../helpers/net.js';
+
+// The learner's journey on `npm run demo`, in a real browser (Debian's chromium through
+// playwright-core): app → organisation → IdP sign-in form → back to the app, signed in as the
+// right user of the right tenant; and the learner-facing error pages. Screenshots go to
+// test-artifacts/; UPDATE_SCREENSHOTS=1 also refreshes the README's.
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '../..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const README_SCREENSHOT = join(ROOT, 'scripts/demo/screenshot.png');
+
+// .ci/run installs chromium; a developer machine without it is told so rather than failing.
+const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
+if (missing && process.env.CI) throw new Error(missing);
+
+t.test('the demo in a real browser', { skip: missing }, async (t) => {
+  const ports = { broker: await freePort(), app: await freePort(), acmeIdp: await freePort(), globexIdp: await freePort() };
+  const demo: Demo = await startDemo(ports);
+  t.teardown(() => demo.stop());
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
+  t.teardown(() => browser.close());
+  await mkdir(ARTIFACTS, { recursive: true });
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  /** Every request a page makes, to prove nothing is loaded from elsewhere. */
+  const hostsOf = (page: Page) => {
+    const hosts = new Set<string>();
+    page.on('request', (request) => hosts.add(new URL(request.url()).hostname));
+    return hosts;
+  };
+
+  t.test('an Acme learner: organisation button → Acme sign-in form → back in the app as Ada, of Acme', async (t) => {
+    const page = await (await browser.newContext()).newPage();
+    const hosts = hostsOf(page);
+    await page.goto(demo.appUrl);
+    await page.getByRole('link', { name: 'Continue with SSO — Acme Corp' }).click();
+    await page.getByRole('heading', { name: 'Acme Corp sign-in' }).waitFor();
+    t.match(page.url(), `localhost:${ports.acmeIdp}/interaction/`, 'at Acme’s identity provider');
+    await page.getByLabel('Work email').fill('ada@acme.example');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    t.match(await page.getByRole('alert').textContent(), 'do not match', 'a wrong password is refused at the IdP');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
+    t.equal(new URL(page.url()).origin, demo.appUrl, 'back in the app');
+    t.match(await page.getByTestId('organisation').textContent(), 'Acme Corp (acme)');
+    t.equal(await page.getByTestId('login').textContent(), 'ada@acme.example');
+    await shot(page, 'demo-acme-signed-in');
+    if (process.env.UPDATE_SCREENSHOTS) await copyFile(join(ARTIFACTS, 'demo-acme-signed-in.png'), README_SCREENSHOT);
+    t.same([...hosts].filter((h) => h !== 'localhost' && !h.endsWith('.localhost')), [], 'only this machine was contacted');
+  });
+
+  t.test('a Globex learner by work email lands in Globex; signing out goes through the broker and the IdP', async (t) => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(demo.appUrl);
+    await page.getByLabel('Or continue with your work email').fill('hank@globex.example');
+    await page.getByRole('button', { name: 'Continue with SSO' }).click();
+    await page.getByRole('heading', { name: 'Globex Corporation sign-in' }).waitFor();
+    await page.getByLabel('Work email').fill('hank@globex.example');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Welcome, Hank Scorpio' }).waitFor();
+    t.match(await page.getByTestId('organisation').textContent(), 'Globex Corporation (globex)', 'the second tenant');
+    await shot(page, 'demo-globex-signed-in');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to the learning portal' }).waitFor();
+    t.equal(new URL(page.url()).origin, demo.appUrl, 'signed out at the IdP, and back in the app');
+  });
+
+  t.test('an unregistered return URL shows the broker’s error page, never a redirect', async (t) => {
+    const page = await (await browser.newContext()).newPage();
+    const url = `${demo.brokerUrl}/api/sso/login?${new URLSearchParams({ app: demo.appId, return_to: 'https://evil.example/steal', tenant: 'acme' })}`;
+    const response = await page.goto(url);
+    t.equal(response?.status(), 400);
+    t.equal(page.url(), url, 'the browser stayed at the broker');
+    await page.getByRole('heading', { name: 'This sign-in link is not valid' }).waitFor();
+    const text = (await page.textContent('main')) ?? '';
+    t.match(text, 'What you can do');
+    t.match(text, 'redirect URI mismatch', 'what to tell the application’s support team');
+    t.match(text, 'invalid_return_to', 'the reference code');
+    t.match(text, response!.headers()['x-request-id']!, 'and the request id');
+    t.equal(await page.getAttribute('html', 'lang'), 'en');
+    await shot(page, 'error-unregistered-return-url');
+  });
+
+  t.test('an unknown organisation subdomain shows the learner what to try and what to tell IT', async (t) => {
+    const page = await (await browser.newContext()).newPage();
+    const response = await page.goto(`http://nope.localhost:${ports.broker}/api/sso/login?${new URLSearchParams({ app: demo.appId, return_to: `${demo.appUrl}/sso/done` })}`);
+    t.equal(response?.status(), 400);
+    await page.getByRole('heading', { name: 'We do not recognise this organisation' }).waitFor();
+    t.match((await page.textContent('main')) ?? '', /configuration not found[\s\S]*unknown_tenant/);
+    await shot(page, 'error-unknown-tenant');
+  });
+});
