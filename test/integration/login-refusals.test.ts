@@ -83,6 +83,16 @@ t.test('an app not allowed for the tenant, or a tenant without an enabled connec
   const noConnection = await login({ app: open.body.id, return_to: 'https://open.example.test/cb', tenant: 'other-org' });
   t.match(noConnection, { status: 400, location: null, json: { error: 'no_connection' } });
 
+  // The learner's pages name the organisation once it is known, and say what to do and tell.
+  const notAllowedPage = await login({ ...base(), tenant: 'other-org' }, 'text/html');
+  t.match(notAllowedPage.text, '<h1>This application is not enabled for Other</h1>');
+  t.match(notAllowedPage.text, /What you can do[\s\S]*If you need help[\s\S]*Organisation: Other · Reference: <code>tenant_not_allowed<\/code>/);
+  const noConnectionPage = await login({ app: open.body.id, return_to: 'https://open.example.test/cb', tenant: 'other-org' }, 'text/html');
+  t.match(noConnectionPage.text, '<h1>Single sign-on is not set up for Other yet</h1>');
+  t.match(noConnectionPage.text, 'Tell your IT team: the organisation has no enabled identity-provider connection.');
+  const unknownPage = await login({ ...base(), tenant: 'no-such-org' }, 'text/html');
+  t.notMatch(unknownPage.text, 'Organisation:', 'no organisation named when none is known');
+
   const disabled = await broker.admin('PATCH', `/admin/connections/${scenario.connectionId}`, { enabled: false });
   t.equal(disabled.status, 200);
   const answer = await login(base());
