@@ -1,4 +1,3 @@
-import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { BrokerKeys } from './config/broker-keys.js';
@@ -133,7 +132,6 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
         request_id: request.id,
       }),
   });
-  await app.register(fastifyCookie);
   // Shutting down: answers to requests still in flight close their connection, so the server
   // drains as soon as they are done instead of waiting out keep-alive.
   let closing = false;

@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import { transactionCookieName } from '../../domain/login/login-transaction.js';
@@ -38,6 +39,8 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   });
 
   await limitRequests(app, deps.rateLimitPerMinute);
+  // Only the browser flow has cookies (the login transaction); apps and operators send none.
+  await app.register(fastifyCookie);
 
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: '/api/sso/callback' };
 
