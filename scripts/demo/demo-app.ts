@@ -10,9 +10,11 @@ import { escapeHtml } from '../../src/http/browser/pages.js';
  */
 export interface DemoAppOptions {
   port: number;
-  /** The broker's PUBLIC_URL, e.g. http://localhost:3000. */
+  /** The broker's PUBLIC_URL, for the browser: e.g. http://sso.localhost:3000. */
   brokerUrl: string;
-  /** The broker's URL for one organisation: its subdomain, e.g. http://acme.localhost:3000. */
+  /** The broker as this server reaches it (server to server), e.g. http://127.0.0.1:3000. */
+  brokerApiUrl: string;
+  /** The broker's URL for one organisation: its subdomain, e.g. http://acme.sso.localhost:3000. */
   tenantUrl(slug: string): string;
   app: { id: string; secret: string };
   organisations: { slug: string; name: string }[];
@@ -113,7 +115,7 @@ ${orgButtons}
         if (!jar.demo_state || !sameSecret(q.get('state') ?? '', jar.demo_state)) return send(res, 400, home(undefined, 'That sign-in did not start here. Please try again.'), { 'set-cookie': clearState });
         if (q.get('error')) return send(res, 200, home(undefined, `Sign-in failed (${q.get('error')}): ${q.get('error_description') ?? ''}`), { 'set-cookie': clearState });
         // Server to server: the ticket is worth an identity exactly once, to this app only.
-        const answer = await fetch(`${options.brokerUrl}/api/sso/tickets/redeem`, {
+        const answer = await fetch(`${options.brokerApiUrl}/api/sso/tickets/redeem`, {
           method: 'POST',
           headers: { authorization: `Basic ${Buffer.from(`${options.app.id}:${options.app.secret}`).toString('base64')}`, 'content-type': 'application/json' },
           body: JSON.stringify({ ticket: q.get('ticket') }),

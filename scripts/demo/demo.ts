@@ -85,7 +85,10 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
 
     const keysDir = join(work, 'keys');
     await generateBrokerKey(keysDir, { kid: 'demo-broker-key' });
-    const brokerUrl = `http://localhost:${ports.broker}`;
+    // Tenants live on subdomains of sso.localhost (acme.sso.localhost), which browsers resolve
+    // to this machine; the login cookie is then set for sso.localhost, the callback's host. (A
+    // cookie for plain "localhost" would be refused: it needs a dot, as a real domain has.)
+    const brokerUrl = `http://sso.localhost:${ports.broker}`;
     const adminToken = randomBytes(24).toString('base64url');
     log('starting the broker…');
     const broker = await startBroker(main, {
@@ -95,7 +98,7 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       PUBLIC_URL: brokerUrl,
       HOST: '127.0.0.1',
       PORT: String(ports.broker),
-      TENANT_DOMAIN: 'localhost',
+      TENANT_DOMAIN: 'sso.localhost',
       KEYS_DIR: keysDir,
       LOG_LEVEL: 'warn',
     });
@@ -144,7 +147,8 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
     const app = await startDemoApp({
       port: ports.app,
       brokerUrl,
-      tenantUrl: (slug) => `http://${slug}.localhost:${ports.broker}`,
+      brokerApiUrl: `http://127.0.0.1:${ports.broker}`,
+      tenantUrl: (slug) => `http://${slug}.sso.localhost:${ports.broker}`,
       app: { id: registered.id!, secret: registered.secret! },
       organisations: ORGANISATIONS.map(({ slug, name }) => ({ slug, name })),
     });
@@ -155,7 +159,7 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       brokerUrl,
       adminToken,
       appId: registered.id!,
-      organisations: ORGANISATIONS.map((org) => ({ slug: org.slug, name: org.name, tenantUrl: `http://${org.slug}.localhost:${ports.broker}`, users: [...org.users] })),
+      organisations: ORGANISATIONS.map((org) => ({ slug: org.slug, name: org.name, tenantUrl: `http://${org.slug}.sso.localhost:${ports.broker}`, users: [...org.users] })),
       stop,
     };
   } catch (error) {

@@ -96,7 +96,7 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
 
   t.test('an unknown organisation subdomain shows the learner what to try and what to tell IT', async (t) => {
     const page = await (await browser.newContext()).newPage();
-    const response = await page.goto(`http://nope.localhost:${ports.broker}/api/sso/login?${new URLSearchParams({ app: demo.appId, return_to: `${demo.appUrl}/sso/done` })}`);
+    const response = await page.goto(`http://nope.sso.localhost:${ports.broker}/api/sso/login?${new URLSearchParams({ app: demo.appId, return_to: `${demo.appUrl}/sso/done` })}`);
     t.equal(response?.status(), 400);
     await page.getByRole('heading', { name: 'We do not recognise this organisation' }).waitFor();
     t.match((await page.textContent('main')) ?? '', /configuration not found[\s\S]*unknown_tenant/);

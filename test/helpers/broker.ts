@@ -31,7 +31,7 @@ interface TestLike {
 export async function startBroker(
   t: TestLike,
   overrides: Partial<Config> = {},
-  options: { captureLogs?: string[]; databaseUrl?: string; prepareKeys?: (keysDir: string) => Promise<void> } = {},
+  options: { captureLogs?: string[]; databaseUrl?: string; prepareKeys?: (keysDir: string) => Promise<void>; publicHost?: string } = {},
 ): Promise<TestBroker> {
   const databaseUrl = options.databaseUrl ?? (await testDatabaseUrl(t));
   const keysDir = await mkdtemp(join(tmpdir(), 'broker-test-keys-'));
@@ -40,7 +40,8 @@ export async function startBroker(
   else await generateBrokerKey(keysDir, { kid: 'test-key-1' });
   const keys = await loadBrokerKeys(keysDir, overrides.signingKeyId);
   const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
+  // The broker listens on 127.0.0.1; PUBLIC_URL may name it otherwise (localhost, for *.localhost tenants).
+  const publicUrl = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
   const adminToken = randomBytes(24).toString('base64url');
   const config: Config & { secretKeys: Buffer[] } = {
     databaseUrl,

@@ -27,27 +27,15 @@ async function setup(t: { teardown(fn: () => unknown): void }, overrides = {}) {
   return { broker, idp, connections, appId: app.body.id as string };
 }
 
-/**
- * GET /api/sso/login with a chosen Host header; returns the client_id the IdP redirect names,
- * or the error. A login on another host than the callback's first moves to the callback host
- * (where the login cookie must live): that hop is followed, and noted in `moves`.
- */
-function loginVia(broker: TestBroker, params: Record<string, string>, headers: Record<string, string> = {}, moves: string[] = []): Promise<string> {
+/** GET /api/sso/login with a chosen Host header; returns the client_id the IdP redirect names, or the error. */
+function loginVia(broker: TestBroker, params: Record<string, string>, headers: Record<string, string> = {}) {
   const url = new URL(`${broker.url}/api/sso/login?${new URLSearchParams({ return_to: 'https://app.example.test/cb', ...params })}`);
-  return getVia(url, headers, broker, moves);
-}
-
-function getVia(url: URL, headers: Record<string, string>, broker: TestBroker, moves: string[]): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const req = request(url, { headers: { accept: 'application/json', ...headers } }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => {
-        const location = res.headers.location;
-        if (res.statusCode === 302 && location?.startsWith(`${broker.url}/api/sso/login?`)) {
-          moves.push(location);
-          resolve(getVia(new URL(location), {}, broker, moves));
-        } else if (res.statusCode === 302) resolve(new URL(location!).searchParams.get('client_id') ?? 'no client_id');
+        if (res.statusCode === 302) resolve(new URL(res.headers.location!).searchParams.get('client_id') ?? 'no client_id');
         else resolve(`${res.statusCode} ${JSON.parse(body).error}`);
       });
     });
@@ -65,11 +53,7 @@ t.test('selector precedence: connection > tenant > subdomain > login_hint', asyn
   const { connection: _c, ...noConnection } = all;
   t.equal(await loginVia(broker, noConnection, subdomain), 'client-by-tenant', 'then the tenant parameter');
   const { tenant: _t, ...hintOnly } = noConnection;
-  const moves: string[] = [];
-  t.equal(await loginVia(broker, hintOnly, subdomain, moves), 'client-by-subdomain', 'then the subdomain');
-  t.equal(moves.length, 1, 'the subdomain login moved to the callback host once');
-  t.equal(new URL(moves[0]!).searchParams.get('tenant'), 'by-subdomain', 'carrying the tenant it resolved');
-  t.equal(new URL(moves[0]!).searchParams.get('login_hint'), 'ada@by-hint.example', 'and every parameter it was given');
+  t.equal(await loginVia(broker, hintOnly, subdomain), 'client-by-subdomain', 'then the subdomain');
   t.equal(await loginVia(broker, hintOnly), 'client-by-hint', 'then the login_hint domain');
   t.equal(await loginVia(broker, { app: appId }, { host: `nobody.sso.test:${port}` }), '400 unknown_tenant', 'an unknown subdomain');
   t.equal(await loginVia(broker, { app: appId }, { host: `a.by-subdomain.sso.test:${port}` }), '400 invalid_request', 'only one label below TENANT_DOMAIN');
@@ -86,17 +70,31 @@ t.test('proxy rule: X-Forwarded-Host picks the tenant only when TRUST_PROXY says
   t.equal(await loginVia(trusted.broker, { app: trusted.appId }, { 'x-forwarded-host': 'by-subdomain.sso.test' }), 'client-by-subdomain', 'believed with TRUST_PROXY');
 });
 
-t.test('a login started on a tenant subdomain completes in a real cookie jar (the login cookie lives on the callback host)', async (t) => {
-  const broker = await startBroker(t, { tenantDomain: 'localhost' });
+t.test('a login started on a tenant subdomain completes in a real cookie jar: its cookie is set for TENANT_DOMAIN, which covers the callback host', async (t) => {
+  const broker = await startBroker(t, { tenantDomain: 'localhost' }, { publicHost: 'localhost' });
   const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
   await broker.admin('POST', '/admin/tenants', { slug: 'acme', name: 'Acme' });
   await broker.admin('POST', '/admin/tenants/acme/connections', { issuer: idp.issuer, clientId: idp.secretClient.clientId, clientSecret: idp.secretClient.clientSecret, tokenEndpointAuthMethod: 'client_secret_post' });
   const returnTo = 'https://app.example.test/cb';
   const app = (await broker.admin('POST', '/admin/apps', { name: 'Sub', returnUrls: [returnTo] })).body as { id: string; secret: string };
+  const port = new URL(broker.url).port;
+  const start = `http://acme.localhost:${port}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo })}`;
+
   const browser = new TestBrowser();
-  const start = `http://acme.localhost:${new URL(broker.url).port}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo })}`;
   const back = await signIn(browser, start, ADA.claims.email, returnTo);
+  t.match(browser.hops[0], { status: 302, location: new RegExp(`^${idp.issuer}/auth\\?`) }, 'straight to the IdP, as the contract says');
   t.ok(back.searchParams.get('ticket'), `ticket issued (${back.searchParams.get('error') ?? 'no error'})`);
   t.equal((await redeem(broker, app, back.searchParams.get('ticket'))).body.tenant, 'acme');
-  t.match(browser.hops[0], { status: 302, location: new RegExp(`^${broker.url}/api/sso/login\\?.*tenant=acme`) }, 'first, to the callback host');
+  t.same((await browser.cookieNames(`${broker.url}/api/sso/callback`)).filter((name) => name.startsWith('sso_tx_')), [], 'and the login cookie is cleared at the callback');
+
+  // A login on PUBLIC_URL's own host keeps a host-only cookie.
+  const plain = await fetch(`${broker.url}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, tenant: 'acme' })}`, { redirect: 'manual' });
+  t.notMatch(plain.headers.get('set-cookie') ?? '', /Domain=/i);
+  const sub = await new Promise<string>((resolve, reject) => {
+    request(new URL(start.replace(`acme.localhost:${port}`, `127.0.0.1:${port}`)), { headers: { host: `acme.localhost:${port}` } }, (res) => {
+      res.resume();
+      resolve(String(res.headers['set-cookie'] ?? ''));
+    }).on('error', reject).end();
+  });
+  t.match(sub, /Domain=localhost/i, 'a subdomain login sets it for TENANT_DOMAIN');
 });

@@ -20,6 +20,8 @@ export interface LoginTransaction {
   createdAt: number;
   /** A test login (POST /admin/connections/:id/test-login): no app, ends on a diagnostics page. */
   test?: boolean;
+  /** The cookie's Domain when it was set for TENANT_DOMAIN (to clear it the same way). */
+  cookieDomain?: string;
 }
 
 export const TRANSACTION_COOKIE_PREFIX = 'sso_tx_';

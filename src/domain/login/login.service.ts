@@ -14,7 +14,7 @@ import type { TicketService } from '../tickets/ticket.service.js';
 import { openTransaction, sealTransaction, transactionCookieName, type LoginTransaction } from './login-transaction.js';
 import type { Connection } from '../connections/connection.repo.js';
 import type { Tenant } from '../tenants/tenant.repo.js';
-import { emailDomain, pickConnection, resolveTenant } from './resolve-tenant.js';
+import { emailDomain, pickConnection, resolveTenant, tenantSlugFromHost } from './resolve-tenant.js';
 import { parseQuery } from '../validation.js';
 import { assertReturnToRegistered, withParams } from './return-url.js';
 
@@ -61,6 +61,8 @@ export interface CookieToSet {
   name: string;
   value: string;
   maxAgeSeconds: number;
+  /** Set for TENANT_DOMAIN when the login started on a tenant subdomain; host-only otherwise. */
+  domain?: string;
 }
 
 /** Either a redirect to the IdP (with the transaction cookie) or, on IdP trouble, back to the app. */
@@ -91,18 +93,7 @@ export class LoginService {
       throw withOrganisation(error, tenant);
     });
 
-    // The login cookie must be set on the host the IdP sends the learner back to (the
-    // callback's). A login that arrived on a tenant subdomain (or any other name for the
-    // broker) first moves there, carrying the tenant it resolved, then starts.
-    const callbackHost = new URL(this.deps.callbackUrl).host;
-    if (host !== undefined && host.toLowerCase() !== callbackHost) {
-      const canonical = new URL('/api/sso/login', this.deps.callbackUrl);
-      for (const [name, value] of Object.entries(q)) if (typeof value === 'string') canonical.searchParams.set(name, value);
-      if (q.connection === undefined) canonical.searchParams.set('tenant', tenant.slug);
-      return { location: canonical.href };
-    }
-
-    return this.begin({ tenant, connection, app, returnTo: q.return_to, appState: q.state, loginHint: q.login_hint });
+    return this.begin({ tenant, connection, app, returnTo: q.return_to, appState: q.state, loginHint: q.login_hint, cookieDomain: this.#cookieDomain(host) });
   }
 
   /**
@@ -117,6 +108,7 @@ export class LoginService {
     appState?: string | undefined;
     loginHint?: string | undefined;
     test?: boolean;
+    cookieDomain?: string | undefined;
   }): Promise<StartResult> {
     const { tenant, connection } = input;
     // OpenID Connect Core §3.1.2.1 / RFC 7636 §4.1: 256 bits each from the CSPRNG (one call).
@@ -133,6 +125,7 @@ export class LoginService {
       connectionId: connection.id,
       createdAt: Date.now(),
       ...(input.test && { test: true }),
+      ...(input.cookieDomain && { cookieDomain: input.cookieDomain }),
     };
     let authorizationUrl: URL;
     try {
@@ -160,8 +153,21 @@ export class LoginService {
         // A minute past the transaction's lifetime, so a learner who took too long is told the
         // login expired rather than that it could not be matched to this browser.
         maxAgeSeconds: this.deps.transactionTtlSeconds + 60,
+        ...(input.cookieDomain && { domain: input.cookieDomain }),
       },
     };
+  }
+
+  /**
+   * The login cookie must reach the callback, on PUBLIC_URL's host. A login that starts on a
+   * tenant subdomain (`acme.<TENANT_DOMAIN>`) sets it for TENANT_DOMAIN, which covers both
+   * when PUBLIC_URL's host is TENANT_DOMAIN or below it; otherwise it stays host-only.
+   */
+  #cookieDomain(host: string | undefined): string | undefined {
+    const parent = this.deps.tenantDomain?.replace(/:\d+$/, '').toLowerCase();
+    if (!parent || tenantSlugFromHost(host, parent) === undefined) return undefined;
+    const callbackHost = new URL(this.deps.callbackUrl).hostname.toLowerCase();
+    return callbackHost === parent || callbackHost.endsWith(`.${parent}`) ? parent : undefined;
   }
 
   /**

@@ -47,7 +47,11 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   /** To the IdP with the transaction cookie, or back to the app when the IdP cannot be reached. */
   const startLogin = (reply: FastifyReply, result: StartResult) => {
     if (result.cookie) {
-      reply.setCookie(result.cookie.name, result.cookie.value, { ...cookieOptions, maxAge: result.cookie.maxAgeSeconds });
+      reply.setCookie(result.cookie.name, result.cookie.value, {
+        ...cookieOptions,
+        maxAge: result.cookie.maxAgeSeconds,
+        ...(result.cookie.domain && { domain: result.cookie.domain }),
+      });
     }
     return redirect(reply, result.location);
   };
@@ -62,7 +66,7 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
     const tx = deps.login.openTransaction(request.query, request.cookies);
     // One try per transaction: the cookie goes whatever the outcome.
-    reply.clearCookie(transactionCookieName(tx.state), cookieOptions);
+    reply.clearCookie(transactionCookieName(tx.state), { ...cookieOptions, ...(tx.cookieDomain && { domain: tx.cookieDomain }) });
     const queryAt = request.url.indexOf('?');
     const callbackUrl = new URL(deps.callbackUrl + (queryAt === -1 ? '' : request.url.slice(queryAt)));
     if (tx.test) {
