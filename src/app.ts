@@ -22,6 +22,7 @@ import { TenantService } from './domain/tenants/tenant.service.js';
 import { SessionRepo, TicketRepo } from './domain/tickets/ticket.repo.js';
 import { TicketService } from './domain/tickets/ticket.service.js';
 import { adminRoutes } from './http/admin/admin.plugin.js';
+import { jsonErrorHandler } from './http/errors.js';
 import { appRoutes } from './http/apps/apps.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
 import { healthRoutes } from './http/ops/health.route.js';
@@ -180,6 +181,9 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   });
   const stopHousekeeping = startHousekeeping({ audit: services.auditRepo, retentionDays: config.auditRetentionDays, log: deps.logger });
   app.addHook('onClose', async () => stopHousekeeping());
+  // Requests outside every route (an unknown path whose body Fastify already refused, say)
+  // get the same JSON errors as the API, never Fastify's own format.
+  app.setErrorHandler(jsonErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'not_found', error_description: 'No such endpoint.', request_id: request.id }),
   );

@@ -86,6 +86,9 @@ t.test('bad input anywhere gets a 4xx with an error code, never a 500', async (t
     ['admin PATCH with null', { path: '/admin/apps/x', method: 'PATCH', headers: { ...auth, 'content-type': 'application/json' }, body: 'null' }],
     ['unknown route', { path: '/nope' }],
     ['unsupported method', { path: '/api/sso/tickets/redeem', method: 'PUT' }],
+    // Found by the property test: an unknown path with a body Fastify refuses (prototype poisoning).
+    ['unknown path, __proto__ body', { path: '/admin/tenants/', method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"__proto__":""}' }],
+    ['unknown path, broken JSON', { path: '/nope', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }],
   ];
   for (const [what, { path, ...init }] of cases) {
     const response = await fetch(`${broker.url}${path}`, { redirect: 'manual', ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
