@@ -1,23 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { KeysError, loadBrokerKeys } from './config/broker-keys.js';
+import { packageRoot } from './config/local.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import type { EmbeddedCluster } from './db/embedded.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { bufferedStdout, createLogger } from './observability/logger.js';
-
-/** The package root: the nearest folder above this file with a package.json (src/ or dist/src/). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(resolve(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
 
 const MIGRATIONS_DIR = resolve(packageRoot(), 'prisma/migrations');
 const DATA_DIR = resolve(process.cwd(), '.data');

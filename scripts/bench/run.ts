@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
+import { freePort } from '../../src/config/local.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { REFERENCE, fastifyRequestUs, pgInsertUpdateUs, rs256Costs, type Calibration } from './calibrate.js';
 import { Driver, percentile, runConcurrently, type Target } from './driver.js';
@@ -41,16 +42,6 @@ const { values: args } = parseArgs({ options: {
   }, });
 const quick = args.quick === true;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 const children: ChildProcess[] = [];
 function start(file: string, argv: string[], env: Record<string, string> = {}): Promise<ChildProcess> {

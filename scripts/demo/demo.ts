@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
+import { packageRoot } from '../../src/config/local.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { startDemoApp } from './demo-app.js';
 import { startDemoIdp, type DemoUser } from './demo-idp.js';
@@ -60,12 +60,6 @@ const ORGANISATIONS = [
     users: [user('globex-0001', 'hank@globex.example', 'Hank', 'Scorpio', ['managers']), user('globex-0002', 'lin@globex.example', 'Lin', 'Bauer', ['learners'])],
   },
 ] as const;
-
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
 
 export async function startDemo(ports: DemoPorts, log: (line: string) => void = () => {}): Promise<Demo> {
   const main = join(packageRoot(), 'dist/src/main.js');

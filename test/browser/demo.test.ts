@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import t from 'tap';
 import { DEMO_PASSWORD, startDemo, type Demo } from '../../scripts/demo/demo.js';
-import { freePort } from '../helpers/net.js';
+import { freePort } from '../../src/config/local.js';
 
 // The learner's journey on `npm run demo`, in a real browser (Debian's chromium through
 // playwright-core): app → organisation → IdP sign-in form → back to the app, signed in as the

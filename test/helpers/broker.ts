@@ -10,7 +10,7 @@ import type { Config } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { testDatabaseUrl } from './db.js';
-import { freePort } from './net.js';
+import { freePort } from '../../src/config/local.js';
 
 export interface TestBroker {
   url: string;

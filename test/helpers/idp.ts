@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { PublicJwk } from '../../src/config/broker-keys.js';
-import { freePort } from './net.js';
+import { freePort } from '../../src/config/local.js';
 
 export interface IdpAccount {
   sub: string;

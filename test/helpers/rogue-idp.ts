@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { freePort } from './net.js';
+import { freePort } from '../../src/config/local.js';
 
 /**
  * A deliberately misbehaving OpenID provider: many behaviours side by side, each under its own

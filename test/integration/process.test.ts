@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import t from 'tap';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { testDatabaseUrl } from '../helpers/db.js';
-import { freePort } from '../helpers/net.js';
+import { freePort } from '../../src/config/local.js';
 
 // The broker as an operator runs it: src/main.ts in its own process.
 
