@@ -19,10 +19,10 @@ export interface ExchangeResult {
 }
 
 /** The authorization request's parameters (OpenID Connect Core §3.1.2.1, RFC 7636 §4.3). */
-export async function buildAuthorizationRedirect(
+export function buildAuthorizationRedirect(
   idp: Pick<Idp, 'configuration'>,
   params: { redirectUri: string; scopes: readonly string[]; checks: LoginChecks; loginHint?: string | undefined },
-): Promise<URL> {
+): URL {
   const search: Record<string, string> = {
     response_type: 'code',
     redirect_uri: params.redirectUri,

@@ -69,7 +69,14 @@ export interface CookieToSet {
 export type StartResult = { location: string; cookie?: CookieToSet };
 
 export class LoginService {
-  constructor(private readonly deps: LoginDeps) {}
+  /** TENANT_DOMAIN, when PUBLIC_URL's host is it or below it (fixed by the configuration). */
+  readonly #subdomainCookieDomain: string | undefined;
+
+  constructor(private readonly deps: LoginDeps) {
+    const parent = deps.tenantDomain?.replace(/:\d+$/, '').toLowerCase();
+    const callbackHost = new URL(deps.callbackUrl).hostname.toLowerCase();
+    this.#subdomainCookieDomain = parent && (callbackHost === parent || callbackHost.endsWith(`.${parent}`)) ? parent : undefined;
+  }
 
   /**
    * `GET /api/sso/login`. Steps, in this order because until the app and its return URL are
@@ -130,7 +137,7 @@ export class LoginService {
     let authorizationUrl: URL;
     try {
       const idp = await this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection));
-      authorizationUrl = await buildAuthorizationRedirect(idp, {
+      authorizationUrl = buildAuthorizationRedirect(idp, {
         redirectUri: this.deps.callbackUrl,
         scopes: connection.scopes,
         checks: tx,
@@ -164,10 +171,8 @@ export class LoginService {
    * when PUBLIC_URL's host is TENANT_DOMAIN or below it; otherwise it stays host-only.
    */
   #cookieDomain(host: string | undefined): string | undefined {
-    const parent = this.deps.tenantDomain?.replace(/:\d+$/, '').toLowerCase();
-    if (!parent || tenantSlugFromHost(host, parent) === undefined) return undefined;
-    const callbackHost = new URL(this.deps.callbackUrl).hostname.toLowerCase();
-    return callbackHost === parent || callbackHost.endsWith(`.${parent}`) ? parent : undefined;
+    const domain = this.#subdomainCookieDomain;
+    return domain !== undefined && tenantSlugFromHost(host, domain) !== undefined ? domain : undefined;
   }
 
   /**
