@@ -31,7 +31,8 @@ const MAIN = resolve(HERE, '../../src/main.js');
 const STUB_IDP = resolve(HERE, 'stub-idp.js');
 const BARE_FASTIFY = resolve(HERE, 'bare-fastify.js');
 
-const { values: args } = parseArgs({ options: {
+const { values: args } = parseArgs({
+  options: {
     soak: { type: 'boolean' },
     quick: { type: 'boolean' },
     out: { type: 'string' },
@@ -39,28 +40,34 @@ const { values: args } = parseArgs({ options: {
     env: { type: 'string', multiple: true },
     concurrency: { type: 'string' },
     method: { type: 'string' },
-  }, });
+  },
+});
 const quick = args.quick === true;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const children: ChildProcess[] = [];
-function start(file: string, argv: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
+/**
+ * Starts `node file …argv` and resolves once it is ready: when `readyUrl` answers 2xx (the
+ * broker's /readyz), else at its first line of output (the stub IdP and bare Fastify print one).
+ */
+function start(file: string, argv: string[], options: { env?: Record<string, string>; readyUrl?: string } = {}): Promise<ChildProcess> {
   // --profile DIR: V8 CPU profiles of the broker (open them in Chrome DevTools), to find hot spots.
   const nodeArgs = args.profile && file === MAIN ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, file, ...argv], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, file, ...argv], { env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  // The broker's info logs are part of its cost; they go nowhere.
-  child.stdout!.resume();
   return new Promise((ready, fail) => {
     child.on('exit', (code) => fail(new Error(`${file} exited ${code}: ${stderr}`)));
-    const waitFor = (check: () => Promise<boolean>) => {
-      const poll = async () => ((await check().catch(() => false)) ? ready(child) : setTimeout(poll, 50));
+    const { readyUrl } = options;
+    if (readyUrl === undefined) {
+      child.stdout!.once('data', () => ready(child));
+    } else {
+      const poll = async () => ((await fetch(readyUrl).then((r) => r.ok, () => false)) ? ready(child) : setTimeout(() => void poll(), 50));
       void poll();
-    };
-    if (file !== MAIN) child.stdout!.once('data', () => ready(child));
-    else waitFor(async () => (await fetch(`${env.PUBLIC_URL_ORIGIN}/readyz`)).ok);
+    }
+    // The broker's info logs are part of its cost; they go nowhere.
+    child.stdout!.resume();
   });
 }
 
@@ -95,7 +102,7 @@ const brokerEnv = {
   // --env KEY=VALUE: try the broker with other settings (LOG_LEVEL=warn, say).
   ...Object.fromEntries((args.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
 };
-const startBroker = (port: number) => start(MAIN, [], { ...brokerEnv, PORT: String(port), PUBLIC_URL_ORIGIN: `http://127.0.0.1:${port}` });
+const startBroker = (port: number) => start(MAIN, [], { env: { ...brokerEnv, PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/readyz` });
 
 const brokers = [await startBroker(brokerPort)];
 const idpPort = await freePort();
