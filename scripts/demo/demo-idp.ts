@@ -120,46 +120,60 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <p class="hint">Demo identity provider for ${escapeHtml(options.organisation)}.</p>`,
     );
 
+  const close = await serveWithSignIn(provider, {
+    port: options.port,
+    signInPage: (uid) => signInForm(uid),
+    signIn: (form, uid) => {
+      const email = (form.get('email') ?? '').trim().toLowerCase();
+      const user = byEmail.get(email);
+      if (!user || user.password !== form.get('password')) return { page: signInForm(uid, 'That email and password do not match.', email) };
+      return { accountId: user.sub };
+    },
+  });
+  return { issuer, close };
+}
+
+/** What a sign-in form's submission leads to: an account, the form again, or a refusal. */
+export type SignInOutcome = { accountId: string } | { page: string } | { deny: string };
+
+/**
+ * An oidc-provider behind a node:http server on 127.0.0.1:`port`, whose interaction pages are
+ * a sign-in form: GET /interaction/:uid shows `signInPage`, and its POST to
+ * /interaction/:uid/login is judged by `signIn`. A signed-in account's consent is granted for
+ * the scopes asked. Resolves to a function that closes the server.
+ */
+export async function serveWithSignIn(
+  provider: Provider,
+  options: { port: number; signInPage(uid: string): string; signIn(form: URLSearchParams, uid: string): SignInOutcome },
+): Promise<() => Promise<void>> {
+  const html = (res: ServerResponse, body: string) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
   const callback = provider.callback();
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = new URL(req.url ?? '/', issuer);
-      const interaction = /^\/interaction\/([^/]+)(\/login)?$/.exec(url.pathname);
-      if (interaction && req.method === 'GET') {
-        const details = await provider.interactionDetails(req, res);
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(signInForm(details.uid));
-        return;
-      }
+      const interaction = /^\/interaction\/([^/]+)(\/login)?$/.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
+      if (interaction && req.method === 'GET') return html(res, options.signInPage((await provider.interactionDetails(req, res)).uid));
       if (interaction?.[2] && req.method === 'POST') {
         const details = await provider.interactionDetails(req, res);
-        const form = await readForm(req);
-        const email = (form.get('email') ?? '').trim().toLowerCase();
-        const user = byEmail.get(email);
-        if (!user || user.password !== form.get('password')) {
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(signInForm(details.uid, 'That email and password do not match.', email));
-          return;
-        }
-        const grant = new provider.Grant({ accountId: user.sub, clientId: String(details.params.client_id) });
+        const outcome = options.signIn(await readForm(req), details.uid);
+        if ('page' in outcome) return html(res, outcome.page);
+        if ('deny' in outcome) return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: outcome.deny });
+        const grant = new provider.Grant({ accountId: outcome.accountId, clientId: String(details.params.client_id) });
         grant.addOIDCScope(String(details.params.scope));
         const grantId = await grant.save();
-        await provider.interactionFinished(req, res, { login: { accountId: user.sub }, consent: { grantId } }, { mergeWithLastSubmission: false });
-        return;
+        return await provider.interactionFinished(req, res, { login: { accountId: outcome.accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
       }
       callback(req, res);
     } catch (error) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`demo IdP error: ${(error as Error).message}`);
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`IdP error: ${(error as Error).message}`);
     }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);
   });
-  return {
-    issuer,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
 }

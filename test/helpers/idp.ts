@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { serveWithSignIn } from '../../scripts/demo/demo-idp.js';
 import type { PublicJwk } from '../../src/config/broker-keys.js';
 import { freePort } from '../../src/config/local.js';
 
@@ -30,12 +30,6 @@ interface TestLike {
 
 function decodeJwtPart(part: string | undefined): Record<string, unknown> {
   return JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -113,46 +107,14 @@ export async function startIdp(
       assertions.push({ header: decodeJwtPart(header), payload: decodeJwtPart(payload) });
     }
   });
-  const oidcCallback = provider.callback();
-
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      const url = new URL(req.url ?? '/', issuer);
-      const interaction = /^\/interaction\/([^/]+)(\/login)?$/.exec(url.pathname);
-      if (interaction && req.method === 'GET') {
-        const details = await provider.interactionDetails(req, res);
-        res.writeHead(200, { 'content-type': 'text/html' }).end(
-          `<!doctype html><title>Sign in</title><form method="post" action="/interaction/${details.uid}/login">` +
-            `<label>Email <input name="login"></label><button>Sign in</button></form>`,
-        );
-        return;
-      }
-      if (interaction?.[2] && req.method === 'POST') {
-        const details = await provider.interactionDetails(req, res);
-        const login = new URLSearchParams(await readBody(req)).get('login') ?? '';
-        const account = byLogin.get(login);
-        if (!account) {
-          await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'unknown user' });
-          return;
-        }
-        const grant = new provider.Grant({ accountId: account.sub, clientId: String(details.params.client_id) });
-        grant.addOIDCScope(String(details.params.scope));
-        const grantId = await grant.save();
-        await provider.interactionFinished(req, res, { login: { accountId: account.sub }, consent: { grantId } }, { mergeWithLastSubmission: false });
-        return;
-      }
-      oidcCallback(req, res);
-    } catch (error) {
-      res.writeHead(500).end(String(error));
-    }
+  const close = await serveWithSignIn(provider, {
+    port,
+    signInPage: (uid) => `<!doctype html><title>Sign in</title><form method="post" action="/interaction/${uid}/login"><label>Email <input name="login"></label><button>Sign in</button></form>`,
+    signIn: (form) => {
+      const account = byLogin.get(form.get('login') ?? '');
+      return account ? { accountId: account.sub } : { deny: 'unknown user' };
+    },
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
+  t.teardown(close);
   return { issuer, provider, secretClient, jwtClient, assertions, tokenRequests, requests };
 }
