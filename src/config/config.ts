@@ -39,7 +39,17 @@ export interface Config {
   auditRetentionDays: number;
   /** After a JWKS fetch, how long before an unknown `kid` may trigger another (key rotation). */
   jwksCooldownSeconds: number;
+  /**
+   * CIDR ranges IdP hosts may resolve to besides public addresses; `http` only on loopback
+   * addresses listed here. Loopback by default on the embedded (development) database.
+   */
+  idpPrivateNetworks: string[];
+  /** Bearer token GET /metrics requires; unset: /metrics is open. */
+  metricsToken: string | undefined;
 }
+
+/** IDP_PRIVATE_NETWORKS on the embedded database when unset: the demo's and `npm start`'s local IdPs. */
+export const DEVELOPMENT_IDP_NETWORKS = ['127.0.0.0/8', '::1/128'];
 
 export function loadConfig(source: Record<string, string | undefined>): Config {
   const env = parseEnv(source);
@@ -68,5 +78,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     configCacheTtlSeconds: 30,
     discoveryTtlSeconds: 3600,
     jwksMaxAgeSeconds: 600,
+    idpPrivateNetworks: env.IDP_PRIVATE_NETWORKS ?? (env.DATABASE_URL === undefined ? DEVELOPMENT_IDP_NETWORKS : []),
+    metricsToken: env.METRICS_TOKEN,
   });
 }

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -92,6 +93,21 @@ export const envSchema = z
     CLOCK_SKEW_SECONDS: intString(0, 600).default(60),
     AUDIT_RETENTION_DAYS: intString(1, 3650).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Networks IdP hosts may resolve to besides public addresses (contract: IdP network policy).
+    IDP_PRIVATE_NETWORKS: z
+      .string()
+      .transform((value, ctx) => {
+        const list = value.split(',').map((part) => part.trim()).filter(Boolean);
+        for (const cidr of list) {
+          if (!ipaddr.isValidCIDR(cidr)) {
+            ctx.addIssue({ code: 'custom', message: `"${cidr}" is not a CIDR range such as 10.0.0.0/8 or ::1/128` });
+            return z.NEVER;
+          }
+        }
+        return list;
+      })
+      .optional(),
+    METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   })
   .superRefine((env, ctx) => {
     // A real database holds encrypted IdP secrets: the key that opens them must be chosen by

@@ -68,6 +68,9 @@ export async function startBroker(
     configCacheTtlSeconds: 30,
     discoveryTtlSeconds: 3600,
     jwksMaxAgeSeconds: 600,
+    // The test IdPs run on this machine: loopback, http allowed.
+    idpPrivateNetworks: ['127.0.0.0/8', '::1/128'],
+    metricsToken: undefined,
     ...overrides,
   };
   const database = openDatabase(databaseUrl, { max: 5 });
