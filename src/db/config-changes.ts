@@ -1,52 +1,113 @@
 import pg from 'pg';
 
 const CHANNEL = 'sso_config_changed';
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 10_000;
 
 /**
  * Live configuration across replicas: every admin write announces itself with PostgreSQL
  * NOTIFY, and every broker process LISTENs on a dedicated connection and drops its caches.
  * If the listening connection breaks, notifications may have been missed: the caches are
- * dropped and the connection is re-established with backoff. (LISTEN needs a session, so it
- * does not work through PgBouncer in transaction mode: point DATABASE_URL at PostgreSQL or a
- * session-mode pool; the caches' TTL still bounds staleness without it.)
+ * dropped, and the connection is re-established with backoff (250 ms doubling to 10 s) for as
+ * long as the process runs, however often it fails; once back, the caches are dropped again,
+ * since what was read while it was away may already be stale. `listening` says whether it is
+ * subscribed now (/readyz reports it). (LISTEN needs a session, so it does not work through
+ * PgBouncer in transaction mode: point DATABASE_URL at PostgreSQL or a session-mode pool; the
+ * caches' TTL still bounds staleness without it.)
  */
 export class ConfigChanges {
   #client: pg.Client | undefined;
   #stopped = false;
-  #retryMs = 250;
+  #retryMs = FIRST_RETRY_MS;
   #timer: NodeJS.Timeout | undefined;
+  #connecting: Promise<void> | undefined;
 
   constructor(
     private readonly deps: {
-      pool: pg.Pool;
+      pool: Pick<pg.Pool, 'query'>;
       connectionString: string;
       onChange: () => void;
       log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+      /** Opens the dedicated connection (not yet connected); tests substitute failing ones. */
+      newClient?: () => pg.Client;
     },
   ) {}
 
+  /** Subscribed now. False from the moment the connection is lost until it is back. */
+  get listening(): boolean {
+    return this.#client !== undefined;
+  }
+
+  /** Subscribes; a failure here is start-up's to report. Every later loss is retried. */
   async start(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.deps.connectionString });
+    this.#connecting = this.#listen();
+    try {
+      await this.#connecting;
+    } finally {
+      this.#connecting = undefined;
+    }
+  }
+
+  async #listen(): Promise<void> {
+    const client = this.deps.newClient?.() ?? new pg.Client({ connectionString: this.deps.connectionString });
+    let died: Error | undefined;
+    const lost = (error: Error) => {
+      died ??= error;
+      this.#lost(client, error);
+    };
     client.on('notification', () => this.deps.onChange());
-    client.on('error', (error) => this.#lost(client, error));
-    client.on('end', () => this.#lost(client, new Error('connection ended')));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    client.on('error', lost);
+    client.on('end', () => lost(new Error('connection ended')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      // Killed between LISTEN and here: #lost ignored it, as the client was not ours yet.
+      if (died) throw died;
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    if (this.#stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
     this.#client = client;
-    this.#retryMs = 250;
+    this.#retryMs = FIRST_RETRY_MS;
   }
 
   #lost(client: pg.Client, error: Error): void {
     if (this.#stopped || this.#client !== client) return;
     this.#client = undefined;
+    client.end().catch(() => {});
     this.deps.onChange();
     this.deps.log.warn({ reason: error.message, retryMs: this.#retryMs }, 'config change listener lost its connection; caches dropped');
-    client.end().catch(() => {});
-    this.#timer = setTimeout(() => {
-      this.start().catch((reason: Error) => this.#lost(client, reason));
-    }, this.#retryMs);
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    const delay = this.#retryMs;
+    this.#retryMs = Math.min(delay * 2, MAX_RETRY_MS);
+    this.#timer = setTimeout(() => void this.#reconnect(), delay);
     this.#timer.unref();
-    this.#retryMs = Math.min(this.#retryMs * 2, 10_000);
+  }
+
+  async #reconnect(): Promise<void> {
+    if (this.#stopped) return;
+    this.#connecting = this.#listen();
+    try {
+      await this.#connecting;
+    } catch (error) {
+      if (this.#stopped) return;
+      this.deps.log.warn({ reason: (error as Error).message, retryMs: this.#retryMs }, 'config change listener could not reconnect; retrying');
+      this.#scheduleReconnect();
+      return;
+    } finally {
+      this.#connecting = undefined;
+    }
+    if (this.#stopped) return;
+    // Announcements made while it was away were missed: what was cached meanwhile may be stale.
+    this.deps.onChange();
+    this.deps.log.info({}, 'config change listener reconnected; caches dropped');
   }
 
   /** After an admin write: this process's caches at once, every other process's through NOTIFY. */
@@ -58,6 +119,10 @@ export class ConfigChanges {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#client?.end().catch(() => {});
+    // A reconnect under way ends its own client once it sees #stopped.
+    await this.#connecting?.catch(() => {});
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => {});
   }
 }
