@@ -1,8 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { TicketService } from '../../domain/tickets/ticket.service.js';
 import { jsonErrorHandler } from '../errors.js';
 import { limitRequests } from '../rate-limit.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Relying-app routes: the app whose Basic credentials this request proved; null when it proved none. */
+    authenticatedAppId: string | null;
+  }
+}
 
 /** RFC 7617 Basic credentials; undefined when absent or malformed. */
 export function parseBasicAuth(header: string | undefined): { id: string; secret: string } | undefined {
@@ -14,6 +21,22 @@ export function parseBasicAuth(header: string | undefined): { id: string; secret
   return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
+/**
+ * Checks the Basic credentials before anything else runs and records the outcome on the
+ * request: the rate limits below need to know whom a request may be counted against.
+ * Missing, malformed and wrong credentials all record "none"; the route refuses them.
+ */
+async function authenticateApp(tickets: Pick<TicketService, 'authenticateApp'>, request: FastifyRequest): Promise<void> {
+  const credentials = parseBasicAuth(request.headers.authorization);
+  if (!credentials) return;
+  try {
+    request.authenticatedAppId = (await tickets.authenticateApp(credentials.id, credentials.secret)).id;
+  } catch (error) {
+    // Anything but wrong credentials (the database is down) is answered as it is.
+    if (!(error instanceof BrokerError && error.code === 'invalid_client')) throw error;
+  }
+}
+
 /** Relying apps, server to server: ticket redemption. */
 export async function appRoutes(app: FastifyInstance, deps: { tickets: TicketService; rateLimitPerMinute: number }) {
   app.setErrorHandler((error, request, reply) => {
@@ -23,16 +46,24 @@ export async function appRoutes(app: FastifyInstance, deps: { tickets: TicketSer
     return jsonErrorHandler(error, request, reply);
   });
 
-  // Per client IP, and per app: one app's burst cannot starve the others behind a shared NAT.
-  await limitRequests(app, deps.rateLimitPerMinute);
-  await limitRequests(app, deps.rateLimitPerMinute, (request) => `app:${parseBasicAuth(request.headers.authorization)?.id ?? request.ip}`);
+  app.decorateRequest('authenticatedAppId', null);
+  app.addHook('onRequest', async (request) => authenticateApp(deps.tickets, request));
+  // Contract: rate limits on redemption never let a third party lock an app out. The app ids
+  // are public (every login URL carries one), so only a request that proved its app's secret
+  // counts against that app, and only there: its address may be shared with someone failing
+  // (a NAT, a proxy). A request that proved nothing counts against its address and stays 401
+  // until that address is past the limit.
+  await limitRequests(app, deps.rateLimitPerMinute, { exempt: (request) => request.authenticatedAppId !== null });
+  await limitRequests(app, deps.rateLimitPerMinute, {
+    keyGenerator: (request) => `app:${request.authenticatedAppId}`,
+    exempt: (request) => request.authenticatedAppId === null,
+  });
 
   app.post('/api/sso/tickets/redeem', async (request, reply) => {
-    const credentials = parseBasicAuth(request.headers.authorization);
-    if (!credentials) throw new BrokerError('invalid_client');
-    const client = await deps.tickets.authenticateApp(credentials.id, credentials.secret);
+    // Refused before the ticket is looked at: a failed authentication never uses it up.
+    if (request.authenticatedAppId === null) throw new BrokerError('invalid_client');
     const body = request.body as { ticket?: unknown } | undefined;
-    const answer = await deps.tickets.redeem(client.id, body?.ticket);
+    const answer = await deps.tickets.redeem(request.authenticatedAppId, body?.ticket);
     return reply.header('cache-control', 'no-store').send(answer);
   });
 }
