@@ -157,7 +157,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   const services = createServices(config, deps, metrics);
   await services.configChanges.start();
   app.addHook('onClose', async () => services.configChanges.stop());
-  await app.register(healthRoutes, { ping: () => deps.database.ping(), metrics: metrics.registry });
+  await app.register(healthRoutes, { ping: () => deps.database.ping(), metrics: metrics.registry, metricsToken: config.metricsToken, configListener: services.configChanges });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(browserRoutes, {
     login: services.login,

@@ -46,3 +46,33 @@ t.test('logins, failures by reason, redemptions and IdP latency are counted', as
   t.match(text, /process_resident_memory_bytes/, 'process metrics');
   t.notMatch(text, new RegExp(ticket!), 'no ticket in metrics');
 });
+
+t.test('operations rule: with METRICS_TOKEN set, /metrics needs it as a bearer token', async (t) => {
+  const token = 'metrics-token-0123456789abcdefghijklmnop';
+  const guarded = await startBroker(t, { metricsToken: token });
+  const refusals: [string, Record<string, string>][] = [
+    ['no token', {}],
+    ['a wrong token', { authorization: 'Bearer metrics-token-0123456789abcdefghijklmnoq' }],
+    ['a prefix of the token', { authorization: `Bearer ${token.slice(0, -1)}` }],
+    ['the token in another scheme', { authorization: `Basic ${token}` }],
+  ];
+  for (const [what, headers] of refusals) {
+    const response = await fetch(`${guarded.url}/metrics`, { headers });
+    t.equal(response.status, 401, `${what}: 401`);
+    t.match(response.headers.get('www-authenticate'), /^Bearer\b/, `${what}: WWW-Authenticate: Bearer`);
+    const body = (await response.json()) as { error: string; request_id: string };
+    t.equal(body.error, 'unauthorized', `${what}: an error code`);
+    t.ok(body.request_id, `${what}: the request id`);
+  }
+  const ok = await fetch(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(ok.status, 200, 'the right token: 200');
+  t.match(await ok.text(), /sso_logins_started_total/, 'the metrics');
+  t.equal((await fetch(`${guarded.url}/healthz`)).status, 200, 'health checks need no token');
+  t.equal((await fetch(`${guarded.url}/readyz`)).status, 200, 'nor does readiness');
+});
+
+t.test('operations rule: without METRICS_TOKEN, /metrics is open', async (t) => {
+  const response = await fetch(`${broker.url}/metrics`);
+  t.equal(response.status, 200);
+  t.equal(response.headers.get('www-authenticate'), null);
+});

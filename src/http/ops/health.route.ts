@@ -1,19 +1,51 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
+import { safeEqual } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import { jsonErrorHandler } from '../errors.js';
 
-/** Liveness (the process answers), readiness (the database answers) and Prometheus metrics. */
-export async function healthRoutes(app: FastifyInstance, deps: { ping(): Promise<void>; metrics: Registry }) {
-  app.setErrorHandler(jsonErrorHandler);
+export interface HealthDeps {
+  ping(): Promise<void>;
+  metrics: Registry;
+  /** METRICS_TOKEN: the bearer token /metrics requires; undefined leaves /metrics open. */
+  metricsToken: string | undefined;
+  /** The LISTEN connection that announces configuration changes (ConfigChanges). */
+  configListener: { readonly listening: boolean };
+}
+
+/** Contract, Operations: `Authorization: Bearer <METRICS_TOKEN>`, compared in constant time. */
+function assertMetricsToken(request: FastifyRequest, token: string | undefined): void {
+  if (token === undefined) return;
+  const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
+  if (!match || !safeEqual(match[1]!.trim(), token)) throw new BrokerError('unauthorized');
+}
+
+/**
+ * Liveness (the process answers), readiness (the database answers) and Prometheus metrics.
+ *
+ * /readyz follows the database only: 503 `not_ready` when it does not answer. A lost config
+ * listener is reported (200 `{"status":"degraded","configListener":"down"}`) but keeps the
+ * replica in its load balancer: it is a problem every replica shares at once (it is the same
+ * database), the caches still expire by their TTL, and the listener reconnects by itself.
+ */
+export async function healthRoutes(app: FastifyInstance, deps: HealthDeps) {
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof BrokerError && error.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer realm="sso-broker-metrics"');
+    return jsonErrorHandler(error, request, reply);
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => {
+  app.get('/readyz', async (_request, reply) => {
     try {
       await deps.ping();
     } catch (error) {
       throw new BrokerError('not_ready', { description: 'The database is not reachable.', cause: error });
     }
+    void reply.header('cache-control', 'no-store');
+    if (!deps.configListener.listening) return { status: 'degraded', configListener: 'down' };
     return { status: 'ok' };
   });
-  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  app.get('/metrics', async (request, reply) => {
+    assertMetricsToken(request, deps.metricsToken);
+    return reply.header('cache-control', 'no-store').type(deps.metrics.contentType).send(await deps.metrics.metrics());
+  });
 }

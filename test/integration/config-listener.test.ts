@@ -1,0 +1,136 @@
+import pg from 'pg';
+import t from 'tap';
+import { ConfigChanges } from '../../src/db/config-changes.js';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { testDatabaseUrl } from '../helpers/db.js';
+
+// The LISTEN connection behind live configuration (src/db/config-changes.ts) is lost whenever
+// PostgreSQL restarts, fails over, or an operator kills idle sessions. It must come back by
+// itself, as often as it is lost, also when a reconnect fails; /readyz says when it is down.
+
+const databaseUrl = await testDatabaseUrl(t);
+const admin = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+t.teardown(() => admin.end());
+
+/** What an operator (or a failover) does to the listener: terminate its backend. */
+async function killListeners(): Promise<number> {
+  const { rowCount } = await admin.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database() AND pid <> pg_backend_pid()",
+  );
+  return rowCount ?? 0;
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
+
+t.test('live config rule: the listener reconnects as often as it is lost, also after failed reconnects', async (t) => {
+  let changes = 0;
+  let clients = 0;
+  // Connections 2 (the first reconnect), 4 and 5 (two in a row) go to a closed port.
+  const failing = new Set([2, 4, 5]);
+  const listener = new ConfigChanges({
+    pool: admin,
+    connectionString: databaseUrl,
+    onChange: () => changes++,
+    log: { info() {}, warn() {} },
+    newClient: () => new pg.Client({ connectionString: failing.has(++clients) ? 'postgres://broker@127.0.0.1:1/closed' : databaseUrl }),
+  });
+  t.teardown(() => listener.stop());
+  const notified = async (what: string) => {
+    const before = changes;
+    await admin.query("SELECT pg_notify('sso_config_changed', '')");
+    t.ok(await waitFor(() => changes > before), `${what}: a notification drops the caches`);
+  };
+
+  await listener.start();
+  t.ok(listener.listening, 'listening after start');
+  await notified('at start');
+
+  let before = changes;
+  t.equal(await killListeners(), 1, 'its backend is terminated');
+  t.ok(await waitFor(() => !listener.listening), 'it notices');
+  t.ok(changes > before, 'and drops the caches at once');
+  before = changes;
+  t.ok(await waitFor(() => listener.listening), 'back, although its first reconnect failed');
+  t.equal(clients, 3, 'on the second reconnect');
+  t.ok(changes > before, 'and drops the caches again: what was read meanwhile may be stale');
+  await notified('after one failed reconnect');
+
+  t.equal(await killListeners(), 1);
+  t.ok(await waitFor(() => !listener.listening));
+  t.ok(await waitFor(() => listener.listening), 'back after two failed reconnects in a row');
+  t.equal(clients, 6);
+  await notified('after two failed reconnects');
+
+  // A storm: every listening backend killed as soon as it shows up, for a second.
+  let kills = 0;
+  for (const end = Date.now() + 1_000; Date.now() < end; ) {
+    kills += await killListeners();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.ok(kills >= 2, `killed again and again while reconnecting (${kills} times)`);
+  t.ok(await waitFor(() => listener.listening, 15_000), 'back after the storm');
+  await notified('after the storm');
+
+  await listener.stop();
+  t.notOk(listener.listening, 'stopped');
+  const opened = clients;
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  t.equal(clients, opened, 'and no reconnect after stop()');
+  t.equal(await killListeners(), 0, 'no listening connection left');
+});
+
+t.test('live config rule: /readyz says degraded while the listener is down; changes reach other replicas again once it is back', async (t) => {
+  // Caches live an hour: only a notification explains B seeing A's change.
+  const a = await startBroker(t, { configCacheTtlSeconds: 3600 }, { databaseUrl });
+  const b = await startBroker(t, { configCacheTtlSeconds: 3600, secretKeys: a.config.secretKeys }, { databaseUrl });
+  const readyz = async (broker: TestBroker) => {
+    const response = await fetch(`${broker.url}/readyz`);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  t.same(await readyz(b), { status: 200, body: { status: 'ok' } }, 'ready, listening');
+
+  const app = (await a.admin('POST', '/admin/apps', { name: 'Listener', returnUrls: ['https://app.example.test/back'] })).body as { id: string; secret: string };
+  const redeemOnB = async (secret: string) =>
+    (await fetch(`${b.url}/api/sso/tickets/redeem`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${app.id}:${secret}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: '{"ticket":"none"}',
+    })).status;
+  /** Rotates the app's secret through A; B must refuse the old one without a restart. */
+  const rotateThroughA = async (what: string) => {
+    const old = app.secret;
+    t.equal(await redeemOnB(old), 400, `${what}: B authenticates the app (and caches it)`);
+    app.secret = ((await a.admin('POST', `/admin/apps/${app.id}/rotate-secret`)).body as { secret: string }).secret;
+    t.ok(await waitFor(async () => (await redeemOnB(old)) === 401, 3_000), `${what}: B refuses the old secret`);
+    t.equal(await redeemOnB(app.secret), 400, `${what}: and accepts the new one`);
+  };
+  await rotateThroughA('before');
+
+  // Kill both brokers' listeners again and again, watching B's readiness meanwhile.
+  const seen = new Map<string, number>();
+  let storming = true;
+  const storm = (async () => {
+    while (storming) {
+      await killListeners();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  })();
+  for (const end = Date.now() + 1_500; Date.now() < end; ) {
+    const answer = await readyz(b);
+    const key = `${answer.status} ${JSON.stringify(answer.body)}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  storming = false;
+  await storm;
+  t.ok(seen.has('200 {"status":"degraded","configListener":"down"}'), `degraded while down, still 200 (seen: ${[...seen.keys()].join(' | ')})`);
+  t.notOk([...seen.keys()].some((key) => !key.startsWith('200 ')), 'never taken out of the load balancer for it');
+
+  t.ok(await waitFor(async () => (await readyz(b)).body.status === 'ok', 15_000), 'ok again once it is back');
+  await rotateThroughA('after');
+});
