@@ -1,63 +1,106 @@
+import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../observability/metrics.js';
 import type { AppRepo } from './apps/app.repo.js';
 import type { ConnectionRepo } from './connections/connection.repo.js';
+import { slugSchema } from './tenants/tenant.schema.js';
 import type { TenantRepo } from './tenants/tenant.repo.js';
+
+// The shapes of the keys logins look up. Anything else cannot name a row, so it is answered
+// "not found" without a query and without an entry: the keys come from requests (app ids in
+// login URLs, Host labels, login_hint domains), and an attacker must not be able to grow the
+// cache, or reach the database, with them.
+// Apps, tenants and connections get randomUUID() ids (app.service.ts, tenant.repo.ts, connection.service.ts).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// What tenant.schema.ts accepts as a domain (stored lowercase; lookups are lowercased).
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const isUuid = (value: string) => UUID.test(value);
+const isSlug = (value: string) => slugSchema.safeParse(value).success;
+const isDomain = (value: string) => DOMAIN.test(value);
 
 /**
  * What logins read of the configuration — apps, tenants, connections — cached in memory, so
- * the steady state reads nothing from the database for them. Entries (also "not found") live
- * at most `ttlMs`; ConfigChanges clears everything on any admin write, in every process.
+ * the steady state reads nothing from the database for them. Entries live at most `ttlMs`;
+ * ConfigChanges clears everything on any admin write, in every process.
+ *
+ * Bounded: keys are checked for shape before anything else (above); rows found are kept in
+ * an LRU of `maxEntries`, and "not found" answers in a separate, smaller LRU
+ * (`maxMissingEntries`), so well-formed guesses (random UUIDs) evict only other guesses,
+ * never the configuration real logins use. A failed read is not remembered.
  */
 export class Directory {
-  readonly #entries = new Map<string, { at: number; value: Promise<unknown> }>();
+  readonly #found: LRUCache<string, Promise<unknown>> | undefined;
+  readonly #missing: LRUCache<string, true> | undefined;
 
   constructor(
     private readonly deps: {
-      tenants: TenantRepo;
-      connections: ConnectionRepo;
-      apps: AppRepo;
+      tenants: Pick<TenantRepo, 'findBySlug' | 'findById' | 'findByDomain'>;
+      connections: Pick<ConnectionRepo, 'findById' | 'findDefaultEnabled' | 'listEnabledByIssuer'>;
+      apps: Pick<AppRepo, 'findById' | 'listByReturnUrl'>;
+      /** 0 turns caching off (lru-cache would read 0 as "never expires"). */
       ttlMs: number;
       maxEntries?: number;
+      maxMissingEntries?: number;
       metrics?: Pick<Metrics, 'configCache'>;
     },
-  ) {}
+  ) {
+    if (deps.ttlMs > 0) {
+      this.#found = new LRUCache({ max: deps.maxEntries ?? 10_000, ttl: deps.ttlMs });
+      this.#missing = new LRUCache({ max: deps.maxMissingEntries ?? 1_000, ttl: deps.ttlMs });
+    }
+  }
 
-  #get<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const now = Date.now();
-    const hit = this.#entries.get(key);
-    if (hit && now - hit.at < this.deps.ttlMs) {
+  /** Entries held now, found and not found (for tests and diagnostics). */
+  get size(): number {
+    return (this.#found?.size ?? 0) + (this.#missing?.size ?? 0);
+  }
+
+  #get<T>(key: string, wellFormed: boolean, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    if (!wellFormed) return Promise.resolve(undefined);
+    const found = this.#found;
+    const missing = this.#missing;
+    if (found?.has(key) || missing?.has(key)) {
       this.deps.metrics?.configCache.inc({ result: 'hit' });
-      return hit.value as Promise<T>;
+      return (found?.get(key) as Promise<T> | undefined) ?? Promise.resolve(undefined);
     }
     this.deps.metrics?.configCache.inc({ result: 'miss' });
     const value = load();
-    this.#entries.set(key, { at: now, value });
-    // A failed read is not remembered.
-    value.catch(() => {
-      if (this.#entries.get(key)?.value === value) this.#entries.delete(key);
-    });
-    if (this.#entries.size > (this.deps.maxEntries ?? 50_000)) this.#entries.delete(this.#entries.keys().next().value!);
+    if (!found || !missing) return value;
+    // Kept while loading, so concurrent logins share one query.
+    found.set(key, value);
+    value.then(
+      (row) => {
+        // Unless clear() ran meanwhile: then this answer may be stale and is not kept at all.
+        if (row !== undefined || found.peek(key) !== value) return;
+        found.delete(key);
+        missing.set(key, true);
+      },
+      () => {
+        if (found.peek(key) === value) found.delete(key);
+      },
+    );
     return value;
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#found?.clear();
+    this.#missing?.clear();
   }
 
   readonly apps = {
-    findById: (id: string) => this.#get(`app:${id}`, () => this.deps.apps.findById(id)),
+    findById: (id: string) => this.#get(`app:${id}`, isUuid(id), () => this.deps.apps.findById(id)),
     listByReturnUrl: (url: string) => this.deps.apps.listByReturnUrl(url),
   };
 
   readonly tenants = {
-    findBySlug: (slug: string) => this.#get(`tenant-slug:${slug}`, () => this.deps.tenants.findBySlug(slug)),
-    findById: (id: string) => this.#get(`tenant:${id}`, () => this.deps.tenants.findById(id)),
-    findByDomain: (domain: string) => this.#get(`tenant-domain:${domain}`, () => this.deps.tenants.findByDomain(domain)),
+    findBySlug: (slug: string) => this.#get(`tenant-slug:${slug}`, isSlug(slug), () => this.deps.tenants.findBySlug(slug)),
+    findById: (id: string) => this.#get(`tenant:${id}`, isUuid(id), () => this.deps.tenants.findById(id)),
+    findByDomain: (domain: string) => this.#get(`tenant-domain:${domain}`, isDomain(domain), () => this.deps.tenants.findByDomain(domain)),
   };
 
   readonly connections = {
-    findById: (id: string) => this.#get(`connection:${id}`, () => this.deps.connections.findById(id)),
-    findDefaultEnabled: (tenantId: string) => this.#get(`default-connection:${tenantId}`, () => this.deps.connections.findDefaultEnabled(tenantId)),
+    findById: (id: string) => this.#get(`connection:${id}`, isUuid(id), () => this.deps.connections.findById(id)),
+    findDefaultEnabled: (tenantId: string) =>
+      this.#get(`default-connection:${tenantId}`, isUuid(tenantId), () => this.deps.connections.findDefaultEnabled(tenantId)),
     listEnabledByIssuer: (issuer: string) => this.deps.connections.listEnabledByIssuer(issuer),
   };
 }
