@@ -28,12 +28,15 @@ import { browserRoutes } from './http/browser/browser.plugin.js';
 import { healthRoutes } from './http/ops/health.route.js';
 import { wellKnownRoutes } from './http/well-known/jwks.route.js';
 import { IdpRegistry } from './oidc/idp-registry.js';
+import { IdpNetworkPolicy, type IdpLookup } from './oidc/network-policy.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export interface AppDeps {
   database: Database;
   keys: BrokerKeys;
   logger: Logger;
+  /** How IdP host names resolve (default: the system resolver); tests make names rebind. */
+  idpLookup?: IdpLookup;
 }
 
 /** Every service, wired in one place: repos (Prisma/pg) → services → routes. */
@@ -46,8 +49,11 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const directory = new Directory({ tenants: tenantRepo, connections: connectionRepo, apps: appRepo, ttlMs: config.configCacheTtlSeconds * 1000, metrics });
   const configChanges = new ConfigChanges({ pool: deps.database.pool, connectionString: deps.database.url, onChange: () => directory.clear(), log: deps.logger });
   const announce = () => configChanges.announce();
+  // One policy for every request to an IdP, logins and validation reports alike.
+  const idpNetworkPolicy = new IdpNetworkPolicy({ privateNetworks: config.idpPrivateNetworks, lookup: deps.idpLookup });
   const idps = new IdpRegistry({
     keys: deps.keys,
+    networkPolicy: idpNetworkPolicy,
     timeoutSeconds: config.idpTimeoutSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
     jwksCooldownSeconds: config.jwksCooldownSeconds,
@@ -62,6 +68,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     secretBox,
     keys: deps.keys,
     idpTimeoutSeconds: config.idpTimeoutSeconds,
+    idpNetworkPolicy,
     announce,
   });
   const auditRepo = new LoginAuditRepo(deps.database.pool);

@@ -96,6 +96,8 @@ const brokerEnv = {
   HOST: '127.0.0.1',
   PUBLIC_URL: publicUrl,
   KEYS_DIR: keysDir,
+  // The stub IdP listens on this machine over http (contract: IDP_PRIVATE_NETWORKS).
+  IDP_PRIVATE_NETWORKS: '127.0.0.0/8',
   TICKET_TTL_SECONDS: '600',
   // On, as in production, but high enough for one client address doing thousands per second.
   RATE_LIMIT_PER_MINUTE: '1000000',

@@ -1,7 +1,11 @@
-import { Agent, request } from 'undici';
+import { isIP } from 'node:net';
+import { Agent, buildConnector, request } from 'undici';
+import { IdpAddressRefused, schemeOf, type IdpNetworkPolicy } from './network-policy.js';
 
 /**
  * Every request to an IdP goes through here, as the `fetch` openid-client and jose are given:
+ * - only where the network policy allows (network-policy.ts), checked when connecting: the
+ *   connection goes to an address the check approved, whatever the name resolves to later;
  * - over undici's `request` on a keep-alive agent: one pooled connection per IdP is reused
  *   across logins, and a login pays for neither the WHATWG fetch machinery nor a TLS handshake;
  * - an answer larger than `maxBytes` is abandoned while it streams in (a hostile or broken IdP
@@ -14,8 +18,29 @@ export class ResponseTooLargeError extends Error {
 
 export const MAX_IDP_RESPONSE_BYTES = 512 * 1024;
 
-/** Connections to IdPs, kept alive between logins. */
-const idpAgent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
+/**
+ * Connections to IdPs, kept alive between logins, opened only to addresses `policy` allows.
+ * Names resolve through the policy's lookup, which checks every address and hands back only
+ * those; node:net skips lookup for IP literals, so those are checked here before connecting.
+ */
+function policedAgent(policy: IdpNetworkPolicy): Agent {
+  const connectors = {
+    'https:': buildConnector({ lookup: policy.netLookup('https:') }),
+    'http:': buildConnector({ lookup: policy.netLookup('http:') }),
+  };
+  const connect: buildConnector.connector = (options, callback) => {
+    // A refusal is reported asynchronously, as a failed connection would be.
+    const refuse = (reason: string) => process.nextTick(() => callback(new IdpAddressRefused(`${options.protocol}//${options.host}`, reason), null));
+    const scheme = options.protocol === 'https:' ? 'https:' : options.protocol === 'http:' ? 'http:' : undefined;
+    if (!scheme) return refuse('IdP URLs must use https');
+    if (isIP(options.hostname)) {
+      const problem = policy.addressProblem(options.hostname, scheme);
+      if (problem) return refuse(problem);
+    }
+    connectors[scheme](options, callback);
+  };
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connect });
+}
 
 /**
  * A Response over a body already read into memory. openid-client and jose read IdP answers
@@ -50,17 +75,30 @@ function bufferedResponse(body: Buffer, init: { status: number; headers: Headers
   return response;
 }
 
-export function boundedFetch(maxBytes = MAX_IDP_RESPONSE_BYTES): typeof fetch {
+/**
+ * A fetch for IdP requests under `policy`, with its own pool of kept-alive connections: build
+ * one per component and reuse it (a new one per request would pay a TCP and TLS handshake).
+ */
+export function boundedFetch(options: { policy: IdpNetworkPolicy; maxBytes?: number }): typeof fetch {
+  const maxBytes = options.maxBytes ?? MAX_IDP_RESPONSE_BYTES;
+  const agent = policedAgent(options.policy);
   return (async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    schemeOf(url);
     const body = init.body instanceof URLSearchParams ? init.body.toString() : (init.body as string | null | undefined);
-    const response = await request(url, {
-      method: (init.method ?? 'GET') as 'GET',
-      headers: init.headers as Record<string, string> | undefined,
-      body,
-      signal: init.signal ?? undefined,
-      dispatcher: idpAgent,
-    });
+    let response: Awaited<ReturnType<typeof request>>;
+    try {
+      response = await request(url, {
+        method: (init.method ?? 'GET') as 'GET',
+        headers: init.headers as Record<string, string> | undefined,
+        body,
+        signal: init.signal ?? undefined,
+        dispatcher: agent,
+      });
+    } catch (error) {
+      // The connector knows only the origin; the operator needs the URL.
+      throw error instanceof IdpAddressRefused ? error.forUrl(url) : error;
+    }
     const declared = Number(response.headers['content-length'] ?? 0);
     if (declared > maxBytes) {
       response.body.destroy();

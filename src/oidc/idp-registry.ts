@@ -5,7 +5,9 @@ import { BrokerError } from '../errors/broker-error.js';
 import type { Metrics } from '../observability/metrics.js';
 import { boundedFetch } from './bounded-fetch.js';
 import { privateKeyJwt } from './client-assertion.js';
-import { defaultDiscoveryUrl, idpUrlProblem, isInsecureLoopback } from './idp-url.js';
+import { assertDiscoveredMetadata, ENDPOINT_FIELDS } from './idp-metadata-rules.js';
+import { defaultDiscoveryUrl, usesPlainHttp } from './idp-url.js';
+import { IdpAddressRefused, type IdpNetworkPolicy } from './network-policy.js';
 import { describeUpstream } from './translate-error.js';
 
 /** What the OIDC layer needs to know of a connection (secrets already decrypted). */
@@ -27,6 +29,8 @@ export interface IdpConnection {
 
 export interface IdpRegistryOptions {
   keys: BrokerKeys;
+  /** Where IdP URLs may connect to (IDP_PRIVATE_NETWORKS); enforced on every connection. */
+  networkPolicy: IdpNetworkPolicy;
   /** Seconds before a request to the IdP is abandoned. */
   timeoutSeconds: number;
   /** Allowed clock difference with the IdP for exp/iat/nbf, seconds. */
@@ -42,8 +46,6 @@ export interface IdpRegistryOptions {
   jwksMaxAgeSeconds?: number;
   log?: { warn(obj: object, msg: string): void };
 }
-
-const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint'] as const;
 
 /** What a login needs of an IdP: openid-client's configuration and the IdP's signing keys. */
 export interface Idp {
@@ -83,11 +85,12 @@ interface Entry {
  */
 export class IdpRegistry {
   readonly #entries = new Map<string, Entry>();
-  readonly #fetch: typeof fetch = boundedFetch();
+  readonly #fetch: typeof fetch;
   readonly #options: IdpRegistryOptions;
 
   constructor(options: IdpRegistryOptions) {
     this.#options = options;
+    this.#fetch = boundedFetch({ policy: options.networkPolicy });
   }
 
   get #discoveryTtlMs(): number {
@@ -155,7 +158,8 @@ export class IdpRegistry {
 
   async #build(connection: IdpConnection): Promise<Idp> {
     const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer);
-    const insecure = isInsecureLoopback(discoveryUrl);
+    // http reaches the fetch only where the network policy allows it (listed loopback).
+    const insecure = usesPlainHttp(discoveryUrl);
     let discovered: client.Configuration;
     try {
       // A full /.well-known/ URL: openid-client fetches it as given and leaves the issuer
@@ -174,8 +178,10 @@ export class IdpRegistry {
     }
     // The document itself, without openid-client's helper methods, to build configurations from.
     const metadata = JSON.parse(JSON.stringify(discovered.serverMetadata())) as client.ServerMetadata;
-    assertDiscoveredMetadata(metadata, connection.issuer);
-    const needsInsecure = ENDPOINT_FIELDS.some((field) => metadata[field] !== undefined && isInsecureLoopback(metadata[field]!));
+    // The same rules as the validation report (idp-metadata-rules.ts).
+    assertDiscoveredMetadata(metadata as Record<string, unknown>, connection);
+    await this.#assertEndpointsAllowed(metadata);
+    const needsInsecure = ENDPOINT_FIELDS.some((field) => metadata[field] !== undefined && usesPlainHttp(metadata[field]!));
     const endpoints = new Map(ENDPOINT_FIELDS.map((field) => [metadata[field], field.replace(/_endpoint|_uri/, '')]));
     const idpFetch = this.#timedFetch(connection.id, (url) => endpoints.get(url) ?? 'other');
 
@@ -224,6 +230,32 @@ export class IdpRegistry {
     return idp;
   }
 
+  /**
+   * Every endpoint the document names, against the network policy, once per discovery: a
+   * login is refused before the learner is sent to sign in, not after. The endpoints the broker
+   * calls are checked again on every connection (bounded-fetch.ts); the authorization and
+   * end-session endpoints, which only the browser visits, only here. A name that does not
+   * resolve from here is left to the connection (the browser may resolve it).
+   */
+  async #assertEndpointsAllowed(metadata: client.ServerMetadata): Promise<void> {
+    await Promise.all(
+      ENDPOINT_FIELDS.map(async (field) => {
+        const url = metadata[field];
+        if (url === undefined) return;
+        try {
+          await this.#options.networkPolicy.assertAllowed(url);
+        } catch (error) {
+          if (!(error instanceof IdpAddressRefused)) return;
+          throw new BrokerError('idp_error', {
+            description: "The identity provider's discovery document names an endpoint the broker may not use.",
+            cause: error,
+            logMessage: `discovery ${field}: ${error.message}`,
+          });
+        }
+      }),
+    );
+  }
+
   #clientAuth(connection: IdpConnection, metadata: client.ServerMetadata): client.ClientAuth {
     if (connection.tokenEndpointAuthMethod === 'client_secret_post') {
       const secret = connection.clientSecret();
@@ -236,27 +268,5 @@ export class IdpRegistry {
     // RFC 7523 §3: aud identifies the authorization server; the token endpoint URL is the
     // value every IdP accepts, the issuer only some (Auth0 wants it).
     return privateKeyJwt(key, connection.assertionAudience === 'issuer' ? metadata.issuer : metadata.token_endpoint!);
-  }
-}
-
-/** The discovery checks every login depends on; the full report is the validate endpoint's. */
-export function assertDiscoveredMetadata(metadata: client.ServerMetadata, expectedIssuer: string): void {
-  // Exact, also for a template: Entra's multi-tenant metadata names `{tenantid}` literally.
-  if (metadata.issuer !== expectedIssuer) {
-    throw new BrokerError('idp_error', {
-      description: "The identity provider's discovery document names another issuer than this connection is configured with.",
-      logMessage: `discovery issuer ${JSON.stringify(metadata.issuer)} differs from the configured ${JSON.stringify(expectedIssuer)}`,
-    });
-  }
-  for (const field of ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const) {
-    if (typeof metadata[field] !== 'string') {
-      throw new BrokerError('idp_error', { description: `The identity provider's discovery document has no ${field}.`, logMessage: `discovery document has no ${field}` });
-    }
-  }
-  for (const field of ENDPOINT_FIELDS) {
-    const value = metadata[field];
-    if (value === undefined) continue;
-    const problem = idpUrlProblem(value);
-    if (problem) throw new BrokerError('idp_error', { logMessage: `discovery ${field} ${problem}` });
   }
 }

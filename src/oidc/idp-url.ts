@@ -2,7 +2,9 @@ import { isLoopbackHost } from '../config/env.schema.js';
 
 /**
  * IdP URLs (issuer, discovery and every endpoint a discovery document names) must be https;
- * plain http is accepted only on loopback hosts, for development and tests.
+ * plain http is accepted only on loopback hosts, for development and tests. This is the check
+ * that needs no network, for saving a URL; where a URL may actually connect to is decided when
+ * connecting, by the network policy (network-policy.ts), which may refuse more.
  */
 export function idpUrlProblem(value: string): string | undefined {
   let url: URL;
@@ -16,9 +18,9 @@ export function idpUrlProblem(value: string): string | undefined {
   return 'must use https (http only on loopback hosts)';
 }
 
-export function isInsecureLoopback(value: string): boolean {
-  const url = new URL(value);
-  return url.protocol === 'http:';
+/** openid-client refuses http unless told; the network policy has decided whether it may. */
+export function usesPlainHttp(value: string): boolean {
+  return new URL(value).protocol === 'http:';
 }
 
 /**

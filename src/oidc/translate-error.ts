@@ -1,6 +1,7 @@
 import * as jose from 'jose';
 import * as client from 'openid-client';
 import { BrokerError, isBrokerError, type ErrorCode } from '../errors/broker-error.js';
+import { IdpAddressRefused } from './network-policy.js';
 
 // oauth4webapi codes that can only come from checking the ID token itself.
 const ID_TOKEN_CODES = new Set<string>([
@@ -23,6 +24,8 @@ const BAD_SIGNATURE = [
  * The one place IdP-facing library errors become broker errors. Upstream text goes to the
  * log (as the reason line), never to the learner or the app.
  *
+ * - an IdP URL the network policy refuses (network-policy.ts), wherever the library wrapped the
+ *   refusal → idp_error, as for an IdP that cannot be reached at all
  * - the IdP answered the token request with an OAuth error, a non-2xx, non-JSON, too much,
  *   or nothing in time; or its JWKS could not be fetched → token_exchange_failed
  * - the ID token failed a check of OpenID Connect Core §3.1.3.7 → invalid_id_token
@@ -30,6 +33,9 @@ const BAD_SIGNATURE = [
  */
 export function translateTokenError(error: unknown): BrokerError {
   if (isBrokerError(error)) return error;
+  // openid-client wraps what the fetch threw (ClientError "something went wrong"), jose does not.
+  const refused = findCause(error, (cause): cause is IdpAddressRefused => cause instanceof IdpAddressRefused);
+  if (refused) return new BrokerError('idp_error', { cause: error, logMessage: refused.message });
   let code: ErrorCode = 'token_exchange_failed';
   if (error instanceof client.ClientError) {
     const detail = `${error.message} ${error.cause instanceof Error ? error.cause.message : ''}`;
@@ -57,10 +63,21 @@ export function translateUserinfoError(error: unknown): BrokerError {
 }
 
 export function describeUpstream(error: unknown): string {
+  const refused = findCause(error, (cause): cause is IdpAddressRefused => cause instanceof IdpAddressRefused);
+  if (refused) return `refused by the IdP network policy: ${refused.message}`;
   if (error instanceof client.ResponseBodyError) return `IdP answered ${error.status} ${error.error}`;
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
     return `${error.name} ${(error as { code?: string }).code ?? ''} ${error.message}${cause}`.replace(/\s+/g, ' ').trim();
   }
   return String(error);
+}
+
+/** The first error in the cause chain that `match`es. */
+function findCause<T>(error: unknown, match: (cause: unknown) => cause is T): T | undefined {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (match(current)) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

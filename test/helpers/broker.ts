@@ -8,6 +8,7 @@ import { loadBrokerKeys, type BrokerKeys } from '../../src/config/broker-keys.js
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import type { Config } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
+import type { IdpLookup } from '../../src/oidc/network-policy.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { testDatabaseUrl } from './db.js';
 import { freePort } from '../../src/config/local.js';
@@ -31,7 +32,7 @@ interface TestLike {
 export async function startBroker(
   t: TestLike,
   overrides: Partial<Config> = {},
-  options: { captureLogs?: string[]; databaseUrl?: string; prepareKeys?: (keysDir: string) => Promise<void>; publicHost?: string } = {},
+  options: { captureLogs?: string[]; databaseUrl?: string; prepareKeys?: (keysDir: string) => Promise<void>; publicHost?: string; idpLookup?: IdpLookup } = {},
 ): Promise<TestBroker> {
   const databaseUrl = options.databaseUrl ?? (await testDatabaseUrl(t));
   const keysDir = await mkdtemp(join(tmpdir(), 'broker-test-keys-'));
@@ -78,7 +79,7 @@ export async function startBroker(
   const logger = capture
     ? createLogger('trace', { write: (line: string) => void capture.push(line) })
     : createLogger((process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent');
-  const app = await buildApp(config, { database, keys, logger });
+  const app = await buildApp(config, { database, keys, logger, ...(options.idpLookup && { idpLookup: options.idpLookup }) });
   await app.listen({ host: '127.0.0.1', port });
   t.teardown(async () => {
     await app.close();

@@ -5,9 +5,9 @@ import { freePort } from '../../src/config/local.js';
 
 /**
  * A deliberately misbehaving OpenID provider: many behaviours side by side, each under its own
- * issuer `http://127.0.0.1:<port>/<name>`. Authorization is automatic (no sign-in form): the
- * authorize endpoint sends the browser straight back with a code. Every behaviour starts from
- * a correct provider and bends one thing.
+ * issuer `http://127.0.0.1:<port>/<name>` (`http://<host>:<port>/<name>` with `options.host`).
+ * Authorization is automatic (no sign-in form): the authorize endpoint sends the browser
+ * straight back with a code. Every behaviour starts from a correct provider and bends one thing.
  */
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -48,6 +48,9 @@ export interface Behaviour {
 
 export interface RogueIdp {
   base: string;
+  port: number;
+  /** Closes every open connection (keep-alive too): the next request must connect anew. */
+  dropConnections(): void;
   /** `http://127.0.0.1:<port>/<name>[/<basePath>]`: where the behaviour's endpoints live. */
   issuer(name: string): string;
   keys: RogueKeys;
@@ -87,9 +90,14 @@ function json(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, behaviours: Record<string, Behaviour>): Promise<RogueIdp> {
+export async function startRogueIdp(
+  t: { teardown(fn: () => unknown): void },
+  behaviours: Record<string, Behaviour>,
+  options: { host?: string } = {},
+): Promise<RogueIdp> {
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  // Listens on 127.0.0.1 always; `host` (a name the test's resolver maps) only names it in URLs.
+  const base = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const keys: RogueKeys = { current: await makeKey('rogue-1'), other: await makeKey('rogue-other') };
   const clientSecret = 'rogue-client-secret-0123456789';
   const pending = new Map<string, Pending>();
@@ -205,7 +213,10 @@ export async function startRogueIdp(t: { teardown(fn: () => unknown): void }, be
       }),
   );
   const issuerOf = (name: string) => `${base}/${name}${behaviours[name]?.basePath ? `/${behaviours[name]!.basePath}` : ''}`;
-  return { base, issuer: issuerOf, keys, clientSecret, hits, issued };
+  const dropConnections = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return { base, port, dropConnections, issuer: issuerOf, keys, clientSecret, hits, issued };
 }
 
 /** Encodes a JWS by hand, for tokens no library would make (alg none, HS256 with a public key). */

@@ -5,6 +5,7 @@ import { isRecordNotFound } from '../../db/prisma-errors.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { IdpConnection } from '../../oidc/idp-registry.js';
 import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
+import type { IdpNetworkPolicy } from '../../oidc/network-policy.js';
 import { validateIdp, type ValidationReport } from '../../oidc/validate-idp.js';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
 import { invalidField, parseInput } from '../validation.js';
@@ -69,6 +70,7 @@ export class ConnectionService {
       secretBox: SecretBox;
       keys: BrokerKeys;
       idpTimeoutSeconds: number;
+      idpNetworkPolicy: IdpNetworkPolicy;
       /** Tells every broker process the configuration changed (live config). */
       announce?: () => Promise<void>;
     },
@@ -86,6 +88,7 @@ export class ConnectionService {
       discoveryUrl: connection.discoveryUrl,
       tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
       timeoutSeconds: this.deps.idpTimeoutSeconds,
+      networkPolicy: this.deps.idpNetworkPolicy,
     });
   }
 
