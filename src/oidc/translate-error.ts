@@ -62,15 +62,42 @@ export function translateUserinfoError(error: unknown): BrokerError {
   return translateTokenError(error);
 }
 
+/**
+ * The reason line for the log: names, codes and messages of the error and its causes, and the
+ * HTTP status of the IdP's answer when the library kept it — a `403` with an empty body is
+ * a refusal, a `502` a broken IdP, and both raise the same "not JSON" error. Never a body.
+ */
 export function describeUpstream(error: unknown): string {
   const refused = findCause(error, (cause): cause is IdpAddressRefused => cause instanceof IdpAddressRefused);
   if (refused) return `refused by the IdP network policy: ${refused.message}`;
-  if (error instanceof client.ResponseBodyError) return `IdP answered ${error.status} ${error.error}`;
+  if (error instanceof client.ResponseBodyError) return `IdP answered HTTP ${error.status} ${error.error}`;
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.name} ${(error as { code?: string }).code ?? ''} ${error.message}${cause}`.replace(/\s+/g, ' ').trim();
+    const answer = upstreamResponse(error);
+    const status = answer ? ` (IdP answered HTTP ${answer.status}${contentType(answer)})` : '';
+    return `${error.name} ${(error as { code?: string }).code ?? ''} ${error.message}${cause}${status}`.replace(/\s+/g, ' ').trim();
   }
   return String(error);
+}
+
+/**
+ * oauth4webapi keeps the IdP's Response as the cause of "unexpected response content-type"
+ * and "unexpected HTTP response status code" (openid-client passes it on as `cause`), and as
+ * `response` on WWW-Authenticate challenges.
+ */
+function upstreamResponse(error: unknown): Response | undefined {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (current instanceof Response) return current;
+    const response = (current as { response?: unknown }).response;
+    if (response instanceof Response) return response;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function contentType(response: Response): string {
+  const type = response.headers.get('content-type');
+  return type ? `, content-type ${type.split(';')[0]!.trim().slice(0, 60)}` : ', no content-type';
 }
 
 /** The first error in the cause chain that `match`es. */

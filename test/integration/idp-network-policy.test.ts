@@ -148,3 +148,12 @@ t.test('discovery rules: the login path refuses exactly what the validation repo
     t.match(lines.join(''), `discovery rule ${check} failed`, `${name}: the log names the rule`);
   }
 });
+
+t.test('log rule: a token endpoint answering 403 with an empty body is logged with its HTTP status', async (t) => {
+  const idp = await startRogueIdp(t, { 'token-403-empty': { token: (res) => (res.writeHead(403).end(), true) } });
+  const tenant = await registerAutoLoginTenant(broker, { slug: 'token-403-empty', issuer: idp.issuer('token-403-empty'), clientSecret: idp.clientSecret });
+  t.equal((await tenant.login()).error, 'token_exchange_failed');
+  const failure = lines.find((line) => line.includes('"msg":"login failed"') && line.includes('OAUTH_RESPONSE_IS_NOT_JSON'));
+  t.ok(failure, 'the failure is logged');
+  t.match(failure, /IdP answered HTTP 403, no content-type/, 'with the status, so a refusal is told from a broken IdP');
+});
