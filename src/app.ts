@@ -17,6 +17,7 @@ import { ConnectionService } from './domain/connections/connection.service.js';
 import { LoginService } from './domain/login/login.service.js';
 import { LogoutService } from './domain/login/logout.service.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
+import { TransactionCookies } from './domain/login/transaction-cookies.js';
 import { TenantRepo } from './domain/tenants/tenant.repo.js';
 import { TenantService } from './domain/tenants/tenant.service.js';
 import { SessionRepo, TicketRepo } from './domain/tickets/ticket.repo.js';
@@ -37,6 +38,17 @@ export interface AppDeps {
   logger: Logger;
   /** How IdP host names resolve (default: the system resolver); tests make names rebind. */
   idpLookup?: IdpLookup;
+}
+
+/**
+ * TENANT_DOMAIN, when PUBLIC_URL's host is it or below it: then a login started on a tenant
+ * subdomain can set its cookie for TENANT_DOMAIN and it reaches the callback. Otherwise
+ * cookies stay host-only.
+ */
+function subdomainCookieDomain(config: Pick<Config, 'tenantDomain' | 'callbackUrl'>): string | undefined {
+  const parent = config.tenantDomain?.replace(/:\d+$/, '').toLowerCase();
+  const callbackHost = new URL(config.callbackUrl).hostname.toLowerCase();
+  return parent && (callbackHost === parent || callbackHost.endsWith(`.${parent}`)) ? parent : undefined;
 }
 
 /** Every service, wired in one place: repos (Prisma/pg) → services → routes. */
@@ -67,6 +79,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     tenants: tenantRepo,
     secretBox,
     keys: deps.keys,
+    callbackUrl: config.callbackUrl,
     idpTimeoutSeconds: config.idpTimeoutSeconds,
     idpNetworkPolicy,
     announce,
@@ -83,7 +96,14 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     tickets,
     audit,
     metrics,
-    secretBox,
+    cookies: new TransactionCookies({
+      secretBox,
+      secure: config.secureCookies,
+      domain: subdomainCookieDomain(config),
+      // A minute past the transaction's lifetime, so a learner who took too long is told the
+      // login expired rather than that it could not be matched to this browser.
+      maxAgeSeconds: config.transactionTtlSeconds + 60,
+    }),
     callbackUrl: config.callbackUrl,
     tenantDomain: config.tenantDomain,
     transactionTtlSeconds: config.transactionTtlSeconds,
@@ -105,6 +125,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     connections: directory.connections,
     tenants: directory.tenants,
     publicUrl: config.publicUrl,
+    callbackUrl: config.callbackUrl,
   });
   return {
     tenants: new TenantService(tenantRepo, announce),
@@ -117,6 +138,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     testLogin,
     audit,
     auditRepo,
+    findConnection: directory.connections.findById,
   };
 }
 
@@ -171,6 +193,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     logout: services.logout,
     testLogin: services.testLogin,
     keys: deps.keys,
+    findConnection: services.findConnection,
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
     secureCookies: config.secureCookies,

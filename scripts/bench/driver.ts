@@ -4,8 +4,8 @@ import { Agent, request } from 'undici';
  * The benchmark's browsers and relying app: complete logins through the broker's real HTTP
  * surface, over keep-alive connections as browsers and app servers use them.
  *   browser: GET /api/sso/login → 302 to the IdP (+ the login's cookie)
- *            GET <IdP>/authorize → 302 to /api/sso/callback
- *            GET /api/sso/callback (with the cookie) → 302 to the app with ?ticket=
+ *            GET <IdP>/authorize → 302 to /api/sso/callback/<connection id>
+ *            GET /api/sso/callback/<connection id> (with the cookie) → 302 to the app with ?ticket=
  *   app:     POST /api/sso/tickets/redeem (Basic app credentials) → 200 identity
  */
 export interface Response {

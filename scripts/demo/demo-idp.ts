@@ -50,8 +50,13 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(body);
 }
 
+/** The issuer a demo IdP on `port` has (known before it starts: connections are made first). */
+export function demoIdpIssuer(port: number): string {
+  return `http://localhost:${port}`;
+}
+
 export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
-  const issuer = `http://localhost:${options.port}`;
+  const issuer = demoIdpIssuer(options.port);
   const byEmail = new Map(options.users.map((user) => [user.email, user]));
   const bySub = new Map(options.users.map((user) => [user.sub, user]));
   const { client } = options;

@@ -8,7 +8,7 @@ import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { packageRoot } from '../../src/config/local.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { startDemoApp } from './demo-app.js';
-import { startDemoIdp, type DemoUser } from './demo-idp.js';
+import { demoIdpIssuer, startDemoIdp, type DemoUser } from './demo-idp.js';
 
 /**
  * The whole product on one machine, wired the way an operator would: an embedded PostgreSQL,
@@ -95,6 +95,8 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       TENANT_DOMAIN: 'sso.localhost',
       KEYS_DIR: keysDir,
       LOG_LEVEL: 'warn',
+      // The organisations' IdPs run on this machine, over http: allow loopback explicitly.
+      IDP_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128',
     });
     stops.push(() => stopProcess(broker));
 
@@ -110,12 +112,21 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
     };
     const brokerJwks = (await (await fetch(`http://127.0.0.1:${ports.broker}/.well-known/jwks.json`)).json()) as { keys: object[] };
 
-    log('starting the organisations’ identity providers and registering them…');
-    const callback = { redirectUri: `${brokerUrl}/api/sso/callback`, postLogoutRedirectUri: `${brokerUrl}/api/sso/logout/done` };
+    log('registering the organisations and starting their identity providers…');
     const acmeSecret = randomBytes(24).toString('base64url');
     const idpPorts = { acme: ports.acmeIdp, globex: ports.globexIdp };
     for (const org of ORGANISATIONS) {
-      // Acme's IdP takes a client secret; Globex's trusts the broker's key (private_key_jwt).
+      // As an operator and an IdP engineer would: the connection first, for its own redirect
+      // URI; then the IdP registers exactly that URI. Acme's IdP takes a client secret;
+      // Globex's trusts the broker's key (private_key_jwt).
+      const issuer = demoIdpIssuer(idpPorts[org.slug]);
+      await admin('/admin/tenants', { slug: org.slug, name: org.name, domains: [org.domain] });
+      const connection = await admin(`/admin/tenants/${org.slug}/connections`, {
+        issuer,
+        clientId: 'sso-broker',
+        ...(org.slug === 'acme' ? { tokenEndpointAuthMethod: 'client_secret_post', clientSecret: acmeSecret } : { tokenEndpointAuthMethod: 'private_key_jwt' }),
+      });
+      const callback = { redirectUri: connection.redirectUri!, postLogoutRedirectUri: `${brokerUrl}/api/sso/logout/done` };
       const idp = await startDemoIdp({
         port: idpPorts[org.slug],
         organisation: org.name,
@@ -127,12 +138,7 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
             : { clientId: 'sso-broker', method: 'private_key_jwt', jwks: brokerJwks, ...callback },
       });
       stops.push(() => idp.close());
-      await admin('/admin/tenants', { slug: org.slug, name: org.name, domains: [org.domain] });
-      await admin(`/admin/tenants/${org.slug}/connections`, {
-        issuer: idp.issuer,
-        clientId: 'sso-broker',
-        ...(org.slug === 'acme' ? { tokenEndpointAuthMethod: 'client_secret_post', clientSecret: acmeSecret } : { tokenEndpointAuthMethod: 'private_key_jwt' }),
-      });
+      if (idp.issuer !== issuer) throw new Error(`the demo IdP's issuer is ${idp.issuer}, not ${issuer}`);
     }
 
     log('starting the demo app…');

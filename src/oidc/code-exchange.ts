@@ -54,6 +54,11 @@ export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: stri
     );
     const claims = tokens.claims();
     if (!claims || typeof tokens.id_token !== 'string') throw new client.ClientError('ID Token missing from the token response');
+    // OpenID Connect Core §3.1.3.7 step 5: openid-client compares azp only when aud has
+    // several values; an azp naming another client is a token minted for someone else.
+    if (claims.azp !== undefined && claims.azp !== configuration.clientMetadata().client_id) {
+      throw new BrokerError('invalid_id_token', { logMessage: `ID token azp ${JSON.stringify(claims.azp)} is not the client id` });
+    }
     await verifyIdTokenSignature(tokens.id_token, idp);
     // §3.1.3.7 step 10 leaves how far iat may stray to the client; we allow the clock skew.
     if (claims.iat > Date.now() / 1000 + idp.clockToleranceSeconds) {
@@ -89,6 +94,10 @@ async function redeemForTemplatedIssuer(
   checks: LoginChecks,
 ): Promise<client.Configuration> {
   const tokenEndpoint = idp.configuration.serverMetadata().token_endpoint;
+  // RFC 9207's iss names the concrete tenant, which the template-issuer configurations cannot
+  // compare: response-issuer.ts checked it against the template before we got here.
+  callbackUrl = new URL(callbackUrl);
+  callbackUrl.searchParams.delete('iss');
   const realFetch = idp.configuration[client.customFetch] ?? fetch;
   let captured: { status: number; headers: Headers; body: string } | undefined;
   const capture = template.configuration({

@@ -22,6 +22,8 @@ export interface TestIdp {
   requests: Map<string, number>;
   /** Token endpoint requests: form body and Authorization header. */
   tokenRequests: { form: URLSearchParams; authorization: string | undefined }[];
+  /** With `strictRedirectUris`: registers a connection's redirect URI, as its IdP engineer would. */
+  registerRedirectUri(uri: string): void;
 }
 
 interface TestLike {
@@ -39,7 +41,8 @@ function decodeJwtPart(part: string | undefined): Record<string, unknown> {
  */
 export async function startIdp(
   t: TestLike,
-  options: { redirectUri: string; brokerJwks: { keys: PublicJwk[] }; accounts: IdpAccount[]; config?: Partial<Configuration> },
+  /** `redirectUri`: the broker's callback base (PUBLIC_URL/api/sso/callback); any connection's below it is accepted. */
+  options: { redirectUri: string; brokerJwks: { keys: PublicJwk[] }; accounts: IdpAccount[]; config?: Partial<Configuration>; strictRedirectUris?: boolean },
 ): Promise<TestIdp> {
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
@@ -92,6 +95,15 @@ export async function startIdp(
     ...options.config,
   };
   const provider = new Provider(issuer, configuration);
+  // Every connection has its own redirect URI below the broker's callback base, which an IdP
+  // engineer registers. This one IdP stands for many tenants' IdPs, so by default it accepts
+  // any `<base>/<connection id>`; with `strictRedirectUris` only those registered with
+  // registerRedirectUri(), as a real IdP would.
+  const base = options.redirectUri;
+  const registered = new Set<string>();
+  const allowed = (value: string) =>
+    options.strictRedirectUris ? registered.has(value) : value.startsWith(`${base}/`) && !value.slice(base.length + 1).includes('/') && !value.includes('?');
+  provider.Client.prototype.redirectUriAllowed = (value: string) => allowed(value);
   const assertions: TestIdp['assertions'] = [];
   const tokenRequests: TestIdp['tokenRequests'] = [];
   const requests = new Map<string, number>();
@@ -116,5 +128,5 @@ export async function startIdp(
     },
   });
   t.teardown(close);
-  return { issuer, provider, secretClient, jwtClient, assertions, tokenRequests, requests };
+  return { issuer, provider, secretClient, jwtClient, assertions, tokenRequests, requests, registerRedirectUri: (uri) => void registered.add(uri) };
 }

@@ -51,5 +51,5 @@ t.test('client_secret_post rule: the secret travels only in the form body', asyn
   t.equal(form.get('client_secret'), idp.secretClient.clientSecret);
   t.equal(form.get('client_assertion'), null);
   t.ok(form.get('code_verifier'), 'the PKCE verifier is sent');
-  t.equal(form.get('redirect_uri'), broker.config.callbackUrl);
+  t.equal(form.get('redirect_uri'), `${broker.config.callbackUrl}/${scenario.connectionId}`);
 });

@@ -57,7 +57,7 @@ t.test('the authorization request carries PKCE S256, nonce, state and the regist
   const p = location.searchParams;
   t.equal(p.get('response_type'), 'code');
   t.equal(p.get('client_id'), idp.secretClient.clientId);
-  t.equal(p.get('redirect_uri'), broker.config.callbackUrl);
+  t.equal(p.get('redirect_uri'), `${broker.config.callbackUrl}/${scenario.connectionId}`, "the connection's own redirect URI");
   t.equal(p.get('scope'), 'openid email profile');
   t.equal(p.get('code_challenge_method'), 'S256');
   t.match(p.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);

@@ -87,9 +87,14 @@ t.test('a login started on a tenant subdomain completes in a real cookie jar: it
   t.equal((await redeem(broker, app, back.searchParams.get('ticket'))).body.tenant, 'acme');
   t.same((await browser.cookieNames(`${broker.url}/api/sso/callback`)).filter((name) => name.startsWith('sso_tx_')), [], 'and the login cookie is cleared at the callback');
 
-  // A login on PUBLIC_URL's own host keeps a host-only cookie.
+  // A login on PUBLIC_URL's own host (within TENANT_DOMAIN) sets it for TENANT_DOMAIN too, so
+  // every login start sees all of the browser's pending logins and can bound them.
   const plain = await fetch(`${broker.url}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, tenant: 'acme' })}`, { redirect: 'manual' });
-  t.notMatch(plain.headers.get('set-cookie') ?? '', /Domain=/i);
+  t.match(plain.headers.get('set-cookie') ?? '', /Domain=localhost/i);
+  // A host outside TENANT_DOMAIN keeps a host-only cookie (a Domain it is not within would be refused).
+  const outside = await fetch(`http://127.0.0.1:${port}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, tenant: 'acme' })}`, { redirect: 'manual' });
+  t.equal(outside.status, 302);
+  t.notMatch(outside.headers.get('set-cookie') ?? '', /Domain=/i);
   const sub = await new Promise<string>((resolve, reject) => {
     request(new URL(start.replace(`acme.localhost:${port}`, `127.0.0.1:${port}`)), { headers: { host: `acme.localhost:${port}` } }, (res) => {
       res.resume();

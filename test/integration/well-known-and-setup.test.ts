@@ -16,8 +16,10 @@ t.test('GET /.well-known/jwks.json publishes the public half of every broker key
 t.test('GET /api/sso/setup tells an IdP engineer what to register, as JSON or HTML', async (t) => {
   const json = await fetch(`${broker.url}/api/sso/setup`, { headers: { accept: 'application/json' } });
   t.equal(json.status, 200);
-  t.match(await json.json(), {
-    redirect_uri: `${broker.url}/api/sso/callback`,
+  const doc = (await json.json()) as Record<string, unknown>;
+  t.notOk('redirect_uri' in doc, 'no single redirect URI: every connection has its own');
+  t.match(doc, {
+    redirect_uri_template: `${broker.url}/api/sso/callback/{connection}`,
     jwks_uri: `${broker.url}/.well-known/jwks.json`,
     token_endpoint_auth_methods: ['client_secret_post', 'private_key_jwt'],
     token_endpoint_auth_signing_alg: 'RS256',
@@ -30,13 +32,55 @@ t.test('GET /api/sso/setup tells an IdP engineer what to register, as JSON or HT
   const html = await fetch(`${broker.url}/api/sso/setup`, { headers: { accept: 'text/html' } });
   t.match(html.headers.get('content-type'), /text\/html/);
   const page = await html.text();
-  t.match(page, `${broker.url}/api/sso/callback`);
+  t.match(page, `${broker.url}/api/sso/callback/{connection}`);
   t.match(page, 'test-key-1');
   t.match(page, '-----BEGIN PUBLIC KEY-----', 'the public key itself, for IdPs that take a key');
   for (const idp of ['Microsoft Entra ID', 'Okta', 'Google Workspace', 'Auth0', 'Keycloak']) t.match(page, `<h3>${idp}</h3>`, `notes for ${idp}`);
   t.match(page, '{tenantid}', 'the Entra multi-tenant issuer');
   t.match(page, 'realm_access.roles', 'Keycloak roles mapping');
   t.match(html.headers.get('content-security-policy'), /default-src 'none'/);
+});
+
+t.test('mix-up rule: GET /api/sso/setup?connection=<id> gives that connection\'s own redirect URI, client id and method, never a secret', async (t) => {
+  await broker.admin('POST', '/admin/tenants', { slug: 'setup-acme', name: 'Acme' });
+  const created = await broker.admin('POST', '/admin/tenants/setup-acme/connections', {
+    issuer: 'https://idp.acme.example',
+    clientId: 'acme-client',
+    clientSecret: 'a-secret-that-must-never-be-shown',
+    tokenEndpointAuthMethod: 'client_secret_post',
+  });
+  t.equal(created.status, 201);
+  const redirectUri = `${broker.url}/api/sso/callback/${created.body.id}`;
+  t.equal(created.body.redirectUri, redirectUri, 'the connection JSON names its redirect URI');
+  t.equal((await broker.admin('GET', `/admin/connections/${created.body.id}`)).body.redirectUri, redirectUri);
+  t.equal((await broker.admin('GET', '/admin/tenants/setup-acme/connections')).body[0].redirectUri, redirectUri);
+
+  const json = await fetch(`${broker.url}/api/sso/setup?connection=${created.body.id}`, { headers: { accept: 'application/json' } });
+  t.equal(json.status, 200);
+  const text = await json.text();
+  t.match(JSON.parse(text), { redirect_uri: redirectUri, client_id: 'acme-client', token_endpoint_auth_method: 'client_secret_post', jwks_uri: String });
+  t.notMatch(text, 'a-secret-that-must-never-be-shown');
+  const page = await (await fetch(`${broker.url}/api/sso/setup?connection=${created.body.id}`, { headers: { accept: 'text/html' } })).text();
+  t.match(page, redirectUri);
+  t.notMatch(page, 'a-secret-that-must-never-be-shown');
+
+  for (const id of ['00000000-0000-4000-8000-000000000000', 'not-an-id', 'x'.repeat(150)]) {
+    const missing = await fetch(`${broker.url}/api/sso/setup?connection=${id}`, { headers: { accept: 'application/json' } });
+    t.equal(missing.status, 404, `unknown connection ${id.slice(0, 20)}: 404`);
+    t.match(await missing.json(), { error: 'not_found' });
+  }
+});
+
+t.test('mix-up rule: the bare /api/sso/callback completes nothing and says where the redirect URI is', async (t) => {
+  const json = await fetch(`${broker.url}/api/sso/callback?code=c&state=s`, { headers: { accept: 'application/json' } });
+  t.equal(json.status, 400);
+  const body = (await json.json()) as { error: string; error_description: string };
+  t.equal(body.error, 'callback_mismatch');
+  t.match(body.error_description, `${broker.url}/api/sso/callback/<connection id>`);
+  t.match(body.error_description, '/api/sso/setup?connection=');
+  const page = await fetch(`${broker.url}/api/sso/callback?code=c&state=s`);
+  t.equal(page.status, 400);
+  t.match(await page.text(), '/api/sso/setup?connection=');
 });
 
 t.test('the setup page offers each key\'s certificate for download (Entra ID registers keys by certificate)', async (t) => {
@@ -73,9 +117,13 @@ t.test('bad input anywhere gets a 4xx with an error code, never a 500', async (t
   const cases: [string, RequestInit & { path: string }][] = [
     ['repeated query parameters', { path: '/api/sso/login?app=a&app=b&return_to=x&tenant=t' }],
     ['callback without anything', { path: '/api/sso/callback' }],
-    ['callback with an array state', { path: '/api/sso/callback?state=a&state=b&code=c' }],
-    ['callback with a huge state', { path: `/api/sso/callback?state=${'s'.repeat(5000)}&code=c` }],
-    ['callback with a bogus cookie', { path: '/api/sso/callback?state=abc&code=c', headers: { cookie: 'sso_tx_abc=v1.zz.%%%' } }],
+    ['connection callback without anything', { path: '/api/sso/callback/c1' }],
+    ['callback with an array state', { path: '/api/sso/callback/c1?state=a&state=b&code=c' }],
+    ['callback with a huge state', { path: `/api/sso/callback/c1?state=${'s'.repeat(5000)}&code=c` }],
+    ['callback with a bogus cookie', { path: '/api/sso/callback/c1?state=abc&code=c', headers: { cookie: 'sso_tx_abc=v1.zz.%%%' } }],
+    ['callback with a bogus __Host- cookie', { path: '/api/sso/callback/c1?state=abc&code=c', headers: { cookie: '__Host-sso_tx_abc=v1.zz.%%%' } }],
+    ['callback with an over-long connection', { path: `/api/sso/callback/${'c'.repeat(500)}?state=abc&code=c` }],
+    ['setup with an array connection', { path: '/api/sso/setup?connection=a&connection=b' }],
     ['redeem with a form body', { path: '/api/sso/tickets/redeem', method: 'POST', headers: { authorization: 'Basic YTpi', 'content-type': 'application/x-www-form-urlencoded' }, body: 'ticket=x' }],
     ['redeem with broken JSON', { path: '/api/sso/tickets/redeem', method: 'POST', headers: { authorization: 'Basic YTpi', 'content-type': 'application/json' }, body: '{' }],
     ['redeem with malformed Basic', { path: '/api/sso/tickets/redeem', method: 'POST', headers: { authorization: 'Basic !!!', 'content-type': 'application/json' }, body: '{}' }],

@@ -11,10 +11,13 @@ import type { TenantRepo } from '../tenants/tenant.repo.js';
 import { invalidField, parseInput } from '../validation.js';
 import type { Connection, ConnectionData, ConnectionRepo } from './connection.repo.js';
 import { connectionRuleProblems, createConnectionSchema, patchConnectionSchema } from './connection.schema.js';
+import { redirectUriFor } from './redirect-uri.js';
 
 export interface ConnectionView {
   id: string;
   tenant: string;
+  /** The connection's own redirect URI, to register at its IdP. */
+  redirectUri: string;
   issuer: string;
   discoveryUrl: string;
   clientId: string;
@@ -35,10 +38,11 @@ export interface ConnectionView {
   updatedAt: string;
 }
 
-export function toConnectionView(connection: Connection, tenantSlug: string): ConnectionView {
+export function toConnectionView(connection: Connection, tenantSlug: string, callbackUrl: string): ConnectionView {
   return {
     id: connection.id,
     tenant: tenantSlug,
+    redirectUri: redirectUriFor(callbackUrl, connection.id),
     issuer: connection.issuer,
     discoveryUrl: connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer),
     clientId: connection.clientId,
@@ -69,6 +73,8 @@ export class ConnectionService {
       tenants: TenantRepo;
       secretBox: SecretBox;
       keys: BrokerKeys;
+      /** PUBLIC_URL/api/sso/callback: each connection's redirect URI is below it. */
+      callbackUrl: string;
       idpTimeoutSeconds: number;
       idpNetworkPolicy: IdpNetworkPolicy;
       /** Tells every broker process the configuration changed (live config). */
@@ -95,7 +101,7 @@ export class ConnectionService {
   async create(tenantSlug: string, body: unknown): Promise<ConnectionView> {
     const tenant = await this.#requireTenant(tenantSlug);
     const input = parseInput(createConnectionSchema, body);
-    this.#assertRules({ ...input, hasClientSecret: input.clientSecret !== undefined });
+    this.#assertRules({ ...input, discoveryUrl: input.discoveryUrl ?? null, hasClientSecret: input.clientSecret !== undefined });
     this.#assertSigningKey(input.tokenEndpointAuthMethod, input.signingKeyId ?? null);
     const id = randomUUID();
     const { clientSecret, ...rest } = input;
@@ -106,17 +112,17 @@ export class ConnectionService {
       clientSecretEnc: clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, secretPurpose(id)),
     });
     await this.#announce();
-    return toConnectionView(connection, tenant.slug);
+    return this.#view(connection, tenant.slug);
   }
 
   async list(tenantSlug: string): Promise<ConnectionView[]> {
     const tenant = await this.#requireTenant(tenantSlug);
-    return (await this.deps.connections.listByTenant(tenant.id)).map((c) => toConnectionView(c, tenant.slug));
+    return (await this.deps.connections.listByTenant(tenant.id)).map((c) => this.#view(c, tenant.slug));
   }
 
   async get(id: string): Promise<ConnectionView> {
     const connection = await this.require(id);
-    return toConnectionView(connection, await this.#tenantSlug(connection.tenantId));
+    return this.#view(connection, await this.#tenantSlug(connection.tenantId));
   }
 
   async require(id: string): Promise<Connection> {
@@ -140,6 +146,7 @@ export class ConnectionService {
     const next = { ...current, ...rest, clientSecretEnc };
     this.#assertRules({
       issuer: next.issuer,
+      discoveryUrl: next.discoveryUrl,
       tokenEndpointAuthMethod: next.tokenEndpointAuthMethod,
       hasClientSecret: clientSecret !== undefined || (method === 'client_secret_post' && current.clientSecretEnc !== null),
       allowedTenantIds: next.allowedTenantIds,
@@ -149,7 +156,7 @@ export class ConnectionService {
     try {
       const updated = await this.deps.connections.update(id, current.tenantId, data);
       await this.#announce();
-      return toConnectionView(updated, await this.#tenantSlug(updated.tenantId));
+      return this.#view(updated, await this.#tenantSlug(updated.tenantId));
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
       throw error;
@@ -188,6 +195,10 @@ export class ConnectionService {
       allowedTenantIds: connection.allowedTenantIds,
       version: connection.updatedAt.getTime(),
     };
+  }
+
+  #view(connection: Connection, tenantSlug: string): ConnectionView {
+    return toConnectionView(connection, tenantSlug, this.deps.callbackUrl);
   }
 
   #assertRules(c: Parameters<typeof connectionRuleProblems>[0]): void {

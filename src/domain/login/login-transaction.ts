@@ -1,45 +1,113 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { SecretBox } from '../../crypto/secret-box.js';
 
 /**
  * A login in flight, sealed (AES-256-GCM, SECRET_KEY) into an HttpOnly cookie named after
  * its state: the browser that started the login is the only one that can finish it, nothing
  * is written to the database until a ticket is minted, and several tabs can sign in at once.
+ *
+ * Only what the callback needs is sealed, so the cookie stays small (about 450 bytes; browsers
+ * drop cookies over 4 KB, and servers refuse large Cookie headers): the state is the cookie's
+ * name and is bound as the seal's associated data rather than repeated inside; the tenant
+ * follows from the connection; the return URL is kept as a hash of one of the app's registered
+ * URLs, found again at the callback.
  */
 export interface LoginTransaction {
   state: string;
   nonce: string;
   codeVerifier: string;
-  appId: string;
-  returnTo: string;
-  appState?: string | undefined;
-  tenantId: string;
-  /** For metrics labels and logs. */
-  tenantSlug: string;
+  /** The connection the login was sent to: its redirect URI is the only one that may finish it. */
   connectionId: string;
   /** Milliseconds since the epoch. */
   createdAt: number;
-  /** A test login (POST /admin/connections/:id/test-login): no app, ends on a diagnostics page. */
-  test?: boolean;
-  /** The cookie's Domain when it was set for TENANT_DOMAIN (to clear it the same way). */
-  cookieDomain?: string;
+  /** Who asked for the login: a relying app (the learner goes back to it) or a test login. */
+  purpose: AppPurpose | TestPurpose;
 }
 
+export interface AppPurpose {
+  kind: 'app';
+  appId: string;
+  /** returnToHash() of the app's registered return URL the learner goes back to. */
+  returnToHash: string;
+  /** The app's opaque state, echoed back unchanged. */
+  appState?: string | undefined;
+}
+
+/** A test login (POST /admin/connections/:id/test-login): no app, ends on a diagnostics page. */
+export interface TestPurpose {
+  kind: 'test';
+}
+
+/** The cookie names carry this prefix (after `__Host-` where that is used). */
 export const TRANSACTION_COOKIE_PREFIX = 'sso_tx_';
 
-export function transactionCookieName(state: string): string {
-  return `${TRANSACTION_COOKIE_PREFIX}${state}`;
+/** A browser holds at most this many pending logins (contract); a sixth drops the oldest. */
+export const MAX_PENDING_LOGINS = 5;
+
+/**
+ * At most this many bytes of pending-login cookies (names and values) in a browser, so that
+ * no request the broker causes carries more than 8 KB of its cookies, whatever the apps'
+ * `state` values hold (512 characters of UTF-8 can take 1.5 KB).
+ */
+export const MAX_PENDING_COOKIE_BYTES = 6 * 1024;
+
+/**
+ * `__Host-` (RFC 6265bis §4.1.3.2) when the cookie is Secure and host-only: no other host,
+ * sibling subdomain or plain-http page can set or shadow it. A cookie shared with tenant
+ * subdomains needs a Domain, which `__Host-` forbids.
+ */
+export function transactionCookieName(state: string, hostPrefix: boolean): string {
+  return `${hostPrefix ? '__Host-' : ''}${TRANSACTION_COOKIE_PREFIX}${state}`;
 }
 
-const purpose = (state: string) => `login-transaction:${state}`;
+/** The state a transaction cookie's name carries, or undefined for other cookies. */
+export function stateOfCookieName(name: string): string | undefined {
+  const bare = name.startsWith('__Host-') ? name.slice('__Host-'.length) : name;
+  return bare.startsWith(TRANSACTION_COOKIE_PREFIX) ? bare.slice(TRANSACTION_COOKIE_PREFIX.length) : undefined;
+}
+
+/** 128 bits of SHA-256, base64url: enough to tell an app's registered return URLs apart. */
+export function returnToHash(returnTo: string): string {
+  return createHash('sha256').update(returnTo).digest().subarray(0, 16).toString('base64url');
+}
+
+const purposeOf = (state: string) => `login-transaction:${state}`;
+
+/** The sealed form: one-letter keys, since every byte travels in a cookie. */
+const sealedSchema = z.object({
+  n: z.string(),
+  v: z.string(),
+  c: z.string(),
+  at: z.number(),
+  a: z.object({ id: z.string(), r: z.string(), s: z.string().optional() }).optional(),
+});
 
 export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
-  return box.seal(JSON.stringify(tx), purpose(tx.state));
+  const sealed: z.input<typeof sealedSchema> = { n: tx.nonce, v: tx.codeVerifier, c: tx.connectionId, at: tx.createdAt };
+  if (tx.purpose.kind === 'app') {
+    sealed.a = { id: tx.purpose.appId, r: tx.purpose.returnToHash, ...(tx.purpose.appState !== undefined && { s: tx.purpose.appState }) };
+  }
+  return box.seal(JSON.stringify(sealed), purposeOf(tx.state));
 }
 
 /** Undefined when the cookie was tampered with, made for another state, or sealed with an unknown key. */
 export function openTransaction(box: SecretBox, state: string, sealed: string): LoginTransaction | undefined {
-  const json = box.open(sealed, purpose(state));
+  const json = box.open(sealed, purposeOf(state));
   if (json === undefined) return undefined;
-  const tx = JSON.parse(json) as LoginTransaction;
-  return tx.state === state ? tx : undefined;
+  let parsed: z.output<typeof sealedSchema>;
+  try {
+    parsed = sealedSchema.parse(JSON.parse(json));
+  } catch {
+    // Sealed by this key but in another shape (a cookie from before an upgrade): not ours to finish.
+    return undefined;
+  }
+  return {
+    state,
+    nonce: parsed.n,
+    codeVerifier: parsed.v,
+    connectionId: parsed.c,
+    createdAt: parsed.at,
+    purpose: parsed.a ? { kind: 'app', appId: parsed.a.id, returnToHash: parsed.a.r, appState: parsed.a.s } : { kind: 'test' },
+  };
 }

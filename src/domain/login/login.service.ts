@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { SecretBox } from '../../crypto/secret-box.js';
 import { randomTokens } from '../../crypto/tokens.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import { buildAuthorizationRedirect, exchangeCode, fetchUserinfo } from '../../oidc/code-exchange.js';
@@ -11,12 +10,16 @@ import { isTenantAllowed } from '../apps/app.service.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import type { Directory } from '../directory.js';
 import type { TicketService } from '../tickets/ticket.service.js';
-import { openTransaction, sealTransaction, transactionCookieName, type LoginTransaction } from './login-transaction.js';
+import { assertResponseIssuer } from '../../oidc/response-issuer.js';
+import { returnToHash, type AppPurpose, type LoginTransaction } from './login-transaction.js';
 import type { Connection } from '../connections/connection.repo.js';
+import { redirectUriFor } from '../connections/redirect-uri.js';
 import type { Tenant } from '../tenants/tenant.repo.js';
-import { emailDomain, pickConnection, resolveTenant, tenantSlugFromHost } from './resolve-tenant.js';
+import { assertDomainAllowed } from './domain-restriction.js';
+import { emailDomain, pickConnection, resolveTenant } from './resolve-tenant.js';
 import { parseQuery } from '../validation.js';
 import { assertReturnToRegistered, withParams } from './return-url.js';
+import type { CookieToSet, TransactionCookies } from './transaction-cookies.js';
 
 export interface LoginDeps {
   /** Configuration reads go through the cached directory: no database read in the steady state. */
@@ -28,7 +31,8 @@ export interface LoginDeps {
   tickets: TicketService;
   audit: Pick<LoginAuditService, 'record'>;
   metrics: Pick<Metrics, 'loginsStarted' | 'loginsCompleted' | 'loginsFailed' | 'loginDuration'>;
-  secretBox: SecretBox;
+  cookies: TransactionCookies;
+  /** PUBLIC_URL/api/sso/callback: each connection's redirect URI is this plus `/<connection id>`. */
   callbackUrl: string;
   tenantDomain: string | undefined;
   transactionTtlSeconds: number;
@@ -54,29 +58,20 @@ const callbackQuerySchema = z.object({
   state: z.string().min(1).max(200),
 });
 
-export type StepId = 'connection' | 'authorization' | 'discovery' | 'token_exchange' | 'userinfo' | 'claims' | 'domain';
+export type StepId = 'connection' | 'authorization' | 'discovery' | 'response_issuer' | 'token_exchange' | 'userinfo' | 'claims' | 'domain';
 export type Trace = (step: { id: StepId; ok: boolean; message: string }) => void;
 
-export interface CookieToSet {
-  name: string;
-  value: string;
-  maxAgeSeconds: number;
-  /** Set for TENANT_DOMAIN when the login started on a tenant subdomain; host-only otherwise. */
-  domain?: string;
+/** Either a redirect to the IdP (with the transaction cookie) or, on IdP trouble, back to the app. */
+export type StartResult = { location: string; cookies: CookieToSet[] };
+
+/** The browser's side of a request: its Host header and cookies. */
+export interface BrowserContext {
+  host: string | undefined;
+  cookies: Record<string, string | undefined>;
 }
 
-/** Either a redirect to the IdP (with the transaction cookie) or, on IdP trouble, back to the app. */
-export type StartResult = { location: string; cookie?: CookieToSet };
-
 export class LoginService {
-  /** TENANT_DOMAIN, when PUBLIC_URL's host is it or below it (fixed by the configuration). */
-  readonly #subdomainCookieDomain: string | undefined;
-
-  constructor(private readonly deps: LoginDeps) {
-    const parent = deps.tenantDomain?.replace(/:\d+$/, '').toLowerCase();
-    const callbackHost = new URL(deps.callbackUrl).hostname.toLowerCase();
-    this.#subdomainCookieDomain = parent && (callbackHost === parent || callbackHost.endsWith(`.${parent}`)) ? parent : undefined;
-  }
+  constructor(private readonly deps: LoginDeps) {}
 
   /**
    * `GET /api/sso/login`. Steps, in this order because until the app and its return URL are
@@ -84,7 +79,7 @@ export class LoginService {
    * parse → find app → assert return_to registered → resolve tenant → assert app allowed
    * for tenant → pick connection → discover IdP → seal transaction → redirect to the IdP.
    */
-  async start(query: unknown, host: string | undefined): Promise<StartResult> {
+  async start(query: unknown, browser: BrowserContext): Promise<StartResult> {
     const q = parseQuery(loginQuerySchema, query);
     const app = await this.deps.apps.findById(q.app);
     if (!app) throw new BrokerError('unknown_app');
@@ -92,7 +87,7 @@ export class LoginService {
     const { tenant, connection: selected } = await resolveTenant(this.deps, {
       connection: q.connection,
       tenant: q.tenant,
-      host,
+      host: browser.host,
       loginHint: q.login_hint,
     });
     if (!isTenantAllowed(app, tenant.id)) throw withOrganisation(new BrokerError('tenant_not_allowed'), tenant);
@@ -100,79 +95,53 @@ export class LoginService {
       throw withOrganisation(error, tenant);
     });
 
-    return this.begin({ tenant, connection, app, returnTo: q.return_to, appState: q.state, loginHint: q.login_hint, cookieDomain: this.#cookieDomain(host) });
+    return this.begin({
+      tenant,
+      connection,
+      purpose: { kind: 'app', appId: app.id, returnToHash: returnToHash(q.return_to), appState: q.state },
+      returnTo: q.return_to,
+      loginHint: q.login_hint,
+      browser,
+    });
   }
 
   /**
-   * Seals a new login transaction and sends the browser to the connection's IdP. Without an
-   * app (a test login), IdP trouble is an error page; with one, the learner goes back to it.
+   * Seals a new login transaction and sends the browser to the connection's IdP, at the
+   * connection's own redirect URI. Without an app (a test login), IdP trouble is an error
+   * page; with one, the learner goes back to it.
    */
   async begin(input: {
     tenant: Tenant;
     connection: Connection;
-    app?: { id: string };
+    purpose: LoginTransaction['purpose'];
+    /** The app's return URL (already checked against its registered ones), for app logins. */
     returnTo?: string;
-    appState?: string | undefined;
     loginHint?: string | undefined;
-    test?: boolean;
-    cookieDomain?: string | undefined;
+    browser: BrowserContext;
   }): Promise<StartResult> {
-    const { tenant, connection } = input;
+    const { tenant, connection, purpose } = input;
     // OpenID Connect Core §3.1.2.1 / RFC 7636 §4.1: 256 bits each from the CSPRNG (one call).
     const [state, nonce, codeVerifier] = randomTokens(3) as [string, string, string];
-    const tx: LoginTransaction = {
-      state,
-      nonce,
-      codeVerifier,
-      appId: input.app?.id ?? '',
-      returnTo: input.returnTo ?? '',
-      appState: input.appState,
-      tenantId: tenant.id,
-      tenantSlug: tenant.slug,
-      connectionId: connection.id,
-      createdAt: Date.now(),
-      ...(input.test && { test: true }),
-      ...(input.cookieDomain && { cookieDomain: input.cookieDomain }),
-    };
+    const tx: LoginTransaction = { state, nonce, codeVerifier, connectionId: connection.id, createdAt: Date.now(), purpose };
     let authorizationUrl: URL;
     try {
       const idp = await this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection));
       authorizationUrl = buildAuthorizationRedirect(idp, {
-        redirectUri: this.deps.callbackUrl,
+        redirectUri: redirectUriFor(this.deps.callbackUrl, connection.id),
         scopes: connection.scopes,
         checks: tx,
         loginHint: input.loginHint,
       });
     } catch (error) {
-      if (!isBrokerError(error) || !error.allowRedirect || !input.app || !input.returnTo) throw withOrganisation(error, tenant);
+      if (!isBrokerError(error) || !error.allowRedirect || purpose.kind !== 'app' || input.returnTo === undefined) throw withOrganisation(error, tenant);
       // The reason line only: openid-client errors can carry upstream bodies and tokens as causes.
       this.deps.log.warn({ code: error.code, reason: error.message, connection: connection.id }, 'login could not reach the IdP');
       this.deps.metrics.loginsFailed.inc({ tenant: tenant.slug, reason: error.code });
-      await this.deps.audit.record({ tenantId: tenant.id, connectionId: connection.id, appId: input.app.id, outcome: 'failure', error: error.code, durationMs: 0 });
-      return { location: withParams(input.returnTo, { error: error.code, error_description: error.description, state: input.appState }) };
+      await this.deps.audit.record({ tenantId: tenant.id, connectionId: connection.id, appId: purpose.appId, outcome: 'failure', error: error.code, durationMs: 0 });
+      return { location: withParams(input.returnTo, { error: error.code, error_description: error.description, state: purpose.appState }), cookies: [] };
     }
     this.deps.metrics.loginsStarted.inc({ tenant: tenant.slug });
-    return {
-      location: authorizationUrl.href,
-      cookie: {
-        name: transactionCookieName(tx.state),
-        value: sealTransaction(this.deps.secretBox, tx),
-        // A minute past the transaction's lifetime, so a learner who took too long is told the
-        // login expired rather than that it could not be matched to this browser.
-        maxAgeSeconds: this.deps.transactionTtlSeconds + 60,
-        ...(input.cookieDomain && { domain: input.cookieDomain }),
-      },
-    };
-  }
-
-  /**
-   * The login cookie must reach the callback, on PUBLIC_URL's host. A login that starts on a
-   * tenant subdomain (`acme.<TENANT_DOMAIN>`) sets it for TENANT_DOMAIN, which covers both
-   * when PUBLIC_URL's host is TENANT_DOMAIN or below it; otherwise it stays host-only.
-   */
-  #cookieDomain(host: string | undefined): string | undefined {
-    const domain = this.#subdomainCookieDomain;
-    return domain !== undefined && tenantSlugFromHost(host, domain) !== undefined ? domain : undefined;
+    return { location: authorizationUrl.href, cookies: this.deps.cookies.forNewLogin(tx, input.browser.host, input.browser.cookies) };
   }
 
   /**
@@ -182,7 +151,7 @@ export class LoginService {
    * registered `target_link_uri` and is allowed for that connection's tenant, then starts an
    * ordinary SP-initiated login, so state, nonce and PKCE bind the result to this browser.
    */
-  async initiate(query: unknown, host: string | undefined): Promise<StartResult> {
+  async initiate(query: unknown, browser: BrowserContext): Promise<StartResult> {
     const q = parseQuery(initiateQuerySchema, query);
     const connections = await this.deps.connections.listEnabledByIssuer(q.iss);
     if (connections.length === 0) throw new BrokerError('unknown_tenant', { description: 'No sign-in connection matches this identity provider.' });
@@ -202,7 +171,7 @@ export class LoginService {
     }
     return this.start(
       { app: pair.app.id, return_to: q.target_link_uri, connection: pair.connection.id, ...(q.login_hint && { login_hint: q.login_hint }) },
-      host,
+      browser,
     );
   }
 
@@ -210,10 +179,7 @@ export class LoginService {
   openTransaction(query: unknown, cookies: Record<string, string | undefined>): LoginTransaction {
     const parsed = callbackQuerySchema.safeParse(query);
     if (!parsed.success) throw new BrokerError('invalid_state', { description: 'The sign-in response has no state.' });
-    const { state } = parsed.data;
-    const sealed = cookies[transactionCookieName(state)];
-    if (sealed === undefined) throw new BrokerError('invalid_state');
-    const tx = openTransaction(this.deps.secretBox, state, sealed);
+    const tx = this.deps.cookies.find(parsed.data.state, cookies);
     if (!tx) throw new BrokerError('invalid_state');
     if (Date.now() - tx.createdAt > this.deps.transactionTtlSeconds * 1000) {
       void this.#record(tx, 'login_expired');
@@ -222,16 +188,45 @@ export class LoginService {
     return tx;
   }
 
+  /** Clears a transaction's cookie: one try per transaction, whatever the outcome. */
+  finishedCookie(tx: LoginTransaction, host: string | undefined): CookieToSet {
+    return this.deps.cookies.finished(tx.state, host);
+  }
+
   /**
-   * `GET /api/sso/callback`, once the transaction is known: IdP error → code exchange (PKCE,
-   * client auth) → ID token checks → identity → ticket. Returns where to send the browser:
-   * the app's return URL with either `ticket` or `error`.
+   * Contract v2, mix-up defence (RFC 9700 §4.4.2): a transaction finishes only on the redirect
+   * URI of the connection it was sent to. A code arriving on another connection's callback
+   * was issued by another IdP than the one this login trusts; it must never reach the token
+   * endpoint of the transaction's connection (which may belong to a hostile tenant). Refused
+   * before any request to an IdP, with a page: nothing is redirected anywhere.
+   */
+  assertCallbackConnection(tx: LoginTransaction, callbackConnection: string): void {
+    if (callbackConnection === tx.connectionId) return;
+    void this.#record(tx, 'callback_mismatch');
+    throw new BrokerError('callback_mismatch', {
+      logMessage: `a transaction for connection ${tx.connectionId} came back on the redirect URI of ${JSON.stringify(callbackConnection.slice(0, 100))}`,
+    });
+  }
+
+  /** The connection's redirect URI with the callback's query, as openid-client validates it. */
+  callbackUrlOf(tx: LoginTransaction, rawUrl: string): URL {
+    const queryAt = rawUrl.indexOf('?');
+    return new URL(redirectUriFor(this.deps.callbackUrl, tx.connectionId) + (queryAt === -1 ? '' : rawUrl.slice(queryAt)));
+  }
+
+  /**
+   * `GET /api/sso/callback/{connection}` of an app login, once the transaction is known and
+   * belongs to this connection: IdP error → response issuer → code exchange (PKCE, client
+   * auth) → ID token checks → identity → ticket. Returns where to send the browser: the
+   * app's registered return URL with either `ticket` or `error`.
    */
   async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
-    const back = (params: Record<string, string>) => withParams(tx.returnTo, { ...params, state: tx.appState });
+    if (tx.purpose.kind !== 'app') throw new Error('unreachable: a test login completes through TestLoginService');
+    const purpose = tx.purpose;
+    const returnTo = await this.#returnTo(tx, purpose);
+    const back = (params: Record<string, string>) => withParams(returnTo, { ...params, state: purpose.appState });
     try {
-      const ticket = await this.#completeOrThrow(tx, query, callbackUrl);
-      this.#count(tx, null);
+      const ticket = await this.#completeOrThrow(tx, purpose, query, callbackUrl);
       return back({ ticket });
     } catch (error) {
       await this.#record(tx, isBrokerError(error) ? error.code : 'internal_error');
@@ -243,24 +238,42 @@ export class LoginService {
     }
   }
 
+  /**
+   * The return URL the login was started with, found again among the app's registered ones
+   * (the transaction keeps only its hash). An app deleted, or a URL unregistered, during the
+   * login: a page, never a redirect.
+   */
+  async #returnTo(tx: LoginTransaction, purpose: AppPurpose): Promise<string> {
+    const app = await this.deps.apps.findById(purpose.appId);
+    const returnTo = app?.returnUrls.find((url) => returnToHash(url) === purpose.returnToHash);
+    if (returnTo === undefined) {
+      await this.#record(tx, 'invalid_return_to');
+      throw new BrokerError('invalid_return_to', { description: 'The application no longer accepts this return address.' });
+    }
+    return returnTo;
+  }
+
   /** The metrics of a finished login attempt. */
-  #count(tx: LoginTransaction, error: string | null): void {
+  #count(tx: LoginTransaction, tenantSlug: string, error: string | null): void {
     const { metrics } = this.deps;
-    if (error === null) metrics.loginsCompleted.inc({ tenant: tx.tenantSlug });
-    else metrics.loginsFailed.inc({ tenant: tx.tenantSlug, reason: error });
+    if (error === null) metrics.loginsCompleted.inc({ tenant: tenantSlug });
+    else metrics.loginsFailed.inc({ tenant: tenantSlug, reason: error });
     metrics.loginDuration.observe({ outcome: error === null ? 'success' : 'failure' }, (Date.now() - tx.createdAt) / 1000);
   }
 
   /**
    * Metrics and the audit row of a failed attempt (a successful one's audit row is written
-   * with its ticket); never tokens, codes or claims.
+   * with its ticket); never tokens, codes or claims. The tenant is the connection's.
    */
-  #record(tx: LoginTransaction, error: string): Promise<void> {
-    this.#count(tx, error);
+  async #record(tx: LoginTransaction, error: string): Promise<void> {
+    const connection = await this.deps.connections.findById(tx.connectionId).catch(() => undefined);
+    const tenant = connection && (await this.deps.tenants.findById(connection.tenantId).catch(() => undefined));
+    this.#count(tx, tenant?.slug ?? 'unknown', error);
+    if (!tenant) return;
     return this.deps.audit.record({
-      tenantId: tx.tenantId,
+      tenantId: tenant.id,
       connectionId: tx.connectionId,
-      appId: tx.appId,
+      appId: tx.purpose.kind === 'app' ? tx.purpose.appId : null,
       outcome: 'failure',
       error,
       durationMs: Date.now() - tx.createdAt,
@@ -287,7 +300,7 @@ export class LoginService {
       'connection',
       async () => {
         const connection = await this.deps.connections.findById(tx.connectionId);
-        const tenant = await this.deps.tenants.findById(tx.tenantId);
+        const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
         if (!connection || !tenant || !connection.enabled) {
           throw new BrokerError('idp_error', { description: 'The sign-in connection was removed or disabled during the sign-in.' });
         }
@@ -298,9 +311,14 @@ export class LoginService {
     await step('authorization', () => {
       if (query.error !== undefined) throw idpReportedError(query.error);
       if (typeof query.code !== 'string') throw new BrokerError('idp_error', { description: 'The identity provider sent no code.' });
-    }, () => `the IdP redirected to ${this.deps.callbackUrl} with a code`);
+    }, () => `the IdP redirected to this connection's redirect URI ${redirectUriFor(this.deps.callbackUrl, connection.id)} with a code`);
     const idp = await step('discovery', () => this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection)), (found) => `issuer ${found.configuration.serverMetadata().issuer}`);
-    const result = await step('token_exchange', () => exchangeCode(idp, callbackUrl, this.deps.callbackUrl, tx), (r) => `ID token signed RS256 and valid: iss ${r.claims.iss}, aud ${JSON.stringify(r.claims.aud)}, nonce matches, exp/iat within ${idp.clockToleranceSeconds} s`);
+    await step('response_issuer', () => assertResponseIssuer(idp, callbackUrl.searchParams), (message) => message);
+    const result = await step(
+      'token_exchange',
+      () => exchangeCode(idp, callbackUrl, redirectUriFor(this.deps.callbackUrl, connection.id), tx),
+      (r) => `ID token signed RS256 and valid: iss ${r.claims.iss}, aud ${JSON.stringify(r.claims.aud)}${r.claims.azp === undefined ? '' : `, azp ${r.claims.azp}`}, nonce matches, exp/iat within ${idp.clockToleranceSeconds} s`,
+    );
     let claims: Record<string, unknown> = result.claims;
     // Userinfo when the connection asks for it, or to find the email an ID token lacks (Entra
     // ID without the optional claim, Keycloak's defaults). Its `sub` must match either way; an
@@ -322,17 +340,15 @@ export class LoginService {
     }
     const rules = { subjectClaim: connection.subjectClaim, assumeEmailVerified: connection.assumeEmailVerified, claimMapping: connection.claimMapping };
     const identity = await step('claims', () => mapIdentity(claims, rules), (id) => `user id (${connection.subjectClaim}) ${id.subject}; login ${id.login}`);
-    await step('domain', () => {
-      if (tenant.restrictToDomains && !tenant.domains.includes(emailDomain(identity.login) ?? '')) throw new BrokerError('domain_not_allowed');
-    }, () => (tenant.restrictToDomains ? `${emailDomain(identity.login)} is a domain of the tenant` : 'the tenant accepts any domain'));
+    await step('domain', () => assertDomainAllowed(tenant, identity, claims), (message) => message);
     return { connection, tenant, result, identity };
   }
 
-  async #completeOrThrow(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
+  async #completeOrThrow(tx: LoginTransaction, purpose: AppPurpose, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
     const { connection, tenant, result, identity } = await this.verify(tx, query, callbackUrl);
     const ticket = await this.deps.tickets.mint({
       transactionId: tx.state,
-      appId: tx.appId,
+      appId: purpose.appId,
       tenantId: tenant.id,
       connectionId: connection.id,
       identity: {
@@ -348,6 +364,7 @@ export class LoginService {
     });
     // The same state already minted a ticket: a replayed callback gets nothing.
     if (ticket === undefined) throw new BrokerError('login_expired', { description: 'This sign-in was already completed.' });
+    this.#count(tx, tenant.slug, null);
     return ticket;
   }
 }

@@ -3,13 +3,16 @@ import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import type { Directory } from '../directory.js';
 import type { LoginTransaction } from './login-transaction.js';
-import type { LoginService, StartResult, StepId } from './login.service.js';
+import { redirectUriFor } from '../connections/redirect-uri.js';
+import type { BrowserContext, LoginService, StartResult, StepId } from './login.service.js';
 
 const TEST_LOGIN_TTL_SECONDS = 600;
 
 export interface Diagnostics {
   connection: string;
   tenant: string;
+  /** The connection's own redirect URI, the one the IdP must have registered. */
+  redirectUri: string;
   ok: boolean;
   steps: { id: StepId; ok: boolean; message: string }[];
   /** The validated ID-token claims (never the token itself). */
@@ -30,6 +33,8 @@ export class TestLoginService {
       connections: Directory['connections'];
       tenants: Directory['tenants'];
       publicUrl: string;
+      /** PUBLIC_URL/api/sso/callback */
+      callbackUrl: string;
     },
   ) {}
 
@@ -45,7 +50,7 @@ export class TestLoginService {
   }
 
   /** `GET /api/sso/test-login?token=`: the link works once, within its lifetime. */
-  async start(token: unknown): Promise<StartResult> {
+  async start(token: unknown, browser: BrowserContext): Promise<StartResult> {
     const { rows } = typeof token === 'string' && token.length <= 200
       ? await this.deps.pool.query<{ connection_id: string }>(
           `UPDATE test_logins SET used_at = now() WHERE hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING connection_id`,
@@ -56,12 +61,20 @@ export class TestLoginService {
     const connection = await this.deps.connections.findById(rows[0].connection_id);
     const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
     if (!connection || !tenant) throw new BrokerError('no_connection');
-    return this.deps.login.begin({ tenant, connection, test: true });
+    return this.deps.login.begin({ tenant, connection, purpose: { kind: 'test' }, browser });
   }
 
   /** The callback of a test login: every check, traced; a diagnostics page, never a ticket. */
   async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<Diagnostics> {
-    const diagnostics: Diagnostics = { connection: tx.connectionId, tenant: tx.tenantSlug, ok: false, steps: [] };
+    const connection = await this.deps.connections.findById(tx.connectionId);
+    const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
+    const diagnostics: Diagnostics = {
+      connection: tx.connectionId,
+      tenant: tenant?.slug ?? '(deleted)',
+      redirectUri: redirectUriFor(this.deps.callbackUrl, tx.connectionId),
+      ok: false,
+      steps: [],
+    };
     try {
       const { result, identity } = await this.deps.login.verify(tx, query, callbackUrl, (step) => diagnostics.steps.push(step));
       diagnostics.ok = true;

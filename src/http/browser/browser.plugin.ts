@@ -1,8 +1,9 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
-import { transactionCookieName } from '../../domain/login/login-transaction.js';
-import type { LoginService, StartResult } from '../../domain/login/login.service.js';
+import type { Connection } from '../../domain/connections/connection.repo.js';
+import type { BrowserContext, LoginService, StartResult } from '../../domain/login/login.service.js';
+import type { CookieToSet } from '../../domain/login/transaction-cookies.js';
 import type { LogoutService } from '../../domain/login/logout.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
@@ -18,7 +19,10 @@ export interface BrowserDeps {
   logout: LogoutService;
   testLogin: TestLoginService;
   keys: BrokerKeys;
+  /** For the setup page of one connection (cached configuration). */
+  findConnection(id: string): Promise<Connection | undefined>;
   publicUrl: string;
+  /** PUBLIC_URL/api/sso/callback: each connection's redirect URI is below it. */
   callbackUrl: string;
   secureCookies: boolean;
   rateLimitPerMinute: number;
@@ -42,34 +46,43 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   // Only the browser flow has cookies (the login transaction); apps and operators send none.
   await app.register(fastifyCookie);
 
-  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: '/api/sso/callback' };
+  // Path `/`: starting a login must see the browser's other pending logins to bound them
+  // (transaction-cookies.ts); SameSite=Lax lets the IdP's top-level redirect carry it back.
+  const setCookies = (reply: FastifyReply, cookies: readonly CookieToSet[]) => {
+    for (const cookie of cookies) {
+      reply.setCookie(cookie.name, cookie.value, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: deps.secureCookies,
+        path: '/',
+        maxAge: cookie.maxAgeSeconds,
+        ...(cookie.domain && { domain: cookie.domain }),
+      });
+    }
+  };
 
   /** To the IdP with the transaction cookie, or back to the app when the IdP cannot be reached. */
   const startLogin = (reply: FastifyReply, result: StartResult) => {
-    if (result.cookie) {
-      reply.setCookie(result.cookie.name, result.cookie.value, {
-        ...cookieOptions,
-        maxAge: result.cookie.maxAgeSeconds,
-        ...(result.cookie.domain && { domain: result.cookie.domain }),
-      });
-    }
+    setCookies(reply, result.cookies);
     return redirect(reply, result.location);
   };
-
   // request.host is the Host header, or X-Forwarded-Host from a proxy TRUST_PROXY names.
-  app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.login.start(request.query, request.host)));
-  app.get('/api/sso/test-login', async (request, reply) =>
-    startLogin(reply, await deps.testLogin.start((request.query as { token?: unknown } | undefined)?.token)),
-  );
-  app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.login.initiate(request.query, request.host)));
+  const browserOf = (request: FastifyRequest): BrowserContext => ({ host: request.host, cookies: request.cookies });
 
-  app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
+  app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.login.start(request.query, browserOf(request))));
+  app.get('/api/sso/test-login', async (request, reply) =>
+    startLogin(reply, await deps.testLogin.start((request.query as { token?: unknown } | undefined)?.token, browserOf(request))),
+  );
+  app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.login.initiate(request.query, browserOf(request))));
+
+  // Each connection's own redirect URI (contract v2): the code is redeemed only at the IdP
+  // of the connection whose redirect URI it arrived on, and only for a login sent there.
+  app.get('/api/sso/callback/:connection', async (request: FastifyRequest<{ Params: { connection: string }; Querystring: Record<string, unknown> }>, reply) => {
     const tx = deps.login.openTransaction(request.query, request.cookies);
-    // One try per transaction: the cookie goes whatever the outcome.
-    reply.clearCookie(transactionCookieName(tx.state), { ...cookieOptions, ...(tx.cookieDomain && { domain: tx.cookieDomain }) });
-    const queryAt = request.url.indexOf('?');
-    const callbackUrl = new URL(deps.callbackUrl + (queryAt === -1 ? '' : request.url.slice(queryAt)));
-    if (tx.test) {
+    setCookies(reply, [deps.login.finishedCookie(tx, request.host)]);
+    deps.login.assertCallbackConnection(tx, request.params.connection);
+    const callbackUrl = deps.login.callbackUrlOf(tx, request.url);
+    if (tx.purpose.kind === 'test') {
       const diagnostics = await deps.testLogin.complete(tx, request.query, callbackUrl);
       if (prefersJson(request.headers.accept)) return reply.header('cache-control', 'no-store').send(diagnostics);
       return sendPage(reply, 200, renderDiagnosticsPage(diagnostics, request.id));
@@ -77,11 +90,25 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     return redirect(reply, await deps.login.complete(tx, request.query, callbackUrl));
   });
 
+  // The shared callback of contract v1 finishes nothing: a code that arrives here cannot say
+  // which IdP issued it. The page tells the IdP engineer where the right redirect URI is.
+  app.get('/api/sso/callback', async () => {
+    throw new BrokerError('callback_mismatch', {
+      description: `This identity provider sends sign-ins to ${deps.callbackUrl}, which no longer completes them: every connection has its own redirect URI, ${deps.callbackUrl}/<connection id>. Your IT team finds it on the setup page, ${deps.publicUrl}/api/sso/setup?connection=<connection id>, and registers it at the identity provider.`,
+    });
+  });
+
   app.get('/api/sso/logout', async (request, reply) => redirect(reply, await deps.logout.start(request.query)));
   app.get('/api/sso/logout/done', async (request, reply) => redirect(reply, deps.logout.finish(request.query)));
 
-  app.get('/api/sso/setup', async (request, reply) => {
-    const doc = setupDocument(deps);
+  app.get('/api/sso/setup', async (request: FastifyRequest<{ Querystring: { connection?: unknown } }>, reply) => {
+    const id = request.query.connection;
+    let connection: Connection | undefined;
+    if (id !== undefined) {
+      connection = typeof id === 'string' ? await deps.findConnection(id) : undefined;
+      if (!connection) throw new BrokerError('not_found', { description: 'No connection has this id. Ask the operator for the setup link of your connection.' });
+    }
+    const doc = setupDocument(deps, connection);
     if (prefersJson(request.headers.accept) || !request.headers.accept?.includes('text/html')) return doc;
     return sendPage(reply, 200, renderSetupPage(doc));
   });

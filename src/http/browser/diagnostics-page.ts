@@ -1,20 +1,22 @@
+import type { StepId } from '../../domain/login/login.service.js';
 import type { Diagnostics } from '../../domain/login/test-login.service.js';
 import { escapeHtml, renderPage } from './pages.js';
 
-const STEP_NAMES: Record<string, string> = {
+const STEP_NAMES: Record<StepId, string> = {
   connection: 'Connection loaded',
-  authorization: 'IdP redirected back to the registered redirect URI with a code',
+  authorization: 'IdP redirected back to this connection’s redirect URI with a code',
   discovery: 'Discovery document and issuer',
+  response_issuer: 'The response names this connection’s issuer (RFC 9207 iss, when sent)',
   token_exchange: 'Token exchange (client authentication, PKCE) and ID-token checks (RS256 signature, iss, aud/azp, exp/iat/nbf, nonce)',
   userinfo: 'Userinfo (sub matches)',
   claims: 'Required claims: user id and email-like login',
-  domain: 'Email domain allowed for the tenant',
+  domain: 'Verified email (and hosted domain) allowed for the tenant',
 };
 
 /** The test-login result: each step ticked or crossed with its reason, then the validated claims. */
 export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string {
   const rows = d.steps
-    .map((s) => `<tr><td>${s.ok ? '✅' : '❌'}</td><th scope="row">${escapeHtml(STEP_NAMES[s.id] ?? s.id)}</th><td>${escapeHtml(s.message)}</td></tr>`)
+    .map((s) => `<tr><td>${s.ok ? '✅' : '❌'}</td><th scope="row">${escapeHtml(STEP_NAMES[s.id])}</th><td>${escapeHtml(s.message)}</td></tr>`)
     .join('\n');
   const claims = d.claims
     ? `<h2>Validated ID-token claims</h2><table>${Object.entries(d.claims)
@@ -24,7 +26,7 @@ export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string
   return renderPage(
     'Test login',
     `<h1>Test login: ${d.ok ? 'it works' : 'it failed'}</h1>
-<p>Tenant <code>${escapeHtml(d.tenant)}</code>, connection <code>${escapeHtml(d.connection)}</code>. No app received anything.</p>
+<p>Tenant <code>${escapeHtml(d.tenant)}</code>, connection <code>${escapeHtml(d.connection)}</code>, redirect URI <code>${escapeHtml(d.redirectUri)}</code>. No app received anything.</p>
 <table>${rows}</table>
 ${claims}
 <p class="ref">Request <code>${escapeHtml(requestId)}</code></p>`,

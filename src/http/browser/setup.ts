@@ -1,10 +1,22 @@
 import type { BrokerKeys } from '../../config/broker-keys.js';
+import type { Connection } from '../../domain/connections/connection.repo.js';
+import { redirectUriFor } from '../../domain/connections/redirect-uri.js';
 import { escapeHtml, renderPage } from './pages.js';
 
-/** What an IdP engineer registers for this broker (contract: GET /api/sso/setup). */
-export function setupDocument(deps: { keys: BrokerKeys; publicUrl: string; callbackUrl: string }) {
+/**
+ * What an IdP engineer registers for this broker (contract: GET /api/sso/setup), and with
+ * `?connection=<id>` that connection's exact redirect URI, client id and auth method (never a
+ * secret: the page is public, and the id alone grants nothing).
+ */
+export function setupDocument(deps: { keys: BrokerKeys; publicUrl: string; callbackUrl: string }, connection?: Connection) {
   return {
-    redirect_uri: deps.callbackUrl,
+    redirect_uri_template: `${deps.callbackUrl}/{connection}`,
+    ...(connection && {
+      connection: connection.id,
+      redirect_uri: redirectUriFor(deps.callbackUrl, connection.id),
+      client_id: connection.clientId,
+      token_endpoint_auth_method: connection.tokenEndpointAuthMethod,
+    }),
     jwks_uri: `${deps.publicUrl}/.well-known/jwks.json`,
     initiate_login_uri: `${deps.publicUrl}/api/sso/initiate`,
     post_logout_redirect_uri: `${deps.publicUrl}/api/sso/logout/done`,
@@ -66,7 +78,12 @@ export function renderSetupPage(doc: ReturnType<typeof setupDocument>): string {
     `<h1>Register this SSO broker with your identity provider</h1>
 <p>Create an OpenID Connect confidential client (authorization code flow with PKCE S256) and register:</p>
 <table>
-<tr><th scope="row">Redirect URI</th><td><code>${escapeHtml(doc.redirect_uri)}</code></td></tr>
+${
+  doc.redirect_uri
+    ? `<tr><th scope="row">Redirect URI</th><td><code>${escapeHtml(doc.redirect_uri)}</code> (this connection’s own; register exactly this)</td></tr>
+<tr><th scope="row">Client id</th><td><code>${escapeHtml(doc.client_id ?? "")}</code>, authenticating with <code>${escapeHtml(doc.token_endpoint_auth_method ?? "")}</code></td></tr>`
+    : `<tr><th scope="row">Redirect URI</th><td><code>${escapeHtml(doc.redirect_uri_template)}</code>: every connection has its own. Ask the operator for your connection’s setup link (<code>?connection=&lt;id&gt;</code>), which shows the exact URI.</td></tr>`
+}
 <tr><th scope="row">Post-logout redirect URI</th><td><code>${escapeHtml(doc.post_logout_redirect_uri)}</code></td></tr>
 <tr><th scope="row">Initiate login URI (optional)</th><td><code>${escapeHtml(doc.initiate_login_uri)}</code></td></tr>
 <tr><th scope="row">Scopes</th><td><code>openid email profile</code></td></tr>

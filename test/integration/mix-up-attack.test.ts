@@ -1,0 +1,152 @@
+import { createServer, type Server } from 'node:http';
+import t from 'tap';
+import { freePort } from '../../src/config/local.js';
+import { startBroker } from '../helpers/broker.js';
+import { TestBrowser, formAction } from '../helpers/browser.js';
+import { startIdp } from '../helpers/idp.js';
+import { startRogueIdp } from '../helpers/rogue-idp.js';
+import { ADA, redeem, registerAutoLoginTenant, registerTenant } from '../helpers/scenario.js';
+
+// Account takeover by IdP mix-up (RFC 9700 §4.4), played end to end. The attacker runs the IdP
+// of its own tenant ("evil"). It starts a login for the victim's tenant in its own browser and
+// keeps that authorization request (client id, PKCE challenge, nonce of ITS session). It then
+// gets a victim to follow a login link for "evil": the attacker's authorization endpoint
+// bounces the victim into the victim IdP with the attacker's session parameters and the
+// victim's state. The victim IdP, where the victim is known, sends a code for the victim back
+// to the broker. With one shared callback the broker redeemed that code at the connection the
+// state names — the attacker's token endpoint — and the attacker replayed it in its own session:
+// a ticket for the victim. With a redirect URI per connection, the code comes back on the
+// victim connection's redirect URI, the transaction belongs to "evil", and the broker refuses
+// before any IdP sees the code.
+
+const broker = await startBroker(t);
+const victimIdp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA], strictRedirectUris: true });
+
+/** The attacker's IdP: discovery like any IdP, an authorization endpoint that bounces, a token endpoint that collects codes. */
+async function startAttackerIdp(tap: { teardown(fn: () => unknown): void }) {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const state = { stolen: undefined as URL | undefined, codesReceived: [] as string[], tokenRequests: 0 };
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', issuer);
+    if (url.pathname === '/.well-known/openid-configuration') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          issuer,
+          authorization_endpoint: `${issuer}/authorize`,
+          token_endpoint: `${issuer}/token`,
+          jwks_uri: `${issuer}/jwks`,
+          response_types_supported: ['code'],
+          subject_types_supported: ['public'],
+          id_token_signing_alg_values_supported: ['RS256'],
+          code_challenge_methods_supported: ['S256'],
+          token_endpoint_auth_methods_supported: ['client_secret_post'],
+        }),
+      );
+      return;
+    }
+    if (url.pathname === '/authorize' && state.stolen) {
+      // Into the victim's IdP with the attacker's own session's request, but the victim's state.
+      const bounce = new URL(state.stolen);
+      bounce.searchParams.set('state', url.searchParams.get('state') ?? '');
+      res.writeHead(302, { location: bounce.href }).end();
+      return;
+    }
+    if (url.pathname === '/token') {
+      state.tokenRequests += 1;
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const code = new URLSearchParams(Buffer.concat(chunks).toString()).get('code');
+      if (code) state.codesReceived.push(code);
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant' }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  tap.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { issuer, state };
+}
+
+t.test('mix-up rule: a victim bounced through a hostile tenant IdP yields no code and no ticket to the attacker', async (t) => {
+  const attacker = await startAttackerIdp(t);
+  const victim = await registerTenant(broker, victimIdp, { method: 'client_secret_post' });
+  const victimConnection = (await broker.admin('GET', `/admin/connections/${victim.connectionId}`)).body;
+  victimIdp.registerRedirectUri(victimConnection.redirectUri);
+
+  await broker.admin('POST', '/admin/tenants', { slug: 'evil', name: 'Evil Corp' });
+  const evil = await broker.admin('POST', '/admin/tenants/evil/connections', {
+    issuer: attacker.issuer,
+    clientId: 'evil-client',
+    clientSecret: 'evil-client-secret-0123456789',
+    tokenEndpointAuthMethod: 'client_secret_post',
+  });
+  t.equal(evil.status, 201);
+  // A relying app open to every organisation (a learning portal), as most are.
+  const portal = 'https://portal.example.test/sso/done';
+  const app = (await broker.admin('POST', '/admin/apps', { name: 'Portal', returnUrls: [portal] })).body as { id: string; secret: string };
+  const loginUrl = (tenant: string) => `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: portal, tenant })}`;
+
+  // 1. The attacker starts a login for the victim's organisation and keeps the authorization request.
+  const attackerBrowser = new TestBrowser();
+  const own = await attackerBrowser.request(loginUrl(victim.tenant));
+  t.equal(own.status, 302);
+  attacker.state.stolen = new URL(own.headers.get('location')!);
+  t.equal(attacker.state.stolen.searchParams.get('redirect_uri'), victimConnection.redirectUri, 'the victim connection’s own redirect URI');
+
+  // 2. The victim follows the attacker's link and signs in at the victim's own IdP.
+  const victimBrowser = new TestBrowser();
+  const atForm = await victimBrowser.follow(loginUrl('evil'), (url) => url.startsWith(portal));
+  t.equal(atForm.response.status, 200, 'the victim is at the sign-in form of the victim IdP');
+  t.ok(victimBrowser.hops.some((hop) => hop.url.startsWith(attacker.issuer)), 'bounced through the attacker IdP');
+  const action = formAction(await atForm.response.text(), victimBrowser.hops.at(-1)!.url);
+  const end = await victimBrowser.follow(action, (url) => url.startsWith(portal), { form: { login: ADA.claims.email }, accept: 'application/json' });
+
+  // 3. The code arrived on the victim connection's redirect URI with a transaction of "evil": refused.
+  const callbackHop = victimBrowser.hops.find((hop) => hop.url.startsWith(victimConnection.redirectUri));
+  t.ok(callbackHop, 'the victim IdP sent the code to the victim connection’s redirect URI');
+  t.equal(end.url, undefined, 'the victim is not sent anywhere with a ticket');
+  t.equal(end.response.status, 400);
+  t.equal(((await end.response.json()) as { error: string }).error, 'callback_mismatch');
+  t.equal(attacker.state.tokenRequests, 0, 'the attacker’s token endpoint never saw the code');
+  t.same(attacker.state.codesReceived, []);
+  t.equal(victimIdp.tokenRequests.length, 0, 'nor was it redeemed anywhere');
+
+  // 4. The attacker replays whatever its token endpoint collected, in its own session (the code
+  // is bound to the attacker's PKCE challenge and nonce, so this is where a leak would pay off).
+  for (const code of attacker.state.codesReceived) {
+    const replay = new URL(`${broker.config.callbackUrl}/${victim.connectionId}`);
+    replay.searchParams.set('code', code);
+    replay.searchParams.set('state', attacker.state.stolen.searchParams.get('state')!);
+    const replayed = await attackerBrowser.follow(replay.href, (url) => url.startsWith(portal), { accept: 'application/json' });
+    const ticket = replayed.url ? new URL(replayed.url).searchParams.get('ticket') : null;
+    if (ticket) t.fail(`account takeover: the attacker holds a ticket for ${(await redeem(broker, app, ticket)).body.login}`);
+  }
+});
+
+t.test('mix-up rule: a callback on another connection’s redirect URI is refused before any request to an IdP', async (t) => {
+  const rogue = await startRogueIdp(t, { a: {}, b: {} });
+  const a = await registerAutoLoginTenant(broker, { slug: 'mixup-a', issuer: rogue.issuer('a'), clientSecret: rogue.clientSecret });
+  const b = await registerAutoLoginTenant(broker, { slug: 'mixup-b', issuer: rogue.issuer('b'), clientSecret: rogue.clientSecret });
+  const browser = new TestBrowser();
+  const start = await browser.request(`${broker.url}/api/sso/login?${new URLSearchParams({ app: a.app.id, return_to: 'https://app.example.test/mixup-a', tenant: 'mixup-a' })}`);
+  const authorize = new URL(start.headers.get('location')!);
+  t.equal(authorize.searchParams.get('redirect_uri'), `${broker.config.callbackUrl}/${a.connectionId}`, 'the authorization request names connection A’s redirect URI');
+  const hitsBefore = new Map(rogue.hits);
+
+  const wrong = `${broker.config.callbackUrl}/${b.connectionId}?${new URLSearchParams({ code: 'a-code', state: authorize.searchParams.get('state')! })}`;
+  const refused = await browser.request(wrong);
+  t.equal(refused.status, 400);
+  t.match(await refused.text(), 'callback_mismatch');
+  t.same(rogue.hits, hitsBefore, 'no request to any IdP');
+  t.equal(rogue.hits.get('a/token'), undefined);
+  t.equal(rogue.hits.get('b/token'), undefined);
+
+  // One try per transaction: the cookie is gone, so the right redirect URI cannot finish it either.
+  const right = await browser.request(`${broker.config.callbackUrl}/${a.connectionId}?${new URLSearchParams({ code: 'a-code', state: authorize.searchParams.get('state')! })}`, { accept: 'application/json' });
+  t.equal(right.status, 400);
+  t.equal(((await right.json()) as { error: string }).error, 'invalid_state');
+
+  const audit = await broker.admin('GET', '/admin/tenants/mixup-a/logins');
+  t.match(audit.body.logins[0], { outcome: 'failure', error: 'callback_mismatch' }, 'the attempt is audited for the connection it was started on');
+});
