@@ -79,6 +79,7 @@ export type PatchConnectionInput = z.output<typeof patchConnectionSchema>;
 /** The rules that tie fields together, checked on the connection as it will be stored. */
 export function connectionRuleProblems(c: {
   issuer: string;
+  discoveryUrl: string | null;
   tokenEndpointAuthMethod: string;
   hasClientSecret: boolean;
   allowedTenantIds: string[];
@@ -90,6 +91,12 @@ export function connectionRuleProblems(c: {
   if (c.tokenEndpointAuthMethod === 'private_key_jwt' && c.hasClientSecret) {
     problems.push({ path: 'clientSecret', message: 'is refused for private_key_jwt (the broker signs with its own key)' });
   }
+  // Contract v2, issuer squatting: apps key users on (issuer, subject), so a connection that
+  // claims `https://accounts.google.com` while its metadata (and so its keys) comes from the
+  // tenant's own host would mint any Google identity. Metadata comes from the issuer's origin.
+  if (c.discoveryUrl !== null && !sameOrigin(c.discoveryUrl, c.issuer)) {
+    problems.push({ path: 'discoveryUrl', message: `must be on the issuer's origin (${originOf(c.issuer)}): same scheme, host and port` });
+  }
   const templated = c.issuer.includes('{tenantid}');
   if (templated && c.allowedTenantIds.length === 0) {
     problems.push({ path: 'allowedTenantIds', message: 'is required when issuer contains {tenantid} (["*"] accepts any tenant)' });
@@ -98,4 +105,14 @@ export function connectionRuleProblems(c: {
     problems.push({ path: 'allowedTenantIds', message: 'applies only to an issuer containing {tenantid}' });
   }
   return problems;
+}
+
+/** The origin of an IdP URL; `{tenantid}` is a path placeholder and never reaches the origin. */
+function originOf(url: string): string {
+  return URL.parse(url.replaceAll('{tenantid}', 'tenant'))?.origin ?? url;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  const origin = URL.parse(a.replaceAll('{tenantid}', 'tenant'))?.origin;
+  return origin !== undefined && origin !== 'null' && origin === URL.parse(b.replaceAll('{tenantid}', 'tenant'))?.origin;
 }
