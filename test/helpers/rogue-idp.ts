@@ -30,6 +30,8 @@ export interface Behaviour {
   basePath?: string;
   /** Authenticates the client at the token endpoint: a reason to refuse (401 invalid_client), or nothing. */
   clientAuth?: (form: URLSearchParams, ctx: { issuer: string; tokenEndpoint: string }) => Promise<string | undefined> | string | undefined;
+  /** Edits the authorization response's parameters (code, state) before the redirect, e.g. to add RFC 9207 `iss`. */
+  authorizationResponse?: (params: URLSearchParams, ctx: { issuer: string }) => void;
   /** Edits the discovery document. */
   discovery?: (doc: Record<string, unknown>) => Record<string, unknown>;
   /** Takes over the discovery answer; return true when it answered. */
@@ -150,6 +152,7 @@ export async function startRogueIdp(
         const back = new URL(p.get('redirect_uri') ?? '');
         back.searchParams.set('code', code);
         back.searchParams.set('state', p.get('state') ?? '');
+        behaviour.authorizationResponse?.(back.searchParams, { issuer });
         res.writeHead(302, { location: back.href }).end();
         return;
       }

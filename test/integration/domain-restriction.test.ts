@@ -37,9 +37,12 @@ async function login(behaviour: string, options: { restrict?: boolean; assumeEma
     clientSecret: rogue.clientSecret,
     connection: { assumeEmailVerified: options.assumeEmailVerified ?? false },
   });
-  await broker.admin('PATCH', `/admin/tenants/${slug}`, { domains: ['acme.example'], restrictToDomains: options.restrict ?? true });
+  const patched = await broker.admin('PATCH', `/admin/tenants/${slug}`, { domains: ['acme.example'], restrictToDomains: options.restrict ?? true });
+  if (patched.status !== 200) throw new Error(`tenant ${slug}: ${patched.status} ${JSON.stringify(patched.body)}`);
   const result = await tenant.login();
-  return { ...result, app: tenant.app };
+  // Domains belong to one tenant at a time: the next case's tenant takes acme.example.
+  const removeTenant = () => broker.admin('DELETE', `/admin/tenants/${slug}`);
+  return { ...result, app: tenant.app, removeTenant };
 }
 
 const cases: [string, { restrict?: boolean; assumeEmailVerified?: boolean }, string | null, string][] = [
@@ -64,5 +67,6 @@ for (const [behaviour, options, expected, rule] of cases) {
     t.equal(result.error, expected);
     if (expected === null) t.equal((await redeem(broker, result.app, result.ticket)).status, 200);
     else t.equal(result.ticket, null);
+    await result.removeTenant();
   });
 }

@@ -54,6 +54,8 @@ const behaviours: Record<string, Behaviour> = {
     c.aud = [c.aud, 'someone-else'];
     c.azp = 'someone-else';
   }),
+  'single-aud-wrong-azp': withClaims((c) => (c.azp = 'someone-else')),
+  'single-aud-right-azp': withClaims((c) => (c.azp = c.aud)),
   'expired': withClaims((c) => (c.exp = now() - 120)),
   'expired-within-skew': withClaims((c) => (c.exp = now() - 20)),
   'iat-in-future': withClaims((c) => (c.iat = now() + 600)),
@@ -137,6 +139,7 @@ const refusals: [string, string, string][] = [
   ['wrong-aud', 'invalid_id_token', 'aud rule: the client id must be an audience'],
   ['multi-aud-no-azp', 'invalid_id_token', 'azp rule: several audiences need azp'],
   ['multi-aud-wrong-azp', 'invalid_id_token', 'azp rule: azp must be the client id'],
+  ['single-aud-wrong-azp', 'invalid_id_token', 'azp rule: an azp naming another client is refused even with a single audience'],
   ['expired', 'invalid_id_token', 'exp rule: an expired token is refused'],
   ['iat-in-future', 'invalid_id_token', 'iat rule: a token issued in the future is refused'],
   ['nbf-in-future', 'invalid_id_token', 'nbf rule: a token not yet valid is refused'],
@@ -180,6 +183,10 @@ t.test('signature rule: kid absent with one key in the JWKS is accepted', async 
 
 t.test('signature rule: kid absent with several keys: every key is tried (an RP-test-accepted behaviour)', async (t) => {
   t.ok((await loginThrough('kid-absent-two-keys')).ticket);
+});
+
+t.test('azp rule: an azp equal to the client id, with a single audience, is accepted', async (t) => {
+  t.ok((await loginThrough('single-aud-right-azp')).ticket);
 });
 
 t.test('exp rule: an expiry within the clock skew is tolerated', async (t) => {

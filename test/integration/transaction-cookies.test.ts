@@ -70,7 +70,7 @@ t.test('cookie rule: no request carries more than 8 KB of the broker’s cookies
   const browser = new TestBrowser();
   // 512 characters of three-byte UTF-8: the largest transaction the contract allows.
   let last: Pending | undefined;
-  for (let i = 0; i < 12; i++) last = await startLogin(browser, `${i}${'€'.repeat(511)}`);
+  for (let i = 0; i < 12; i++) last = await startLogin(browser, `${String(i).padStart(2, '0')}${'€'.repeat(510)}`);
   const header = await browser.jar.getCookieString(`${broker.config.callbackUrl}/${tenant.connectionId}`);
   t.ok(header.length <= 8192, `the Cookie header is ${header.length} bytes`);
   t.ok((await browser.cookieNames(`${broker.url}/`)).filter(isTx).length <= 5);
