@@ -29,6 +29,8 @@ import { browserRoutes } from './http/browser/browser.plugin.js';
 import { healthRoutes } from './http/ops/health.route.js';
 import { wellKnownRoutes } from './http/well-known/jwks.route.js';
 import { IdpRegistry } from './oidc/idp-registry.js';
+import type { Dispatcher } from 'undici';
+import { boundedFetch } from './oidc/bounded-fetch.js';
 import { IdpNetworkPolicy, type IdpLookup } from './oidc/network-policy.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
@@ -38,6 +40,8 @@ export interface AppDeps {
   logger: Logger;
   /** How IdP host names resolve (default: the system resolver); tests make names rebind. */
   idpLookup?: IdpLookup;
+  /** undici interceptors in front of the policed IdP connections (boundedFetch). */
+  idpInterceptors?: readonly Dispatcher.DispatcherComposeInterceptor[];
 }
 
 /**
@@ -63,9 +67,12 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const announce = () => configChanges.announce();
   // One policy for every request to an IdP, logins and validation reports alike.
   const idpNetworkPolicy = new IdpNetworkPolicy({ privateNetworks: config.idpPrivateNetworks, lookup: deps.idpLookup });
+  // One pool of kept-alive IdP connections for both.
+  const idpFetch = boundedFetch({ policy: idpNetworkPolicy, ...(deps.idpInterceptors && { interceptors: deps.idpInterceptors }) });
   const idps = new IdpRegistry({
     keys: deps.keys,
     networkPolicy: idpNetworkPolicy,
+    fetch: idpFetch,
     timeoutSeconds: config.idpTimeoutSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
     jwksCooldownSeconds: config.jwksCooldownSeconds,
@@ -82,6 +89,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     callbackUrl: config.callbackUrl,
     idpTimeoutSeconds: config.idpTimeoutSeconds,
     idpNetworkPolicy,
+    idpFetch,
     announce,
   });
   const auditRepo = new LoginAuditRepo(deps.database.pool);

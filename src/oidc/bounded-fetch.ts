@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Agent, buildConnector, request } from 'undici';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { IdpAddressRefused, schemeOf, type IdpNetworkPolicy } from './network-policy.js';
 
 /**
@@ -79,9 +79,19 @@ function bufferedResponse(body: Buffer, init: { status: number; headers: Headers
  * A fetch for IdP requests under `policy`, with its own pool of kept-alive connections: build
  * one per component and reuse it (a new one per request would pay a TCP and TLS handshake).
  */
-export function boundedFetch(options: { policy: IdpNetworkPolicy; maxBytes?: number }): typeof fetch {
+export function boundedFetch(options: {
+  policy: IdpNetworkPolicy;
+  maxBytes?: number;
+  /**
+   * undici interceptors between the caller and the policed connections (an egress proxy, or
+   * the interop tests' routing of a real IdP's origin to a local stand-in). They act before
+   * connecting, so whatever they route to is still checked by the policy.
+   */
+  interceptors?: readonly Dispatcher.DispatcherComposeInterceptor[];
+}): typeof fetch {
   const maxBytes = options.maxBytes ?? MAX_IDP_RESPONSE_BYTES;
-  const agent = policedAgent(options.policy);
+  const policed = policedAgent(options.policy);
+  const agent: Dispatcher = options.interceptors?.length ? policed.compose(...options.interceptors) : policed;
   return (async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     schemeOf(url);

@@ -31,6 +31,8 @@ export interface IdpRegistryOptions {
   keys: BrokerKeys;
   /** Where IdP URLs may connect to (IDP_PRIVATE_NETWORKS); enforced on every connection. */
   networkPolicy: IdpNetworkPolicy;
+  /** The fetch for IdP requests; boundedFetch under `networkPolicy` unless given (one shared by the app). */
+  fetch?: typeof fetch;
   /** Seconds before a request to the IdP is abandoned. */
   timeoutSeconds: number;
   /** Allowed clock difference with the IdP for exp/iat/nbf, seconds. */
@@ -90,7 +92,7 @@ export class IdpRegistry {
 
   constructor(options: IdpRegistryOptions) {
     this.#options = options;
-    this.#fetch = boundedFetch({ policy: options.networkPolicy });
+    this.#fetch = options.fetch ?? boundedFetch({ policy: options.networkPolicy });
   }
 
   get #discoveryTtlMs(): number {

@@ -77,6 +77,8 @@ export class ConnectionService {
       callbackUrl: string;
       idpTimeoutSeconds: number;
       idpNetworkPolicy: IdpNetworkPolicy;
+      /** The app's fetch for IdP requests (boundedFetch under the policy); validate makes its own without it. */
+      idpFetch?: typeof fetch;
       /** Tells every broker process the configuration changed (live config). */
       announce?: () => Promise<void>;
     },
@@ -95,6 +97,7 @@ export class ConnectionService {
       tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
       timeoutSeconds: this.deps.idpTimeoutSeconds,
       networkPolicy: this.deps.idpNetworkPolicy,
+      ...(this.deps.idpFetch && { fetch: this.deps.idpFetch }),
     });
   }
 
