@@ -6,7 +6,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { boundedFetch } from './bounded-fetch.js';
 import { privateKeyJwt } from './client-assertion.js';
 import { assertDiscoveredMetadata, ENDPOINT_FIELDS } from './idp-metadata-rules.js';
-import { defaultDiscoveryUrl, usesPlainHttp } from './idp-url.js';
+import { defaultDiscoveryUrl, discoveryOriginProblem, usesPlainHttp } from './idp-url.js';
 import { IdpAddressRefused, type IdpNetworkPolicy } from './network-policy.js';
 import { describeUpstream } from './translate-error.js';
 
@@ -160,6 +160,9 @@ export class IdpRegistry {
 
   async #build(connection: IdpConnection): Promise<Idp> {
     const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer);
+    // Also for connections saved before the rule existed (the admin API refuses new ones).
+    const originProblem = discoveryOriginProblem(connection.issuer, discoveryUrl);
+    if (originProblem) throw new BrokerError('idp_error', { logMessage: `discovery URL ${discoveryUrl} ${originProblem}` });
     // http reaches the fetch only where the network policy allows it (listed loopback).
     const insecure = usesPlainHttp(discoveryUrl);
     let discovered: client.Configuration;

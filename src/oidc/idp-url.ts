@@ -31,3 +31,15 @@ export function usesPlainHttp(value: string): boolean {
 export function defaultDiscoveryUrl(issuer: string): string {
   return `${issuer.replaceAll('{tenantid}', 'organizations').replace(/\/+$/, '')}/.well-known/openid-configuration`;
 }
+
+/**
+ * Contract v2 (issuer squatting): a discovery URL must be on its issuer's origin — same scheme,
+ * host and port — so that no connection borrows another IdP's issuer while its metadata, and so
+ * its signing keys, come from elsewhere. `{tenantid}` is a path placeholder, never the origin.
+ */
+export function discoveryOriginProblem(issuer: string, discoveryUrl: string): string | undefined {
+  const origin = (value: string) => URL.parse(value.replaceAll('{tenantid}', 'tenant'))?.origin;
+  const expected = origin(issuer);
+  if (expected !== undefined && expected !== 'null' && origin(discoveryUrl) === expected) return undefined;
+  return `must be on the issuer's origin (${expected ?? issuer}): same scheme, host and port`;
+}

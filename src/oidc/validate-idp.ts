@@ -1,6 +1,6 @@
 import { boundedFetch } from './bounded-fetch.js';
 import { checkDiscoveredMetadata, ENDPOINT_FIELDS, type MetadataCheckId } from './idp-metadata-rules.js';
-import { defaultDiscoveryUrl, idpUrlProblem } from './idp-url.js';
+import { defaultDiscoveryUrl, discoveryOriginProblem, idpUrlProblem } from './idp-url.js';
 import { IdpAddressRefused, type IdpNetworkPolicy } from './network-policy.js';
 
 export type CheckId = 'discovery_reachable' | 'jwks_reachable' | MetadataCheckId;
@@ -43,7 +43,7 @@ export async function validateIdp(input: {
 
   let doc: Record<string, unknown> | undefined;
   try {
-    const problem = idpUrlProblem(discoveryUrl);
+    const problem = idpUrlProblem(discoveryUrl) ?? discoveryOriginProblem(input.issuer, discoveryUrl);
     if (problem) throw new Error(`discovery URL ${discoveryUrl} ${problem}`);
     const response = await get(discoveryUrl);
     if (response.status !== 200) throw new Error(`${discoveryUrl} answered HTTP ${response.status}`);

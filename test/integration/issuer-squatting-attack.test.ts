@@ -63,13 +63,23 @@ t.test('issuer squatting rule: a connection cannot claim another IdP’s issuer 
   const samePlace = await broker.admin('POST', '/admin/tenants/squatter/connections', { ...squat, issuer: rogue.issuer('own'), discoveryUrl: `${rogue.base}/own/.well-known/openid-configuration` });
   t.equal(samePlace.status, 201);
 
+  // A connection saved before the rule (here: written straight to the database) is refused at
+  // login and flagged by the report, with the same reason.
+  await broker.database.pool.query(`UPDATE connections SET issuer = $1, discovery_url = $2, updated_at = now() WHERE id = $3`, [victimIdp.issuer, squatDiscovery, honest.body.id]);
+  await broker.database.pool.query(`SELECT pg_notify('sso_config_changed', '')`);
+  const returnTo = 'https://app.example.test/squatter';
+  const squatApp = (await broker.admin('POST', '/admin/apps', { name: 'Squat', returnUrls: [returnTo], tenants: ['squatter'] })).body;
+  const legacy = await new TestBrowser().follow(`${broker.url}/api/sso/login?${new URLSearchParams({ app: squatApp.id, return_to: returnTo, connection: honest.body.id })}`, (u) => u.startsWith(returnTo));
+  t.equal(legacy.url && new URL(legacy.url).searchParams.get('error'), 'idp_error', 'a legacy squatting connection cannot log anyone in');
+  t.equal(rogue.hits.get('squat/.well-known/openid-configuration'), undefined, 'its metadata is not even fetched');
+  const report = (await broker.admin('POST', `/admin/connections/${honest.body.id}/validate`)).body;
+  t.match(report.checks.find((c: { id: string }) => c.id === 'discovery_reachable'), { ok: false, message: /issuer's origin/ });
+
   // The rest of the attack, had the connection been accepted: a login through it mints Ada.
   if (created.status === 201) {
-    const returnTo = 'https://app.example.test/squatter';
-    const app = (await broker.admin('POST', '/admin/apps', { name: 'Squat', returnUrls: [returnTo], tenants: ['squatter'] })).body;
-    const result = await new TestBrowser().follow(`${broker.url}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, connection: created.body.id })}`, (u) => u.startsWith(returnTo));
+    const result = await new TestBrowser().follow(`${broker.url}/api/sso/login?${new URLSearchParams({ app: squatApp.id, return_to: returnTo, connection: created.body.id })}`, (u) => u.startsWith(returnTo));
     const ticket = result.url && new URL(result.url).searchParams.get('ticket');
-    const forged = ticket ? await redeem(broker, app, ticket) : undefined;
+    const forged = ticket ? await redeem(broker, squatApp, ticket) : undefined;
     if (forged?.body.issuer === victimIdp.issuer && forged.body.subject === ADA.sub) t.fail('account takeover: the squatting tenant minted the victim’s identity');
   }
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idpUrlProblem } from '../../oidc/idp-url.js';
+import { discoveryOriginProblem, idpUrlProblem } from '../../oidc/idp-url.js';
 
 const idpUrl = z
   .string()
@@ -94,9 +94,8 @@ export function connectionRuleProblems(c: {
   // Contract v2, issuer squatting: apps key users on (issuer, subject), so a connection that
   // claims `https://accounts.google.com` while its metadata (and so its keys) comes from the
   // tenant's own host would mint any Google identity. Metadata comes from the issuer's origin.
-  if (c.discoveryUrl !== null && !sameOrigin(c.discoveryUrl, c.issuer)) {
-    problems.push({ path: 'discoveryUrl', message: `must be on the issuer's origin (${originOf(c.issuer)}): same scheme, host and port` });
-  }
+  const originProblem = c.discoveryUrl === null ? undefined : discoveryOriginProblem(c.issuer, c.discoveryUrl);
+  if (originProblem) problems.push({ path: 'discoveryUrl', message: originProblem });
   const templated = c.issuer.includes('{tenantid}');
   if (templated && c.allowedTenantIds.length === 0) {
     problems.push({ path: 'allowedTenantIds', message: 'is required when issuer contains {tenantid} (["*"] accepts any tenant)' });
@@ -107,12 +106,3 @@ export function connectionRuleProblems(c: {
   return problems;
 }
 
-/** The origin of an IdP URL; `{tenantid}` is a path placeholder and never reaches the origin. */
-function originOf(url: string): string {
-  return URL.parse(url.replaceAll('{tenantid}', 'tenant'))?.origin ?? url;
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  const origin = URL.parse(a.replaceAll('{tenantid}', 'tenant'))?.origin;
-  return origin !== undefined && origin !== 'null' && origin === URL.parse(b.replaceAll('{tenantid}', 'tenant'))?.origin;
-}
