@@ -28,7 +28,8 @@ export interface Demo {
   brokerUrl: string;
   adminToken: string;
   appId: string;
-  organisations: { slug: string; name: string; tenantUrl: string; users: DemoUser[] }[];
+  /** Each organisation with its connection's id (its setup page: /api/sso/setup?connection=<id>). */
+  organisations: { slug: string; name: string; tenantUrl: string; connection: string; users: DemoUser[] }[];
   stop(): Promise<void>;
 }
 
@@ -115,6 +116,7 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
     log('registering the organisations and starting their identity providers…');
     const acmeSecret = randomBytes(24).toString('base64url');
     const idpPorts = { acme: ports.acmeIdp, globex: ports.globexIdp };
+    const connections: Record<string, string> = {};
     for (const org of ORGANISATIONS) {
       // As an operator and an IdP engineer would: the connection first, for its own redirect
       // URI; then the IdP registers exactly that URI. Acme's IdP takes a client secret;
@@ -126,6 +128,7 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
         clientId: 'sso-broker',
         ...(org.slug === 'acme' ? { tokenEndpointAuthMethod: 'client_secret_post', clientSecret: acmeSecret } : { tokenEndpointAuthMethod: 'private_key_jwt' }),
       });
+      connections[org.slug] = connection.id!;
       const callback = { redirectUri: connection.redirectUri!, postLogoutRedirectUri: `${brokerUrl}/api/sso/logout/done` };
       const idp = await startDemoIdp({
         port: idpPorts[org.slug],
@@ -159,7 +162,13 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       brokerUrl,
       adminToken,
       appId: registered.id!,
-      organisations: ORGANISATIONS.map((org) => ({ slug: org.slug, name: org.name, tenantUrl: `http://${org.slug}.sso.localhost:${ports.broker}`, users: [...org.users] })),
+      organisations: ORGANISATIONS.map((org) => ({
+        slug: org.slug,
+        name: org.name,
+        tenantUrl: `http://${org.slug}.sso.localhost:${ports.broker}`,
+        connection: connections[org.slug]!,
+        users: [...org.users],
+      })),
       stop,
     };
   } catch (error) {

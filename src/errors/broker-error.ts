@@ -14,11 +14,7 @@ export const ERROR_TABLE = {
   invalid_state: { status: 400, allowRedirect: false, message: 'This sign-in could not be matched to one started in this browser.' },
   unknown_session: { status: 400, allowRedirect: false, message: 'This session is unknown or already signed out.' },
   login_expired: { status: 400, allowRedirect: false, message: 'This sign-in took too long or was already completed.' },
-  callback_mismatch: {
-    status: 400,
-    allowRedirect: false,
-    message: 'The identity provider sent this sign-in back to another address than the one it was started for. Start again from the application; if it happens again, tell your IT team: the redirect URI registered at your identity provider must be this connection’s own.',
-  },
+  callback_mismatch: { status: 400, allowRedirect: false, message: 'The identity provider sent this sign-in back to another address than the one it was started for.' },
   // Browser flow, after the transaction is known: redirect to the app with ?error=.
   access_denied: { status: 400, allowRedirect: true, message: 'The identity provider did not allow the sign-in.' },
   idp_error: { status: 502, allowRedirect: true, message: 'The identity provider returned an error.' },

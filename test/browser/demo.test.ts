@@ -15,6 +15,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const README_SCREENSHOT = join(ROOT, 'scripts/demo/screenshot.png');
+const README_SETUP_SCREENSHOT = join(ROOT, 'scripts/demo/setup-page.png');
 
 // .ci/run installs chromium; a developer machine without it is told so rather than failing.
 const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
@@ -92,6 +93,32 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
     t.match(text, response!.headers()['x-request-id']!, 'and the request id');
     t.equal(await page.getAttribute('html', 'lang'), 'en');
     await shot(page, 'error-unregistered-return-url');
+  });
+
+  t.test('the setup page of a connection shows the IdP engineer that connection’s own redirect URI', async (t) => {
+    const page = await (await browser.newContext()).newPage();
+    const acme = demo.organisations.find((org) => org.slug === 'acme')!;
+    const response = await page.goto(`${demo.brokerUrl}/api/sso/setup?connection=${acme.connection}`);
+    t.equal(response?.status(), 200);
+    await page.getByRole('heading', { name: 'Register this SSO broker with your identity provider' }).waitFor();
+    const redirectUri = `${demo.brokerUrl}/api/sso/callback/${acme.connection}`;
+    t.match((await page.getByRole('row', { name: /Redirect URI/ }).textContent()) ?? '', redirectUri, 'the connection’s own redirect URI');
+    t.match((await page.getByRole('row', { name: /Client id/ }).textContent()) ?? '', 'sso-broker');
+    t.match((await page.textContent('main')) ?? '', `${demo.brokerUrl}/.well-known/jwks.json`, 'and the JWKS URL for private_key_jwt');
+    // The top of the page (what to register) is what the README shows.
+    await page.screenshot({ path: join(ARTIFACTS, 'setup-page-connection.png') });
+    if (process.env.UPDATE_SCREENSHOTS) await copyFile(join(ARTIFACTS, 'setup-page-connection.png'), README_SETUP_SCREENSHOT);
+  });
+
+  t.test('a code sent back to the shared callback of contract v1 shows what to fix, and completes nothing', async (t) => {
+    const page = await (await browser.newContext()).newPage();
+    const response = await page.goto(`${demo.brokerUrl}/api/sso/callback?code=abc&state=def`);
+    t.equal(response?.status(), 400);
+    await page.getByRole('heading', { name: 'This sign-in came back to the wrong address' }).waitFor();
+    const text = (await page.textContent('main')) ?? '';
+    t.match(text, '/api/sso/setup?connection=', 'where the IdP engineer finds the right redirect URI');
+    t.match(text, 'callback_mismatch');
+    await shot(page, 'error-callback-mismatch');
   });
 
   t.test('an unknown organisation subdomain shows the learner what to try and what to tell IT', async (t) => {

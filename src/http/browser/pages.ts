@@ -89,6 +89,11 @@ const GUIDANCE: Record<string, Guidance> = {
     tryThis: 'Start again from the application, in the same browser. Make sure cookies are allowed for this site.',
     tellIt: 'If it keeps happening, tell your IT team the reference below.',
   },
+  callback_mismatch: {
+    title: 'This sign-in came back to the wrong address',
+    tryThis: 'Start again from the application. If you were sent here by a link someone gave you, do not use that link again.',
+    tellIt: 'Tell your IT team: the identity provider must send sign-ins to this connection’s own redirect URI, shown on the broker’s setup page for the connection (redirect URI mismatch).',
+  },
   login_expired: {
     title: 'This sign-in took too long or was already completed',
     tryThis: 'Start again from the application.',
@@ -127,7 +132,7 @@ const GUIDANCE: Record<string, Guidance> = {
   domain_not_allowed: {
     title: 'This account does not belong to {org}',
     tryThis: 'Sign in with your {org} account, or choose your own organisation in the application.',
-    tellIt: 'If this is your organisation’s account, tell your IT team: its email domain is not registered for the organisation.',
+    tellIt: 'If this is your organisation’s account, tell your IT team: the identity provider must send a verified email address of one of the organisation’s registered domains.',
   },
   rate_limited: {
     title: 'Too many attempts',
