@@ -42,7 +42,15 @@ function decodeJwtPart(part: string | undefined): Record<string, unknown> {
 export async function startIdp(
   t: TestLike,
   /** `redirectUri`: the broker's callback base (PUBLIC_URL/api/sso/callback); any connection's below it is accepted. */
-  options: { redirectUri: string; brokerJwks: { keys: PublicJwk[] }; accounts: IdpAccount[]; config?: Partial<Configuration>; strictRedirectUris?: boolean },
+  options: {
+    redirectUri: string;
+    brokerJwks: { keys: PublicJwk[] };
+    accounts: IdpAccount[];
+    config?: Partial<Configuration>;
+    strictRedirectUris?: boolean;
+    /** Behave as the many IdPs without RFC 9207 (Entra ID, Google): no `iss` in authorization responses, none advertised. */
+    withoutResponseIssuer?: boolean;
+  },
 ): Promise<TestIdp> {
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
@@ -97,16 +105,30 @@ export async function startIdp(
   const provider = new Provider(issuer, configuration);
   // Every connection has its own redirect URI below the broker's callback base, which an IdP
   // engineer registers. This one IdP stands for many tenants' IdPs, so by default it accepts
-  // any `<base>/<connection id>`; with `strictRedirectUris` only those registered with
-  // registerRedirectUri(), as a real IdP would.
+  // any `<base>/<connection id>` (and the base, which the broker no longer sends); with
+  // `strictRedirectUris` only those registered with registerRedirectUri(), as a real IdP would.
   const base = options.redirectUri;
   const registered = new Set<string>();
   const allowed = (value: string) =>
-    options.strictRedirectUris ? registered.has(value) : value.startsWith(`${base}/`) && !value.slice(base.length + 1).includes('/') && !value.includes('?');
+    options.strictRedirectUris ? registered.has(value) : value === base || (value.startsWith(`${base}/`) && !value.slice(base.length + 1).includes('/') && !value.includes('?'));
   provider.Client.prototype.redirectUriAllowed = (value: string) => allowed(value);
   const assertions: TestIdp['assertions'] = [];
   const tokenRequests: TestIdp['tokenRequests'] = [];
   const requests = new Map<string, number>();
+  if (options.withoutResponseIssuer) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/.well-known/openid-configuration' && ctx.body && typeof ctx.body === 'object') {
+        delete (ctx.body as Record<string, unknown>).authorization_response_iss_parameter_supported;
+      }
+      const location = ctx.response.get('location');
+      if (location && location.startsWith(base)) {
+        const url = new URL(location);
+        url.searchParams.delete('iss');
+        ctx.response.set('location', url.href);
+      }
+    });
+  }
   // Record what the broker sent to the token endpoint, as the provider parsed it.
   provider.use(async (ctx, next) => {
     requests.set(ctx.path, (requests.get(ctx.path) ?? 0) + 1);

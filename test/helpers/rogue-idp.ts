@@ -30,6 +30,8 @@ export interface Behaviour {
   basePath?: string;
   /** Authenticates the client at the token endpoint: a reason to refuse (401 invalid_client), or nothing. */
   clientAuth?: (form: URLSearchParams, ctx: { issuer: string; tokenEndpoint: string }) => Promise<string | undefined> | string | undefined;
+  /** Takes over the authorization endpoint (a hostile IdP that bounces the browser elsewhere); return true when it answered. */
+  authorize?: (res: ServerResponse, params: URLSearchParams) => boolean;
   /** Edits the authorization response's parameters (code, state) before the redirect, e.g. to add RFC 9207 `iss`. */
   authorizationResponse?: (params: URLSearchParams, ctx: { issuer: string }) => void;
   /** Edits the discovery document. */
@@ -140,6 +142,7 @@ export async function startRogueIdp(
       }
       if (endpoint === 'authorize') {
         const p = url.searchParams;
+        if (behaviour.authorize?.(res, p)) return;
         const code = randomBytes(16).toString('base64url');
         issued.push(code);
         pending.set(code, {

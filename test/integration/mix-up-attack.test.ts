@@ -1,6 +1,4 @@
-import { createServer, type Server } from 'node:http';
 import t from 'tap';
-import { freePort } from '../../src/config/local.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, formAction } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
@@ -20,65 +18,48 @@ import { ADA, redeem, registerAutoLoginTenant, registerTenant } from '../helpers
 // before any IdP sees the code.
 
 const broker = await startBroker(t);
-const victimIdp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA], strictRedirectUris: true });
+// The victim's IdP does not send RFC 9207 iss, as Entra ID and Google do not: the broker's own
+// redirect URIs must be the defence.
+const victimIdp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA], strictRedirectUris: true, withoutResponseIssuer: true });
 
-/** The attacker's IdP: discovery like any IdP, an authorization endpoint that bounces, a token endpoint that collects codes. */
+/**
+ * The attacker's IdP: discovery and keys like any IdP; an authorization endpoint that bounces the
+ * browser into the victim IdP with the request it stole; a token endpoint that collects codes.
+ */
 async function startAttackerIdp(tap: { teardown(fn: () => unknown): void }) {
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
-  const state = { stolen: undefined as URL | undefined, codesReceived: [] as string[], tokenRequests: 0 };
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', issuer);
-    if (url.pathname === '/.well-known/openid-configuration') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          issuer,
-          authorization_endpoint: `${issuer}/authorize`,
-          token_endpoint: `${issuer}/token`,
-          jwks_uri: `${issuer}/jwks`,
-          response_types_supported: ['code'],
-          subject_types_supported: ['public'],
-          id_token_signing_alg_values_supported: ['RS256'],
-          code_challenge_methods_supported: ['S256'],
-          token_endpoint_auth_methods_supported: ['client_secret_post'],
-        }),
-      );
-      return;
-    }
-    if (url.pathname === '/authorize' && state.stolen) {
-      // Into the victim's IdP with the attacker's own session's request, but the victim's state.
-      const bounce = new URL(state.stolen);
-      bounce.searchParams.set('state', url.searchParams.get('state') ?? '');
-      res.writeHead(302, { location: bounce.href }).end();
-      return;
-    }
-    if (url.pathname === '/token') {
-      state.tokenRequests += 1;
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const code = new URLSearchParams(Buffer.concat(chunks).toString()).get('code');
-      if (code) state.codesReceived.push(code);
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant' }));
-      return;
-    }
-    res.writeHead(404).end();
+  const state = { stolen: undefined as URL | undefined, codesReceived: [] as string[] };
+  const rogue = await startRogueIdp(tap, {
+    attacker: {
+      authorize: (res, params) => {
+        if (!state.stolen) return false;
+        // Into the victim's IdP with the attacker's own session's request, but the victim's state.
+        const bounce = new URL(state.stolen);
+        bounce.searchParams.set('state', params.get('state') ?? '');
+        res.writeHead(302, { location: bounce.href }).end();
+        return true;
+      },
+      clientAuth: (form) => {
+        const code = form.get('code');
+        if (code) state.codesReceived.push(code);
+        return undefined;
+      },
+    },
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  tap.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { issuer, state };
+  return { issuer: rogue.issuer('attacker'), clientSecret: rogue.clientSecret, state, tokenRequests: () => rogue.hits.get('attacker/token') ?? 0 };
 }
 
 t.test('mix-up rule: a victim bounced through a hostile tenant IdP yields no code and no ticket to the attacker', async (t) => {
   const attacker = await startAttackerIdp(t);
   const victim = await registerTenant(broker, victimIdp, { method: 'client_secret_post' });
   const victimConnection = (await broker.admin('GET', `/admin/connections/${victim.connectionId}`)).body;
-  victimIdp.registerRedirectUri(victimConnection.redirectUri);
+  // The victim's IdP engineer registered what the broker told them (before contract v2: the one shared callback).
+  victimIdp.registerRedirectUri(victimConnection.redirectUri ?? broker.config.callbackUrl);
 
   await broker.admin('POST', '/admin/tenants', { slug: 'evil', name: 'Evil Corp' });
   const evil = await broker.admin('POST', '/admin/tenants/evil/connections', {
     issuer: attacker.issuer,
     clientId: 'evil-client',
-    clientSecret: 'evil-client-secret-0123456789',
+    clientSecret: attacker.clientSecret,
     tokenEndpointAuthMethod: 'client_secret_post',
   });
   t.equal(evil.status, 201);
@@ -105,17 +86,18 @@ t.test('mix-up rule: a victim bounced through a hostile tenant IdP yields no cod
   // 3. The code arrived on the victim connection's redirect URI with a transaction of "evil": refused.
   const callbackHop = victimBrowser.hops.find((hop) => hop.url.startsWith(victimConnection.redirectUri));
   t.ok(callbackHop, 'the victim IdP sent the code to the victim connection’s redirect URI');
-  t.equal(end.url, undefined, 'the victim is not sent anywhere with a ticket');
+  t.equal(end.url, undefined, 'the victim is not sent anywhere');
   t.equal(end.response.status, 400);
-  t.equal(((await end.response.json()) as { error: string }).error, 'callback_mismatch');
-  t.equal(attacker.state.tokenRequests, 0, 'the attacker’s token endpoint never saw the code');
+  const page = end.url === undefined ? ((await end.response.json().catch(() => ({}))) as { error?: string }) : {};
+  t.equal(page.error, 'callback_mismatch');
+  t.equal(attacker.tokenRequests(), 0, 'the attacker’s token endpoint never saw the code');
   t.same(attacker.state.codesReceived, []);
   t.equal(victimIdp.tokenRequests.length, 0, 'nor was it redeemed anywhere');
 
   // 4. The attacker replays whatever its token endpoint collected, in its own session (the code
   // is bound to the attacker's PKCE challenge and nonce, so this is where a leak would pay off).
   for (const code of attacker.state.codesReceived) {
-    const replay = new URL(`${broker.config.callbackUrl}/${victim.connectionId}`);
+    const replay = new URL(attacker.state.stolen.searchParams.get('redirect_uri')!);
     replay.searchParams.set('code', code);
     replay.searchParams.set('state', attacker.state.stolen.searchParams.get('state')!);
     const replayed = await attackerBrowser.follow(replay.href, (url) => url.startsWith(portal), { accept: 'application/json' });
