@@ -32,7 +32,7 @@ t.test('a test login runs the real flow and ticks every step, without an app or 
   t.equal(result.status, 200);
   t.equal(result.body.ok, true);
   t.same(result.body.steps.map((s: { id: string; ok: boolean }) => [s.id, s.ok]), [
-    ['connection', true], ['authorization', true], ['discovery', true], ['response_issuer', true], ['token_exchange', true], ['claims', true], ['domain', true],
+    ['connection', true], ['discovery', true], ['response_issuer', true], ['authorization', true], ['token_exchange', true], ['claims', true], ['domain', true],
   ]);
   t.equal(result.body.redirectUri, `${broker.config.callbackUrl}/${scenario.connectionId}`, 'the diagnostics name the connection’s own redirect URI');
   t.match(result.body.steps.find((s: { id: string }) => s.id === 'response_issuer').message, 'RFC 9207', 'oidc-provider sends iss, and it was checked');

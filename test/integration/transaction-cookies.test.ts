@@ -73,8 +73,16 @@ t.test('cookie rule: no request carries more than 8 KB of the broker’s cookies
   for (let i = 0; i < 12; i++) last = await startLogin(browser, `${String(i).padStart(2, '0')}${'€'.repeat(510)}`);
   const header = await browser.jar.getCookieString(`${broker.config.callbackUrl}/${tenant.connectionId}`);
   t.ok(header.length <= 8192, `the Cookie header is ${header.length} bytes`);
+  for (const cookie of await browser.jar.getCookies(`${broker.url}/`)) t.ok(cookie.cookieString().length < 4096, `each cookie fits a browser's 4 KB (${cookie.cookieString().length})`);
   t.ok((await browser.cookieNames(`${broker.url}/`)).filter(isTx).length <= 5);
   t.equal(await finish(browser, last!), 'ticket', 'and the login still completes (no 431)');
+});
+
+t.test('cookie rule: an app state with control characters is refused (it would not fit a cookie)', async (t) => {
+  const response = await fetch(loginUrl('\u0001'.repeat(512)), { redirect: 'manual', headers: { accept: 'application/json' } });
+  t.equal(response.status, 400);
+  t.equal(((await response.json()) as { error: string }).error, 'invalid_request');
+  t.equal((await fetch(loginUrl('ok state: a-z, 0-9 & spaces'), { redirect: 'manual' })).status, 302, 'printable characters are fine');
 });
 
 t.test('cookie rule: the callback clears the transaction cookie, whatever the outcome', async (t) => {
@@ -100,6 +108,10 @@ t.test('cookie rule: on https without a cookie domain the transaction cookie is 
   const atIdp = await fetch(authorize, { redirect: 'manual' });
   const callback = atIdp.headers.get('location')!;
   t.match(callback, `${secure.config.callbackUrl}/${secureTenant.connectionId}?`);
+  // Cookie tossing: the same sealed value under the plain name (which a sibling host could set) is ignored.
+  const tossed = await fetch(callback, { redirect: 'manual', headers: { accept: 'application/json', cookie: setCookie.split(';')[0]!.replace(/^__Host-/, '') } });
+  t.equal(tossed.status, 400, 'a plain sso_tx_ cookie does not stand in for the __Host- one');
+  t.equal(((await tossed.json()) as { error: string }).error, 'invalid_state');
   const done = await fetch(callback, { redirect: 'manual', headers: { cookie: setCookie.split(';')[0]! } });
   const back = new URL(done.headers.get('location')!);
   const answer = await redeem(secure, secureTenant.app, back.searchParams.get('ticket'));

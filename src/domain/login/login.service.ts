@@ -45,7 +45,9 @@ const loginQuerySchema = z.object({
   tenant: z.string().min(1).max(63).optional(),
   connection: z.string().min(1).max(200).optional(),
   login_hint: z.string().min(1).max(320).optional(),
-  state: z.string().max(512).optional(),
+  // Echoed back unchanged; control characters would grow sixfold in the sealed cookie (JSON
+  // escapes) and have no business in an app's opaque value (RFC 6749's own state is VSCHAR).
+  state: z.string().max(512).regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters').optional(),
 });
 
 const initiateQuerySchema = z.object({
@@ -176,10 +178,10 @@ export class LoginService {
   }
 
   /** Finds the browser's transaction for a callback; a page (400) when there is none. */
-  openTransaction(query: unknown, cookies: Record<string, string | undefined>): LoginTransaction {
+  openTransaction(query: unknown, browser: BrowserContext): LoginTransaction {
     const parsed = callbackQuerySchema.safeParse(query);
     if (!parsed.success) throw new BrokerError('invalid_state', { description: 'The sign-in response has no state.' });
-    const tx = this.deps.cookies.find(parsed.data.state, cookies);
+    const tx = this.deps.cookies.find(parsed.data.state, browser.host, browser.cookies);
     if (!tx) throw new BrokerError('invalid_state');
     if (Date.now() - tx.createdAt > this.deps.transactionTtlSeconds * 1000) {
       void this.#record(tx, 'login_expired');
@@ -308,12 +310,13 @@ export class LoginService {
       },
       ({ connection }) => `connection ${connection.id} (${connection.tokenEndpointAuthMethod})`,
     );
+    const idp = await step('discovery', () => this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection)), (found) => `issuer ${found.configuration.serverMetadata().issuer}`);
+    // RFC 9207 §2.4: error responses too, so a mix-up cannot even forge an IdP's refusal.
+    await step('response_issuer', () => assertResponseIssuer(idp, callbackUrl.searchParams), (message) => message);
     await step('authorization', () => {
       if (query.error !== undefined) throw idpReportedError(query.error);
       if (typeof query.code !== 'string') throw new BrokerError('idp_error', { description: 'The identity provider sent no code.' });
     }, () => `the IdP redirected to this connection's redirect URI ${redirectUriFor(this.deps.callbackUrl, connection.id)} with a code`);
-    const idp = await step('discovery', () => this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection)), (found) => `issuer ${found.configuration.serverMetadata().issuer}`);
-    await step('response_issuer', () => assertResponseIssuer(idp, callbackUrl.searchParams), (message) => message);
     const result = await step(
       'token_exchange',
       () => exchangeCode(idp, callbackUrl, redirectUriFor(this.deps.callbackUrl, connection.id), tx),

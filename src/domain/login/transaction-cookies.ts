@@ -87,13 +87,15 @@ export class TransactionCookies {
     return [...drop.map((name) => this.#clearing(name, domain)), own];
   }
 
-  /** The transaction a callback's `state` names, from this browser's cookies. */
-  find(state: string, present: Record<string, string | undefined>): LoginTransaction | undefined {
-    for (const hostPrefix of [true, false]) {
-      const sealed = present[transactionCookieName(state, hostPrefix)];
-      if (sealed !== undefined) return openTransaction(this.deps.secretBox, state, sealed);
-    }
-    return undefined;
+  /**
+   * The transaction a callback's `state` names, from this browser's cookies: only under the
+   * name this host sets. Where that is `__Host-`, a plain `sso_tx_` cookie planted by a
+   * sibling host (cookie tossing: an attacker's own sealed login, to sign the victim in as the
+   * attacker) is ignored.
+   */
+  find(state: string, host: string | undefined, present: Record<string, string | undefined>): LoginTransaction | undefined {
+    const sealed = present[this.#name(state, this.domainFor(host))];
+    return sealed === undefined ? undefined : openTransaction(this.deps.secretBox, state, sealed);
   }
 
   /** Clears a finished transaction's cookie (one try per transaction, whatever the outcome). */

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { Connection } from '../../domain/connections/connection.repo.js';
 import type { BrowserContext, LoginService, StartResult } from '../../domain/login/login.service.js';
+import { TRANSACTION_COOKIE_PREFIX } from '../../domain/login/login-transaction.js';
 import type { CookieToSet } from '../../domain/login/transaction-cookies.js';
 import type { LogoutService } from '../../domain/login/logout.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
@@ -78,7 +79,7 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   // Each connection's own redirect URI (contract v2): the code is redeemed only at the IdP
   // of the connection whose redirect URI it arrived on, and only for a login sent there.
   app.get('/api/sso/callback/:connection', async (request: FastifyRequest<{ Params: { connection: string }; Querystring: Record<string, unknown> }>, reply) => {
-    const tx = deps.login.openTransaction(request.query, request.cookies);
+    const tx = deps.login.openTransaction(request.query, browserOf(request));
     setCookies(reply, [deps.login.finishedCookie(tx, request.host)]);
     deps.login.assertCallbackConnection(tx, request.params.connection);
     const callbackUrl = deps.login.callbackUrlOf(tx, request.url);
@@ -92,7 +93,15 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
 
   // The shared callback of contract v1 finishes nothing: a code that arrives here cannot say
   // which IdP issued it. The page tells the IdP engineer where the right redirect URI is.
-  app.get('/api/sso/callback', async () => {
+  app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: { state?: unknown } }>, reply) => {
+    // A login started before the upgrade to per-connection redirect URIs (its cookie lived on
+    // this path): the learner only needs to start again.
+    const state = request.query.state;
+    const legacyCookie = typeof state === 'string' ? `${TRANSACTION_COOKIE_PREFIX}${state}` : undefined;
+    if (legacyCookie !== undefined && request.cookies[legacyCookie] !== undefined) {
+      reply.clearCookie(legacyCookie, { path: '/api/sso/callback' });
+      throw new BrokerError('login_expired', { description: 'This sign-in was started before the sign-in service was updated. Start again from the application.' });
+    }
     throw new BrokerError('callback_mismatch', {
       description: `This identity provider sends sign-ins to ${deps.callbackUrl}, which no longer completes them: every connection has its own redirect URI, ${deps.callbackUrl}/<connection id>. Your IT team finds it on the setup page, ${deps.publicUrl}/api/sso/setup?connection=<connection id>, and registers it at the identity provider.`,
     });

@@ -4,9 +4,9 @@ import { escapeHtml, renderPage } from './pages.js';
 
 const STEP_NAMES: Record<StepId, string> = {
   connection: 'Connection loaded',
-  authorization: 'IdP redirected back to this connection’s redirect URI with a code',
   discovery: 'Discovery document and issuer',
   response_issuer: 'The response names this connection’s issuer (RFC 9207 iss, when sent)',
+  authorization: 'IdP redirected back to this connection’s redirect URI with a code',
   token_exchange: 'Token exchange (client authentication, PKCE) and ID-token checks (RS256 signature, iss, aud/azp, exp/iat/nbf, nonce)',
   userinfo: 'Userinfo (sub matches)',
   claims: 'Required claims: user id and email-like login',
