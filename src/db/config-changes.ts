@@ -3,6 +3,11 @@ import pg from 'pg';
 const CHANNEL = 'sso_config_changed';
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 10_000;
+/**
+ * A connection that a NAT or load balancer silently dropped raises no error until something
+ * is sent: a heartbeat query this often finds it (and TCP keep-alive beneath it).
+ */
+const HEARTBEAT_MS = 30_000;
 
 /**
  * Live configuration across replicas: every admin write announces itself with PostgreSQL
@@ -21,6 +26,7 @@ export class ConfigChanges {
   #retryMs = FIRST_RETRY_MS;
   #timer: NodeJS.Timeout | undefined;
   #connecting: Promise<void> | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -30,6 +36,8 @@ export class ConfigChanges {
       log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
       /** Opens the dedicated connection (not yet connected); tests substitute failing ones. */
       newClient?: () => pg.Client;
+      /** How often the heartbeat runs (default 30 s). */
+      heartbeatMs?: number;
     },
   ) {}
 
@@ -40,6 +48,8 @@ export class ConfigChanges {
 
   /** Subscribes; a failure here is start-up's to report. Every later loss is retried. */
   async start(): Promise<void> {
+    this.#heartbeat ??= setInterval(() => this.#checkAlive(), this.deps.heartbeatMs ?? HEARTBEAT_MS);
+    this.#heartbeat.unref();
     this.#connecting = this.#listen();
     try {
       await this.#connecting;
@@ -49,7 +59,7 @@ export class ConfigChanges {
   }
 
   async #listen(): Promise<void> {
-    const client = this.deps.newClient?.() ?? new pg.Client({ connectionString: this.deps.connectionString });
+    const client = this.deps.newClient?.() ?? new pg.Client({ connectionString: this.deps.connectionString, keepAlive: true, query_timeout: 10_000 });
     let died: Error | undefined;
     const lost = (error: Error) => {
       died ??= error;
@@ -73,6 +83,12 @@ export class ConfigChanges {
     }
     this.#client = client;
     this.#retryMs = FIRST_RETRY_MS;
+  }
+
+  /** The heartbeat: a listener whose connection died quietly is treated as lost. */
+  #checkAlive(): void {
+    const client = this.#client;
+    client?.query('SELECT 1').catch((error: Error) => this.#lost(client, error));
   }
 
   #lost(client: pg.Client, error: Error): void {
@@ -119,6 +135,7 @@ export class ConfigChanges {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#heartbeat);
     // A reconnect under way ends its own client once it sees #stopped.
     await this.#connecting?.catch(() => {});
     const client = this.#client;

@@ -1,3 +1,4 @@
+import { createServer, connect, type Socket } from 'node:net';
 import pg from 'pg';
 import t from 'tap';
 import { ConfigChanges } from '../../src/db/config-changes.js';
@@ -133,4 +134,54 @@ t.test('live config rule: /readyz says degraded while the listener is down; chan
 
   t.ok(await waitFor(async () => (await readyz(b)).body.status === 'ok', 15_000), 'ok again once it is back');
   await rotateThroughA('after');
+});
+
+t.test('live config rule: a connection dropped silently (a NAT forgot it) is found by the heartbeat and replaced', async (t) => {
+  // A TCP relay to PostgreSQL that can go quiet: it stops passing bytes and never closes,
+  // as a NAT or load balancer that dropped an idle flow does.
+  const target = new URL(databaseUrl);
+  let silent = false;
+  const sockets = new Set<Socket>();
+  const relay = createServer((inbound) => {
+    const outbound = connect(Number(target.port), target.hostname);
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    }
+    inbound.on('data', (chunk) => void (silent || outbound.write(chunk)));
+    outbound.on('data', (chunk) => void (silent || inbound.write(chunk)));
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    relay.close();
+  });
+  const viaRelay = new URL(databaseUrl);
+  viaRelay.host = `127.0.0.1:${(relay.address() as { port: number }).port}`;
+
+  let changes = 0;
+  let clients = 0;
+  const listener = new ConfigChanges({
+    pool: admin,
+    connectionString: databaseUrl,
+    onChange: () => changes++,
+    log: { info() {}, warn() {} },
+    heartbeatMs: 200,
+    // The first connection goes through the relay; reconnects go straight to PostgreSQL.
+    newClient: () => new pg.Client({ connectionString: ++clients === 1 ? viaRelay.href : databaseUrl, query_timeout: 500 }),
+  });
+  t.teardown(() => listener.stop());
+  await listener.start();
+  t.ok(listener.listening);
+
+  silent = true;
+  const before = changes;
+  await admin.query("SELECT pg_notify('sso_config_changed', '')");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(changes, before, 'the notification is lost in the silent relay');
+  t.ok(await waitFor(() => clients >= 2 && listener.listening, 5_000), 'the heartbeat finds the dead connection and a new one listens');
+  t.ok(changes > before, 'and the caches are dropped, since notifications were missed');
+  const again = changes;
+  await admin.query("SELECT pg_notify('sso_config_changed', '')");
+  t.ok(await waitFor(() => changes > again), 'notifications arrive again');
 });
