@@ -86,7 +86,7 @@ export class IdpNetworkPolicy {
    * `hostname`, the reason says the name resolved to it.
    */
   addressProblem(address: string, scheme: IdpScheme, hostname?: string): string | undefined {
-    const ip = ipaddr.process(address);
+    const ip = judgedAs(ipaddr.process(address));
     const subject = hostname === undefined ? `${ip} is ` : `${hostname} resolves to ${ip}, `;
     const never = neverContacted(ip);
     if (never) return `${subject}${never}, never contacted`;
@@ -171,12 +171,27 @@ function parseNetwork(cidr: string): Cidr {
   return [network, bits];
 }
 
+/**
+ * The address whose rules apply: a NAT64 address (64:ff9b::/96, RFC 6052) reaches the IPv4
+ * address it carries, so it is judged as that address — a public IdP behind DNS64 is allowed,
+ * an internal one is not, whether or not the NAT64 prefix is listed.
+ */
+function judgedAs(ip: Address): Address {
+  return ip.kind() === 'ipv6' && ip.range() === 'rfc6052' ? embeddedIpv4(ip)! : ip;
+}
+
 /** Addresses no listing can allow, with the reason. */
 function neverContacted(ip: Address): string | undefined {
   // Cloud metadata services (169.254.169.254) hand out credentials to whoever asks from the
   // instance: no operator means to list them.
   if (ip.range() === 'linkLocal') return 'a link-local address (cloud metadata)';
   if (ip.range() === 'unspecified') return 'the unspecified address (it reaches this host)';
+  // ::a.b.c.d (IPv4-compatible, deprecated by RFC 4291 §2.5.5.1): no legitimate use, and
+  // ipaddr.js would call it unicast.
+  if (ip.kind() === 'ipv6') {
+    const parts = (ip as ipaddr.IPv6).parts;
+    if (parts.slice(0, 6).every((part) => part === 0) && ip.range() !== 'loopback') return 'an IPv4-compatible IPv6 address (deprecated)';
+  }
   // The same through an IPv6 prefix that carries an IPv4 address (NAT64, 6to4, IPv4-translated).
   const embedded = embeddedIpv4(ip);
   if (embedded?.range() === 'linkLocal') return `a link-local address (cloud metadata, ${embedded}) in IPv6 form`;
