@@ -17,6 +17,7 @@ import { ConnectionService } from './domain/connections/connection.service.js';
 import { LoginService } from './domain/login/login.service.js';
 import { LogoutService } from './domain/login/logout.service.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
+import { hostnameOf, isWithinDomain } from './domain/login/host-names.js';
 import { TransactionCookies } from './domain/login/transaction-cookies.js';
 import { TenantRepo } from './domain/tenants/tenant.repo.js';
 import { TenantService } from './domain/tenants/tenant.service.js';
@@ -50,9 +51,8 @@ export interface AppDeps {
  * cookies stay host-only.
  */
 function subdomainCookieDomain(config: Pick<Config, 'tenantDomain' | 'callbackUrl'>): string | undefined {
-  const parent = config.tenantDomain?.replace(/:\d+$/, '').toLowerCase();
-  const callbackHost = new URL(config.callbackUrl).hostname.toLowerCase();
-  return parent && (callbackHost === parent || callbackHost.endsWith(`.${parent}`)) ? parent : undefined;
+  const parent = config.tenantDomain === undefined ? undefined : hostnameOf(config.tenantDomain);
+  return parent !== undefined && isWithinDomain(new URL(config.callbackUrl).hostname, parent) ? parent : undefined;
 }
 
 /** Every service, wired in one place: repos (Prisma/pg) → services → routes. */

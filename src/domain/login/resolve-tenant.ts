@@ -1,3 +1,4 @@
+import { hostnameOf, isWithinDomain } from './host-names.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { Connection, ConnectionRepo } from '../connections/connection.repo.js';
 import type { Tenant, TenantRepo } from '../tenants/tenant.repo.js';
@@ -13,9 +14,9 @@ export interface Selectors {
 /** `acme.sso.example.com` with TENANT_DOMAIN `sso.example.com` → `acme`; ports ignored. */
 export function tenantSlugFromHost(host: string | undefined, tenantDomain: string | undefined): string | undefined {
   if (!host || !tenantDomain) return undefined;
-  const hostname = host.toLowerCase().replace(/:\d+$/, '');
-  const parent = tenantDomain.replace(/:\d+$/, '');
-  if (!hostname.endsWith(`.${parent}`)) return undefined;
+  const hostname = hostnameOf(host);
+  const parent = hostnameOf(tenantDomain);
+  if (hostname === parent || !isWithinDomain(hostname, parent)) return undefined;
   const slug = hostname.slice(0, -parent.length - 1);
   return slug.includes('.') ? undefined : slug;
 }

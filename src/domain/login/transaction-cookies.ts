@@ -1,4 +1,5 @@
 import type { SecretBox } from '../../crypto/secret-box.js';
+import { hostnameOf, isWithinDomain } from './host-names.js';
 import {
   MAX_PENDING_COOKIE_BYTES,
   MAX_PENDING_LOGINS,
@@ -46,8 +47,7 @@ export class TransactionCookies {
   domainFor(host: string | undefined): string | undefined {
     const domain = this.deps.domain;
     if (domain === undefined || host === undefined) return undefined;
-    const hostname = host.toLowerCase().replace(/:\d+$/, '');
-    return hostname === domain || hostname.endsWith(`.${domain}`) ? domain : undefined;
+    return isWithinDomain(hostnameOf(host), domain) ? domain : undefined;
   }
 
   #name(state: string, domain: string | undefined): string {

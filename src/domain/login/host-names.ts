@@ -1,0 +1,13 @@
+/**
+ * Host names as tenant routing and login cookies compare them: a Host header (or
+ * X-Forwarded-Host) value lower-cased, without its port; an IPv6 literal keeps its brackets.
+ */
+export function hostnameOf(host: string): string {
+  const lower = host.toLowerCase();
+  return lower.startsWith('[') ? lower.slice(0, lower.indexOf(']') + 1) : lower.replace(/:\d+$/, '');
+}
+
+/** `hostname` is `domain` itself or a name below it (`acme.sso.example.com` within `sso.example.com`). */
+export function isWithinDomain(hostname: string, domain: string): boolean {
+  return hostname === domain || hostname.endsWith(`.${domain}`);
+}
