@@ -92,3 +92,20 @@ t.test('TRUST_PROXY: off by default; true, a hop count, or addresses and CIDR ra
   t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', '::1']);
   t.throws(() => parseEnv({ TRUST_PROXY: 'the load balancer' }), { message: /TRUST_PROXY: / });
 });
+
+t.test('IDP_PRIVATE_NETWORKS: loopback on the embedded database, none with DATABASE_URL, else the listed CIDRs', async (t) => {
+  t.same(loadConfig({}).idpPrivateNetworks, ['127.0.0.0/8', '::1/128'], 'npm start and the demo reach their local IdPs');
+  const production = { DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() };
+  t.same(loadConfig(production).idpPrivateNetworks, [], 'production contacts public https IdPs only');
+  t.same(loadConfig({ ...production, IDP_PRIVATE_NETWORKS: '10.20.0.0/16, fd12:3456::/48' }).idpPrivateNetworks, ['10.20.0.0/16', 'fd12:3456::/48']);
+  t.same(loadConfig({ IDP_PRIVATE_NETWORKS: '10.20.0.0/16' }).idpPrivateNetworks, ['10.20.0.0/16'], 'a list replaces the development default');
+  for (const value of ['10.0.0.0', '10.0.0.0/33', 'intranet', '10.0.0.0/8,nope']) {
+    t.throws(() => parseEnv({ IDP_PRIVATE_NETWORKS: value }), { message: /IDP_PRIVATE_NETWORKS: .*CIDR/ }, value);
+  }
+});
+
+t.test('METRICS_TOKEN: unset leaves /metrics open; when set, at least 32 characters', async (t) => {
+  t.equal(loadConfig({}).metricsToken, undefined);
+  t.equal(loadConfig({ METRICS_TOKEN: 'm'.repeat(32) }).metricsToken, 'm'.repeat(32));
+  t.throws(() => parseEnv({ METRICS_TOKEN: 'short' }), { message: /METRICS_TOKEN: must be at least 32 characters/ });
+});
