@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { escapeHtml } from '../../src/http/browser/pages.js';
+import { escapeHtml } from '../../src/http/browser/html.js';
 
 /**
  * The demo's relying app — what an app team writes against the broker, and nothing more:

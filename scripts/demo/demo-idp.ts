@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
-import { escapeHtml } from '../../src/http/browser/pages.js';
+import { escapeHtml } from '../../src/http/browser/html.js';
 
 /**
  * One organisation's identity provider for the demo: oidc-provider (OpenID Certified) with a

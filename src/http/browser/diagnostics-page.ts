@@ -1,6 +1,7 @@
 import type { StepId } from '../../domain/login/login.service.js';
 import type { Diagnostics } from '../../domain/login/test-login.service.js';
-import { escapeHtml, renderPage } from './pages.js';
+import { html } from './html.js';
+import { renderPage } from './pages.js';
 
 const STEP_NAMES: Record<StepId, string> = {
   connection: 'Connection loaded',
@@ -15,20 +16,20 @@ const STEP_NAMES: Record<StepId, string> = {
 
 /** The test-login result: each step ticked or crossed with its reason, then the validated claims. */
 export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string {
-  const rows = d.steps
-    .map((s) => `<tr><td>${s.ok ? '✅' : '❌'}</td><th scope="row">${escapeHtml(STEP_NAMES[s.id])}</th><td>${escapeHtml(s.message)}</td></tr>`)
-    .join('\n');
-  const claims = d.claims
-    ? `<h2>Validated ID-token claims</h2><table>${Object.entries(d.claims)
-        .map(([k, v]) => `<tr><th scope="row"><code>${escapeHtml(k)}</code></th><td><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`)
-        .join('\n')}</table>`
-    : '';
+  const rows = d.steps.map((s) => html`<tr><td>${s.ok ? '✅' : '❌'}</td><th scope="row">${STEP_NAMES[s.id]}</th><td>${s.message}</td></tr>
+`);
+  const claims =
+    d.claims &&
+    html`<h2>Validated ID-token claims</h2><table>${Object.entries(d.claims).map(
+      ([k, v]) => html`<tr><th scope="row"><code>${k}</code></th><td><code>${JSON.stringify(v)}</code></td></tr>
+`,
+    )}</table>`;
   return renderPage(
     'Test login',
-    `<h1>Test login: ${d.ok ? 'it works' : 'it failed'}</h1>
-<p>Tenant <code>${escapeHtml(d.tenant)}</code>, connection <code>${escapeHtml(d.connection)}</code>, redirect URI <code>${escapeHtml(d.redirectUri)}</code>. No app received anything.</p>
+    html`<h1>Test login: ${d.ok ? 'it works' : 'it failed'}</h1>
+<p>Tenant <code>${d.tenant}</code>, connection <code>${d.connection}</code>, redirect URI <code>${d.redirectUri}</code>. No app received anything.</p>
 <table>${rows}</table>
 ${claims}
-<p class="ref">Request <code>${escapeHtml(requestId)}</code></p>`,
+<p class="ref">Request <code>${requestId}</code></p>`,
   );
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { html, trusted, type Html } from './html.js';
 
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5}
 main{max-width:36rem;margin:10vh auto;background:#fff;padding:2rem 2.25rem;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
@@ -17,20 +18,16 @@ export const PAGE_SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-export function renderPage(title: string, body: string): string {
-  return `<!doctype html>
+export function renderPage(title: string, body: Html): string {
+  return html`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<title>${title}</title><style>${trusted(STYLE)}</style></head>
 <body><main>
 ${body}
 </main></body>
 </html>
-`;
+`.markup;
 }
 
 export function sendPage(reply: FastifyReply, status: number, html: string) {
@@ -144,16 +141,16 @@ const GUIDANCE: Record<string, Guidance> = {
 export function renderErrorPage(input: { code: string; description: string; requestId: string; organisation?: string | undefined }): string {
   const guidance = GUIDANCE[input.code] ?? GENERIC;
   const org = input.organisation ?? 'your organisation';
-  const fill = (text: string) => escapeHtml(text.replaceAll('{org}', org));
+  const fill = (text: string) => text.replaceAll('{org}', org);
   const title = fill(guidance.title);
   return renderPage(
-    guidance.title.replaceAll('{org}', org),
-    `<h1>${title.charAt(0).toUpperCase()}${title.slice(1)}</h1>
-<p>${escapeHtml(input.description)}</p>
+    title,
+    html`<h1>${title.charAt(0).toUpperCase()}${title.slice(1)}</h1>
+<p>${input.description}</p>
 <h2>What you can do</h2>
 <p>${fill(guidance.tryThis)}</p>
 <h2>If you need help</h2>
 <p>${fill(guidance.tellIt)}</p>
-<p class="ref">${input.organisation ? `Organisation: ${escapeHtml(input.organisation)} · ` : ''}Reference: <code>${escapeHtml(input.code)}</code> · request <code>${escapeHtml(input.requestId)}</code></p>`,
+<p class="ref">${input.organisation ? html`Organisation: ${input.organisation} · ` : ''}Reference: <code>${input.code}</code> · request <code>${input.requestId}</code></p>`,
   );
 }
