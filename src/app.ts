@@ -61,9 +61,9 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const tenantRepo = new TenantRepo(deps.database.prisma);
   const connectionRepo = new ConnectionRepo(deps.database.prisma);
   const appRepo = new AppRepo(deps.database.prisma);
-  // Logins read configuration through the cache; admin writes go to the repos and announce.
+  // Logins read configuration through the cache; a trigger announces every change to it.
   const directory = new Directory({ tenants: tenantRepo, connections: connectionRepo, apps: appRepo, ttlMs: config.configCacheTtlSeconds * 1000, metrics });
-  const configChanges = new ConfigChanges({ pool: deps.database.pool, connectionString: deps.database.url, onChange: () => directory.clear(), log: deps.logger });
+  const configChanges = new ConfigChanges({ connectionString: deps.database.url, onChange: () => directory.clear(), log: deps.logger });
   const announce = () => configChanges.announce();
   // One policy for every request to an IdP, logins and validation reports alike.
   const idpNetworkPolicy = new IdpNetworkPolicy({ privateNetworks: config.idpPrivateNetworks, lookup: deps.idpLookup });

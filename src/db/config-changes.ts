@@ -10,8 +10,9 @@ const MAX_RETRY_MS = 10_000;
 const HEARTBEAT_MS = 30_000;
 
 /**
- * Live configuration across replicas: every admin write announces itself with PostgreSQL
- * NOTIFY, and every broker process LISTENs on a dedicated connection and drops its caches.
+ * Live configuration across replicas: every change to the configuration tables announces
+ * itself with PostgreSQL NOTIFY (a trigger), and every broker process LISTENs on a dedicated
+ * connection and drops its caches.
  * If the listening connection breaks, notifications may have been missed: the caches are
  * dropped, and the connection is re-established with backoff (250 ms doubling to 10 s) for as
  * long as the process runs, however often it fails; once back, the caches are dropped again,
@@ -30,7 +31,6 @@ export class ConfigChanges {
 
   constructor(
     private readonly deps: {
-      pool: Pick<pg.Pool, 'query'>;
       connectionString: string;
       onChange: () => void;
       log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -126,10 +126,14 @@ export class ConfigChanges {
     this.deps.log.info({}, 'config change listener reconnected; caches dropped');
   }
 
-  /** After an admin write: this process's caches at once, every other process's through NOTIFY. */
-  async announce(): Promise<void> {
+  /**
+   * After an admin write: this process's caches at once. Every process, this one too, also
+   * hears it through NOTIFY, which a trigger on the configuration tables sends for any change
+   * (migration 20261129000000_config_change_trigger), so no write path — nor an operator's
+   * SQL — can forget it.
+   */
+  announce(): void {
     this.deps.onChange();
-    await this.deps.pool.query(`SELECT pg_notify('${CHANNEL}', '')`);
   }
 
   async stop(): Promise<void> {

@@ -35,7 +35,6 @@ t.test('live config rule: the listener reconnects as often as it is lost, also a
   // Connections 2 (the first reconnect), 4 and 5 (two in a row) go to a closed port.
   const failing = new Set([2, 4, 5]);
   const listener = new ConfigChanges({
-    pool: admin,
     connectionString: databaseUrl,
     onChange: () => changes++,
     log: { info() {}, warn() {} },
@@ -162,7 +161,6 @@ t.test('live config rule: a connection dropped silently (a NAT forgot it) is fou
   let changes = 0;
   let clients = 0;
   const listener = new ConfigChanges({
-    pool: admin,
     connectionString: databaseUrl,
     onChange: () => changes++,
     log: { info() {}, warn() {} },

@@ -66,7 +66,6 @@ t.test('issuer squatting rule: a connection cannot claim another IdP’s issuer 
   // A connection saved before the rule (here: written straight to the database) is refused at
   // login and flagged by the report, with the same reason.
   await broker.database.pool.query(`UPDATE connections SET issuer = $1, discovery_url = $2, updated_at = now() WHERE id = $3`, [victimIdp.issuer, squatDiscovery, honest.body.id]);
-  await broker.database.pool.query(`SELECT pg_notify('sso_config_changed', '')`);
   const returnTo = 'https://app.example.test/squatter';
   const squatApp = (await broker.admin('POST', '/admin/apps', { name: 'Squat', returnUrls: [returnTo], tenants: ['squatter'] })).body;
   const legacy = await new TestBrowser().follow(`${broker.url}/api/sso/login?${new URLSearchParams({ app: squatApp.id, return_to: returnTo, connection: honest.body.id })}`, (u) => u.startsWith(returnTo));

@@ -3,9 +3,10 @@ import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { TestBrowser } from '../helpers/browser.js';
 import { startRogueIdp } from '../helpers/rogue-idp.js';
 
-// Live configuration on several replicas: broker B caches what logins read; an admin change
-// made through broker A reaches B through PostgreSQL NOTIFY, with no restart. The cache TTL
-// is an hour here, so only the notification can explain B seeing a change.
+// Live configuration on several replicas: broker B caches what logins read; a change made
+// through broker A's admin API, or straight in the database, reaches B through PostgreSQL
+// NOTIFY (sent by a trigger), with no restart. The cache TTL is an hour here, so only the
+// notification can explain B seeing a change.
 
 const rogue = await startRogueIdp(t, { idp: {} });
 const a = await startBroker(t, { configCacheTtlSeconds: 3600 });
@@ -44,10 +45,12 @@ async function eventually(broker: TestBroker, expected: string, target = returnT
 t.test('live config rule: B serves from its cache, and sees A’s admin changes at once through NOTIFY', async (t) => {
   t.equal(await loginThrough(b), 'ticket', 'B signs in (and caches tenant, app, connection)');
 
-  // A change that bypasses the admin API announces nothing: B keeps its cached copy.
+  // A change that bypasses the admin API (an operator's SQL) reaches B too: the trigger on the
+  // configuration tables announces it.
   await a.database.pool.query('UPDATE connections SET enabled = false WHERE id = $1', [connection.id]);
-  t.equal(await loginThrough(b), 'ticket', 'B answers from its cache, not the database');
+  t.equal(await eventually(b, 'no_connection'), 'no_connection', 'disabled by SQL: B refuses');
   await a.database.pool.query('UPDATE connections SET enabled = true WHERE id = $1', [connection.id]);
+  t.equal(await eventually(b, 'ticket'), 'ticket', 're-enabled by SQL: B signs in again');
 
   t.equal((await a.admin('PATCH', `/admin/connections/${connection.id}`, { enabled: false })).status, 200);
   t.equal(await eventually(b, 'no_connection'), 'no_connection', 'disabled through A: B refuses');

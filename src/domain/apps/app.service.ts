@@ -43,14 +43,14 @@ export function isTenantAllowed(app: Pick<App, 'allTenants' | 'tenantIds'>, tena
 }
 
 export class AppService {
-  constructor(private readonly deps: { apps: AppRepo; tenants: TenantRepo; announce?: () => Promise<void> }) {}
+  constructor(private readonly deps: { apps: AppRepo; tenants: TenantRepo; announce?: () => void }) {}
 
   async create(body: unknown): Promise<AppView & { secret: string }> {
     const input = parseInput(createAppSchema, body);
     const tenantIds = input.tenants === undefined ? undefined : await this.#tenantIds(input.tenants);
     const { secret, secretHash } = newSecret();
     const app = await this.deps.apps.create({ id: randomUUID(), name: input.name, returnUrls: input.returnUrls, secretHash, tenantIds });
-    await this.deps.announce?.();
+    this.deps.announce?.();
     return { ...toAppView(app), secret };
   }
 
@@ -83,7 +83,7 @@ export class AppService {
   async #write<T>(id: string, write: () => Promise<T>): Promise<T> {
     try {
       const result = await write();
-      await this.deps.announce?.();
+      this.deps.announce?.();
       return result;
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No app "${id}".` });

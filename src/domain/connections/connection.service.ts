@@ -80,12 +80,12 @@ export class ConnectionService {
       /** The app's fetch for IdP requests (boundedFetch under the policy); validate makes its own without it. */
       idpFetch?: typeof fetch;
       /** Tells every broker process the configuration changed (live config). */
-      announce?: () => Promise<void>;
+      announce?: () => void;
     },
   ) {}
 
-  async #announce(): Promise<void> {
-    await this.deps.announce?.();
+  #announce(): void {
+    this.deps.announce?.();
   }
 
   /** The discovery report for a stored connection (contract: POST /admin/connections/:id/validate). */
@@ -114,7 +114,7 @@ export class ConnectionService {
       signingKeyId: rest.signingKeyId ?? null,
       clientSecretEnc: clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, secretPurpose(id)),
     });
-    await this.#announce();
+    this.#announce();
     return this.#view(connection, tenant.slug);
   }
 
@@ -158,7 +158,7 @@ export class ConnectionService {
     const data: Partial<ConnectionData> = { ...rest, clientSecretEnc };
     try {
       const updated = await this.deps.connections.update(id, current.tenantId, data);
-      await this.#announce();
+      this.#announce();
       return this.#view(updated, await this.#tenantSlug(updated.tenantId));
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
@@ -169,7 +169,7 @@ export class ConnectionService {
   async delete(id: string): Promise<void> {
     try {
       await this.deps.connections.delete(id);
-      await this.#announce();
+      this.#announce();
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
       throw error;

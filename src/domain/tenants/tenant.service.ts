@@ -35,14 +35,14 @@ export class TenantService {
   constructor(
     private readonly tenants: TenantRepo,
     /** Tells every broker process the configuration changed (live config). */
-    private readonly announce: () => Promise<void> = async () => {},
+    private readonly announce: () => void = () => {},
   ) {}
 
   async create(body: unknown): Promise<TenantView> {
     const input = parseInput(createTenantSchema, body);
     try {
       const view = toTenantView(await this.tenants.create(input));
-      await this.announce();
+      this.announce();
       return view;
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(error);
@@ -68,7 +68,7 @@ export class TenantService {
     const patch = parseInput(patchTenantSchema, body);
     try {
       const view = toTenantView(await this.tenants.update(slug, patch));
-      await this.announce();
+      this.announce();
       return view;
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
@@ -80,7 +80,7 @@ export class TenantService {
   async delete(slug: string): Promise<void> {
     try {
       await this.tenants.delete(slug);
-      await this.announce();
+      this.announce();
     } catch (error) {
       if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
       throw error;
