@@ -16,6 +16,7 @@ import { ConnectionRepo } from './domain/connections/connection.repo.js';
 import { ConnectionService } from './domain/connections/connection.service.js';
 import { LoginService } from './domain/login/login.service.js';
 import { LogoutService } from './domain/login/logout.service.js';
+import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
 import { hostnameOf, isWithinDomain } from './domain/login/host-names.js';
 import { TransactionCookies } from './domain/login/transaction-cookies.js';
@@ -128,7 +129,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   const testLogin = new TestLoginService({
-    pool: deps.database.pool,
+    links: new TestLoginRepo(deps.database.pool),
     login,
     connections: directory.connections,
     tenants: directory.tenants,

@@ -1,8 +1,8 @@
-import type pg from 'pg';
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import type { Directory } from '../directory.js';
 import type { LoginTransaction } from './login-transaction.js';
+import type { TestLoginRepo } from './test-login.repo.js';
 import { redirectUriFor } from '../connections/redirect-uri.js';
 import type { BrowserContext, LoginService, StartResult, StepId } from './login.service.js';
 
@@ -28,7 +28,7 @@ export interface Diagnostics {
 export class TestLoginService {
   constructor(
     private readonly deps: {
-      pool: pg.Pool;
+      links: TestLoginRepo;
       login: Pick<LoginService, 'begin' | 'verify'>;
       connections: Directory['connections'];
       tenants: Directory['tenants'];
@@ -42,23 +42,15 @@ export class TestLoginService {
     const connection = await this.deps.connections.findById(connectionId);
     if (!connection) throw new BrokerError('not_found', { description: `No connection "${connectionId}".` });
     const token = randomToken(32);
-    const { rows } = await this.deps.pool.query<{ expires_at: Date }>(
-      `INSERT INTO test_logins (hash, connection_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING expires_at`,
-      [sha256Hex(token), connection.id, TEST_LOGIN_TTL_SECONDS],
-    );
-    return { url: `${this.deps.publicUrl}/api/sso/test-login?token=${token}`, expiresAt: rows[0]!.expires_at.toISOString() };
+    const expiresAt = await this.deps.links.create(sha256Hex(token), connection.id, TEST_LOGIN_TTL_SECONDS);
+    return { url: `${this.deps.publicUrl}/api/sso/test-login?token=${token}`, expiresAt: expiresAt.toISOString() };
   }
 
   /** `GET /api/sso/test-login?token=`: the link works once, within its lifetime. */
   async start(token: unknown, browser: BrowserContext): Promise<StartResult> {
-    const { rows } = typeof token === 'string' && token.length <= 200
-      ? await this.deps.pool.query<{ connection_id: string }>(
-          `UPDATE test_logins SET used_at = now() WHERE hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING connection_id`,
-          [sha256Hex(token)],
-        )
-      : { rows: [] };
-    if (!rows[0]) throw new BrokerError('login_expired', { description: 'This test-login link is unknown, expired or already used. Ask for a new one.' });
-    const connection = await this.deps.connections.findById(rows[0].connection_id);
+    const connectionId = typeof token === 'string' && token.length <= 200 ? await this.deps.links.consume(sha256Hex(token)) : undefined;
+    if (connectionId === undefined) throw new BrokerError('login_expired', { description: 'This test-login link is unknown, expired or already used. Ask for a new one.' });
+    const connection = await this.deps.connections.findById(connectionId);
     const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
     if (!connection || !tenant) throw new BrokerError('no_connection');
     return this.deps.login.begin({ tenant, connection, purpose: { kind: 'test' }, browser });
