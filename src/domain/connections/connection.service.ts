@@ -1,3 +1,4 @@
+import { SEALED } from '../../crypto/purposes.js';
 import { randomUUID } from 'node:crypto';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
@@ -64,7 +65,6 @@ export function toConnectionView(connection: Connection, tenantSlug: string, cal
 }
 
 /** Client secrets are sealed for one connection: a ciphertext copied to another row does not open. */
-export const secretPurpose = (connectionId: string) => `connection-client-secret:${connectionId}`;
 
 export class ConnectionService {
   constructor(
@@ -112,7 +112,7 @@ export class ConnectionService {
       ...rest,
       discoveryUrl: rest.discoveryUrl ?? null,
       signingKeyId: rest.signingKeyId ?? null,
-      clientSecretEnc: clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, secretPurpose(id)),
+      clientSecretEnc: clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, SEALED.connectionClientSecret(id)),
     });
     this.#announce();
     return this.#view(connection, tenant.slug);
@@ -142,7 +142,7 @@ export class ConnectionService {
     // Switching to private_key_jwt drops the stored secret: it must not linger unused.
     const clientSecretEnc =
       clientSecret !== undefined
-        ? this.deps.secretBox.seal(clientSecret, secretPurpose(id))
+        ? this.deps.secretBox.seal(clientSecret, SEALED.connectionClientSecret(id))
         : method === 'private_key_jwt'
           ? null
           : current.clientSecretEnc;
@@ -180,7 +180,7 @@ export class ConnectionService {
   toIdpConnection(connection: Connection): IdpConnection {
     const clientSecret = () => {
       if (connection.clientSecretEnc === null) return undefined;
-      const secret = this.deps.secretBox.open(connection.clientSecretEnc, secretPurpose(connection.id));
+      const secret = this.deps.secretBox.open(connection.clientSecretEnc, SEALED.connectionClientSecret(connection.id));
       if (secret === undefined) {
         throw new BrokerError('idp_error', { logMessage: `client secret of connection ${connection.id} does not decrypt with SECRET_KEY` });
       }

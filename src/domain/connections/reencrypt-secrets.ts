@@ -1,6 +1,6 @@
 import type { SecretBox } from '../../crypto/secret-box.js';
 import type { Db } from '../../db/database.js';
-import { secretPurpose } from './connection.service.js';
+import { SEALED } from '../../crypto/purposes.js';
 
 /**
  * SECRET_KEY rotation, step two: after a new key is prepended to the list, re-seal every IdP
@@ -13,7 +13,7 @@ export async function reencryptClientSecrets(db: Db, box: SecretBox): Promise<{ 
   const unreadable: string[] = [];
   for (const row of rows) {
     if (!box.isStale(row.clientSecretEnc!)) continue;
-    const secret = box.open(row.clientSecretEnc!, secretPurpose(row.id));
+    const secret = box.open(row.clientSecretEnc!, SEALED.connectionClientSecret(row.id));
     if (secret === undefined) {
       unreadable.push(row.id);
       continue;
@@ -21,7 +21,7 @@ export async function reencryptClientSecrets(db: Db, box: SecretBox): Promise<{ 
     // Only if unchanged since read: a concurrent admin update wins.
     const updated = await db.connection.updateMany({
       where: { id: row.id, clientSecretEnc: row.clientSecretEnc },
-      data: { clientSecretEnc: box.seal(secret, secretPurpose(row.id)) },
+      data: { clientSecretEnc: box.seal(secret, SEALED.connectionClientSecret(row.id)) },
     });
     resealed += updated.count;
   }

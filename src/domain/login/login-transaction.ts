@@ -1,3 +1,4 @@
+import { SEALED } from '../../crypto/purposes.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SecretBox } from '../../crypto/secret-box.js';
@@ -72,8 +73,6 @@ export function returnToHash(returnTo: string): string {
   return createHash('sha256').update(returnTo).digest().subarray(0, 16).toString('base64url');
 }
 
-const purposeOf = (state: string) => `login-transaction:${state}`;
-
 /** The sealed form: one-letter keys, since every byte travels in a cookie. */
 const sealedSchema = z.object({
   n: z.string(),
@@ -88,12 +87,12 @@ export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
   if (tx.purpose.kind === 'app') {
     sealed.a = { id: tx.purpose.appId, r: tx.purpose.returnToHash, ...(tx.purpose.appState !== undefined && { s: tx.purpose.appState }) };
   }
-  return box.seal(JSON.stringify(sealed), purposeOf(tx.state));
+  return box.seal(JSON.stringify(sealed), SEALED.loginTransaction(tx.state));
 }
 
 /** Undefined when the cookie was tampered with, made for another state, or sealed with an unknown key. */
 export function openTransaction(box: SecretBox, state: string, sealed: string): LoginTransaction | undefined {
-  const json = box.open(sealed, purposeOf(state));
+  const json = box.open(sealed, SEALED.loginTransaction(state));
   if (json === undefined) return undefined;
   let parsed: z.output<typeof sealedSchema>;
   try {

@@ -5,7 +5,7 @@ import type { IdpRegistry } from '../../oidc/idp-registry.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import type { ConnectionRepo } from '../connections/connection.repo.js';
 import type { ConnectionService } from '../connections/connection.service.js';
-import { sessionIdTokenPurpose } from '../tickets/ticket.service.js';
+import { SEALED } from '../../crypto/purposes.js';
 import type { SessionRepo } from '../tickets/ticket.repo.js';
 import { parseQuery } from '../validation.js';
 import { assertReturnToRegistered } from './return-url.js';
@@ -16,7 +16,6 @@ const logoutQuerySchema = z.object({
   post_logout_redirect_uri: z.string().min(1).max(2048),
 });
 
-const STATE_PURPOSE = 'logout-state';
 const STATE_TTL_MS = 10 * 60 * 1000;
 
 export interface LogoutDeps {
@@ -49,7 +48,7 @@ export class LogoutService {
     const session = await this.deps.sessions.end(q.session, app.id);
     if (!session) throw new BrokerError('unknown_session');
 
-    const idToken = this.deps.secretBox.open(session.idTokenEnc, sessionIdTokenPurpose(session.sessionId));
+    const idToken = this.deps.secretBox.open(session.idTokenEnc, SEALED.sessionIdToken(session.sessionId));
     const connection = await this.deps.connections.findById(session.connectionId);
     if (!connection || idToken === undefined) return q.post_logout_redirect_uri;
     let endSession: string | undefined;
@@ -65,14 +64,14 @@ export class LogoutService {
     url.searchParams.set('id_token_hint', idToken);
     url.searchParams.set('client_id', connection.clientId);
     url.searchParams.set('post_logout_redirect_uri', this.deps.logoutDoneUrl);
-    url.searchParams.set('state', this.deps.secretBox.seal(JSON.stringify({ to: q.post_logout_redirect_uri, exp: Date.now() + STATE_TTL_MS }), STATE_PURPOSE));
+    url.searchParams.set('state', this.deps.secretBox.seal(JSON.stringify({ to: q.post_logout_redirect_uri, exp: Date.now() + STATE_TTL_MS }), SEALED.logoutState()));
     return url.href;
   }
 
   /** `GET /api/sso/logout/done`: the IdP sends the browser back; the sealed state says where to. */
   finish(query: unknown): string {
     const state = (query as { state?: unknown } | undefined)?.state;
-    const opened = typeof state === 'string' && state.length < 4096 ? this.deps.secretBox.open(state, STATE_PURPOSE) : undefined;
+    const opened = typeof state === 'string' && state.length < 4096 ? this.deps.secretBox.open(state, SEALED.logoutState()) : undefined;
     if (opened === undefined) throw new BrokerError('invalid_state', { description: 'This sign-out could not be matched to one the broker started.' });
     const { to, exp } = JSON.parse(opened) as { to: string; exp: number };
     if (Date.now() > exp) throw new BrokerError('login_expired', { description: 'This sign-out took too long; you are signed out of the application.' });

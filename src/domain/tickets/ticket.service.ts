@@ -1,3 +1,4 @@
+import { SEALED } from '../../crypto/purposes.js';
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
@@ -17,7 +18,6 @@ export type TicketIdentity = { tenant: string; connection: string; issuer: strin
 export type RedeemAnswer = TicketIdentity & { session: string };
 
 /** A session's ID token is sealed for that session only. */
-export const sessionIdTokenPurpose = (sessionId: string) => `session-id-token:${sessionId}`;
 
 export class TicketService {
   constructor(
@@ -54,7 +54,7 @@ export class TicketService {
       tenantId: input.tenantId,
       connectionId: input.connectionId,
       identity: input.identity as unknown as Record<string, unknown>,
-      idTokenEnc: this.deps.secretBox.seal(input.idToken, sessionIdTokenPurpose(sessionId)),
+      idTokenEnc: this.deps.secretBox.seal(input.idToken, SEALED.sessionIdToken(sessionId)),
       ttlSeconds: this.deps.ttlSeconds,
     }, { id: randomUUID(), durationMs: input.durationMs });
     return inserted ? ticket : undefined;
