@@ -95,7 +95,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   });
   const auditRepo = new LoginAuditRepo(deps.database.pool);
   const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
-  const tickets = new TicketService({ tickets: new TicketRepo(deps.database.pool), apps: directory.apps, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
+  const ticketRepo = new TicketRepo(deps.database.pool);
+  const tickets = new TicketService({ tickets: ticketRepo, apps: directory.apps, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
   const login = new LoginService({
     apps: directory.apps,
     tenants: directory.tenants,
@@ -147,6 +148,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     testLogin,
     audit,
     auditRepo,
+    ticketRepo,
     findConnection: directory.connections.findById,
   };
 }
@@ -218,7 +220,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     testLogin: services.testLogin,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
-  const stopHousekeeping = startHousekeeping({ audit: services.auditRepo, retentionDays: config.auditRetentionDays, log: deps.logger });
+  const stopHousekeeping = startHousekeeping({ audit: services.auditRepo, tickets: services.ticketRepo, retentionDays: config.auditRetentionDays, log: deps.logger });
   app.addHook('onClose', async () => stopHousekeeping());
   // Requests outside every route (an unknown path whose body Fastify already refused, say)
   // get the same JSON errors as the API, never Fastify's own format.

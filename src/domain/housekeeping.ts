@@ -1,4 +1,5 @@
 import type { LoginAuditRepo } from './audit/login-audit.repo.js';
+import type { TicketRepo } from './tickets/ticket.repo.js';
 
 /**
  * Bounded retention, in the background: login attempts older than AUDIT_RETENTION_DAYS and
@@ -7,13 +8,14 @@ import type { LoginAuditRepo } from './audit/login-audit.repo.js';
  */
 export function startHousekeeping(deps: {
   audit: Pick<LoginAuditRepo, 'purge'>;
+  tickets: Pick<TicketRepo, 'purge'>;
   retentionDays: number;
   intervalMs?: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }): () => void {
   const run = async () => {
     try {
-      const purged = await deps.audit.purge(deps.retentionDays);
+      const purged = { attempts: await deps.audit.purge(deps.retentionDays), tickets: await deps.tickets.purge(deps.retentionDays) };
       if (purged.attempts + purged.tickets > 0) deps.log.info(purged, 'purged old login attempts and tickets');
     } catch (error) {
       deps.log.warn({ reason: (error as Error).message }, 'housekeeping failed; will retry');

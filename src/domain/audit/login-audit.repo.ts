@@ -43,17 +43,9 @@ export class LoginAuditRepo {
     return rows.map((row) => ({ at: row.at.toISOString(), connection: row.connection, app: row.app, outcome: row.outcome, error: row.error, durationMs: row.duration_ms }));
   }
 
-  /** Deletes attempts older than the retention, and tickets long past expiry (sessions after the retention). */
-  async purge(retentionDays: number): Promise<{ attempts: number; tickets: number }> {
+  /** Deletes attempts older than the retention. */
+  async purge(retentionDays: number): Promise<number> {
     const attempts = await this.pool.query(`DELETE FROM login_attempts WHERE at < now() - make_interval(days => $1)`, [retentionDays]);
-    // An unredeemed ticket is useless a minute after minting; a day's margin keeps replay
-    // detection (its transaction id is unique) well past any login transaction's lifetime.
-    // A redeemed one is the app's session, kept for logout until the retention ends.
-    const tickets = await this.pool.query(
-      `DELETE FROM tickets WHERE expires_at < now() - interval '1 day'
-          AND (redeemed_at IS NULL OR id_token_enc IS NULL OR created_at < now() - make_interval(days => $1))`,
-      [retentionDays],
-    );
-    return { attempts: attempts.rowCount ?? 0, tickets: tickets.rowCount ?? 0 };
+    return attempts.rowCount ?? 0;
   }
 }

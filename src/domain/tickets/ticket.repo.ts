@@ -67,6 +67,21 @@ export class TicketRepo {
     const row = result.rows[0];
     return row ? { identity: row.identity, sessionId: row.session_id } : undefined;
   }
+
+  /**
+   * Deletes tickets long past expiry. An unredeemed ticket is useless a minute after minting;
+   * a day's margin keeps replay detection (its transaction id is unique) well past any login
+   * transaction's lifetime. A redeemed one is the app's session, kept for logout until the
+   * retention ends.
+   */
+  async purge(retentionDays: number): Promise<number> {
+    const tickets = await this.pool.query(
+      `DELETE FROM tickets WHERE expires_at < now() - interval '1 day'
+          AND (redeemed_at IS NULL OR id_token_enc IS NULL OR created_at < now() - make_interval(days => $1))`,
+      [retentionDays],
+    );
+    return tickets.rowCount ?? 0;
+  }
 }
 
 /** A redeemed session, for RP-initiated logout. */
