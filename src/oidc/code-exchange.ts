@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import * as jose from 'jose';
 import * as client from 'openid-client';
 import { BrokerError } from '../errors/broker-error.js';
 import type { Idp } from './idp-registry.js';
+import { redeemForTenantIssuer } from './entra-tenant-issuer.js';
 import { verifyIdTokenSignature } from './id-token-signature.js';
 import { translateTokenError, translateUserinfoError } from './translate-error.js';
 
@@ -45,7 +45,7 @@ export function buildAuthorizationRedirect(
  */
 export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: string, checks: LoginChecks): Promise<ExchangeResult> {
   try {
-    const configuration = idp.issuerTemplate ? await redeemForTemplatedIssuer(idp, idp.issuerTemplate, callbackUrl, redirectUri, checks) : idp.configuration;
+    const configuration = idp.issuerTemplate ? await redeemForTenantIssuer(idp, idp.issuerTemplate, callbackUrl, redirectUri, grantChecks(checks)) : idp.configuration;
     const tokens = await client.authorizationCodeGrant(
       configuration,
       callbackUrl,
@@ -70,81 +70,12 @@ export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: stri
   }
 }
 
-const grantChecks = (checks: LoginChecks) => ({
+const grantChecks = (checks: LoginChecks): client.AuthorizationCodeGrantChecks => ({
   expectedState: checks.state,
   expectedNonce: checks.nonce,
   pkceCodeVerifier: checks.codeVerifier,
   idTokenExpected: true,
 });
-
-/**
- * Entra ID multi-tenant (issuer `https://login.microsoftonline.com/{tenantid}/v2.0`): the ID
- * token's `iss` must equal the template filled with its own `tid`, and `tid` must be allowed.
- * openid-client compares `iss` with one fixed issuer, so the code is redeemed once with a
- * configuration that keeps the raw token response; the `tid` it names picks the concrete
- * issuer; and the response is then replayed (no second request to the IdP) into a
- * configuration with that issuer, where openid-client runs every check as for any IdP.
- * Returns that configuration, primed to answer the token request from the captured response.
- */
-async function redeemForTemplatedIssuer(
-  idp: Idp,
-  template: NonNullable<Idp['issuerTemplate']>,
-  callbackUrl: URL,
-  redirectUri: string,
-  checks: LoginChecks,
-): Promise<client.Configuration> {
-  const tokenEndpoint = idp.configuration.serverMetadata().token_endpoint;
-  // RFC 9207's iss names the concrete tenant, which the template-issuer configurations cannot
-  // compare: response-issuer.ts checked it against the template before we got here.
-  callbackUrl = new URL(callbackUrl);
-  callbackUrl.searchParams.delete('iss');
-  const realFetch = idp.configuration[client.customFetch] ?? fetch;
-  let captured: { status: number; headers: Headers; body: string } | undefined;
-  const capture = template.configuration({
-    fetch: (async (url: string | URL | Request, init?: RequestInit) => {
-      const response = await realFetch(url as string, init as never);
-      if (String(url) !== tokenEndpoint) return response;
-      captured = { status: response.status, headers: response.headers, body: await response.text() };
-      return new Response(captured.body, { status: captured.status, headers: captured.headers });
-    }) as typeof fetch,
-  });
-  try {
-    await client.authorizationCodeGrant(capture, callbackUrl, grantChecks(checks), { redirect_uri: redirectUri });
-    // Only an iss that is literally the template could pass here: never a real tenant.
-    throw new BrokerError('invalid_id_token', { logMessage: 'ID token iss is the unfilled issuer template' });
-  } catch (error) {
-    if (!captured || captured.status !== 200) throw error;
-  }
-  const tid = unverifiedIdTokenClaim(captured.body, 'tid');
-  if (typeof tid !== 'string' || !/^[0-9a-f-]{36}$/i.test(tid)) {
-    throw new BrokerError('invalid_id_token', { logMessage: 'ID token for a {tenantid} issuer has no valid tid' });
-  }
-  if (!template.allowedTenantIds.includes('*') && !template.allowedTenantIds.some((allowed) => allowed.toLowerCase() === tid.toLowerCase())) {
-    throw new BrokerError('invalid_id_token', { description: 'This organisation’s directory is not allowed for this connection.', logMessage: `tid ${tid} is not in allowedTenantIds` });
-  }
-  const replay = captured;
-  let replayed = false;
-  return template.configuration({
-    issuer: template.template.replaceAll('{tenantid}', tid),
-    fetch: (async (url: string | URL | Request, init?: RequestInit) => {
-      if (String(url) === tokenEndpoint && !replayed) {
-        replayed = true;
-        return new Response(replay.body, { status: replay.status, headers: replay.headers });
-      }
-      return realFetch(url as string, init as never);
-    }) as typeof fetch,
-  });
-}
-
-/** A claim of the (not yet verified) ID token in a token response; only to choose what to verify against. */
-function unverifiedIdTokenClaim(tokenResponse: string, claim: string): unknown {
-  try {
-    const idToken = (JSON.parse(tokenResponse) as { id_token?: unknown }).id_token;
-    return typeof idToken === 'string' ? jose.decodeJwt(idToken)[claim] : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Userinfo (OpenID Connect Core §5.3.2): its `sub` must equal the ID token's. */
 export async function fetchUserinfo(idp: Idp, accessToken: string, subject: string): Promise<Record<string, unknown>> {

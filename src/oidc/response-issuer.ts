@@ -1,7 +1,6 @@
 import { BrokerError } from '../errors/broker-error.js';
+import { isTenantAllowed, tenantOfIssuer } from './entra-tenant-issuer.js';
 import type { Idp } from './idp-registry.js';
-
-const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 
 /**
  * RFC 9207 §2.4 (mix-up defence, RFC 9700 §4.4.2): when the authorization response carries
@@ -33,14 +32,6 @@ export function assertResponseIssuer(idp: Pick<Idp, 'configuration' | 'issuerTem
 function issuerMatches(idp: Pick<Idp, 'issuerTemplate'>, issuer: string, iss: string): boolean {
   const template = idp.issuerTemplate;
   if (!template) return iss === issuer;
-  // Every `{tenantid}` is the same GUID: the first one captured, the others back-references.
-  const parts = template.template.split('{tenantid}').map(escapeRegExp);
-  const pattern = parts.slice(1).reduce((source, part, index) => `${source}${index === 0 ? `(${GUID})` : '\\1'}${part}`, parts[0]!);
-  const match = new RegExp(`^${pattern}$`).exec(iss);
-  const tid = match?.[1]?.toLowerCase();
-  return tid !== undefined && (template.allowedTenantIds.includes('*') || template.allowedTenantIds.some((allowed) => allowed.toLowerCase() === tid));
-}
-
-function escapeRegExp(value: string): string {
-  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const tid = tenantOfIssuer(template.template, iss);
+  return tid !== undefined && isTenantAllowed(template.allowedTenantIds, tid);
 }
