@@ -1,4 +1,5 @@
 import * as jose from 'jose';
+import { LRUCache } from 'lru-cache';
 import * as client from 'openid-client';
 import type { BrokerKeys } from '../config/broker-keys.js';
 import { BrokerError } from '../errors/broker-error.js';
@@ -86,12 +87,14 @@ interface Entry {
  * discovered per login. A failed discovery is not cached.
  */
 export class IdpRegistry {
-  readonly #entries = new Map<string, Entry>();
+  /** Least recently used connections make room first (a connection id is only ever one of ours). */
+  readonly #entries: LRUCache<string, Entry>;
   readonly #fetch: typeof fetch;
   readonly #options: IdpRegistryOptions;
 
   constructor(options: IdpRegistryOptions) {
     this.#options = options;
+    this.#entries = new LRUCache<string, Entry>({ max: options.maxEntries ?? 10_000 });
     this.#fetch = options.fetch ?? boundedFetch({ policy: options.networkPolicy });
   }
 
@@ -108,13 +111,10 @@ export class IdpRegistry {
     }
     this.#options.metrics?.idpCache.inc({ result: 'miss' });
     const idp = this.#build(connection);
-    this.#entries.delete(connection.id);
     this.#entries.set(connection.id, { version: connection.version, idp, at: Date.now(), refreshing: false });
     idp.catch(() => {
-      if (this.#entries.get(connection.id)?.idp === idp) this.#entries.delete(connection.id);
+      if (this.#entries.peek(connection.id)?.idp === idp) this.#entries.delete(connection.id);
     });
-    const max = this.#options.maxEntries ?? 10_000;
-    while (this.#entries.size > max) this.#entries.delete(this.#entries.keys().next().value!);
     return idp;
   }
 
@@ -127,7 +127,7 @@ export class IdpRegistry {
     entry.refreshing = true;
     this.#build(connection).then(
       (fresh) => {
-        if (this.#entries.get(connection.id) === entry) {
+        if (this.#entries.peek(connection.id) === entry) {
           this.#entries.set(connection.id, { version: entry.version, idp: Promise.resolve(fresh), at: Date.now(), refreshing: false });
         }
       },
