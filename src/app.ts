@@ -14,7 +14,9 @@ import { ConfigChanges } from './db/config-changes.js';
 import { AppService } from './domain/apps/app.service.js';
 import { ConnectionRepo } from './domain/connections/connection.repo.js';
 import { ConnectionService } from './domain/connections/connection.service.js';
-import { LoginService } from './domain/login/login.service.js';
+import { AttemptOutcomes } from './domain/login/attempt-outcomes.js';
+import { LoginCallbackService } from './domain/login/login-callback.service.js';
+import { LoginStartService } from './domain/login/login-start.service.js';
 import { LogoutService } from './domain/login/logout.service.js';
 import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
@@ -97,25 +99,24 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
   const ticketRepo = new TicketRepo(deps.database.pool);
   const tickets = new TicketService({ tickets: ticketRepo, apps: directory.apps, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
-  const login = new LoginService({
-    apps: directory.apps,
-    tenants: directory.tenants,
-    connections: directory.connections,
-    connectionService: connections,
-    idps,
+  // What logins read of the configuration, and what they record.
+  const loginConfig = { apps: directory.apps, tenants: directory.tenants, connections: directory.connections, connectionService: connections, idps };
+  const outcomes = new AttemptOutcomes({ ...loginConfig, audit, metrics });
+  const cookies = new TransactionCookies({
+    secretBox,
+    secure: config.secureCookies,
+    domain: subdomainCookieDomain(config),
+    // A minute past the transaction's lifetime, so a learner who took too long is told the
+    // login expired rather than that it could not be matched to this browser.
+    maxAgeSeconds: config.transactionTtlSeconds + 60,
+  });
+  const loginStart = new LoginStartService({ ...loginConfig, outcomes, cookies, callbackUrl: config.callbackUrl, tenantDomain: config.tenantDomain, log: deps.logger });
+  const loginCallback = new LoginCallbackService({
+    ...loginConfig,
     tickets,
-    audit,
-    metrics,
-    cookies: new TransactionCookies({
-      secretBox,
-      secure: config.secureCookies,
-      domain: subdomainCookieDomain(config),
-      // A minute past the transaction's lifetime, so a learner who took too long is told the
-      // login expired rather than that it could not be matched to this browser.
-      maxAgeSeconds: config.transactionTtlSeconds + 60,
-    }),
+    outcomes,
+    cookies,
     callbackUrl: config.callbackUrl,
-    tenantDomain: config.tenantDomain,
     transactionTtlSeconds: config.transactionTtlSeconds,
     log: deps.logger,
   });
@@ -131,7 +132,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   });
   const testLogin = new TestLoginService({
     links: new TestLoginRepo(deps.database.pool),
-    login,
+    start: loginStart,
+    callback: loginCallback,
     connections: directory.connections,
     tenants: directory.tenants,
     publicUrl: config.publicUrl,
@@ -143,7 +145,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     apps: new AppService({ apps: appRepo, tenants: tenantRepo, announce }),
     configChanges,
     tickets,
-    login,
+    loginStart,
+    loginCallback,
     logout,
     testLogin,
     audit,
@@ -200,7 +203,8 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   await app.register(healthRoutes, { ping: () => deps.database.ping(), metrics: metrics.registry, metricsToken: config.metricsToken, configListener: services.configChanges });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(browserRoutes, {
-    login: services.login,
+    loginStart: services.loginStart,
+    loginCallback: services.loginCallback,
     logout: services.logout,
     testLogin: services.testLogin,
     keys: deps.keys,

@@ -4,7 +4,9 @@ import type { Directory } from '../directory.js';
 import type { LoginTransaction } from './login-transaction.js';
 import type { TestLoginRepo } from './test-login.repo.js';
 import { redirectUriFor } from '../connections/redirect-uri.js';
-import type { BrowserContext, LoginService, StartResult, StepId } from './login.service.js';
+import type { LoginCallbackService } from './login-callback.service.js';
+import type { BrowserContext, LoginStartService, StartResult } from './login-start.service.js';
+import type { StepId } from './pipeline.js';
 
 const TEST_LOGIN_TTL_SECONDS = 600;
 
@@ -29,7 +31,8 @@ export class TestLoginService {
   constructor(
     private readonly deps: {
       links: TestLoginRepo;
-      login: Pick<LoginService, 'begin' | 'verify'>;
+      start: Pick<LoginStartService, 'begin'>;
+      callback: Pick<LoginCallbackService, 'verify'>;
       connections: Directory['connections'];
       tenants: Directory['tenants'];
       publicUrl: string;
@@ -53,7 +56,7 @@ export class TestLoginService {
     const connection = await this.deps.connections.findById(connectionId);
     const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
     if (!connection || !tenant) throw new BrokerError('no_connection');
-    return this.deps.login.begin({ tenant, connection, purpose: { kind: 'test' }, browser });
+    return this.deps.start.begin({ tenant, connection, purpose: { kind: 'test' }, browser });
   }
 
   /** The callback of a test login: every check, traced; a diagnostics page, never a ticket. */
@@ -68,7 +71,7 @@ export class TestLoginService {
       steps: [],
     };
     try {
-      const { result, identity } = await this.deps.login.verify(tx, query, callbackUrl, (step) => diagnostics.steps.push(step));
+      const { result, identity } = await this.deps.callback.verify(tx, query, callbackUrl, (step) => diagnostics.steps.push(step));
       diagnostics.ok = true;
       diagnostics.claims = result.claims;
       diagnostics.identity = { ...identity };

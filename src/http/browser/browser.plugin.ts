@@ -2,7 +2,8 @@ import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { Connection } from '../../domain/connections/connection.repo.js';
-import type { BrowserContext, LoginService, StartResult } from '../../domain/login/login.service.js';
+import type { LoginCallbackService } from '../../domain/login/login-callback.service.js';
+import type { BrowserContext, LoginStartService, StartResult } from '../../domain/login/login-start.service.js';
 import { TRANSACTION_COOKIE_PREFIX } from '../../domain/login/login-transaction.js';
 import type { CookieToSet } from '../../domain/login/transaction-cookies.js';
 import type { LogoutService } from '../../domain/login/logout.service.js';
@@ -16,7 +17,8 @@ import { renderErrorPage, sendPage } from './pages.js';
 import { setupDocument, renderSetupPage } from './setup.js';
 
 export interface BrowserDeps {
-  login: LoginService;
+  loginStart: LoginStartService;
+  loginCallback: LoginCallbackService;
   logout: LogoutService;
   testLogin: TestLoginService;
   keys: BrokerKeys;
@@ -70,25 +72,25 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   // request.host is the Host header, or X-Forwarded-Host from a proxy TRUST_PROXY names.
   const browserOf = (request: FastifyRequest): BrowserContext => ({ host: request.host, cookies: request.cookies });
 
-  app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.login.start(request.query, browserOf(request))));
+  app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.loginStart.start(request.query, browserOf(request))));
   app.get('/api/sso/test-login', async (request, reply) =>
     startLogin(reply, await deps.testLogin.start((request.query as { token?: unknown } | undefined)?.token, browserOf(request))),
   );
-  app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.login.initiate(request.query, browserOf(request))));
+  app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.loginStart.initiate(request.query, browserOf(request))));
 
   // Each connection's own redirect URI (contract v2): the code is redeemed only at the IdP
   // of the connection whose redirect URI it arrived on, and only for a login sent there.
   app.get('/api/sso/callback/:connection', async (request: FastifyRequest<{ Params: { connection: string }; Querystring: Record<string, unknown> }>, reply) => {
-    const tx = deps.login.openTransaction(request.query, browserOf(request));
-    setCookies(reply, [deps.login.finishedCookie(tx, request.host)]);
-    deps.login.assertCallbackConnection(tx, request.params.connection);
-    const callbackUrl = deps.login.callbackUrlOf(tx, request.url);
+    const tx = deps.loginCallback.openTransaction(request.query, browserOf(request));
+    setCookies(reply, [deps.loginCallback.finishedCookie(tx, request.host)]);
+    deps.loginCallback.assertCallbackConnection(tx, request.params.connection);
+    const callbackUrl = deps.loginCallback.callbackUrlOf(tx, request.url);
     if (tx.purpose.kind === 'test') {
       const diagnostics = await deps.testLogin.complete(tx, request.query, callbackUrl);
       if (prefersJson(request.headers.accept)) return reply.header('cache-control', 'no-store').send(diagnostics);
       return sendPage(reply, 200, renderDiagnosticsPage(diagnostics, request.id));
     }
-    return redirect(reply, await deps.login.complete(tx, request.query, callbackUrl));
+    return redirect(reply, await deps.loginCallback.complete(tx, request.query, callbackUrl));
   });
 
   // The shared callback of contract v1 finishes nothing: a code that arrives here cannot say

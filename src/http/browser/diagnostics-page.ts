@@ -1,4 +1,4 @@
-import type { StepId } from '../../domain/login/login.service.js';
+import type { StepId } from '../../domain/login/pipeline.js';
 import type { Diagnostics } from '../../domain/login/test-login.service.js';
 import { html } from './html.js';
 import { renderPage } from './pages.js';

@@ -1,0 +1,56 @@
+import type { Metrics } from '../../observability/metrics.js';
+import type { LoginAuditService } from '../audit/login-audit.service.js';
+import type { Connection } from '../connections/connection.repo.js';
+import type { Directory } from '../directory.js';
+import type { Tenant } from '../tenants/tenant.repo.js';
+import type { LoginTransaction } from './login-transaction.js';
+
+/**
+ * The one place a login attempt's outcome is recorded: metrics always, and the audit row of a
+ * failure (a success's audit row is written with its ticket, in the same statement). Never
+ * tokens, codes or claims. The tenant is the connection's.
+ */
+export class AttemptOutcomes {
+  constructor(
+    private readonly deps: {
+      connections: Pick<Directory['connections'], 'findById'>;
+      tenants: Pick<Directory['tenants'], 'findById'>;
+      audit: Pick<LoginAuditService, 'record'>;
+      metrics: Pick<Metrics, 'loginsStarted' | 'loginsCompleted' | 'loginsFailed' | 'loginDuration'>;
+    },
+  ) {}
+
+  /** A login sent to its IdP. */
+  started(tenant: Tenant): void {
+    this.deps.metrics.loginsStarted.inc({ tenant: tenant.slug });
+  }
+
+  /** A login that could not even be sent to its IdP (the learner went back to the app). */
+  async failedToStart(input: { tenant: Tenant; connection: Connection; appId: string; error: string }): Promise<void> {
+    this.deps.metrics.loginsFailed.inc({ tenant: input.tenant.slug, reason: input.error });
+    await this.deps.audit.record({ tenantId: input.tenant.id, connectionId: input.connection.id, appId: input.appId, outcome: 'failure', error: input.error, durationMs: 0 });
+  }
+
+  /** A login that minted its ticket (whose audit row is already written). */
+  succeeded(tx: LoginTransaction, tenant: Tenant): void {
+    this.deps.metrics.loginsCompleted.inc({ tenant: tenant.slug });
+    this.deps.metrics.loginDuration.observe({ outcome: 'success' }, (Date.now() - tx.createdAt) / 1000);
+  }
+
+  /** A login whose transaction is known and that failed with `error`. */
+  async failed(tx: LoginTransaction, error: string): Promise<void> {
+    const connection = await this.deps.connections.findById(tx.connectionId).catch(() => undefined);
+    const tenant = connection && (await this.deps.tenants.findById(connection.tenantId).catch(() => undefined));
+    this.deps.metrics.loginsFailed.inc({ tenant: tenant?.slug ?? 'unknown', reason: error });
+    this.deps.metrics.loginDuration.observe({ outcome: 'failure' }, (Date.now() - tx.createdAt) / 1000);
+    if (!tenant) return;
+    await this.deps.audit.record({
+      tenantId: tenant.id,
+      connectionId: tx.connectionId,
+      appId: tx.purpose.kind === 'app' ? tx.purpose.appId : null,
+      outcome: 'failure',
+      error,
+      durationMs: Date.now() - tx.createdAt,
+    });
+  }
+}

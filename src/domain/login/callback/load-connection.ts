@@ -1,0 +1,21 @@
+import { BrokerError } from '../../../errors/broker-error.js';
+import type { Connection } from '../../connections/connection.repo.js';
+import type { Directory } from '../../directory.js';
+import type { Tenant } from '../../tenants/tenant.repo.js';
+import type { LoginTransaction } from '../login-transaction.js';
+
+/**
+ * Guarantees: the connection the login was sent to still exists and is enabled, with its
+ * tenant, as the configuration says now (a connection disabled mid-login finishes nothing).
+ */
+export async function loadConnection(
+  deps: { connections: Pick<Directory['connections'], 'findById'>; tenants: Pick<Directory['tenants'], 'findById'> },
+  tx: LoginTransaction,
+): Promise<{ connection: Connection; tenant: Tenant }> {
+  const connection = await deps.connections.findById(tx.connectionId);
+  const tenant = connection && (await deps.tenants.findById(connection.tenantId));
+  if (!connection || !tenant || !connection.enabled) {
+    throw new BrokerError('idp_error', { description: 'The sign-in connection was removed or disabled during the sign-in.' });
+  }
+  return { connection, tenant };
+}

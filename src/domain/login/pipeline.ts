@@ -1,0 +1,25 @@
+import { isBrokerError } from '../../errors/broker-error.js';
+
+/** The named steps of a login's callback; test-login diagnostics list them by these ids. */
+export type StepId = 'connection' | 'discovery' | 'response_issuer' | 'authorization' | 'token_exchange' | 'userinfo' | 'claims' | 'domain';
+
+/** Hears each step's outcome (test logins); real logins pass none. */
+export type Trace = (step: { id: StepId; ok: boolean; message: string }) => void;
+
+/**
+ * The one runner of pipeline steps: runs a step, tells `trace` how it went (its description on
+ * success, the error's code and reason on failure) and passes the value or the error on.
+ * Descriptions are built only when there is a trace: real logins do not pay for them.
+ */
+export function stepRunner(trace: Trace | undefined) {
+  return async function step<T>(id: StepId, run: () => Promise<T> | T, describe: (value: T) => string): Promise<T> {
+    try {
+      const value = await run();
+      trace?.({ id, ok: true, message: describe(value) });
+      return value;
+    } catch (error) {
+      trace?.({ id, ok: false, message: isBrokerError(error) ? `${error.code}: ${error.message}` : String(error) });
+      throw error;
+    }
+  };
+}
