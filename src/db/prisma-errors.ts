@@ -13,3 +13,13 @@ export function isUniqueViolation(error: unknown): boolean {
 export function isRecordNotFound(error: unknown): boolean {
   return prismaCode(error) === 'P2025';
 }
+
+/** A write to one record by key: the record, or undefined when there is none (P2025, translated here once). */
+export async function unlessMissing<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isRecordNotFound(error)) return undefined;
+    throw error;
+  }
+}

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database.js';
+import { unlessMissing } from '../../db/prisma-errors.js';
 
 export interface App {
   id: string;
@@ -68,8 +69,8 @@ export class AppRepo {
   async update(
     id: string,
     data: { name?: string | undefined; returnUrls?: string[] | undefined; secretHash?: string; tenantIds?: string[] | null | undefined },
-  ): Promise<App> {
-    const row = await this.db.app.update({
+  ): Promise<App | undefined> {
+    const row = await unlessMissing(this.db.app.update({
       where: { id },
       data: {
         name: data.name,
@@ -81,11 +82,12 @@ export class AppRepo {
         }),
       },
       include,
-    });
-    return toApp(row);
+    }));
+    return row && toApp(row);
   }
 
-  async delete(id: string): Promise<void> {
-    await this.db.app.delete({ where: { id } });
+  /** False when there is no such app. */
+  async delete(id: string): Promise<boolean> {
+    return (await unlessMissing(this.db.app.delete({ where: { id } }))) !== undefined;
   }
 }

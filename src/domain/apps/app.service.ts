@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, safeEqual, sha256Hex } from '../../crypto/tokens.js';
-import { isRecordNotFound } from '../../db/prisma-errors.js';
+import { notFound } from '../not-found.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
 import { parseInput } from '../validation.js';
@@ -60,8 +60,7 @@ export class AppService {
 
   async get(id: string): Promise<AppView> {
     const app = await this.deps.apps.findById(id);
-    if (!app) throw new BrokerError('not_found', { description: `No app "${id}".` });
-    return toAppView(app);
+    return toAppView(app ?? notFound('app', id));
   }
 
   async update(id: string, body: unknown): Promise<AppView> {
@@ -80,15 +79,11 @@ export class AppService {
     await this.#write(id, () => this.deps.apps.delete(id));
   }
 
-  async #write<T>(id: string, write: () => Promise<T>): Promise<T> {
-    try {
-      const result = await write();
-      this.deps.announce?.();
-      return result;
-    } catch (error) {
-      if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No app "${id}".` });
-      throw error;
-    }
+  /** A write to app `id` (undefined or false: there is none), then this process's cache dropped. */
+  async #write<T>(id: string, write: () => Promise<T | undefined | false>): Promise<T> {
+    const result = (await write()) || notFound('app', id);
+    this.deps.announce?.();
+    return result;
   }
 
   async #tenantIds(slugs: string[]): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BrokerError } from '../../errors/broker-error.js';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
+import { notFound } from '../not-found.js';
 import { parseInput } from '../validation.js';
 import type { LoginAttempt, LoginAttemptRow, LoginAuditRepo } from './login-audit.repo.js';
 
@@ -25,7 +25,7 @@ export class LoginAuditService {
   async list(slug: string, query: unknown): Promise<{ logins: LoginAttemptRow[] }> {
     const q = parseInput(listQuerySchema, query);
     const tenant = await this.deps.tenants.findBySlug(slug);
-    if (!tenant) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
+    if (!tenant) notFound('tenant', slug);
     return { logins: await this.deps.audit.listForTenant(tenant.id, { limit: q.limit ?? 50, outcome: q.outcome }) };
   }
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database.js';
+import { unlessMissing } from '../../db/prisma-errors.js';
 import type { Prisma } from '../../db/generated/client.js';
 import type { ClaimMapping } from '../../oidc/identity.js';
 
@@ -79,8 +80,9 @@ export class ConnectionRepo {
     return row ? toConnection(row) : undefined;
   }
 
-  async update(id: string, tenantId: string, data: Partial<ConnectionData>): Promise<Connection> {
-    return this.db.$transaction(async (tx) => {
+  /** The updated connection, or undefined when there is no such id. */
+  async update(id: string, tenantId: string, data: Partial<ConnectionData>): Promise<Connection | undefined> {
+    return unlessMissing(this.db.$transaction(async (tx) => {
       if (data.isDefault === true) {
         await tx.connection.updateMany({ where: { tenantId, isDefault: true, NOT: { id } }, data: { isDefault: false } });
       }
@@ -90,10 +92,11 @@ export class ConnectionRepo {
         data: { ...rest, ...(claimMapping && { claimMapping: claimMapping as Prisma.InputJsonObject }) },
       });
       return toConnection(row);
-    });
+    }));
   }
 
-  async delete(id: string): Promise<void> {
-    await this.db.connection.delete({ where: { id } });
+  /** False when there is no such connection. */
+  async delete(id: string): Promise<boolean> {
+    return (await unlessMissing(this.db.connection.delete({ where: { id } }))) !== undefined;
   }
 }

@@ -2,13 +2,13 @@ import { SEALED } from '../../crypto/purposes.js';
 import { randomUUID } from 'node:crypto';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
-import { isRecordNotFound } from '../../db/prisma-errors.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { IdpConnection } from '../../oidc/idp-registry.js';
 import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
 import type { IdpNetworkPolicy } from '../../oidc/network-policy.js';
 import { validateIdp, type ValidationReport } from '../../oidc/validate-idp.js';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
+import { notFound } from '../not-found.js';
 import { invalidField, parseInput } from '../validation.js';
 import type { Connection, ConnectionData, ConnectionRepo } from './connection.repo.js';
 import { connectionRuleProblems, createConnectionSchema, patchConnectionSchema } from './connection.schema.js';
@@ -130,7 +130,7 @@ export class ConnectionService {
 
   async require(id: string): Promise<Connection> {
     const connection = await this.deps.connections.findById(id);
-    if (!connection) throw new BrokerError('not_found', { description: `No connection "${id}".` });
+    if (!connection) notFound('connection', id);
     return connection;
   }
 
@@ -156,24 +156,14 @@ export class ConnectionService {
     });
     this.#assertSigningKey(next.tokenEndpointAuthMethod, next.signingKeyId);
     const data: Partial<ConnectionData> = { ...rest, clientSecretEnc };
-    try {
-      const updated = await this.deps.connections.update(id, current.tenantId, data);
-      this.#announce();
-      return this.#view(updated, await this.#tenantSlug(updated.tenantId));
-    } catch (error) {
-      if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
-      throw error;
-    }
+    const updated = (await this.deps.connections.update(id, current.tenantId, data)) ?? notFound('connection', id);
+    this.#announce();
+    return this.#view(updated, await this.#tenantSlug(updated.tenantId));
   }
 
   async delete(id: string): Promise<void> {
-    try {
-      await this.deps.connections.delete(id);
-      this.#announce();
-    } catch (error) {
-      if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No connection "${id}".` });
-      throw error;
-    }
+    if (!(await this.deps.connections.delete(id))) notFound('connection', id);
+    this.#announce();
   }
 
   /** The connection as the OIDC layer needs it; the client secret is decrypted on demand. */
@@ -223,7 +213,7 @@ export class ConnectionService {
 
   async #requireTenant(slug: string) {
     const tenant = await this.deps.tenants.findBySlug(slug);
-    if (!tenant) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
+    if (!tenant) notFound('tenant', slug);
     return tenant;
   }
 

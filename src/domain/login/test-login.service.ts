@@ -1,6 +1,7 @@
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import type { Directory } from '../directory.js';
+import { notFound } from '../not-found.js';
 import type { LoginTransaction } from './login-transaction.js';
 import type { TestLoginRepo } from './test-login.repo.js';
 import { redirectUriFor } from '../connections/redirect-uri.js';
@@ -43,7 +44,7 @@ export class TestLoginService {
 
   async create(connectionId: string): Promise<{ url: string; expiresAt: string }> {
     const connection = await this.deps.connections.findById(connectionId);
-    if (!connection) throw new BrokerError('not_found', { description: `No connection "${connectionId}".` });
+    if (!connection) notFound('connection', connectionId);
     const token = randomToken(32);
     const expiresAt = await this.deps.links.create(sha256Hex(token), connection.id, TEST_LOGIN_TTL_SECONDS);
     return { url: `${this.deps.publicUrl}/api/sso/test-login?token=${token}`, expiresAt: expiresAt.toISOString() };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.js';
+import { unlessMissing } from '../../db/prisma-errors.js';
 import type { CreateTenantInput, PatchTenantInput } from './tenant.schema.js';
 
 export interface Tenant {
@@ -57,8 +58,9 @@ export class TenantRepo {
     return row ? toTenant(row.tenant) : undefined;
   }
 
-  async update(slug: string, patch: PatchTenantInput): Promise<Tenant> {
-    const row = await this.db.tenant.update({
+  /** The updated tenant, or undefined when there is no such slug. */
+  async update(slug: string, patch: PatchTenantInput): Promise<Tenant | undefined> {
+    const row = await unlessMissing(this.db.tenant.update({
       where: { slug },
       data: {
         name: patch.name,
@@ -68,11 +70,12 @@ export class TenantRepo {
         }),
       },
       include,
-    });
-    return toTenant(row);
+    }));
+    return row && toTenant(row);
   }
 
-  async delete(slug: string): Promise<void> {
-    await this.db.tenant.delete({ where: { slug } });
+  /** False when there is no such slug. */
+  async delete(slug: string): Promise<boolean> {
+    return (await unlessMissing(this.db.tenant.delete({ where: { slug } }))) !== undefined;
   }
 }

@@ -1,4 +1,5 @@
-import { isRecordNotFound, isUniqueViolation } from '../../db/prisma-errors.js';
+import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { notFound } from '../not-found.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import { parseInput } from '../validation.js';
 import type { Tenant, TenantRepo } from './tenant.repo.js';
@@ -60,30 +61,23 @@ export class TenantService {
 
   async require(slug: string): Promise<Tenant> {
     const tenant = await this.tenants.findBySlug(slug);
-    if (!tenant) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
-    return tenant;
+    return tenant ?? notFound('tenant', slug);
   }
 
   async update(slug: string, body: unknown): Promise<TenantView> {
     const patch = parseInput(patchTenantSchema, body);
     try {
-      const view = toTenantView(await this.tenants.update(slug, patch));
+      const view = toTenantView((await this.tenants.update(slug, patch)) ?? notFound('tenant', slug));
       this.announce();
       return view;
     } catch (error) {
-      if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
       if (isUniqueViolation(error)) throw conflict(error);
       throw error;
     }
   }
 
   async delete(slug: string): Promise<void> {
-    try {
-      await this.tenants.delete(slug);
-      this.announce();
-    } catch (error) {
-      if (isRecordNotFound(error)) throw new BrokerError('not_found', { description: `No tenant "${slug}".` });
-      throw error;
-    }
+    if (!(await this.tenants.delete(slug))) notFound('tenant', slug);
+    this.announce();
   }
 }
