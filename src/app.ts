@@ -8,7 +8,7 @@ import type { Database } from './db/database.js';
 import { LoginAuditRepo } from './domain/audit/login-audit.repo.js';
 import { LoginAuditService } from './domain/audit/login-audit.service.js';
 import { AppRepo } from './domain/apps/app.repo.js';
-import { Directory } from './domain/directory.js';
+import { ConfigCache } from './domain/config-cache.js';
 import { startHousekeeping } from './domain/housekeeping.js';
 import { ConfigChanges } from './db/config-changes.js';
 import { AppService } from './domain/apps/app.service.js';
@@ -28,7 +28,7 @@ import { SessionRepo, TicketRepo } from './domain/tickets/ticket.repo.js';
 import { TicketService } from './domain/tickets/ticket.service.js';
 import { adminRoutes } from './http/admin/admin.plugin.js';
 import { jsonErrorHandler } from './http/errors.js';
-import { appRoutes } from './http/apps/apps.plugin.js';
+import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
 import { healthRoutes } from './http/ops/health.route.js';
 import { wellKnownRoutes } from './http/well-known/jwks.route.js';
@@ -65,8 +65,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const connectionRepo = new ConnectionRepo(deps.database.prisma);
   const appRepo = new AppRepo(deps.database.prisma);
   // Logins read configuration through the cache; a trigger announces every change to it.
-  const directory = new Directory({ tenants: tenantRepo, connections: connectionRepo, apps: appRepo, ttlMs: config.configCacheTtlSeconds * 1000, metrics });
-  const configChanges = new ConfigChanges({ connectionString: deps.database.url, onChange: () => directory.clear(), log: deps.logger });
+  const configCache = new ConfigCache({ tenants: tenantRepo, connections: connectionRepo, apps: appRepo, ttlMs: config.configCacheTtlSeconds * 1000, metrics });
+  const configChanges = new ConfigChanges({ connectionString: deps.database.url, onChange: () => configCache.clear(), log: deps.logger });
   const announce = () => configChanges.announce();
   // One policy for every request to an IdP, logins and validation reports alike.
   const idpNetworkPolicy = new IdpNetworkPolicy({ privateNetworks: config.idpPrivateNetworks, lookup: deps.idpLookup });
@@ -98,9 +98,9 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const auditRepo = new LoginAuditRepo(deps.database.pool);
   const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
   const ticketRepo = new TicketRepo(deps.database.pool);
-  const tickets = new TicketService({ tickets: ticketRepo, apps: directory.apps, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
+  const tickets = new TicketService({ tickets: ticketRepo, apps: configCache.apps, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
   // What logins read of the configuration, and what they record.
-  const loginConfig = { apps: directory.apps, tenants: directory.tenants, connections: directory.connections, connectionService: connections, idps };
+  const loginConfig = { apps: configCache.apps, tenants: configCache.tenants, connections: configCache.connections, connectionService: connections, idps };
   const outcomes = new AttemptOutcomes({ ...loginConfig, audit, metrics });
   const cookies = new TransactionCookies({
     secretBox,
@@ -121,9 +121,9 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   const logout = new LogoutService({
-    apps: directory.apps,
+    apps: configCache.apps,
     sessions: new SessionRepo(deps.database.pool),
-    connections: directory.connections,
+    connections: configCache.connections,
     connectionService: connections,
     idps,
     secretBox,
@@ -134,8 +134,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     links: new TestLoginRepo(deps.database.pool),
     start: loginStart,
     callback: loginCallback,
-    connections: directory.connections,
-    tenants: directory.tenants,
+    connections: configCache.connections,
+    tenants: configCache.tenants,
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
   });
@@ -152,7 +152,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     audit,
     auditRepo,
     ticketRepo,
-    findConnection: directory.connections.findById,
+    findConnection: configCache.connections.findById,
   };
 }
 
@@ -214,7 +214,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     secureCookies: config.secureCookies,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
-  await app.register(appRoutes, { tickets: services.tickets, rateLimitPerMinute: config.rateLimitPerMinute });
+  await app.register(redemptionRoutes, { tickets: services.tickets, rateLimitPerMinute: config.rateLimitPerMinute });
   await app.register(adminRoutes, {
     adminToken: config.adminToken,
     tenants: services.tenants,

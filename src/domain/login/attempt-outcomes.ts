@@ -1,7 +1,7 @@
 import type { Metrics } from '../../observability/metrics.js';
 import type { LoginAuditService } from '../audit/login-audit.service.js';
 import type { Connection } from '../connections/connection.repo.js';
-import type { Directory } from '../directory.js';
+import type { ConfigCache } from '../config-cache.js';
 import type { Tenant } from '../tenants/tenant.repo.js';
 import type { LoginTransaction } from './login-transaction.js';
 
@@ -13,8 +13,8 @@ import type { LoginTransaction } from './login-transaction.js';
 export class AttemptOutcomes {
   constructor(
     private readonly deps: {
-      connections: Pick<Directory['connections'], 'findById'>;
-      tenants: Pick<Directory['tenants'], 'findById'>;
+      connections: Pick<ConfigCache['connections'], 'findById'>;
+      tenants: Pick<ConfigCache['tenants'], 'findById'>;
       audit: Pick<LoginAuditService, 'record'>;
       metrics: Pick<Metrics, 'loginsStarted' | 'loginsCompleted' | 'loginsFailed' | 'loginDuration'>;
     },

@@ -3,7 +3,7 @@ import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import type { IdpRegistry } from '../../oidc/idp-registry.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import { redirectUriFor } from '../connections/redirect-uri.js';
-import type { Directory } from '../directory.js';
+import type { ConfigCache } from '../config-cache.js';
 import type { TicketService } from '../tickets/ticket.service.js';
 import type { AttemptOutcomes } from './attempt-outcomes.js';
 import { verifyCallback } from './callback/index.js';
@@ -15,9 +15,9 @@ import type { CookieToSet, TransactionCookies } from './transaction-cookies.js';
 
 export interface LoginCallbackDeps {
   /** Configuration reads go through the cached directory: no database read in the steady state. */
-  apps: Pick<Directory['apps'], 'findById'>;
-  tenants: Pick<Directory['tenants'], 'findById'>;
-  connections: Pick<Directory['connections'], 'findById'>;
+  apps: Pick<ConfigCache['apps'], 'findById'>;
+  tenants: Pick<ConfigCache['tenants'], 'findById'>;
+  connections: Pick<ConfigCache['connections'], 'findById'>;
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: Pick<IdpRegistry, 'idp'>;
   tickets: Pick<TicketService, 'mint'>;

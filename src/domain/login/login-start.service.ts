@@ -7,7 +7,7 @@ import { isTenantAllowed } from '../apps/app.service.js';
 import type { Connection } from '../connections/connection.repo.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import { redirectUriFor } from '../connections/redirect-uri.js';
-import type { Directory } from '../directory.js';
+import type { ConfigCache } from '../config-cache.js';
 import type { Tenant } from '../tenants/tenant.repo.js';
 import { parseQuery } from '../validation.js';
 import type { AttemptOutcomes } from './attempt-outcomes.js';
@@ -18,9 +18,9 @@ import type { CookieToSet, TransactionCookies } from './transaction-cookies.js';
 
 export interface LoginStartDeps {
   /** Configuration reads go through the cached directory: no database read in the steady state. */
-  apps: Directory['apps'];
-  tenants: Directory['tenants'];
-  connections: Directory['connections'];
+  apps: ConfigCache['apps'];
+  tenants: ConfigCache['tenants'];
+  connections: ConfigCache['connections'];
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: Pick<IdpRegistry, 'idp'>;
   outcomes: Pick<AttemptOutcomes, 'started' | 'failedToStart'>;

@@ -1,6 +1,6 @@
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
-import type { Directory } from '../directory.js';
+import type { ConfigCache } from '../config-cache.js';
 import { notFound } from '../not-found.js';
 import type { LoginTransaction } from './login-transaction.js';
 import type { TestLoginRepo } from './test-login.repo.js';
@@ -34,8 +34,8 @@ export class TestLoginService {
       links: TestLoginRepo;
       start: Pick<LoginStartService, 'begin'>;
       callback: Pick<LoginCallbackService, 'verify'>;
-      connections: Directory['connections'];
-      tenants: Directory['tenants'];
+      connections: ConfigCache['connections'];
+      tenants: ConfigCache['tenants'];
       publicUrl: string;
       /** PUBLIC_URL/api/sso/callback */
       callbackUrl: string;

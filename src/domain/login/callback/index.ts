@@ -4,7 +4,7 @@ import type { IdpRegistry } from '../../../oidc/idp-registry.js';
 import { assertResponseIssuer } from '../../../oidc/response-issuer.js';
 import type { ConnectionService } from '../../connections/connection.service.js';
 import { redirectUriFor } from '../../connections/redirect-uri.js';
-import type { Directory } from '../../directory.js';
+import type { ConfigCache } from '../../config-cache.js';
 import { assertDomainAllowed } from '../domain-restriction.js';
 import type { LoginTransaction } from '../login-transaction.js';
 import { stepRunner, type Trace } from '../pipeline.js';
@@ -13,8 +13,8 @@ import { assertAuthorizationCode } from './assert-authorization-code.js';
 import { loadConnection } from './load-connection.js';
 
 export interface CallbackDeps {
-  connections: Pick<Directory['connections'], 'findById'>;
-  tenants: Pick<Directory['tenants'], 'findById'>;
+  connections: Pick<ConfigCache['connections'], 'findById'>;
+  tenants: Pick<ConfigCache['tenants'], 'findById'>;
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: Pick<IdpRegistry, 'idp'>;
   /** PUBLIC_URL/api/sso/callback */

@@ -1,6 +1,6 @@
 import { BrokerError } from '../../../errors/broker-error.js';
 import type { Connection } from '../../connections/connection.repo.js';
-import type { Directory } from '../../directory.js';
+import type { ConfigCache } from '../../config-cache.js';
 import type { Tenant } from '../../tenants/tenant.repo.js';
 import type { LoginTransaction } from '../login-transaction.js';
 
@@ -9,7 +9,7 @@ import type { LoginTransaction } from '../login-transaction.js';
  * tenant, as the configuration says now (a connection disabled mid-login finishes nothing).
  */
 export async function loadConnection(
-  deps: { connections: Pick<Directory['connections'], 'findById'>; tenants: Pick<Directory['tenants'], 'findById'> },
+  deps: { connections: Pick<ConfigCache['connections'], 'findById'>; tenants: Pick<ConfigCache['tenants'], 'findById'> },
   tx: LoginTransaction,
 ): Promise<{ connection: Connection; tenant: Tenant }> {
   const connection = await deps.connections.findById(tx.connectionId);

@@ -38,7 +38,7 @@ async function authenticateApp(tickets: Pick<TicketService, 'authenticateApp'>, 
 }
 
 /** Relying apps, server to server: ticket redemption. */
-export async function appRoutes(app: FastifyInstance, deps: { tickets: TicketService; rateLimitPerMinute: number }) {
+export async function redemptionRoutes(app: FastifyInstance, deps: { tickets: TicketService; rateLimitPerMinute: number }) {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof BrokerError && error.code === 'invalid_client') {
       void reply.header('www-authenticate', 'Basic realm="sso-broker"');

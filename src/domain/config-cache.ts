@@ -27,7 +27,7 @@ const isDomain = (value: string) => DOMAIN.test(value);
  * (`maxMissingEntries`), so well-formed guesses (random UUIDs) evict only other guesses,
  * never the configuration real logins use. A failed read is not remembered.
  */
-export class Directory {
+export class ConfigCache {
   readonly #found: LRUCache<string, Promise<unknown>> | undefined;
   readonly #missing: LRUCache<string, true> | undefined;
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { Directory } from '../../src/domain/directory.js';
+import { ConfigCache } from '../../src/domain/config-cache.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 
-// The configuration cache (src/domain/directory.ts) under attacker-chosen keys: app ids from
+// The configuration cache (src/domain/config-cache.ts) under attacker-chosen keys: app ids from
 // login URLs, Host labels, login_hint domains. Fake repos count every database read.
 
 const TENANT_ID = randomUUID();
@@ -34,14 +34,14 @@ function fakeRepos(options: { fail?: boolean } = {}) {
       listEnabledByIssuer: async () => [],
     },
   };
-  return { calls, repos: repos as unknown as Pick<ConstructorParameters<typeof Directory>[0], 'tenants' | 'apps' | 'connections'> };
+  return { calls, repos: repos as unknown as Pick<ConstructorParameters<typeof ConfigCache>[0], 'tenants' | 'apps' | 'connections'> };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 t.test('memory rule: 100k distinct ill-formed keys make no database read and leave no entry', async (t) => {
   const { calls, repos } = fakeRepos();
-  const directory = new Directory({ ...repos, ttlMs: 60_000 });
+  const directory = new ConfigCache({ ...repos, ttlMs: 60_000 });
   const long = 'x'.repeat(10_000);
   let found = 0;
   for (let i = 0; i < 100_000; i++) {
@@ -62,7 +62,7 @@ t.test('memory rule: 100k distinct ill-formed keys make no database read and lea
 t.test('memory rule: well-formed keys are found, and well-formed misses are cached', async (t) => {
   const { calls, repos } = fakeRepos();
   const metrics = createMetrics();
-  const directory = new Directory({ ...repos, ttlMs: 60_000, metrics });
+  const directory = new ConfigCache({ ...repos, ttlMs: 60_000, metrics });
   t.match(await directory.apps.findById(APP_ID), { id: APP_ID });
   t.match(await directory.tenants.findBySlug('acme'), { id: TENANT_ID });
   t.match(await directory.tenants.findById(TENANT_ID), { id: TENANT_ID });
@@ -95,7 +95,7 @@ t.test('memory rule: well-formed keys are found, and well-formed misses are cach
 
 t.test('memory rule: concurrent lookups of one key share one read', async (t) => {
   const { calls, repos } = fakeRepos();
-  const directory = new Directory({ ...repos, ttlMs: 60_000 });
+  const directory = new ConfigCache({ ...repos, ttlMs: 60_000 });
   const id = randomUUID();
   await Promise.all(Array.from({ length: 20 }, () => directory.apps.findById(id)));
   await Promise.all(Array.from({ length: 20 }, () => directory.apps.findById(APP_ID)));
@@ -104,7 +104,7 @@ t.test('memory rule: concurrent lookups of one key share one read', async (t) =>
 
 t.test('memory rule: entries are bounded, and guesses never evict the configuration', async (t) => {
   const { calls, repos } = fakeRepos();
-  const directory = new Directory({ ...repos, ttlMs: 60_000, maxEntries: 50, maxMissingEntries: 20 });
+  const directory = new ConfigCache({ ...repos, ttlMs: 60_000, maxEntries: 50, maxMissingEntries: 20 });
   await directory.apps.findById(APP_ID);
   await directory.tenants.findBySlug('acme');
   for (let i = 0; i < 10_000; i++) await directory.apps.findById(randomUUID());
@@ -114,7 +114,7 @@ t.test('memory rule: entries are bounded, and guesses never evict the configurat
   t.match(await directory.tenants.findBySlug('acme'), { id: TENANT_ID });
   t.equal(calls.count, before, 'the real app and tenant are still cached after 10k well-formed guesses');
 
-  const small = new Directory({ ...repos, ttlMs: 60_000, maxEntries: 3, maxMissingEntries: 3 });
+  const small = new ConfigCache({ ...repos, ttlMs: 60_000, maxEntries: 3, maxMissingEntries: 3 });
   await small.apps.findById(APP_ID);
   await small.tenants.findBySlug('acme');
   await small.tenants.findById(TENANT_ID);
@@ -128,7 +128,7 @@ t.test('memory rule: entries are bounded, and guesses never evict the configurat
 
 t.test('memory rule: entries expire by TTL', async (t) => {
   const { calls, repos } = fakeRepos();
-  const directory = new Directory({ ...repos, ttlMs: 100 });
+  const directory = new ConfigCache({ ...repos, ttlMs: 100 });
   await directory.apps.findById(APP_ID);
   const missing = randomUUID();
   await directory.apps.findById(missing);
@@ -140,7 +140,7 @@ t.test('memory rule: entries expire by TTL', async (t) => {
   await directory.apps.findById(missing);
   t.equal(calls.count, 4, 'read again after it, found and not found alike');
 
-  const uncached = new Directory({ ...repos, ttlMs: 0 });
+  const uncached = new ConfigCache({ ...repos, ttlMs: 0 });
   await uncached.apps.findById(APP_ID);
   await uncached.apps.findById(APP_ID);
   t.equal(calls.count, 6, 'a TTL of 0 caches nothing');
@@ -149,7 +149,7 @@ t.test('memory rule: entries expire by TTL', async (t) => {
 
 t.test('a failed read is not remembered', async (t) => {
   const failing = fakeRepos({ fail: true });
-  const directory = new Directory({ ...failing.repos, ttlMs: 60_000 });
+  const directory = new ConfigCache({ ...failing.repos, ttlMs: 60_000 });
   await t.rejects(directory.apps.findById(APP_ID), /database down/);
   await t.rejects(directory.apps.findById(APP_ID), /database down/);
   t.equal(failing.calls.count, 2, 'the second lookup reads again');
