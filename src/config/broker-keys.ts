@@ -11,7 +11,7 @@ export interface BrokerKey {
   kid: string;
   /** SPKI PEM of the public key, for IdPs that take a key rather than a JWKS URL. */
   publicKeyPem: string;
-  /** Signs private_key_jwt assertions (oidc/client-assertion.ts). */
+  /** Signs private_key_jwt assertions (oidc/client-auth.ts). */
   privateKey: KeyObject;
   publicJwk: PublicJwk;
   x5t?: string;

@@ -1,5 +1,6 @@
 import { BrokerError } from '../errors/broker-error.js';
 import { idpUrlProblem } from './idp-url.js';
+import { IdpAddressRefused, type IdpNetworkPolicy } from './network-policy.js';
 
 /**
  * The rules a discovery document must pass, in one place for both of its readers: the
@@ -104,4 +105,36 @@ function hint(found: unknown, expected: string): string {
   if (found === `${expected}/` || `${found}/` === expected) return ' (they differ only by a trailing slash, which counts)';
   if (found.toLowerCase() === expected.toLowerCase()) return ' (they differ only in letter case, which counts)';
   return '';
+}
+
+/** An endpoint of a discovery document that the network policy refuses, or that cannot be resolved. */
+export interface EndpointProblem {
+  field: EndpointField;
+  url: string;
+  /** The policy refused it (IdpAddressRefused); otherwise the name did not resolve. */
+  refused: boolean;
+  error: Error;
+}
+
+/**
+ * Every endpoint a discovery document names (that passes the URL rules), against the network
+ * policy — once per discovery, so a login is refused before the learner is sent to sign in,
+ * and the report names each. The endpoints the broker calls are checked again on every
+ * connection (bounded-fetch.ts); those only the browser visits (authorization, end-session),
+ * only here.
+ */
+export async function endpointProblems(doc: Record<string, unknown>, policy: Pick<IdpNetworkPolicy, 'assertAllowed'>): Promise<EndpointProblem[]> {
+  const problems = await Promise.all(
+    ENDPOINT_FIELDS.map(async (field): Promise<EndpointProblem | undefined> => {
+      const url = doc[field];
+      if (typeof url !== 'string' || idpUrlProblem(url)) return undefined;
+      try {
+        await policy.assertAllowed(url);
+        return undefined;
+      } catch (error) {
+        return { field, url, refused: error instanceof IdpAddressRefused, error: error as Error };
+      }
+    }),
+  );
+  return problems.filter((problem): problem is EndpointProblem => problem !== undefined);
 }

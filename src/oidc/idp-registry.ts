@@ -5,10 +5,10 @@ import type { BrokerKeys } from '../config/broker-keys.js';
 import { BrokerError } from '../errors/broker-error.js';
 import type { Metrics } from '../observability/metrics.js';
 import { boundedFetch } from './bounded-fetch.js';
-import { privateKeyJwt } from './client-assertion.js';
-import { assertDiscoveredMetadata, ENDPOINT_FIELDS } from './idp-metadata-rules.js';
+import { clientAuthFor } from './client-auth.js';
+import { assertDiscoveredMetadata, endpointProblems, ENDPOINT_FIELDS } from './idp-metadata-rules.js';
 import { defaultDiscoveryUrl, discoveryOriginProblem, usesPlainHttp } from './idp-url.js';
-import { IdpAddressRefused, type IdpNetworkPolicy } from './network-policy.js';
+import type { IdpNetworkPolicy } from './network-policy.js';
 import { describeUpstream } from './translate-error.js';
 
 /** What the OIDC layer needs to know of a connection (secrets already decrypted). */
@@ -195,7 +195,7 @@ export class IdpRegistry {
       token_endpoint_auth_method: connection.tokenEndpointAuthMethod,
       [client.clockTolerance]: this.#options.clockToleranceSeconds,
     };
-    const clientAuth = this.#clientAuth(connection, metadata);
+    const clientAuth = clientAuthFor(connection, metadata, this.#options.keys);
     const makeConfiguration = (options: { issuer?: string; fetch: typeof fetch }) => {
       const configuration = new client.Configuration(
         options.issuer ? { ...metadata, issuer: options.issuer } : metadata,
@@ -235,43 +235,15 @@ export class IdpRegistry {
     return idp;
   }
 
-  /**
-   * Every endpoint the document names, against the network policy, once per discovery: a
-   * login is refused before the learner is sent to sign in, not after. The endpoints the broker
-   * calls are checked again on every connection (bounded-fetch.ts); the authorization and
-   * end-session endpoints, which only the browser visits, only here. A name that does not
-   * resolve from here is left to the connection (the browser may resolve it).
-   */
+  /** Refuses a document naming an endpoint the network policy refuses (idp-metadata-rules.ts); an unresolvable name is left to the connection. */
   async #assertEndpointsAllowed(metadata: client.ServerMetadata): Promise<void> {
-    await Promise.all(
-      ENDPOINT_FIELDS.map(async (field) => {
-        const url = metadata[field];
-        if (url === undefined) return;
-        try {
-          await this.#options.networkPolicy.assertAllowed(url);
-        } catch (error) {
-          if (!(error instanceof IdpAddressRefused)) return;
-          throw new BrokerError('idp_error', {
-            description: "The identity provider's discovery document names an endpoint the broker may not use.",
-            cause: error,
-            logMessage: `discovery ${field}: ${error.message}`,
-          });
-        }
-      }),
-    );
-  }
-
-  #clientAuth(connection: IdpConnection, metadata: client.ServerMetadata): client.ClientAuth {
-    if (connection.tokenEndpointAuthMethod === 'client_secret_post') {
-      const secret = connection.clientSecret();
-      if (!secret) throw new BrokerError('idp_error', { logMessage: 'connection has no client secret' });
-      return client.ClientSecretPost(secret);
+    const refused = (await endpointProblems(metadata as Record<string, unknown>, this.#options.networkPolicy)).find((problem) => problem.refused);
+    if (refused) {
+      throw new BrokerError('idp_error', {
+        description: "The identity provider's discovery document names an endpoint the broker may not use.",
+        cause: refused.error,
+        logMessage: `discovery ${refused.field}: ${refused.error.message}`,
+      });
     }
-    const kid = connection.signingKeyId ?? this.#options.keys.activeKid;
-    const key = kid === undefined ? undefined : this.#options.keys.keys.get(kid);
-    if (!key) throw new BrokerError('idp_error', { logMessage: `broker signing key ${kid ?? '(none)'} is not loaded` });
-    // RFC 7523 §3: aud identifies the authorization server; the token endpoint URL is the
-    // value every IdP accepts, the issuer only some (Auth0 wants it).
-    return privateKeyJwt(key, connection.assertionAudience === 'issuer' ? metadata.issuer : metadata.token_endpoint!);
   }
 }

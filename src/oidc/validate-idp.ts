@@ -1,5 +1,5 @@
 import { boundedFetch } from './bounded-fetch.js';
-import { checkDiscoveredMetadata, ENDPOINT_FIELDS, type MetadataCheckId } from './idp-metadata-rules.js';
+import { checkDiscoveredMetadata, endpointProblems, type MetadataCheckId } from './idp-metadata-rules.js';
 import { defaultDiscoveryUrl, discoveryOriginProblem, idpUrlProblem } from './idp-url.js';
 import { IdpAddressRefused, type IdpNetworkPolicy } from './network-policy.js';
 
@@ -63,7 +63,7 @@ export async function validateIdp(input: {
   for (const check of checkDiscoveredMetadata(doc, input)) {
     if (check.id === 'endpoints_present') {
       // The rules look at the URLs; where they lead is the network policy's to say.
-      const refused = await refusedEndpoints(doc, input.networkPolicy);
+      const refused = (await endpointProblems(doc, input.networkPolicy)).map(({ field, url, refused, error }) => `${field} ${refused ? error.message : `${url}: ${errorText(error)}`}`);
       if (refused.length) add(check.id, false, check.ok ? refused.join('; ') : `${check.message}; ${refused.join('; ')}`);
       else add(check.id, check.ok, check.message);
     } else add(check.id, check.ok, check.message);
@@ -85,23 +85,6 @@ export async function validateIdp(input: {
   }
   checks.sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id));
   return { ok: checks.every((check) => check.ok), checks };
-}
-
-/** The endpoints (that pass the URL rules) which the network policy refuses, each with its reason. */
-async function refusedEndpoints(doc: Record<string, unknown>, policy: IdpNetworkPolicy): Promise<string[]> {
-  const reasons = await Promise.all(
-    ENDPOINT_FIELDS.map(async (field) => {
-      const url = doc[field];
-      if (typeof url !== 'string' || idpUrlProblem(url)) return undefined;
-      try {
-        await policy.assertAllowed(url);
-        return undefined;
-      } catch (error) {
-        return `${field} ${error instanceof IdpAddressRefused ? error.message : `${url}: ${errorText(error)}`}`;
-      }
-    }),
-  );
-  return reasons.filter((reason): reason is string => reason !== undefined);
 }
 
 function errorText(error: unknown): string {

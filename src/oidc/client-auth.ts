@@ -1,8 +1,10 @@
 import { sign } from 'node:crypto';
 import { promisify } from 'node:util';
-import type * as client from 'openid-client';
-import type { BrokerKey } from '../config/broker-keys.js';
+import * as client from 'openid-client';
+import type { BrokerKey, BrokerKeys } from '../config/broker-keys.js';
 import { randomToken } from '../crypto/tokens.js';
+import { BrokerError } from '../errors/broker-error.js';
+import type { IdpConnection } from './idp-registry.js';
 
 const signAsync = promisify(sign);
 const ASSERTION_LIFETIME_SECONDS = 60;
@@ -38,4 +40,27 @@ export function privateKeyJwt(key: BrokerKey, audience: string): client.ClientAu
     body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
     body.set('client_assertion', `${input}.${signature.toString('base64url')}`);
   };
+}
+
+/**
+ * The token-endpoint client authentication a connection is configured with: its secret in the
+ * form body (`client_secret_post`), or an assertion signed by the broker key it pins, else the
+ * active one (`private_key_jwt`). The secret is decrypted here, when a configuration is built.
+ */
+export function clientAuthFor(
+  connection: Pick<IdpConnection, 'tokenEndpointAuthMethod' | 'clientSecret' | 'signingKeyId' | 'assertionAudience'>,
+  metadata: Pick<client.ServerMetadata, 'issuer' | 'token_endpoint'>,
+  keys: Pick<BrokerKeys, 'keys' | 'activeKid'>,
+): client.ClientAuth {
+  if (connection.tokenEndpointAuthMethod === 'client_secret_post') {
+    const secret = connection.clientSecret();
+    if (!secret) throw new BrokerError('idp_error', { logMessage: 'connection has no client secret' });
+    return client.ClientSecretPost(secret);
+  }
+  const kid = connection.signingKeyId ?? keys.activeKid;
+  const key = kid === undefined ? undefined : keys.keys.get(kid);
+  if (!key) throw new BrokerError('idp_error', { logMessage: `broker signing key ${kid ?? '(none)'} is not loaded` });
+  // RFC 7523 §3: aud identifies the authorization server; the token endpoint URL is the
+  // value every IdP accepts, the issuer only some (Auth0 wants it).
+  return privateKeyJwt(key, connection.assertionAudience === 'issuer' ? metadata.issuer : metadata.token_endpoint!);
 }
