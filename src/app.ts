@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { BrokerKeys } from './config/broker-keys.js';
 import type { Config } from './config/config.js';
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from './crypto/random.js';
 import { SecretBox } from './crypto/secret-box.js';
 import type { Database } from './db/database.js';
 import { LoginAuditRepo } from './domain/audit/login-audit.repo.js';
@@ -160,7 +160,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
 export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    genReqId: () => randomBytes(8).toString('hex'),
+    genReqId: () => randomBytesPooled(8).toString('hex'),
     // One access-log line per request, written when it is answered (below), not two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { randomBytesPooled } from './random.js';
 
 /**
  * AES-256-GCM with a key ring (SECRET_KEY is a comma-separated list): the first key encrypts,
@@ -22,7 +23,7 @@ export class SecretBox {
 
   seal(plaintext: string, purpose: string): string {
     const { id, key } = this.#keys[0]!;
-    const iv = randomBytes(12);
+    const iv = randomBytesPooled(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(purpose));
     const body = Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);

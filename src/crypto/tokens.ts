@@ -1,13 +1,14 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { randomBytesPooled } from './random.js';
 
 /** A random token from the CSPRNG, base64url; 32 bytes = 256 bits unless told otherwise. */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
+  return randomBytesPooled(bytes).toString('base64url');
 }
 
 /** `count` random tokens of 256 bits each, base64url, from one call to the CSPRNG. */
 export function randomTokens(count: number): string[] {
-  const bytes = randomBytes(32 * count);
+  const bytes = randomBytesPooled(32 * count);
   return Array.from({ length: count }, (_, i) => bytes.subarray(32 * i, 32 * (i + 1)).toString('base64url'));
 }
 
