@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BrokerError } from '../errors/broker-error.js';
+import { SnapshotStore } from './rate-limit-store.js';
 
 export interface LimitOptions {
   /** What the requests are counted against; the client IP unless told otherwise. */
@@ -26,6 +27,7 @@ export async function limitRequests(
     global: true,
     max: perMinute,
     timeWindow: 60_000,
+    store: SnapshotStore,
     keyGenerator,
     ...(exempt && { allowList: (request: FastifyRequest) => exempt(request) }),
     errorResponseBuilder: (_request, context) =>
