@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { safeEqual } from '../../crypto/tokens.js';
+import { bearerTokenMatches } from '../bearer.js';
 import type { AppService } from '../../domain/apps/app.service.js';
 import type { LoginAuditService } from '../../domain/audit/login-audit.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
@@ -27,8 +27,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
   await limitRequests(app, deps.rateLimitPerMinute);
   app.addHook('onRequest', async (request) => {
     if (deps.adminToken === undefined) throw new BrokerError('admin_disabled');
-    const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
-    if (!match || !safeEqual(match[1]!.trim(), deps.adminToken)) throw new BrokerError('unauthorized');
+    if (!bearerTokenMatches(request.headers.authorization, deps.adminToken)) throw new BrokerError('unauthorized');
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { safeEqual } from '../../crypto/tokens.js';
+import { bearerTokenMatches } from '../bearer.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import { jsonErrorHandler } from '../errors.js';
 
@@ -16,8 +16,7 @@ export interface HealthDeps {
 /** Contract, Operations: `Authorization: Bearer <METRICS_TOKEN>`, compared in constant time. */
 function assertMetricsToken(request: FastifyRequest, token: string | undefined): void {
   if (token === undefined) return;
-  const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
-  if (!match || !safeEqual(match[1]!.trim(), token)) throw new BrokerError('unauthorized');
+  if (!bearerTokenMatches(request.headers.authorization, token)) throw new BrokerError('unauthorized');
 }
 
 /**
