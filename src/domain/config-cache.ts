@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../observability/metrics.js';
 import type { AppRepo } from './apps/app.repo.js';
 import type { ConnectionRepo } from './connections/connection.repo.js';
-import { slugSchema } from './tenants/tenant.schema.js';
+import { DOMAIN_NAME, slugSchema } from './tenants/tenant.schema.js';
 import type { TenantRepo } from './tenants/tenant.repo.js';
 
 // The shapes of the keys logins look up. Anything else cannot name a row, so it is answered
@@ -11,16 +11,14 @@ import type { TenantRepo } from './tenants/tenant.repo.js';
 // cache, or reach the database, with them.
 // Apps, tenants and connections get randomUUID() ids (app.service.ts, tenant.repo.ts, connection.service.ts).
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// What tenant.schema.ts accepts as a domain (stored lowercase; lookups are lowercased).
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const isUuid = (value: string) => UUID.test(value);
 const isSlug = (value: string) => slugSchema.safeParse(value).success;
-const isDomain = (value: string) => DOMAIN.test(value);
+const isDomain = (value: string) => DOMAIN_NAME.test(value);
 
 /**
  * What logins read of the configuration — apps, tenants, connections — cached in memory, so
  * the steady state reads nothing from the database for them. Entries live at most `ttlMs`;
- * ConfigChanges clears everything on any admin write, in every process.
+ * ConfigChanges clears everything on any configuration change, in every process.
  *
  * Bounded: keys are checked for shape before anything else (above); rows found are kept in
  * an LRU of `maxEntries`, and "not found" answers in a separate, smaller LRU

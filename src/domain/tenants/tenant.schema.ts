@@ -5,11 +5,14 @@ export const slugSchema = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens, at most 63');
 
+/** A domain name as tenants register it (lower-case; lookups lower-case too). */
+export const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
 const domainSchema = z
   .string()
   .max(253)
   .transform((value) => value.trim().toLowerCase())
-  .pipe(z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name such as acme.example'));
+  .pipe(z.string().regex(DOMAIN_NAME, 'must be a domain name such as acme.example'));
 
 const domainsSchema = z
   .array(domainSchema)
