@@ -38,10 +38,6 @@ export function appSecretMatches(app: Pick<App, 'secretHash'>, presented: string
   return safeEqual(sha256Hex(presented), app.secretHash);
 }
 
-export function isTenantAllowed(app: Pick<App, 'allTenants' | 'tenantIds'>, tenantId: string): boolean {
-  return app.allTenants || app.tenantIds.includes(tenantId);
-}
-
 export class AppService {
   constructor(private readonly deps: { apps: AppRepo; tenants: TenantRepo; announce?: () => void }) {}
 

@@ -1,7 +1,7 @@
 import { BrokerError } from '../../errors/broker-error.js';
 import type { MappedIdentity } from '../../oidc/identity.js';
 import type { Tenant } from '../tenants/tenant.repo.js';
-import { emailDomain } from './resolve-tenant.js';
+import { emailDomain } from './host-names.js';
 
 /**
  * Contract, `restrictToDomains`: a login passes only with an `email` that is verified

@@ -11,3 +11,10 @@ export function hostnameOf(host: string): string {
 export function isWithinDomain(hostname: string, domain: string): boolean {
   return hostname === domain || hostname.endsWith(`.${domain}`);
 }
+
+/** The domain of an email address or email-like login hint, lowercased. */
+export function emailDomain(value: string | undefined): string | undefined {
+  const at = value?.lastIndexOf('@') ?? -1;
+  if (!value || at < 1 || at === value.length - 1) return undefined;
+  return value.slice(at + 1).toLowerCase();
+}

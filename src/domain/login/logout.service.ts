@@ -8,7 +8,7 @@ import type { ConnectionService } from '../connections/connection.service.js';
 import { SEALED } from '../../crypto/purposes.js';
 import type { SessionRepo } from '../tickets/ticket.repo.js';
 import { parseQuery } from '../validation.js';
-import { assertReturnToRegistered } from './return-url.js';
+import { assertReturnToRegistered } from './start/assert-return-to-registered.js';
 
 const logoutQuerySchema = z.object({
   app: z.string().min(1).max(200),

@@ -1,7 +1,8 @@
-import { hostnameOf, isWithinDomain } from './host-names.js';
-import { BrokerError } from '../../errors/broker-error.js';
-import type { Connection, ConnectionRepo } from '../connections/connection.repo.js';
-import type { Tenant, TenantRepo } from '../tenants/tenant.repo.js';
+import { BrokerError } from '../../../errors/broker-error.js';
+import type { ConfigCache } from '../../config-cache.js';
+import type { Connection } from '../../connections/connection.repo.js';
+import type { Tenant } from '../../tenants/tenant.repo.js';
+import { emailDomain, hostnameOf, isWithinDomain } from '../host-names.js';
 
 export interface Selectors {
   connection?: string | undefined;
@@ -9,6 +10,12 @@ export interface Selectors {
   /** The Host header, for `<slug>.<TENANT_DOMAIN>`. */
   host?: string | undefined;
   loginHint?: string | undefined;
+}
+
+export interface ResolveTenantDeps {
+  tenants: Pick<ConfigCache['tenants'], 'findById' | 'findBySlug' | 'findByDomain'>;
+  connections: Pick<ConfigCache['connections'], 'findById'>;
+  tenantDomain: string | undefined;
 }
 
 /** `acme.sso.example.com` with TENANT_DOMAIN `sso.example.com` → `acme`; ports ignored. */
@@ -21,19 +28,13 @@ export function tenantSlugFromHost(host: string | undefined, tenantDomain: strin
   return slug.includes('.') ? undefined : slug;
 }
 
-/** The domain of an email-like login hint, lowercased. */
-export function emailDomain(value: string | undefined): string | undefined {
-  const at = value?.lastIndexOf('@') ?? -1;
-  if (!value || at < 1 || at === value.length - 1) return undefined;
-  return value.slice(at + 1).toLowerCase();
-}
-
 /**
- * Contract, selector precedence: `connection` > `tenant` > tenant subdomain > `login_hint`
- * domain. The first selector present decides; a later one never overrides it.
+ * Guarantees: exactly one tenant, chosen by the contract's selector precedence —
+ * `connection` > `tenant` > tenant subdomain > `login_hint` domain. The first selector
+ * present decides; a later one never overrides it. A selected connection is returned too.
  */
 export async function resolveTenant(
-  deps: { tenants: Pick<TenantRepo, 'findById' | 'findBySlug' | 'findByDomain'>; connections: Pick<ConnectionRepo, 'findById'>; tenantDomain: string | undefined },
+  deps: ResolveTenantDeps,
   selectors: Selectors,
 ): Promise<{ tenant: Tenant; connection: Connection | undefined }> {
   let tenant: Tenant | undefined;
@@ -49,23 +50,13 @@ export async function resolveTenant(
     } else {
       const domain = emailDomain(selectors.loginHint);
       if (domain === undefined) {
-        throw new BrokerError('invalid_request', { description: 'Say which organisation to sign in with (tenant, connection or login_hint).' });
+        throw new BrokerError('invalid_request', {
+          description: 'Say which organisation to sign in with (tenant, connection or login_hint).',
+        });
       }
       tenant = await deps.tenants.findByDomain(domain);
     }
   }
   if (!tenant) throw new BrokerError('unknown_tenant');
   return { tenant, connection };
-}
-
-/** The connection a login uses: the one selected, else the tenant's default enabled one. */
-export async function pickConnection(
-  deps: { connections: Pick<ConnectionRepo, 'findDefaultEnabled'> },
-  tenant: Tenant,
-  selected: Connection | undefined,
-): Promise<Connection> {
-  const connection = selected ?? (await deps.connections.findDefaultEnabled(tenant.id));
-  if (!connection) throw new BrokerError('no_connection');
-  if (!connection.enabled) throw new BrokerError('no_connection', { description: 'This sign-in connection is disabled.' });
-  return connection;
 }
