@@ -45,29 +45,32 @@ export function buildAuthorizationRedirect(
  */
 export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: string, checks: LoginChecks): Promise<ExchangeResult> {
   try {
-    const configuration = idp.issuerTemplate ? await redeemForTenantIssuer(idp, idp.issuerTemplate, callbackUrl, redirectUri, grantChecks(checks)) : idp.configuration;
-    const tokens = await client.authorizationCodeGrant(
-      configuration,
-      callbackUrl,
-      grantChecks(checks),
-      { redirect_uri: redirectUri },
-    );
-    const claims = tokens.claims();
-    if (!claims || typeof tokens.id_token !== 'string') throw new client.ClientError('ID Token missing from the token response');
+    const result = idp.issuerTemplate
+      ? await redeemForTenantIssuer(idp, idp.issuerTemplate, callbackUrl, redirectUri, checks)
+      : await redeem(idp, callbackUrl, redirectUri, checks);
+    const { claims } = result;
     // OpenID Connect Core §3.1.3.7 step 5: openid-client compares azp only when aud has
     // several values; an azp naming another client is a token minted for someone else.
-    if (claims.azp !== undefined && claims.azp !== configuration.clientMetadata().client_id) {
+    if (claims.azp !== undefined && claims.azp !== idp.configuration.clientMetadata().client_id) {
       throw new BrokerError('invalid_id_token', { logMessage: `ID token azp ${JSON.stringify(claims.azp)} is not the client id` });
     }
-    await verifyIdTokenSignature(tokens.id_token, idp);
+    await verifyIdTokenSignature(result.idToken, idp);
     // §3.1.3.7 step 10 leaves how far iat may stray to the client; we allow the clock skew.
     if (claims.iat > Date.now() / 1000 + idp.clockToleranceSeconds) {
       throw new BrokerError('invalid_id_token', { logMessage: `ID token iat ${claims.iat} is in the future` });
     }
-    return { claims, idToken: tokens.id_token, accessToken: tokens.access_token };
+    return result;
   } catch (error) {
     throw translateTokenError(error);
   }
+}
+
+/** openid-client's code grant: state, PKCE, client authentication, then the ID token's claims. */
+async function redeem(idp: Idp, callbackUrl: URL, redirectUri: string, checks: LoginChecks): Promise<ExchangeResult> {
+  const tokens = await client.authorizationCodeGrant(idp.configuration, callbackUrl, grantChecks(checks), { redirect_uri: redirectUri });
+  const claims = tokens.claims();
+  if (!claims || typeof tokens.id_token !== 'string') throw new client.ClientError('ID Token missing from the token response');
+  return { claims, idToken: tokens.id_token, accessToken: tokens.access_token };
 }
 
 const grantChecks = (checks: LoginChecks): client.AuthorizationCodeGrantChecks => ({

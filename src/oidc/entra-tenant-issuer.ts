@@ -1,4 +1,5 @@
 import * as jose from 'jose';
+import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { BrokerError } from '../errors/broker-error.js';
 import type { Idp } from './idp-registry.js';
@@ -33,69 +34,70 @@ function escapeRegExp(value: string): string {
 }
 
 /**
- * Entra ID multi-tenant (issuer `https://login.microsoftonline.com/{tenantid}/v2.0`): the ID
- * token's `iss` must equal the template filled with its own `tid`, and `tid` must be allowed.
- * openid-client compares `iss` with one fixed issuer, so the code is redeemed once with a
- * configuration that keeps the raw token response; the `tid` it names picks the concrete
- * issuer; and the response is then replayed (no second request to the IdP) into a
- * configuration with that issuer, where openid-client runs every check as for any IdP.
- * Returns that configuration, primed to answer the token request from the captured response.
+ * Redeems the code of a `{tenantid}` connection in one pass. openid-client compares `iss` with
+ * one fixed issuer, so this uses oauth4webapi — the library openid-client runs on, whose steps
+ * can be called one at a time — to choose the issuer between receiving and checking the answer:
+ * 1. the authorization response belongs to this browser (state); its RFC 9207 `iss` names the
+ *    concrete tenant and response-issuer.ts has already checked it against the template;
+ * 2. the token request, as openid-client sends it: the connection's client authentication, the
+ *    PKCE verifier, the IdP fetch under the network policy, the same timeout;
+ * 3. the ID token's `tid`, read before verification only to choose the issuer: it must be a
+ *    GUID the connection allows;
+ * 4. every claim check openid-client runs for any IdP (OpenID Connect Core §3.1.3.7: alg, iss
+ *    = the template filled with that `tid`, aud, azp, exp, iat, nonce), by the same code.
+ * The caller then verifies the signature and `azp`, as for any IdP (code-exchange.ts).
  */
 export async function redeemForTenantIssuer(
   idp: Idp,
   template: NonNullable<Idp['issuerTemplate']>,
   callbackUrl: URL,
   redirectUri: string,
-  checks: client.AuthorizationCodeGrantChecks,
-): Promise<client.Configuration> {
-  const tokenEndpoint = idp.configuration.serverMetadata().token_endpoint;
-  // RFC 9207's iss names the concrete tenant, which the template-issuer configurations cannot
-  // compare: response-issuer.ts checked it against the template before we got here.
-  callbackUrl = new URL(callbackUrl);
-  callbackUrl.searchParams.delete('iss');
-  const realFetch = idp.configuration[client.customFetch] ?? fetch;
-  let captured: { status: number; headers: Headers; body: string } | undefined;
-  const capture = template.configuration({
-    fetch: (async (url: string | URL | Request, init?: RequestInit) => {
-      const response = await realFetch(url as string, init as never);
-      if (String(url) !== tokenEndpoint) return response;
-      captured = { status: response.status, headers: response.headers, body: await response.text() };
-      return new Response(captured.body, { status: captured.status, headers: captured.headers });
-    }) as typeof fetch,
+  checks: { state: string; nonce: string; codeVerifier: string },
+): Promise<{ claims: client.IDToken; idToken: string; accessToken: string }> {
+  const { configuration } = idp;
+  const as: oauth.AuthorizationServer = configuration.serverMetadata();
+  const clientMetadata: oauth.Client = { ...configuration.clientMetadata(), [oauth.clockTolerance]: idp.clockToleranceSeconds };
+
+  const answer = new URLSearchParams(callbackUrl.searchParams);
+  answer.delete('iss');
+  const params = oauth.validateAuthResponse(as, clientMetadata, answer, checks.state);
+
+  const response = await oauth.authorizationCodeGrantRequest(as, clientMetadata, template.clientAuth, params, redirectUri, checks.codeVerifier, {
+    [oauth.customFetch]: configuration[client.customFetch],
+    [oauth.allowInsecureRequests]: template.insecure,
+    signal: AbortSignal.timeout((configuration.timeout ?? 30) * 1000),
   });
-  try {
-    await client.authorizationCodeGrant(capture, callbackUrl, checks, { redirect_uri: redirectUri });
-    // Only an iss that is literally the template could pass here: never a real tenant.
-    throw new BrokerError('invalid_id_token', { logMessage: 'ID token iss is the unfilled issuer template' });
-  } catch (error) {
-    if (!captured || captured.status !== 200) throw error;
+
+  // An error answer has no tenant to choose: processing it below reports the IdP's error.
+  let issuer = as.issuer;
+  if (response.ok) {
+    const tid = await unverifiedTenant(response.clone());
+    if (tid === undefined) throw new BrokerError('invalid_id_token', { logMessage: 'ID token for a {tenantid} issuer has no valid tid' });
+    if (!isTenantAllowed(template.allowedTenantIds, tid)) {
+      throw new BrokerError('invalid_id_token', {
+        description: 'This organisation’s directory is not allowed for this connection.',
+        logMessage: `tid ${tid} is not in allowedTenantIds`,
+      });
+    }
+    issuer = template.template.replaceAll('{tenantid}', tid);
   }
-  const tid = unverifiedIdTokenClaim(captured.body, 'tid');
-  if (typeof tid !== 'string' || !new RegExp(`^${GUID}$`).test(tid)) {
-    throw new BrokerError('invalid_id_token', { logMessage: 'ID token for a {tenantid} issuer has no valid tid' });
-  }
-  if (!isTenantAllowed(template.allowedTenantIds, tid)) {
-    throw new BrokerError('invalid_id_token', { description: 'This organisation’s directory is not allowed for this connection.', logMessage: `tid ${tid} is not in allowedTenantIds` });
-  }
-  const replay = captured;
-  let replayed = false;
-  return template.configuration({
-    issuer: template.template.replaceAll('{tenantid}', tid),
-    fetch: (async (url: string | URL | Request, init?: RequestInit) => {
-      if (String(url) === tokenEndpoint && !replayed) {
-        replayed = true;
-        return new Response(replay.body, { status: replay.status, headers: replay.headers });
-      }
-      return realFetch(url as string, init as never);
-    }) as typeof fetch,
+
+  const result = await oauth.processAuthorizationCodeResponse({ ...as, issuer }, clientMetadata, response, {
+    expectedNonce: checks.nonce,
+    requireIdToken: true,
   });
+  const claims = oauth.getValidatedIdTokenClaims(result);
+  // requireIdToken has made sure of both; the compiler cannot know it.
+  if (!claims || result.id_token === undefined) throw new BrokerError('invalid_id_token', { logMessage: 'no ID token' });
+  return { claims: claims as client.IDToken, idToken: result.id_token, accessToken: result.access_token };
 }
 
-/** A claim of the (not yet verified) ID token in a token response; only to choose what to verify against. */
-function unverifiedIdTokenClaim(tokenResponse: string, claim: string): unknown {
+/** The `tid` of the (not yet verified) ID token in a token response, when it is a GUID. */
+async function unverifiedTenant(response: Response): Promise<string | undefined> {
   try {
-    const idToken = (JSON.parse(tokenResponse) as { id_token?: unknown }).id_token;
-    return typeof idToken === 'string' ? jose.decodeJwt(idToken)[claim] : undefined;
+    const idToken = ((await response.json()) as { id_token?: unknown }).id_token;
+    const tid = typeof idToken === 'string' ? jose.decodeJwt(idToken).tid : undefined;
+    return typeof tid === 'string' && new RegExp(`^${GUID}$`).test(tid) ? tid : undefined;
   } catch {
     return undefined;
   }

@@ -64,12 +64,14 @@ export interface Idp {
   hasUserinfo: boolean;
   /** Called when the keys could not be refreshed and the cached copy was used instead. */
   onStaleKeys?: (reason: string) => void;
-  /** Set when the issuer is a template (`{tenantid}`): see code-exchange.ts. */
+  /** Set when the issuer is a template (`{tenantid}`): see entra-tenant-issuer.ts. */
   issuerTemplate?: {
     template: string;
     allowedTenantIds: string[];
-    /** A fresh configuration for one login: issuer and fetch replaced. */
-    configuration(options: { issuer?: string; fetch: typeof fetch }): client.Configuration;
+    /** The connection's client authentication, as `configuration` uses it. */
+    clientAuth: client.ClientAuth;
+    /** Whether the IdP's endpoints use plain http (listed loopback only). */
+    insecure: boolean;
   };
 }
 
@@ -196,19 +198,10 @@ export class IdpRegistry {
       [client.clockTolerance]: this.#options.clockToleranceSeconds,
     };
     const clientAuth = clientAuthFor(connection, metadata, this.#options.keys);
-    const makeConfiguration = (options: { issuer?: string; fetch: typeof fetch }) => {
-      const configuration = new client.Configuration(
-        options.issuer ? { ...metadata, issuer: options.issuer } : metadata,
-        connection.clientId,
-        clientMetadata,
-        clientAuth,
-      );
-      configuration.timeout = this.#options.timeoutSeconds;
-      configuration[client.customFetch] = options.fetch;
-      if (needsInsecure) client.allowInsecureRequests(configuration);
-      return configuration;
-    };
-    const configuration = makeConfiguration({ fetch: idpFetch });
+    const configuration = new client.Configuration(metadata, connection.clientId, clientMetadata, clientAuth);
+    configuration.timeout = this.#options.timeoutSeconds;
+    configuration[client.customFetch] = idpFetch;
+    if (needsInsecure) client.allowInsecureRequests(configuration);
     // openid-client checks the ID token's claims but verifies its signature in the code flow
     // only when asked (OpenID Connect Core §3.1.3.7 step 6 allows skipping it over TLS). A
     // broker that hands identities to other apps must verify it: code-exchange.ts does, against
@@ -230,7 +223,7 @@ export class IdpRegistry {
       onStaleKeys: (reason) => log?.warn({ connection: connection.id, reason }, 'IdP keys could not be refreshed; verified with the cached copy'),
     };
     if (connection.issuer.includes('{tenantid}')) {
-      idp.issuerTemplate = { template: connection.issuer, allowedTenantIds: connection.allowedTenantIds, configuration: makeConfiguration };
+      idp.issuerTemplate = { template: connection.issuer, allowedTenantIds: connection.allowedTenantIds, clientAuth, insecure: needsInsecure };
     }
     return idp;
   }

@@ -1,4 +1,5 @@
 import * as jose from 'jose';
+import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { BrokerError, isBrokerError, type ErrorCode } from '../errors/broker-error.js';
 import { IdpAddressRefused } from './network-policy.js';
@@ -37,7 +38,8 @@ export function translateTokenError(error: unknown): BrokerError {
   const refused = findCause(error, (cause): cause is IdpAddressRefused => cause instanceof IdpAddressRefused);
   if (refused) return new BrokerError('idp_error', { cause: error, logMessage: refused.message });
   let code: ErrorCode = 'token_exchange_failed';
-  if (error instanceof client.ClientError) {
+  // openid-client wraps oauth4webapi's errors; entra-tenant-issuer.ts calls oauth4webapi itself.
+  if (error instanceof client.ClientError || error instanceof oauth.OperationProcessingError) {
     const detail = `${error.message} ${error.cause instanceof Error ? error.cause.message : ''}`;
     if (ID_TOKEN_CODES.has(error.code ?? '') || /JWT|ID Token|JWS/.test(detail)) code = 'invalid_id_token';
     if (/JWT "sub" \(subject\) claim missing/i.test(detail)) code = 'missing_claims';

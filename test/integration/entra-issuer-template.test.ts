@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
-import { startRogueIdp, type Behaviour } from '../helpers/rogue-idp.js';
+import { handMadeJws, rs256, startRogueIdp, type Behaviour } from '../helpers/rogue-idp.js';
 import { redeem, registerAutoLoginTenant } from '../helpers/scenario.js';
 
 // Entra ID multi-tenant: discovery names the issuer `…/{tenantid}/v2.0`; a token is accepted
@@ -26,6 +26,16 @@ const rogue = await startRogueIdp(t, {
   'no-tid': entra(undefined, CONTOSO),
   'unfilled-template': entra(CONTOSO, '{tenantid}'),
   'wrong-nonce': { ...entra(CONTOSO), claims: (claims, ctx) => ({ ...entra(CONTOSO).claims!(claims, ctx), nonce: 'other' }) },
+  'other-audience': { ...entra(CONTOSO), claims: (claims, ctx) => ({ ...entra(CONTOSO).claims!(claims, ctx), aud: 'another-client' }) },
+  'key-not-in-jwks': { ...entra(CONTOSO), idToken: (claims, ctx) => rs256(claims, ctx.keys.other) },
+  'alg-none': { ...entra(CONTOSO), idToken: (claims) => handMadeJws({ alg: 'none' }, claims, () => '') },
+  'token-error': {
+    ...entra(CONTOSO),
+    token: (res) => {
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+      return true;
+    },
+  },
 });
 const broker = await startBroker(t);
 
@@ -53,6 +63,17 @@ t.test('issuer template rule: a token from a pinned tenant is accepted, iss = te
 
 t.test('issuer template rule: every other ID-token check still runs (here: nonce)', async (t) => {
   t.equal((await login('wrong-nonce', [CONTOSO])).error, 'invalid_id_token');
+});
+
+t.test('issuer template rule: signature, audience and algorithm are checked as for any IdP', async (t) => {
+  t.equal((await login('other-audience', ['*'])).error, 'invalid_id_token', 'aud is another client');
+  t.equal((await login('key-not-in-jwks', ['*'])).error, 'invalid_id_token', 'signed by a key the JWKS does not hold');
+  t.equal((await login('alg-none', ['*'])).error, 'invalid_id_token', 'alg none');
+});
+
+t.test('issuer template rule: an OAuth error from the token endpoint is token_exchange_failed', async (t) => {
+  t.equal((await login('token-error', ['*'])).error, 'token_exchange_failed');
+  t.equal(rogue.hits.get('token-error/token'), 1, 'asked once, never retried');
 });
 
 t.test('issuer template rule: a tenant not pinned is refused; ["*"] accepts any, explicitly', async (t) => {
