@@ -23,7 +23,11 @@ const keys = await loadBrokerKeys(dir, process.env.SIGNING_KEY_ID || undefined);
 const key = keys.keys.get(generated.kid)!;
 const lines = [`wrote ${generated.keyPath} (kid "${generated.kid}")`];
 if (generated.certificatePath) {
-  lines.push(`wrote ${generated.certificatePath}: self-signed, valid until ${key.certificateNotAfter}, x5t#S256 ${key.x5tS256}`);
+  lines.push(
+    `wrote ${generated.certificatePath}: self-signed, valid until ${key.certificateNotAfter}, x5t#S256 ${key.x5tS256}`,
+  );
 }
-lines.push(`${keys.keys.size} key(s) in ${dir}; signing with ${keys.activeKid}${process.env.SIGNING_KEY_ID ? ' (SIGNING_KEY_ID)' : ' (the first by name; SIGNING_KEY_ID chooses another)'}`);
+lines.push(
+  `${keys.keys.size} key(s) in ${dir}; signing with ${keys.activeKid}${process.env.SIGNING_KEY_ID ? ' (SIGNING_KEY_ID)' : ' (the first by name; SIGNING_KEY_ID chooses another)'}`,
+);
 process.stdout.write(lines.join('\n') + '\n');

@@ -22,7 +22,14 @@ const USAGE = `usage: npm run validate-idp -- --issuer URL [--discovery-url URL]
                       variable, else ${DEVELOPMENT_IDP_NETWORKS.join(',')} without DATABASE_URL and none with it
 `;
 
-let values: { issuer?: string; 'discovery-url'?: string; 'auth-method'?: string; timeout?: string; 'private-networks'?: string; help?: boolean };
+let values: {
+  issuer?: string;
+  'discovery-url'?: string;
+  'auth-method'?: string;
+  timeout?: string;
+  'private-networks'?: string;
+  help?: boolean;
+};
 try {
   ({ values } = parseArgs({
     options: {
@@ -52,7 +59,15 @@ const networks = values['private-networks'] ?? process.env.IDP_PRIVATE_NETWORKS;
 let networkPolicy: IdpNetworkPolicy;
 try {
   networkPolicy = new IdpNetworkPolicy({
-    privateNetworks: networks === undefined ? (process.env.DATABASE_URL === undefined ? DEVELOPMENT_IDP_NETWORKS : []) : networks.split(',').map((cidr) => cidr.trim()).filter(Boolean),
+    privateNetworks:
+      networks === undefined
+        ? process.env.DATABASE_URL === undefined
+          ? DEVELOPMENT_IDP_NETWORKS
+          : []
+        : networks
+            .split(',')
+            .map((cidr) => cidr.trim())
+            .filter(Boolean),
   });
 } catch (error) {
   process.stderr.write(`--private-networks / IDP_PRIVATE_NETWORKS: ${(error as Error).message}\n`);
@@ -65,6 +80,7 @@ const report = await validateIdp({
   timeoutSeconds: Number(values.timeout ?? 10),
   networkPolicy,
 });
-for (const check of report.checks) process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.id.padEnd(22)} ${check.message}\n`);
+for (const check of report.checks)
+  process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.id.padEnd(22)} ${check.message}\n`);
 process.stdout.write(report.ok ? 'all checks passed\n' : 'some checks failed\n');
 process.exit(report.ok ? 0 : 1);

@@ -65,13 +65,26 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const connectionRepo = new ConnectionRepo(deps.database.prisma);
   const appRepo = new AppRepo(deps.database.prisma);
   // Logins read configuration through the cache; a trigger announces every change to it.
-  const configCache = new ConfigCache({ tenants: tenantRepo, connections: connectionRepo, apps: appRepo, ttlMs: config.configCacheTtlSeconds * 1000, metrics });
-  const configChanges = new ConfigChanges({ connectionString: deps.database.url, onChange: () => configCache.clear(), log: deps.logger });
+  const configCache = new ConfigCache({
+    tenants: tenantRepo,
+    connections: connectionRepo,
+    apps: appRepo,
+    ttlMs: config.configCacheTtlSeconds * 1000,
+    metrics,
+  });
+  const configChanges = new ConfigChanges({
+    connectionString: deps.database.url,
+    onChange: () => configCache.clear(),
+    log: deps.logger,
+  });
   const announce = () => configChanges.announce();
   // One policy for every request to an IdP, logins and validation reports alike.
   const idpNetworkPolicy = new IdpNetworkPolicy({ privateNetworks: config.idpPrivateNetworks, lookup: deps.idpLookup });
   // One pool of kept-alive IdP connections for both.
-  const idpFetch = boundedFetch({ policy: idpNetworkPolicy, ...(deps.idpInterceptors && { interceptors: deps.idpInterceptors }) });
+  const idpFetch = boundedFetch({
+    policy: idpNetworkPolicy,
+    ...(deps.idpInterceptors && { interceptors: deps.idpInterceptors }),
+  });
   const idps = new IdpRegistry({
     keys: deps.keys,
     networkPolicy: idpNetworkPolicy,
@@ -98,9 +111,21 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const auditRepo = new LoginAuditRepo(deps.database.pool);
   const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
   const ticketRepo = new TicketRepo(deps.database.pool);
-  const tickets = new TicketService({ tickets: ticketRepo, apps: configCache.apps, secretBox, ttlSeconds: config.ticketTtlSeconds, metrics });
+  const tickets = new TicketService({
+    tickets: ticketRepo,
+    apps: configCache.apps,
+    secretBox,
+    ttlSeconds: config.ticketTtlSeconds,
+    metrics,
+  });
   // What logins read of the configuration, and what they record.
-  const loginConfig = { apps: configCache.apps, tenants: configCache.tenants, connections: configCache.connections, connectionService: connections, idps };
+  const loginConfig = {
+    apps: configCache.apps,
+    tenants: configCache.tenants,
+    connections: configCache.connections,
+    connectionService: connections,
+    idps,
+  };
   const outcomes = new AttemptOutcomes({ ...loginConfig, audit, metrics });
   const cookies = new TransactionCookies({
     secretBox,
@@ -110,7 +135,14 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     // login expired rather than that it could not be matched to this browser.
     maxAgeSeconds: config.transactionTtlSeconds + 60,
   });
-  const loginStart = new LoginStartService({ ...loginConfig, outcomes, cookies, callbackUrl: config.callbackUrl, tenantDomain: config.tenantDomain, log: deps.logger });
+  const loginStart = new LoginStartService({
+    ...loginConfig,
+    outcomes,
+    cookies,
+    callbackUrl: config.callbackUrl,
+    tenantDomain: config.tenantDomain,
+    log: deps.logger,
+  });
   const loginCallback = new LoginCallbackService({
     ...loginConfig,
     tickets,
@@ -167,7 +199,10 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,
     // A hop count n trusts the n proxies nearest to us (proxy-addr's numeric form).
-    trustProxy: typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy,
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     // Errors the router raises before any route runs (malformed or over-long URL parts).
     frameworkErrors: (error, request, reply: FastifyReply) =>
       reply.code(error.statusCode ?? 400).send({
@@ -192,7 +227,10 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   // the redaction pass that every other line gets, which would triple its cost.
   const accessLog = deps.logger.child({}, { redact: { paths: [], remove: true } });
   app.addHook('onResponse', (request, reply, done) => {
-    accessLog.info({ reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    accessLog.info(
+      { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    );
     done();
   });
 
@@ -200,7 +238,12 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   const services = createServices(config, deps, metrics);
   await services.configChanges.start();
   app.addHook('onClose', async () => services.configChanges.stop());
-  await app.register(healthRoutes, { ping: () => deps.database.ping(), metrics: metrics.registry, metricsToken: config.metricsToken, configListener: services.configChanges });
+  await app.register(healthRoutes, {
+    ping: () => deps.database.ping(),
+    metrics: metrics.registry,
+    metricsToken: config.metricsToken,
+    configListener: services.configChanges,
+  });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(browserRoutes, {
     loginStart: services.loginStart,
@@ -224,7 +267,12 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     testLogin: services.testLogin,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
-  const stopHousekeeping = startHousekeeping({ audit: services.auditRepo, tickets: services.ticketRepo, retentionDays: config.auditRetentionDays, log: deps.logger });
+  const stopHousekeeping = startHousekeeping({
+    audit: services.auditRepo,
+    tickets: services.ticketRepo,
+    retentionDays: config.auditRetentionDays,
+    log: deps.logger,
+  });
   app.addHook('onClose', async () => stopHousekeeping());
   // Requests outside every route (an unknown path whose body Fastify already refused, say)
   // get the same JSON errors as the API, never Fastify's own format.

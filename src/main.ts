@@ -47,21 +47,34 @@ async function main() {
   if (databaseUrl === undefined) {
     // Loaded only here: production (DATABASE_URL set) never loads the embedded database.
     const { startEmbeddedPostgres } = await import('./db/embedded.js');
-    embedded = await startEmbeddedPostgres({ dataDir: DATA_DIR, persistent: true, onLog: (line) => logger.debug({ postgres: line }) });
+    embedded = await startEmbeddedPostgres({
+      dataDir: DATA_DIR,
+      persistent: true,
+      onLog: (line) => logger.debug({ postgres: line }),
+    });
     databaseUrl = embedded.url;
-    logger.warn({ dataDir: DATA_DIR }, 'DATABASE_URL unset: running on an embedded PostgreSQL under ./.data (development only)');
+    logger.warn(
+      { dataDir: DATA_DIR },
+      'DATABASE_URL unset: running on an embedded PostgreSQL under ./.data (development only)',
+    );
     secretKeys ??= [await embeddedSecretKey(logger)];
   }
   if (secretKeys === undefined) throw new Error('unreachable: SECRET_KEY is required with DATABASE_URL');
 
   const keys = await loadBrokerKeys(resolve(config.keysDir), config.signingKeyId);
   if (keys.activeKid === undefined) {
-    logger.warn({ keysDir: config.keysDir }, 'no broker keys: private_key_jwt connections are unavailable (npm run keys:generate)');
+    logger.warn(
+      { keysDir: config.keysDir },
+      'no broker keys: private_key_jwt connections are unavailable (npm run keys:generate)',
+    );
   }
   for (const key of keys.keys.values()) {
     const notAfter = key.certificateNotAfter;
     if (notAfter && Date.parse(notAfter) - Date.now() < CERTIFICATE_WARNING_DAYS * 86_400_000) {
-      logger.warn({ kid: key.kid, notAfter }, 'the certificate of a broker key expires soon or has expired: IdPs that registered it will refuse its assertions (rotate: README, "Broker keys")');
+      logger.warn(
+        { kid: key.kid, notAfter },
+        'the certificate of a broker key expires soon or has expired: IdPs that registered it will refuse its assertions (rotate: README, "Broker keys")',
+      );
     }
   }
 

@@ -51,8 +51,16 @@ export async function fastifyRequestUs(url: string, pid: number, requests: numbe
 export async function pgInsertUpdateUs(pool: pg.Pool, pairs: number): Promise<number> {
   await pool.query('CREATE TABLE IF NOT EXISTS bench_calibration (id int PRIMARY KEY, v text)');
   const pair = async (i: number) => {
-    await pool.query({ name: 'cal_insert', text: 'INSERT INTO bench_calibration (id, v) VALUES ($1, $2)', values: [i, 'x'.repeat(200)] });
-    await pool.query({ name: 'cal_update', text: 'UPDATE bench_calibration SET v = $2 WHERE id = $1', values: [i, 'y'] });
+    await pool.query({
+      name: 'cal_insert',
+      text: 'INSERT INTO bench_calibration (id, v) VALUES ($1, $2)',
+      values: [i, 'x'.repeat(200)],
+    });
+    await pool.query({
+      name: 'cal_update',
+      text: 'UPDATE bench_calibration SET v = $2 WHERE id = $1',
+      values: [i, 'y'],
+    });
   };
   await runConcurrently(16, pairs / 4, 30, (i) => pair(-1 - i));
   const start = cpuUs();

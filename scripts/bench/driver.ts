@@ -59,11 +59,13 @@ export class Driver {
     // The cookie jar of this one browser: the login's transaction cookie, for the callback.
     const jar = start.setCookie.map((cookie) => cookie.slice(0, cookie.indexOf(';'))).join('; ');
     const authorize = await this.send('GET', start.location);
-    if (authorize.status !== 302 || !authorize.location) throw new Error(`authorize: ${authorize.status} ${authorize.body.slice(0, 200)}`);
+    if (authorize.status !== 302 || !authorize.location)
+      throw new Error(`authorize: ${authorize.status} ${authorize.body.slice(0, 200)}`);
     const callbackUrl = origin + authorize.location.slice(target.publicUrl.length);
     const callback = await this.send('GET', callbackUrl, { ...host, cookie: jar });
     const ticket = callback.location ? new URL(callback.location).searchParams.get('ticket') : null;
-    if (callback.status !== 302 || !ticket) throw new Error(`callback: ${callback.status} ${callback.location ?? callback.body.slice(0, 200)}`);
+    if (callback.status !== 302 || !ticket)
+      throw new Error(`callback: ${callback.status} ${callback.location ?? callback.body.slice(0, 200)}`);
     return ticket;
   }
 
@@ -73,7 +75,11 @@ export class Driver {
     const response = await this.send(
       'POST',
       `${origin}/api/sso/tickets/redeem`,
-      { host: new URL(target.publicUrl).host, authorization: `Basic ${credentials}`, 'content-type': 'application/json' },
+      {
+        host: new URL(target.publicUrl).host,
+        authorization: `Basic ${credentials}`,
+        'content-type': 'application/json',
+      },
       JSON.stringify({ ticket }),
     );
     if (response.status !== 200) throw new Error(`redeem: ${response.status} ${response.body.slice(0, 200)}`);
@@ -84,7 +90,12 @@ export class Driver {
  * Runs `task` from `concurrency` workers until `count` tasks have started or `seconds` have
  * passed; returns each task's duration (ms) and the wall time.
  */
-export async function runConcurrently(concurrency: number, count: number, seconds: number, task: (i: number) => Promise<void>) {
+export async function runConcurrently(
+  concurrency: number,
+  count: number,
+  seconds: number,
+  task: (i: number) => Promise<void>,
+) {
   const durations: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   let started = 0;

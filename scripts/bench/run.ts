@@ -50,10 +50,17 @@ const children: ChildProcess[] = [];
  * Starts `node file …argv` and resolves once it is ready: when `readyUrl` answers 2xx (the
  * broker's /readyz), else at its first line of output (the stub IdP and bare Fastify print one).
  */
-function start(file: string, argv: string[], options: { env?: Record<string, string>; readyUrl?: string } = {}): Promise<ChildProcess> {
+function start(
+  file: string,
+  argv: string[],
+  options: { env?: Record<string, string>; readyUrl?: string } = {},
+): Promise<ChildProcess> {
   // --profile DIR: V8 CPU profiles of the broker (open them in Chrome DevTools), to find hot spots.
   const nodeArgs = args.profile && file === MAIN ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, file, ...argv], { env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, file, ...argv], {
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -63,7 +70,13 @@ function start(file: string, argv: string[], options: { env?: Record<string, str
     if (readyUrl === undefined) {
       child.stdout!.once('data', () => ready(child));
     } else {
-      const poll = async () => ((await fetch(readyUrl).then((r) => r.ok, () => false)) ? ready(child) : setTimeout(() => void poll(), 50));
+      const poll = async () =>
+        (await fetch(readyUrl).then(
+          (r) => r.ok,
+          () => false,
+        ))
+          ? ready(child)
+          : setTimeout(() => void poll(), 50);
       void poll();
     }
     // The broker's info logs are part of its cost; they go nowhere.
@@ -78,7 +91,14 @@ await chmod(work, 0o711);
 const cluster = await startEmbeddedPostgres({
   dataDir: join(work, 'db'),
   persistent: false,
-  postgresFlags: ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'max_connections=200'],
+  postgresFlags: [
+    '-c',
+    'shared_preload_libraries=pg_stat_statements',
+    '-c',
+    'pg_stat_statements.track=all',
+    '-c',
+    'max_connections=200',
+  ],
 });
 const postmasterPid = Number(readFileSync(join(cluster.clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 const stats = new pg.Pool({ connectionString: cluster.url, max: 1 });
@@ -102,9 +122,12 @@ const brokerEnv = {
   // On, as in production, but high enough for one client address doing thousands per second.
   RATE_LIMIT_PER_MINUTE: '1000000',
   // --env KEY=VALUE: try the broker with other settings (LOG_LEVEL=warn, say).
-  ...Object.fromEntries((args.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
+  ...Object.fromEntries(
+    (args.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ),
 };
-const startBroker = (port: number) => start(MAIN, [], { env: { ...brokerEnv, PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/readyz` });
+const startBroker = (port: number) =>
+  start(MAIN, [], { env: { ...brokerEnv, PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/readyz` });
 
 const brokers = [await startBroker(brokerPort)];
 const idpPort = await freePort();
@@ -112,7 +135,11 @@ const clientSecret = randomBytes(24).toString('base64url');
 const idp = await start(STUB_IDP, [String(idpPort), `${publicUrl}/.well-known/jwks.json`, clientSecret]);
 
 async function admin(path: string, body: unknown) {
-  const response = await fetch(`${publicUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${publicUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, string>;
 }
@@ -177,7 +204,14 @@ export interface PhaseResult {
   brokerPeakRssMiB: number;
 }
 
-async function measure(phase: string, method: string, concurrency: number, count: number, seconds: number, task: (i: number) => Promise<void>): Promise<PhaseResult> {
+async function measure(
+  phase: string,
+  method: string,
+  concurrency: number,
+  count: number,
+  seconds: number,
+  task: (i: number) => Promise<void>,
+): Promise<PhaseResult> {
   await stats.query('SELECT pg_stat_statements_reset()');
   const before = snapshot();
   const { durations, wallMs } = await runConcurrently(concurrency, count, seconds, task);
@@ -204,7 +238,9 @@ async function measure(phase: string, method: string, concurrency: number, count
     brokerRssMiB: round(memory.reduce((sum, m) => sum + m.rss, 0)),
     brokerPeakRssMiB: round(Math.max(...memory.map((m) => m.peak))),
   };
-  log(`  ${phase} ${method} c=${concurrency}: ${result.perSecond}/s, p99 ${result.p99Ms} ms, broker ${result.cpuUsPerOp.broker} µs/op, pg ${result.cpuUsPerOp.postgres} µs/op, ${result.sqlPerOp} SQL/op`);
+  log(
+    `  ${phase} ${method} c=${concurrency}: ${result.perSecond}/s, p99 ${result.p99Ms} ms, broker ${result.cpuUsPerOp.broker} µs/op, pg ${result.cpuUsPerOp.postgres} µs/op, ${result.sqlPerOp} SQL/op`,
+  );
   return result;
 }
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -230,7 +266,9 @@ try {
     const bare = await start(BARE_FASTIFY, [String(barePort)]);
     const calibrationPool = new pg.Pool({ connectionString: cluster.url, max: 10 });
     calibration = {
-      fastifyRequestUs: round(await fastifyRequestUs(`http://127.0.0.1:${barePort}/`, bare.pid!, quick ? 2000 : 20_000)),
+      fastifyRequestUs: round(
+        await fastifyRequestUs(`http://127.0.0.1:${barePort}/`, bare.pid!, quick ? 2000 : 20_000),
+      ),
       pgInsertUpdateUs: round(await pgInsertUpdateUs(calibrationPool, quick ? 500 : 4000)),
       ...rs256Costs(),
     };
@@ -252,11 +290,20 @@ try {
     }
   } else {
     const plan: [number, number, number][] = quick
-      ? [[1, 20, 5], [16, 200, 5]]
-      : [[1, 1000, 8], [16, 10_000, 10], [64, 10_000, 10]];
+      ? [
+          [1, 20, 5],
+          [16, 200, 5],
+        ]
+      : [
+          [1, 1000, 8],
+          [16, 10_000, 10],
+          [64, 10_000, 10],
+        ];
     // --method and --concurrency narrow the run to one method or one concurrency.
     for (const method of methods.filter((m) => !args.method || m === args.method)) {
-      for (const [concurrency, count, seconds] of plan.filter(([c]) => !args.concurrency || c === Number(args.concurrency))) {
+      for (const [concurrency, count, seconds] of plan.filter(
+        ([c]) => !args.concurrency || c === Number(args.concurrency),
+      )) {
         const driver = driverFor(concurrency);
         const t = target(method);
         await runConcurrently(concurrency, quick ? 20 : 1500, 10, completeLogin(driver, t)); // warm-up: JIT, caches, pools
@@ -268,8 +315,17 @@ try {
     const driver = driverFor(64);
     const t = target('client_secret_post');
     const tickets: string[] = [];
-    await runConcurrently(64, quick ? 200 : 12_000, quick ? 5 : 12, async () => void tickets.push(await driver.browserLogin(t, publicUrl)));
-    results.push(await measure('redeem', 'client_secret_post', 16, tickets.length, 30, (i) => driver.redeem(t, publicUrl, tickets[i]!)));
+    await runConcurrently(
+      64,
+      quick ? 200 : 12_000,
+      quick ? 5 : 12,
+      async () => void tickets.push(await driver.browserLogin(t, publicUrl)),
+    );
+    results.push(
+      await measure('redeem', 'client_secret_post', 16, tickets.length, 30, (i) =>
+        driver.redeem(t, publicUrl, tickets[i]!),
+      ),
+    );
 
     // Scale-out: a second replica on the same database; the driver balances logins over both.
     const secondPort = await freePort();
@@ -277,7 +333,16 @@ try {
     const both = target('client_secret_post', [publicUrl, `http://127.0.0.1:${secondPort}`]);
     const scaled = driverFor(16);
     await runConcurrently(16, quick ? 20 : 300, 10, completeLogin(scaled, both));
-    results.push(await measure('2 replicas', 'client_secret_post', 16, quick ? 200 : 10_000, quick ? 5 : 10, completeLogin(scaled, both)));
+    results.push(
+      await measure(
+        '2 replicas',
+        'client_secret_post',
+        16,
+        quick ? 200 : 10_000,
+        quick ? 5 : 10,
+        completeLogin(scaled, both),
+      ),
+    );
   }
 } finally {
   for (const driver of drivers) driver.close();
@@ -289,19 +354,32 @@ try {
 }
 
 // ---- report --------------------------------------------------------------------------------
-const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString() };
-const header = '| phase | method | conc. | ops | ops/s | p50 ms | p90 ms | p99 ms | broker µs/op | PostgreSQL µs/op | IdP µs/op | driver µs/op | SQL/op | broker RSS MiB (peak) |';
-const rows = results.map((r) =>
-  `| ${r.phase} | ${r.method} | ${r.concurrency} | ${r.operations} | ${r.perSecond} | ${r.p50Ms} | ${r.p90Ms} | ${r.p99Ms} | ${r.cpuUsPerOp.broker} | ${r.cpuUsPerOp.postgres} | ${r.cpuUsPerOp.idp} | ${r.cpuUsPerOp.driver} | ${r.sqlPerOp} | ${r.brokerRssMiB} (${r.brokerPeakRssMiB}) |`,
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  date: new Date().toISOString(),
+};
+const header =
+  '| phase | method | conc. | ops | ops/s | p50 ms | p90 ms | p99 ms | broker µs/op | PostgreSQL µs/op | IdP µs/op | driver µs/op | SQL/op | broker RSS MiB (peak) |';
+const rows = results.map(
+  (r) =>
+    `| ${r.phase} | ${r.method} | ${r.concurrency} | ${r.operations} | ${r.perSecond} | ${r.p50Ms} | ${r.p90Ms} | ${r.p99Ms} | ${r.cpuUsPerOp.broker} | ${r.cpuUsPerOp.postgres} | ${r.cpuUsPerOp.idp} | ${r.cpuUsPerOp.driver} | ${r.sqlPerOp} | ${r.brokerRssMiB} (${r.brokerPeakRssMiB}) |`,
 );
-const lines = [`${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`, '', header, `|${'---|'.repeat(14)}`, ...rows];
+const lines = [
+  `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`,
+  '',
+  header,
+  `|${'---|'.repeat(14)}`,
+  ...rows,
+];
 if (calibration) {
   const c = calibration;
   const ratios = (Object.keys(REFERENCE) as (keyof Calibration)[]).map((key) => c[key] / REFERENCE[key]);
   const factor = round(ratios.reduce((a, b) => a + b, 0) / ratios.length);
   lines.push(
     '',
-    'Machine calibration (CPU µs; the issue\'s reference machine in brackets):',
+    "Machine calibration (CPU µs; the issue's reference machine in brackets):",
     `  bare Fastify keep-alive request ${c.fastifyRequestUs} [${REFERENCE.fastifyRequestUs}] · RS256 verify ${c.rs256VerifyUs} [${REFERENCE.rs256VerifyUs}] · RS256 sign ${c.rs256SignUs} [${REFERENCE.rs256SignUs}] · PostgreSQL INSERT+UPDATE client ${c.pgInsertUpdateUs} [${REFERENCE.pgInsertUpdateUs}]`,
     `  this machine is ${factor}× the reference on average (ratios ${ratios.map((r) => round(r)).join(', ')})`,
   );
@@ -309,14 +387,24 @@ if (calibration) {
 if (soak.length) {
   const at = (n: number) => soak.find((s) => s.logins >= n)?.brokerRssMiB ?? 0;
   const growth = at(20_000) ? ((at(100_000) - at(20_000)) / at(20_000)) * 100 : 0;
-  lines.push('', `Soak: broker RSS ${at(20_000)} MiB after 20,000 logins, ${at(100_000)} MiB after 100,000 (${growth >= 0 ? '+' : ''}${round(growth)}%).`);
+  lines.push(
+    '',
+    `Soak: broker RSS ${at(20_000)} MiB after 20,000 logins, ${at(100_000)} MiB after 100,000 (${growth >= 0 ? '+' : ''}${round(growth)}%).`,
+  );
 }
 const statements = results.find((r) => r.phase === 'login' && r.concurrency === 16) ?? results[0];
 if (statements) {
   const steady = statements.sql.filter((s) => s.perOp >= 0.01);
   const rare = statements.sql.filter((s) => s.perOp < 0.01);
-  lines.push('', `SQL per login (${statements.method}, c=${statements.concurrency}):`, ...steady.map((s) => `  ${s.perOp} × ${s.query}`));
-  if (rare.length) lines.push(`  plus ${rare.length} statement(s) under 0.01 per login (configuration cache refills every 30 s, housekeeping)`);
+  lines.push(
+    '',
+    `SQL per login (${statements.method}, c=${statements.concurrency}):`,
+    ...steady.map((s) => `  ${s.perOp} × ${s.query}`),
+  );
+  if (rare.length)
+    lines.push(
+      `  plus ${rare.length} statement(s) under 0.01 per login (configuration cache refills every 30 s, housekeeping)`,
+    );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 const out = resolve(args.out ?? 'bench-result.json');

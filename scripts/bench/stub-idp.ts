@@ -8,7 +8,15 @@
  * Run by scripts/bench/run.ts: `node stub-idp.js <port> <broker JWKS URL> <client secret>`;
  * prints "ready" once listening.
  */
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 const [portArg, brokerJwksUrl, clientSecret] = process.argv.slice(2);
@@ -47,13 +55,18 @@ setInterval(() => {
 let brokerKeys: Map<string, KeyObject> | undefined;
 async function brokerKey(kid: string): Promise<KeyObject | undefined> {
   if (!brokerKeys?.has(kid)) {
-    const fetched = (await (await fetch(brokerJwksUrl!)).json()) as { keys: (Record<string, string> & { kid: string })[] };
-    brokerKeys = new Map(fetched.keys.map((k) => [k.kid, createPublicKey({ key: { kty: k.kty, n: k.n, e: k.e }, format: 'jwk' })]));
+    const fetched = (await (await fetch(brokerJwksUrl!)).json()) as {
+      keys: (Record<string, string> & { kid: string })[];
+    };
+    brokerKeys = new Map(
+      fetched.keys.map((k) => [k.kid, createPublicKey({ key: { kty: k.kty, n: k.n, e: k.e }, format: 'jwk' })]),
+    );
   }
   return brokerKeys.get(kid);
 }
 
-const b64json = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+const b64json = (part: string | undefined) =>
+  JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 
 /** RFC 7523 §3: RS256 by a broker key, iss = sub = client id, aud = the token endpoint, not expired. */
 async function assertionProblem(assertion: string, clientId: string): Promise<string | undefined> {
@@ -69,7 +82,9 @@ async function assertionProblem(assertion: string, clientId: string): Promise<st
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'application/json') {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }).end(body);
+  res
+    .writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' })
+    .end(body);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -84,10 +99,14 @@ async function token(req: IncomingMessage, res: ServerResponse) {
   const grant = grants.get(code);
   grants.delete(code);
   if (!grant) return send(res, 400, '{"error":"invalid_grant"}');
-  const verifier = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
+  const verifier = createHash('sha256')
+    .update(form.get('code_verifier') ?? '')
+    .digest('base64url');
   if (verifier !== grant.challenge) return send(res, 400, '{"error":"invalid_grant","error_description":"PKCE"}');
   const assertion = form.get('client_assertion');
-  const clientOk = assertion ? (await assertionProblem(assertion, grant.clientId)) === undefined : form.get('client_secret') === clientSecret && form.get('client_id') === grant.clientId;
+  const clientOk = assertion
+    ? (await assertionProblem(assertion, grant.clientId)) === undefined
+    : form.get('client_secret') === clientSecret && form.get('client_id') === grant.clientId;
   if (!clientOk) return send(res, 401, '{"error":"invalid_client"}');
   const now = Math.floor(Date.now() / 1000);
   const payload = Buffer.from(
@@ -104,7 +123,16 @@ async function token(req: IncomingMessage, res: ServerResponse) {
     }),
   ).toString('base64url');
   const signature = sign('sha256', Buffer.from(`${header}.${payload}`), privateKey).toString('base64url');
-  send(res, 200, JSON.stringify({ access_token: randomBytes(16).toString('base64url'), token_type: 'Bearer', expires_in: 300, id_token: `${header}.${payload}.${signature}` }));
+  send(
+    res,
+    200,
+    JSON.stringify({
+      access_token: randomBytes(16).toString('base64url'),
+      token_type: 'Bearer',
+      expires_in: 300,
+      id_token: `${header}.${payload}.${signature}`,
+    }),
+  );
 }
 
 const server = createServer((req, res) => {
@@ -112,7 +140,12 @@ const server = createServer((req, res) => {
   if (url.startsWith('/authorize?')) {
     const q = new URLSearchParams(url.slice('/authorize?'.length));
     const code = randomBytes(16).toString('base64url');
-    grants.set(code, { clientId: q.get('client_id') ?? '', nonce: q.get('nonce') ?? '', challenge: q.get('code_challenge') ?? '', at: Date.now() });
+    grants.set(code, {
+      clientId: q.get('client_id') ?? '',
+      nonce: q.get('nonce') ?? '',
+      challenge: q.get('code_challenge') ?? '',
+      at: Date.now(),
+    });
     const back = `${q.get('redirect_uri')}?code=${code}&state=${encodeURIComponent(q.get('state') ?? '')}`;
     res.writeHead(302, { location: back, 'content-length': 0 }).end();
     return;

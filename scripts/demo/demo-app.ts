@@ -45,7 +45,9 @@ h1{font-size:1.4rem;margin:0 0 1rem}a.button,button{display:inline-block;margin:
 label{display:block;margin:1rem 0 .25rem;font-weight:600}input{padding:.5rem;font-size:1rem;width:16rem;border:1px solid #767676;border-radius:4px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem}dt{font-weight:600}dd{margin:0}.error{color:#a4000f;font-weight:600}`;
 
-const html = (body: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+const html = (
+  body: string,
+) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Demo learning portal</title><style>${STYLE}</style></head><body><header>Demo learning portal</header><main>${body}</main></body></html>`;
 
 function cookies(req: IncomingMessage): Record<string, string> {
@@ -66,8 +68,11 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   const names = new Map(options.organisations.map((o) => [o.slug, o.name]));
 
   const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string | string[]> = {}) =>
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(body);
-  const redirect = (res: ServerResponse, location: string, headers: Record<string, string | string[]> = {}) => res.writeHead(302, { location, ...headers }).end();
+    res
+      .writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers })
+      .end(body);
+  const redirect = (res: ServerResponse, location: string, headers: Record<string, string | string[]> = {}) =>
+    res.writeHead(302, { location, ...headers }).end();
 
   const home = (identity: Identity | undefined, notice?: string) => {
     if (identity) {
@@ -80,7 +85,12 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
 <dt>User id</dt><dd><code>${escapeHtml(identity.issuer)}</code> · <code>${escapeHtml(identity.subject)}</code></dd></dl>
 <form method="post" action="/logout"><button type="submit">Sign out</button></form>`);
     }
-    const orgButtons = options.organisations.map((o) => `<a class="button" href="/login?org=${encodeURIComponent(o.slug)}">Continue with SSO — ${escapeHtml(o.name)}</a>`).join('\n');
+    const orgButtons = options.organisations
+      .map(
+        (o) =>
+          `<a class="button" href="/login?org=${encodeURIComponent(o.slug)}">Continue with SSO — ${escapeHtml(o.name)}</a>`,
+      )
+      .join('\n');
     return html(`<h1>Sign in to the learning portal</h1>
 ${notice ? `<p class="error" role="alert">${escapeHtml(notice)}</p>` : ''}
 <p>Choose your organisation:</p>
@@ -105,29 +115,55 @@ ${orgButtons}
         const email = requestUrl.searchParams.get('email');
         const base = org ? options.tenantUrl(org) : options.brokerUrl;
         const login = new URL('/api/sso/login', base);
-        login.search = new URLSearchParams({ app: options.app.id, return_to: returnUrl, state, ...(email && { login_hint: email }) }).toString();
-        return redirect(res, login.href, { 'set-cookie': `demo_state=${state}; HttpOnly; SameSite=Lax; Path=/sso/done; Max-Age=600` });
+        login.search = new URLSearchParams({
+          app: options.app.id,
+          return_to: returnUrl,
+          state,
+          ...(email && { login_hint: email }),
+        }).toString();
+        return redirect(res, login.href, {
+          'set-cookie': `demo_state=${state}; HttpOnly; SameSite=Lax; Path=/sso/done; Max-Age=600`,
+        });
       }
 
       if (requestUrl.pathname === '/sso/done' && req.method === 'GET') {
         const q = requestUrl.searchParams;
         const clearState = 'demo_state=; HttpOnly; SameSite=Lax; Path=/sso/done; Max-Age=0';
-        if (!jar.demo_state || !sameSecret(q.get('state') ?? '', jar.demo_state)) return send(res, 400, home(undefined, 'That sign-in did not start here. Please try again.'), { 'set-cookie': clearState });
-        if (q.get('error')) return send(res, 200, home(undefined, `Sign-in failed (${q.get('error')}): ${q.get('error_description') ?? ''}`), { 'set-cookie': clearState });
+        if (!jar.demo_state || !sameSecret(q.get('state') ?? '', jar.demo_state))
+          return send(res, 400, home(undefined, 'That sign-in did not start here. Please try again.'), {
+            'set-cookie': clearState,
+          });
+        if (q.get('error'))
+          return send(
+            res,
+            200,
+            home(undefined, `Sign-in failed (${q.get('error')}): ${q.get('error_description') ?? ''}`),
+            { 'set-cookie': clearState },
+          );
         // Server to server: the ticket is worth an identity exactly once, to this app only.
         const answer = await fetch(`${options.brokerApiUrl}/api/sso/tickets/redeem`, {
           method: 'POST',
-          headers: { authorization: `Basic ${Buffer.from(`${options.app.id}:${options.app.secret}`).toString('base64')}`, 'content-type': 'application/json' },
+          headers: {
+            authorization: `Basic ${Buffer.from(`${options.app.id}:${options.app.secret}`).toString('base64')}`,
+            'content-type': 'application/json',
+          },
           body: JSON.stringify({ ticket: q.get('ticket') }),
         });
         if (answer.status !== 200) {
           const { error } = (await answer.json().catch(() => ({}))) as { error?: string };
-          return send(res, 200, home(undefined, `The sign-in could not be completed (${error ?? answer.status}). Please try again.`), { 'set-cookie': clearState });
+          return send(
+            res,
+            200,
+            home(undefined, `The sign-in could not be completed (${error ?? answer.status}). Please try again.`),
+            { 'set-cookie': clearState },
+          );
         }
         const redeemed = (await answer.json()) as Identity;
         const session = randomBytes(24).toString('base64url');
         sessions.set(session, redeemed);
-        return redirect(res, '/', { 'set-cookie': [clearState, `demo_session=${session}; HttpOnly; SameSite=Lax; Path=/`] });
+        return redirect(res, '/', {
+          'set-cookie': [clearState, `demo_session=${session}; HttpOnly; SameSite=Lax; Path=/`],
+        });
       }
 
       if (requestUrl.pathname === '/logout' && req.method === 'POST') {
@@ -136,7 +172,11 @@ ${orgButtons}
         if (!identity) return redirect(res, '/', { 'set-cookie': clear });
         // Through the broker, which signs the learner out at their IdP too, then back here.
         const logout = new URL('/api/sso/logout', options.brokerUrl);
-        logout.search = new URLSearchParams({ app: options.app.id, session: identity.session, post_logout_redirect_uri: `${url}/` }).toString();
+        logout.search = new URLSearchParams({
+          app: options.app.id,
+          session: identity.session,
+          post_logout_redirect_uri: `${url}/`,
+        }).toString();
         return redirect(res, logout.href, { 'set-cookie': clear });
       }
       send(res, 404, html('<h1>Not found</h1><p><a href="/">Home</a></p>'));

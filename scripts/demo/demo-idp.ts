@@ -29,8 +29,20 @@ export interface DemoIdpOptions {
   colour: string;
   users: DemoUser[];
   client:
-    | { clientId: string; redirectUri: string; postLogoutRedirectUri: string; method: 'client_secret_post'; clientSecret: string }
-    | { clientId: string; redirectUri: string; postLogoutRedirectUri: string; method: 'private_key_jwt'; jwks: { keys: object[] } };
+    | {
+        clientId: string;
+        redirectUri: string;
+        postLogoutRedirectUri: string;
+        method: 'client_secret_post';
+        clientSecret: string;
+      }
+    | {
+        clientId: string;
+        redirectUri: string;
+        postLogoutRedirectUri: string;
+        method: 'private_key_jwt';
+        jwks: { keys: object[] };
+      };
 }
 
 const page = (title: string, colour: string, body: string) => `<!doctype html>
@@ -70,7 +82,9 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     clients: [
       {
         client_id: client.clientId,
-        ...(client.method === 'client_secret_post' ? { client_secret: client.clientSecret } : { jwks: client.jwks as never, token_endpoint_auth_signing_alg: 'RS256' }),
+        ...(client.method === 'client_secret_post'
+          ? { client_secret: client.clientSecret }
+          : { jwks: client.jwks as never, token_endpoint_auth_signing_alg: 'RS256' }),
         token_endpoint_auth_method: client.method,
         redirect_uris: [client.redirectUri],
         post_logout_redirect_uris: [client.postLogoutRedirectUri],
@@ -84,7 +98,11 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
-          ctx.body = page(`${options.organisation}: sign out`, options.colour, `<h1>Sign out of ${escapeHtml(options.organisation)}?</h1>${form.replace('</form>', '<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button></form>')}`);
+          ctx.body = page(
+            `${options.organisation}: sign out`,
+            options.colour,
+            `<h1>Sign out of ${escapeHtml(options.organisation)}?</h1>${form.replace('</form>', '<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button></form>')}`,
+          );
         },
         postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
           ctx.body = page(`${options.organisation}: signed out`, options.colour, '<h1>You are signed out.</h1>');
@@ -104,7 +122,15 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       if (!user) return undefined;
       return {
         accountId: sub,
-        claims: async () => ({ sub, email: user.email, email_verified: true, name: user.name, given_name: user.givenName, family_name: user.familyName, groups: user.groups }),
+        claims: async () => ({
+          sub,
+          email: user.email,
+          email_verified: true,
+          name: user.name,
+          given_name: user.givenName,
+          family_name: user.familyName,
+          groups: user.groups,
+        }),
       };
     },
   });
@@ -131,7 +157,8 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     signIn: (form, uid) => {
       const email = (form.get('email') ?? '').trim().toLowerCase();
       const user = byEmail.get(email);
-      if (!user || user.password !== form.get('password')) return { page: signInForm(uid, 'That email and password do not match.', email) };
+      if (!user || user.password !== form.get('password'))
+        return { page: signInForm(uid, 'That email and password do not match.', email) };
       return { accountId: user.sub };
     },
   });
@@ -151,21 +178,34 @@ export async function serveWithSignIn(
   provider: Provider,
   options: { port: number; signInPage(uid: string): string; signIn(form: URLSearchParams, uid: string): SignInOutcome },
 ): Promise<() => Promise<void>> {
-  const html = (res: ServerResponse, body: string) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+  const html = (res: ServerResponse, body: string) =>
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
   const callback = provider.callback();
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const interaction = /^\/interaction\/([^/]+)(\/login)?$/.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
-      if (interaction && req.method === 'GET') return html(res, options.signInPage((await provider.interactionDetails(req, res)).uid));
+      const interaction = /^\/interaction\/([^/]+)(\/login)?$/.exec(
+        new URL(req.url ?? '/', 'http://localhost').pathname,
+      );
+      if (interaction && req.method === 'GET')
+        return html(res, options.signInPage((await provider.interactionDetails(req, res)).uid));
       if (interaction?.[2] && req.method === 'POST') {
         const details = await provider.interactionDetails(req, res);
         const outcome = options.signIn(await readForm(req), details.uid);
         if ('page' in outcome) return html(res, outcome.page);
-        if ('deny' in outcome) return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: outcome.deny });
+        if ('deny' in outcome)
+          return await provider.interactionFinished(req, res, {
+            error: 'access_denied',
+            error_description: outcome.deny,
+          });
         const grant = new provider.Grant({ accountId: outcome.accountId, clientId: String(details.params.client_id) });
         grant.addOIDCScope(String(details.params.scope));
         const grantId = await grant.save();
-        return await provider.interactionFinished(req, res, { login: { accountId: outcome.accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+        return await provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: outcome.accountId }, consent: { grantId } },
+          { mergeWithLastSubmission: false },
+        );
       }
       callback(req, res);
     } catch (error) {

@@ -51,14 +51,20 @@ const ORGANISATIONS = [
     name: 'Acme Corp',
     domain: 'acme.example',
     colour: '#b3261e',
-    users: [user('acme-0001', 'ada@acme.example', 'Ada', 'Lovelace', ['teachers']), user('acme-0002', 'grace@acme.example', 'Grace', 'Hopper', ['learners'])],
+    users: [
+      user('acme-0001', 'ada@acme.example', 'Ada', 'Lovelace', ['teachers']),
+      user('acme-0002', 'grace@acme.example', 'Grace', 'Hopper', ['learners']),
+    ],
   },
   {
     slug: 'globex',
     name: 'Globex Corporation',
     domain: 'globex.example',
     colour: '#1e6b3a',
-    users: [user('globex-0001', 'hank@globex.example', 'Hank', 'Scorpio', ['managers']), user('globex-0002', 'lin@globex.example', 'Lin', 'Bauer', ['learners'])],
+    users: [
+      user('globex-0001', 'hank@globex.example', 'Hank', 'Scorpio', ['managers']),
+      user('globex-0002', 'lin@globex.example', 'Lin', 'Bauer', ['learners']),
+    ],
   },
 ] as const;
 
@@ -111,7 +117,9 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${JSON.stringify(answer)}`);
       return answer;
     };
-    const brokerJwks = (await (await fetch(`http://127.0.0.1:${ports.broker}/.well-known/jwks.json`)).json()) as { keys: object[] };
+    const brokerJwks = (await (await fetch(`http://127.0.0.1:${ports.broker}/.well-known/jwks.json`)).json()) as {
+      keys: object[];
+    };
 
     log('registering the organisations and starting their identity providers…');
     const acmeSecret = randomBytes(24).toString('base64url');
@@ -126,10 +134,15 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       const connection = await admin(`/admin/tenants/${org.slug}/connections`, {
         issuer,
         clientId: 'sso-broker',
-        ...(org.slug === 'acme' ? { tokenEndpointAuthMethod: 'client_secret_post', clientSecret: acmeSecret } : { tokenEndpointAuthMethod: 'private_key_jwt' }),
+        ...(org.slug === 'acme'
+          ? { tokenEndpointAuthMethod: 'client_secret_post', clientSecret: acmeSecret }
+          : { tokenEndpointAuthMethod: 'private_key_jwt' }),
       });
       connections[org.slug] = connection.id!;
-      const callback = { redirectUri: connection.redirectUri!, postLogoutRedirectUri: `${brokerUrl}/api/sso/logout/done` };
+      const callback = {
+        redirectUri: connection.redirectUri!,
+        postLogoutRedirectUri: `${brokerUrl}/api/sso/logout/done`,
+      };
       const idp = await startDemoIdp({
         port: idpPorts[org.slug],
         organisation: org.name,
@@ -146,7 +159,10 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
 
     log('starting the demo app…');
     const appUrl = `http://localhost:${ports.app}`;
-    const registered = await admin('/admin/apps', { name: 'Demo learning portal', returnUrls: [`${appUrl}/sso/done`, `${appUrl}/`] });
+    const registered = await admin('/admin/apps', {
+      name: 'Demo learning portal',
+      returnUrls: [`${appUrl}/sso/done`, `${appUrl}/`],
+    });
     const app = await startDemoApp({
       port: ports.app,
       brokerUrl,
@@ -178,12 +194,18 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
 }
 
 function startBroker(main: string, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return new Promise((ready, fail) => {
     const onExit = (code: number | null) => fail(new Error(`the broker exited (${code}) before it was ready`));
     child.once('exit', onExit);
     const poll = async () => {
-      const ok = await fetch(`http://127.0.0.1:${env.PORT}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${env.PORT}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) {
         child.off('exit', onExit);
         ready(child);

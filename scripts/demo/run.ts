@@ -16,7 +16,10 @@ let demo: Awaited<ReturnType<typeof startDemo>>;
 try {
   demo = await startDemo({ broker: base, app: base + 1, acmeIdp: base + 2, globexIdp: base + 3 }, say);
 } catch (error) {
-  const message = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `a demo port is in use (${(error as Error).message}); set DEMO_PORT to another base port` : (error as Error).message;
+  const message =
+    (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? `a demo port is in use (${(error as Error).message}); set DEMO_PORT to another base port`
+      : (error as Error).message;
   process.stderr.write(`the demo could not start: ${message}\n`);
   process.exit(1);
 }

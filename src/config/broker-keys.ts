@@ -1,4 +1,11 @@
-import { X509Certificate, createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  X509Certificate,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
@@ -108,7 +115,12 @@ export async function loadBrokerKeys(dir: string, preferredKid?: string): Promis
       publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       publicJwk,
       privateKey,
-      ...(cert && { x5t: cert.x5t, x5tS256: cert.x5tS256, certificatePem: cert.certificatePem, certificateNotAfter: cert.notAfter }),
+      ...(cert && {
+        x5t: cert.x5t,
+        x5tS256: cert.x5tS256,
+        certificatePem: cert.certificatePem,
+        certificateNotAfter: cert.notAfter,
+      }),
     });
   }
   if (preferredKid !== undefined && !keys.has(preferredKid)) {

@@ -13,32 +13,29 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname.endsWith('.localhost');
 }
 
-const secretKeyList = z
-  .string()
-  .transform((value, ctx) => {
-    const keys: Buffer[] = [];
-    for (const [index, part] of value.split(',').entries()) {
-      const trimmed = part.trim();
-      const key = /^[A-Za-z0-9_-]+$/.test(trimmed) ? Buffer.from(trimmed, 'base64url') : Buffer.alloc(0);
-      if (key.length !== 32) {
-        ctx.addIssue({ code: 'custom', message: `key #${index + 1} must be 32 bytes encoded as base64url (43 characters)` });
-        return z.NEVER;
-      }
-      keys.push(key);
+const secretKeyList = z.string().transform((value, ctx) => {
+  const keys: Buffer[] = [];
+  for (const [index, part] of value.split(',').entries()) {
+    const trimmed = part.trim();
+    const key = /^[A-Za-z0-9_-]+$/.test(trimmed) ? Buffer.from(trimmed, 'base64url') : Buffer.alloc(0);
+    if (key.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `key #${index + 1} must be 32 bytes encoded as base64url (43 characters)`,
+      });
+      return z.NEVER;
     }
-    return keys;
-  });
+    keys.push(key);
+  }
+  return keys;
+});
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const intString = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 const publicUrl = z
   .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
@@ -79,9 +76,15 @@ export const envSchema = z
         if (value === 'false' || value === '0') return false;
         if (value === 'true') return true;
         if (/^\d+$/.test(value)) return Number(value);
-        const list = value.split(',').map((part) => part.trim()).filter(Boolean);
+        const list = value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean);
         if (list.length === 0 || list.some((part) => !/^[0-9a-f:.]+(\/\d{1,3})?$/i.test(part))) {
-          ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count, or a list of addresses/CIDR ranges' });
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be true, false, a hop count, or a list of addresses/CIDR ranges',
+          });
           return z.NEVER;
         }
         return list;
@@ -97,7 +100,10 @@ export const envSchema = z
     IDP_PRIVATE_NETWORKS: z
       .string()
       .transform((value, ctx) => {
-        const list = value.split(',').map((part) => part.trim()).filter(Boolean);
+        const list = value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean);
         for (const cidr of list) {
           if (!ipaddr.isValidCIDR(cidr)) {
             ctx.addIssue({ code: 'custom', message: `"${cidr}" is not a CIDR range such as 10.0.0.0/8 or ::1/128` });

@@ -25,10 +25,25 @@ export interface GeneratedKey {
 }
 
 /** A self-signed certificate (PEM) for an RSA key: CN = `commonName`, `days` of validity. */
-export async function selfSignedCertificate(privateKey: KeyObject, options: { commonName: string; days: number }): Promise<string> {
+export async function selfSignedCertificate(
+  privateKey: KeyObject,
+  options: { commonName: string; days: number },
+): Promise<string> {
   const keys = {
-    privateKey: await webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), RS256, false, ['sign']),
-    publicKey: await webcrypto.subtle.importKey('spki', createPublicKey(privateKey).export({ type: 'spki', format: 'der' }), RS256, true, ['verify']),
+    privateKey: await webcrypto.subtle.importKey(
+      'pkcs8',
+      privateKey.export({ type: 'pkcs8', format: 'der' }),
+      RS256,
+      false,
+      ['sign'],
+    ),
+    publicKey: await webcrypto.subtle.importKey(
+      'spki',
+      createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
+      RS256,
+      true,
+      ['verify'],
+    ),
   };
   const notBefore = new Date(Date.now() - 60_000);
   const serial = randomBytes(16);
@@ -57,7 +72,9 @@ export async function generateBrokerKey(
   dir: string,
   options: { kid?: string; certificateDays?: number; commonName?: string } = {},
 ): Promise<GeneratedKey> {
-  const kid = options.kid ?? `broker-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
+  const kid =
+    options.kid ??
+    `broker-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
   const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   await mkdir(dir, { recursive: true });
   const keyPath = join(dir, `${kid}.pem`);

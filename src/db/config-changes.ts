@@ -59,7 +59,9 @@ export class ConfigChanges {
   }
 
   async #listen(): Promise<void> {
-    const client = this.deps.newClient?.() ?? new pg.Client({ connectionString: this.deps.connectionString, keepAlive: true, query_timeout: 10_000 });
+    const client =
+      this.deps.newClient?.() ??
+      new pg.Client({ connectionString: this.deps.connectionString, keepAlive: true, query_timeout: 10_000 });
     let died: Error | undefined;
     const lost = (error: Error) => {
       died ??= error;
@@ -96,7 +98,10 @@ export class ConfigChanges {
     this.#client = undefined;
     client.end().catch(() => {});
     this.deps.onChange();
-    this.deps.log.warn({ reason: error.message, retryMs: this.#retryMs }, 'config change listener lost its connection; caches dropped');
+    this.deps.log.warn(
+      { reason: error.message, retryMs: this.#retryMs },
+      'config change listener lost its connection; caches dropped',
+    );
     this.#scheduleReconnect();
   }
 
@@ -114,7 +119,10 @@ export class ConfigChanges {
       await this.#connecting;
     } catch (error) {
       if (this.#stopped) return;
-      this.deps.log.warn({ reason: (error as Error).message, retryMs: this.#retryMs }, 'config change listener could not reconnect; retrying');
+      this.deps.log.warn(
+        { reason: (error as Error).message, retryMs: this.#retryMs },
+        'config change listener could not reconnect; retrying',
+      );
       this.#scheduleReconnect();
       return;
     } finally {

@@ -37,7 +37,10 @@ export interface MigrationFile {
 
 export async function readMigrations(dir: string): Promise<MigrationFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(join(dir, name, 'migration.sql'), 'utf8');
@@ -71,7 +74,11 @@ export async function migrate(pool: pg.Pool, dir: string, log: Pick<Logger, 'inf
         `migration ${failed.migration_name} failed earlier; resolve it (prisma migrate resolve) before starting`,
       );
     }
-    const done = new Map(rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => [row.migration_name, row]));
+    const done = new Map(
+      rows
+        .filter((row) => row.finished_at !== null && row.rolled_back_at === null)
+        .map((row) => [row.migration_name, row]),
+    );
     for (const migration of migrations) {
       const row = done.get(migration.name);
       if (row) {
@@ -95,10 +102,9 @@ export async function migrate(pool: pg.Pool, dir: string, log: Pick<Logger, 'inf
         await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, String(error)]);
         throw new MigrationError(`migration ${migration.name} failed: ${(error as Error).message}`);
       }
-      await client.query(
-        'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
-        [id],
-      );
+      await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [
+        id,
+      ]);
       log.info({ migration: migration.name }, 'applied migration');
       applied.push(migration.name);
     }

@@ -90,15 +90,19 @@ export class ConfigCache {
   };
 
   readonly tenants = {
-    findBySlug: (slug: string) => this.#get(`tenant-slug:${slug}`, isSlug(slug), () => this.deps.tenants.findBySlug(slug)),
+    findBySlug: (slug: string) =>
+      this.#get(`tenant-slug:${slug}`, isSlug(slug), () => this.deps.tenants.findBySlug(slug)),
     findById: (id: string) => this.#get(`tenant:${id}`, isUuid(id), () => this.deps.tenants.findById(id)),
-    findByDomain: (domain: string) => this.#get(`tenant-domain:${domain}`, isDomain(domain), () => this.deps.tenants.findByDomain(domain)),
+    findByDomain: (domain: string) =>
+      this.#get(`tenant-domain:${domain}`, isDomain(domain), () => this.deps.tenants.findByDomain(domain)),
   };
 
   readonly connections = {
     findById: (id: string) => this.#get(`connection:${id}`, isUuid(id), () => this.deps.connections.findById(id)),
     findDefaultEnabled: (tenantId: string) =>
-      this.#get(`default-connection:${tenantId}`, isUuid(tenantId), () => this.deps.connections.findDefaultEnabled(tenantId)),
+      this.#get(`default-connection:${tenantId}`, isUuid(tenantId), () =>
+        this.deps.connections.findDefaultEnabled(tenantId),
+      ),
     listEnabledByIssuer: (issuer: string) => this.deps.connections.listEnabledByIssuer(issuer),
   };
 }

@@ -15,7 +15,10 @@ export function startHousekeeping(deps: {
 }): () => void {
   const run = async () => {
     try {
-      const purged = { attempts: await deps.audit.purge(deps.retentionDays), tickets: await deps.tickets.purge(deps.retentionDays) };
+      const purged = {
+        attempts: await deps.audit.purge(deps.retentionDays),
+        tickets: await deps.tickets.purge(deps.retentionDays),
+      };
       if (purged.attempts + purged.tickets > 0) deps.log.info(purged, 'purged old login attempts and tickets');
     } catch (error) {
       deps.log.warn({ reason: (error as Error).message }, 'housekeeping failed; will retry');

@@ -12,7 +12,10 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 }
 
 export function invalidField(path: string, message: string): BrokerError {
-  return new BrokerError('invalid_request', { description: 'The request body is invalid.', details: [{ path, message }] });
+  return new BrokerError('invalid_request', {
+    description: 'The request body is invalid.',
+    details: [{ path, message }],
+  });
 }
 
 /** Parses a browser request's query; a failure is `400 invalid_request` naming the parameters. */

@@ -5,26 +5,74 @@
  */
 export const ERROR_TABLE = {
   // Browser flow, before the return URL is trusted: a page, never a redirect.
-  invalid_request: { status: 400, allowRedirect: false, message: 'The request is missing a parameter or has an invalid one.' },
-  unknown_app: { status: 400, allowRedirect: false, message: 'This application is not registered with the sign-in service.' },
-  invalid_return_to: { status: 400, allowRedirect: false, message: 'The return address is not registered for this application.' },
+  invalid_request: {
+    status: 400,
+    allowRedirect: false,
+    message: 'The request is missing a parameter or has an invalid one.',
+  },
+  unknown_app: {
+    status: 400,
+    allowRedirect: false,
+    message: 'This application is not registered with the sign-in service.',
+  },
+  invalid_return_to: {
+    status: 400,
+    allowRedirect: false,
+    message: 'The return address is not registered for this application.',
+  },
   unknown_tenant: { status: 400, allowRedirect: false, message: 'No organisation matches this sign-in link.' },
-  no_connection: { status: 400, allowRedirect: false, message: 'Single sign-on is not set up for this organisation yet.' },
-  tenant_not_allowed: { status: 400, allowRedirect: false, message: 'This application is not enabled for your organisation.' },
-  invalid_state: { status: 400, allowRedirect: false, message: 'This sign-in could not be matched to one started in this browser.' },
+  no_connection: {
+    status: 400,
+    allowRedirect: false,
+    message: 'Single sign-on is not set up for this organisation yet.',
+  },
+  tenant_not_allowed: {
+    status: 400,
+    allowRedirect: false,
+    message: 'This application is not enabled for your organisation.',
+  },
+  invalid_state: {
+    status: 400,
+    allowRedirect: false,
+    message: 'This sign-in could not be matched to one started in this browser.',
+  },
   unknown_session: { status: 400, allowRedirect: false, message: 'This session is unknown or already signed out.' },
   login_expired: { status: 400, allowRedirect: false, message: 'This sign-in took too long or was already completed.' },
-  callback_mismatch: { status: 400, allowRedirect: false, message: 'The identity provider sent this sign-in back to another address than the one it was started for.' },
+  callback_mismatch: {
+    status: 400,
+    allowRedirect: false,
+    message: 'The identity provider sent this sign-in back to another address than the one it was started for.',
+  },
   // Browser flow, after the transaction is known: redirect to the app with ?error=.
   access_denied: { status: 400, allowRedirect: true, message: 'The identity provider did not allow the sign-in.' },
   idp_error: { status: 502, allowRedirect: true, message: 'The identity provider returned an error.' },
-  token_exchange_failed: { status: 502, allowRedirect: true, message: 'The sign-in could not be completed with the identity provider.' },
-  invalid_id_token: { status: 502, allowRedirect: true, message: 'The identity provider sent an identity that failed verification.' },
-  missing_claims: { status: 502, allowRedirect: true, message: 'The identity provider did not send a user id and an email or username.' },
-  domain_not_allowed: { status: 403, allowRedirect: true, message: 'This account does not belong to the organisation.' },
+  token_exchange_failed: {
+    status: 502,
+    allowRedirect: true,
+    message: 'The sign-in could not be completed with the identity provider.',
+  },
+  invalid_id_token: {
+    status: 502,
+    allowRedirect: true,
+    message: 'The identity provider sent an identity that failed verification.',
+  },
+  missing_claims: {
+    status: 502,
+    allowRedirect: true,
+    message: 'The identity provider did not send a user id and an email or username.',
+  },
+  domain_not_allowed: {
+    status: 403,
+    allowRedirect: true,
+    message: 'This account does not belong to the organisation.',
+  },
   // Apps and operators.
   invalid_client: { status: 401, allowRedirect: false, message: 'Missing or wrong app credentials.' },
-  invalid_ticket: { status: 400, allowRedirect: false, message: 'The ticket is unknown, expired, already redeemed or not for this app.' },
+  invalid_ticket: {
+    status: 400,
+    allowRedirect: false,
+    message: 'The ticket is unknown, expired, already redeemed or not for this app.',
+  },
   unauthorized: { status: 401, allowRedirect: false, message: 'Missing or wrong bearer token.' },
   admin_disabled: { status: 503, allowRedirect: false, message: 'The admin API is disabled: ADMIN_TOKEN is not set.' },
   not_found: { status: 404, allowRedirect: false, message: 'Not found.' },
@@ -48,7 +96,10 @@ export class BrokerError extends Error {
   /** The organisation's display name, when known where the error arose (learner pages show it). */
   organisation: string | undefined;
 
-  constructor(code: ErrorCode, options: { description?: string; details?: unknown; cause?: unknown; logMessage?: string } = {}) {
+  constructor(
+    code: ErrorCode,
+    options: { description?: string; details?: unknown; cause?: unknown; logMessage?: string } = {},
+  ) {
     super(options.logMessage ?? options.description ?? ERROR_TABLE[code].message, { cause: options.cause });
     this.code = code;
     this.description = options.description ?? ERROR_TABLE[code].message;

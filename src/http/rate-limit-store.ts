@@ -32,11 +32,21 @@ export class SnapshotStore implements FastifyRateLimitStore {
   }
 
   incr(key: string, callback: Callback, timeWindow: number, max: number): void {
-    this.#inner.incr(key, (error, result) => callback(error, result && { current: result.current, ttl: result.ttl }), timeWindow, max);
+    this.#inner.incr(
+      key,
+      (error, result) => callback(error, result && { current: result.current, ttl: result.ttl }),
+      timeWindow,
+      max,
+    );
   }
 
   read(key: string, callback: Callback, timeWindow: number, max: number): void {
-    this.#inner.read(key, (error, result) => callback(error, result && { current: result.current, ttl: result.ttl }), timeWindow, max);
+    this.#inner.read(
+      key,
+      (error, result) => callback(error, result && { current: result.current, ttl: result.ttl }),
+      timeWindow,
+      max,
+    );
   }
 
   child(routeOptions: object): SnapshotStore {

@@ -22,7 +22,8 @@ export async function limitRequests(
   options: LimitOptions | LimitOptions['keyGenerator'] = {},
 ) {
   if (perMinute <= 0) return;
-  const { keyGenerator = (request: FastifyRequest) => request.ip, exempt } = typeof options === 'function' ? { keyGenerator: options } : options;
+  const { keyGenerator = (request: FastifyRequest) => request.ip, exempt } =
+    typeof options === 'function' ? { keyGenerator: options } : options;
   await app.register(rateLimit, {
     global: true,
     max: perMinute,
@@ -31,6 +32,8 @@ export async function limitRequests(
     keyGenerator,
     ...(exempt && { allowList: (request: FastifyRequest) => exempt(request) }),
     errorResponseBuilder: (_request, context) =>
-      new BrokerError('rate_limited', { description: `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} s.` }),
+      new BrokerError('rate_limited', {
+        description: `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} s.`,
+      }),
   });
 }

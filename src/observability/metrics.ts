@@ -7,11 +7,35 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const loginsStarted = new Counter({ name: 'sso_logins_started_total', help: 'Logins sent to an IdP', labelNames: ['tenant'], registers: [registry] });
-  const loginsCompleted = new Counter({ name: 'sso_logins_completed_total', help: 'Logins that minted a ticket', labelNames: ['tenant'], registers: [registry] });
-  const loginsFailed = new Counter({ name: 'sso_logins_failed_total', help: 'Logins that failed, by error code', labelNames: ['tenant', 'reason'], registers: [registry] });
-  const ticketsRedeemed = new Counter({ name: 'sso_tickets_redeemed_total', help: 'Tickets redeemed by apps', registers: [registry] });
-  const ticketsRefused = new Counter({ name: 'sso_tickets_refused_total', help: 'Redemptions refused (invalid_ticket or invalid_client)', labelNames: ['reason'], registers: [registry] });
+  const loginsStarted = new Counter({
+    name: 'sso_logins_started_total',
+    help: 'Logins sent to an IdP',
+    labelNames: ['tenant'],
+    registers: [registry],
+  });
+  const loginsCompleted = new Counter({
+    name: 'sso_logins_completed_total',
+    help: 'Logins that minted a ticket',
+    labelNames: ['tenant'],
+    registers: [registry],
+  });
+  const loginsFailed = new Counter({
+    name: 'sso_logins_failed_total',
+    help: 'Logins that failed, by error code',
+    labelNames: ['tenant', 'reason'],
+    registers: [registry],
+  });
+  const ticketsRedeemed = new Counter({
+    name: 'sso_tickets_redeemed_total',
+    help: 'Tickets redeemed by apps',
+    registers: [registry],
+  });
+  const ticketsRefused = new Counter({
+    name: 'sso_tickets_refused_total',
+    help: 'Redemptions refused (invalid_ticket or invalid_client)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const loginDuration = new Histogram({
     name: 'sso_login_duration_seconds',
     help: 'From the redirect to the IdP to the ticket (or the failure)',
@@ -26,9 +50,30 @@ export function createMetrics() {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const idpCache = new Counter({ name: 'sso_idp_cache_total', help: 'IdP configuration cache lookups', labelNames: ['result'], registers: [registry] });
-  const configCache = new Counter({ name: 'sso_config_cache_total', help: 'Tenant, app and connection cache lookups on the login path', labelNames: ['result'], registers: [registry] });
-  return { registry, loginsStarted, loginsCompleted, loginsFailed, ticketsRedeemed, ticketsRefused, loginDuration, idpRequestDuration, idpCache, configCache };
+  const idpCache = new Counter({
+    name: 'sso_idp_cache_total',
+    help: 'IdP configuration cache lookups',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const configCache = new Counter({
+    name: 'sso_config_cache_total',
+    help: 'Tenant, app and connection cache lookups on the login path',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    loginsStarted,
+    loginsCompleted,
+    loginsFailed,
+    ticketsRedeemed,
+    ticketsRefused,
+    loginDuration,
+    idpRequestDuration,
+    idpCache,
+    configCache,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

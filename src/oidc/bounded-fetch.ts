@@ -32,7 +32,8 @@ function policedAgent(policy: IdpNetworkPolicy): Agent {
   };
   const connect: buildConnector.connector = (options, callback) => {
     // A refusal is reported asynchronously, as a failed connection would be.
-    const refuse = (reason: string) => process.nextTick(() => callback(new IdpAddressRefused(`${options.protocol}//${options.host}`, reason), null));
+    const refuse = (reason: string) =>
+      process.nextTick(() => callback(new IdpAddressRefused(`${options.protocol}//${options.host}`, reason), null));
     const scheme = options.protocol === 'https:' ? 'https:' : options.protocol === 'http:' ? 'http:' : undefined;
     if (!scheme) return refuse('IdP URLs must use https');
     if (isIP(options.hostname)) {

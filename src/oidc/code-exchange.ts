@@ -26,7 +26,12 @@ export function buildAuthorizationRedirect(
   const search: Record<string, string> = {
     response_type: 'code',
     redirect_uri: params.redirectUri,
-    scope: ['openid', 'email', 'profile', ...params.scopes.filter((s) => !['openid', 'email', 'profile'].includes(s))].join(' '),
+    scope: [
+      'openid',
+      'email',
+      'profile',
+      ...params.scopes.filter((s) => !['openid', 'email', 'profile'].includes(s)),
+    ].join(' '),
     state: params.checks.state,
     nonce: params.checks.nonce,
     // RFC 7636 §4.2, S256: synchronous node:crypto rather than a WebCrypto job per login.
@@ -43,7 +48,12 @@ export function buildAuthorizationRedirect(
  * checks alg, iss (exactly), aud, azp, exp, nonce; then its RS256 signature is verified
  * against the IdP's JWKS, and `iat` must not lie beyond the clock tolerance in the future.
  */
-export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: string, checks: LoginChecks): Promise<ExchangeResult> {
+export async function exchangeCode(
+  idp: Idp,
+  callbackUrl: URL,
+  redirectUri: string,
+  checks: LoginChecks,
+): Promise<ExchangeResult> {
   try {
     const result = idp.issuerTemplate
       ? await redeemForTenantIssuer(idp, idp.issuerTemplate, callbackUrl, redirectUri, checks)
@@ -52,7 +62,9 @@ export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: stri
     // OpenID Connect Core §3.1.3.7 step 5: openid-client compares azp only when aud has
     // several values; an azp naming another client is a token minted for someone else.
     if (claims.azp !== undefined && claims.azp !== idp.configuration.clientMetadata().client_id) {
-      throw new BrokerError('invalid_id_token', { logMessage: `ID token azp ${JSON.stringify(claims.azp)} is not the client id` });
+      throw new BrokerError('invalid_id_token', {
+        logMessage: `ID token azp ${JSON.stringify(claims.azp)} is not the client id`,
+      });
     }
     await verifyIdTokenSignature(result.idToken, idp);
     // §3.1.3.7 step 10 leaves how far iat may stray to the client; we allow the clock skew.
@@ -67,9 +79,12 @@ export async function exchangeCode(idp: Idp, callbackUrl: URL, redirectUri: stri
 
 /** openid-client's code grant: state, PKCE, client authentication, then the ID token's claims. */
 async function redeem(idp: Idp, callbackUrl: URL, redirectUri: string, checks: LoginChecks): Promise<ExchangeResult> {
-  const tokens = await client.authorizationCodeGrant(idp.configuration, callbackUrl, grantChecks(checks), { redirect_uri: redirectUri });
+  const tokens = await client.authorizationCodeGrant(idp.configuration, callbackUrl, grantChecks(checks), {
+    redirect_uri: redirectUri,
+  });
   const claims = tokens.claims();
-  if (!claims || typeof tokens.id_token !== 'string') throw new client.ClientError('ID Token missing from the token response');
+  if (!claims || typeof tokens.id_token !== 'string')
+    throw new client.ClientError('ID Token missing from the token response');
   return { claims, idToken: tokens.id_token, accessToken: tokens.access_token };
 }
 

@@ -20,13 +20,17 @@ const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 export function tenantOfIssuer(template: string, issuer: string): string | undefined {
   // The first `{tenantid}` is captured, the others are back-references to it.
   const parts = template.split('{tenantid}').map(escapeRegExp);
-  const pattern = parts.slice(1).reduce((source, part, index) => `${source}${index === 0 ? `(${GUID})` : '\\1'}${part}`, parts[0]!);
+  const pattern = parts
+    .slice(1)
+    .reduce((source, part, index) => `${source}${index === 0 ? `(${GUID})` : '\\1'}${part}`, parts[0]!);
   return new RegExp(`^${pattern}$`).exec(issuer)?.[1]?.toLowerCase();
 }
 
 /** `tid` is one of `allowedTenantIds` (compared without case), or they say `*`. */
 export function isTenantAllowed(allowedTenantIds: readonly string[], tid: string): boolean {
-  return allowedTenantIds.includes('*') || allowedTenantIds.some((allowed) => allowed.toLowerCase() === tid.toLowerCase());
+  return (
+    allowedTenantIds.includes('*') || allowedTenantIds.some((allowed) => allowed.toLowerCase() === tid.toLowerCase())
+  );
 }
 
 function escapeRegExp(value: string): string {
@@ -56,23 +60,35 @@ export async function redeemForTenantIssuer(
 ): Promise<{ claims: client.IDToken; idToken: string; accessToken: string }> {
   const { configuration } = idp;
   const as: oauth.AuthorizationServer = configuration.serverMetadata();
-  const clientMetadata: oauth.Client = { ...configuration.clientMetadata(), [oauth.clockTolerance]: idp.clockToleranceSeconds };
+  const clientMetadata: oauth.Client = {
+    ...configuration.clientMetadata(),
+    [oauth.clockTolerance]: idp.clockToleranceSeconds,
+  };
 
   const answer = new URLSearchParams(callbackUrl.searchParams);
   answer.delete('iss');
   const params = oauth.validateAuthResponse(as, clientMetadata, answer, checks.state);
 
-  const response = await oauth.authorizationCodeGrantRequest(as, clientMetadata, template.clientAuth, params, redirectUri, checks.codeVerifier, {
-    [oauth.customFetch]: configuration[client.customFetch],
-    [oauth.allowInsecureRequests]: template.insecure,
-    signal: AbortSignal.timeout((configuration.timeout ?? 30) * 1000),
-  });
+  const response = await oauth.authorizationCodeGrantRequest(
+    as,
+    clientMetadata,
+    template.clientAuth,
+    params,
+    redirectUri,
+    checks.codeVerifier,
+    {
+      [oauth.customFetch]: configuration[client.customFetch],
+      [oauth.allowInsecureRequests]: template.insecure,
+      signal: AbortSignal.timeout((configuration.timeout ?? 30) * 1000),
+    },
+  );
 
   // An error answer has no tenant to choose: processing it below reports the IdP's error.
   let issuer = as.issuer;
   if (response.ok) {
     const tid = await unverifiedTenant(response.clone());
-    if (tid === undefined) throw new BrokerError('invalid_id_token', { logMessage: 'ID token for a {tenantid} issuer has no valid tid' });
+    if (tid === undefined)
+      throw new BrokerError('invalid_id_token', { logMessage: 'ID token for a {tenantid} issuer has no valid tid' });
     if (!isTenantAllowed(template.allowedTenantIds, tid)) {
       throw new BrokerError('invalid_id_token', {
         description: 'This organisation’s directory is not allowed for this connection.',
@@ -88,7 +104,8 @@ export async function redeemForTenantIssuer(
   });
   const claims = oauth.getValidatedIdTokenClaims(result);
   // requireIdToken has made sure of both; the compiler cannot know it.
-  if (!claims || result.id_token === undefined) throw new BrokerError('invalid_id_token', { logMessage: 'no ID token' });
+  if (!claims || result.id_token === undefined)
+    throw new BrokerError('invalid_id_token', { logMessage: 'no ID token' });
   return { claims: claims as client.IDToken, idToken: result.id_token, accessToken: result.access_token };
 }
 

@@ -42,7 +42,12 @@ function cacheUsableKeys(remote: RemoteKeys): void {
   if (!jwks) return;
   const usable: UsableKey[] = [];
   for (const jwk of jwks.keys) {
-    if (jwk.kty !== 'RSA' || (jwk.alg !== undefined && jwk.alg !== 'RS256') || (jwk.use !== undefined && jwk.use !== 'sig')) continue;
+    if (
+      jwk.kty !== 'RSA' ||
+      (jwk.alg !== undefined && jwk.alg !== 'RS256') ||
+      (jwk.use !== undefined && jwk.use !== 'sig')
+    )
+      continue;
     if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue;
     try {
       usable.push({ kid: jwk.kid, key: createPublicKey({ key: { kty: 'RSA', n: jwk.n!, e: jwk.e! }, format: 'jwk' }) });
@@ -63,11 +68,15 @@ function verifyWithCachedKey(idToken: string, remote: RemoteKeys): boolean {
   if (headerEnd < 1 || payloadEnd < 0 || idToken.includes('.', payloadEnd + 1)) return false;
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(idToken.slice(0, headerEnd), 'base64url').toString('utf8')) as Record<string, unknown>;
+    header = JSON.parse(Buffer.from(idToken.slice(0, headerEnd), 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
   } catch {
     return false;
   }
-  if (header === null || typeof header !== 'object' || header.alg !== 'RS256' || 'crit' in header || 'b64' in header) return false;
+  if (header === null || typeof header !== 'object' || header.alg !== 'RS256' || 'crit' in header || 'b64' in header)
+    return false;
   const kid = header.kid;
   if (kid !== undefined && typeof kid !== 'string') return false;
   const candidates = usable.filter((k) => kid === undefined || k.kid === kid);

@@ -55,7 +55,10 @@ export function mapIdentity(claims: Record<string, unknown>, rules: IdentityRule
   const email = nonEmptyString(claims.email);
   const login = email ?? nonEmptyString(claims.preferred_username);
   if (subject === undefined || login === undefined) {
-    const missing = [subject === undefined && rules.subjectClaim, login === undefined && 'email or preferred_username'].filter(Boolean);
+    const missing = [
+      subject === undefined && rules.subjectClaim,
+      login === undefined && 'email or preferred_username',
+    ].filter(Boolean);
     throw new BrokerError('missing_claims', {
       description: `The identity provider did not send ${missing.join(' and ')}.`,
     });

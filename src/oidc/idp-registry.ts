@@ -130,14 +130,22 @@ export class IdpRegistry {
     this.#build(connection).then(
       (fresh) => {
         if (this.#entries.peek(connection.id) === entry) {
-          this.#entries.set(connection.id, { version: entry.version, idp: Promise.resolve(fresh), at: Date.now(), refreshing: false });
+          this.#entries.set(connection.id, {
+            version: entry.version,
+            idp: Promise.resolve(fresh),
+            at: Date.now(),
+            refreshing: false,
+          });
         }
       },
       (error: Error) => {
         entry.refreshing = false;
         // Due again in a minute.
         entry.at = Date.now() - this.#discoveryTtlMs + 60_000;
-        this.#options.log?.warn({ connection: connection.id, reason: error.message }, 'IdP discovery could not be refreshed; serving the cached copy');
+        this.#options.log?.warn(
+          { connection: connection.id, reason: error.message },
+          'IdP discovery could not be refreshed; serving the cached copy',
+        );
       },
     );
   }
@@ -164,7 +172,8 @@ export class IdpRegistry {
     const discoveryUrl = connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer);
     // Also for connections saved before the rule existed (the admin API refuses new ones).
     const originProblem = discoveryOriginProblem(connection.issuer, discoveryUrl);
-    if (originProblem) throw new BrokerError('idp_error', { logMessage: `discovery URL ${discoveryUrl} ${originProblem}` });
+    if (originProblem)
+      throw new BrokerError('idp_error', { logMessage: `discovery URL ${discoveryUrl} ${originProblem}` });
     // http reaches the fetch only where the network policy allows it (listed loopback).
     const insecure = usesPlainHttp(discoveryUrl);
     let discovered: client.Configuration;
@@ -188,7 +197,9 @@ export class IdpRegistry {
     // The same rules as the validation report (idp-metadata-rules.ts).
     assertDiscoveredMetadata(metadata as Record<string, unknown>, connection);
     await this.#assertEndpointsAllowed(metadata);
-    const needsInsecure = ENDPOINT_FIELDS.some((field) => metadata[field] !== undefined && usesPlainHttp(metadata[field]!));
+    const needsInsecure = ENDPOINT_FIELDS.some(
+      (field) => metadata[field] !== undefined && usesPlainHttp(metadata[field]!),
+    );
     const endpoints = new Map(ENDPOINT_FIELDS.map((field) => [metadata[field], field.replace(/_endpoint|_uri/, '')]));
     const idpFetch = this.#timedFetch(connection.id, (url) => endpoints.get(url) ?? 'other');
 
@@ -220,17 +231,28 @@ export class IdpRegistry {
       keys,
       clockToleranceSeconds: this.#options.clockToleranceSeconds,
       hasUserinfo: typeof metadata.userinfo_endpoint === 'string',
-      onStaleKeys: (reason) => log?.warn({ connection: connection.id, reason }, 'IdP keys could not be refreshed; verified with the cached copy'),
+      onStaleKeys: (reason) =>
+        log?.warn(
+          { connection: connection.id, reason },
+          'IdP keys could not be refreshed; verified with the cached copy',
+        ),
     };
     if (connection.issuer.includes('{tenantid}')) {
-      idp.issuerTemplate = { template: connection.issuer, allowedTenantIds: connection.allowedTenantIds, clientAuth, insecure: needsInsecure };
+      idp.issuerTemplate = {
+        template: connection.issuer,
+        allowedTenantIds: connection.allowedTenantIds,
+        clientAuth,
+        insecure: needsInsecure,
+      };
     }
     return idp;
   }
 
   /** Refuses a document naming an endpoint the network policy refuses (idp-metadata-rules.ts); an unresolvable name is left to the connection. */
   async #assertEndpointsAllowed(metadata: client.ServerMetadata): Promise<void> {
-    const refused = (await endpointProblems(metadata as Record<string, unknown>, this.#options.networkPolicy)).find((problem) => problem.refused);
+    const refused = (await endpointProblems(metadata as Record<string, unknown>, this.#options.networkPolicy)).find(
+      (problem) => problem.refused,
+    );
     if (refused) {
       throw new BrokerError('idp_error', {
         description: "The identity provider's discovery document names an endpoint the broker may not use.",

@@ -94,7 +94,12 @@ export class IdpNetworkPolicy {
     if (scheme === 'http:') {
       // Plain http only where nobody can sit in between: this machine, and only when listed.
       if (ip.range() === 'loopback' && listed) return undefined;
-      const what = ip.range() === 'loopback' ? 'a loopback address not listed' : ip.range() === 'unicast' ? 'a public address' : describe(ip);
+      const what =
+        ip.range() === 'loopback'
+          ? 'a loopback address not listed'
+          : ip.range() === 'unicast'
+            ? 'a public address'
+            : describe(ip);
       return `http is accepted only on loopback addresses listed in IDP_PRIVATE_NETWORKS (${subject}${what})`;
     }
     if (listed || ip.range() === 'unicast') return undefined;
@@ -140,13 +145,20 @@ export class IdpNetworkPolicy {
     ): void => {
       this.resolve(`${scheme}//${hostname}`, hostname, scheme).then(
         (resolved) => {
-          const wanted = options.family === 4 || options.family === 6 ? resolved.filter((a) => a.family === options.family) : resolved;
+          const wanted =
+            options.family === 4 || options.family === 6
+              ? resolved.filter((a) => a.family === options.family)
+              : resolved;
           if (wanted.length === 0) {
             const error: NodeJS.ErrnoException = new Error(`${hostname} has no IPv${options.family} address`);
             error.code = 'ENOTFOUND';
             return callback(error, '');
           }
-          if (options.all) return callback(null, wanted.map(({ address, family }) => ({ address, family })));
+          if (options.all)
+            return callback(
+              null,
+              wanted.map(({ address, family }) => ({ address, family })),
+            );
           callback(null, wanted[0]!.address, wanted[0]!.family);
         },
         (error: NodeJS.ErrnoException) => callback(error, ''),
@@ -190,7 +202,8 @@ function neverContacted(ip: Address): string | undefined {
   // ipaddr.js would call it unicast.
   if (ip.kind() === 'ipv6') {
     const parts = (ip as ipaddr.IPv6).parts;
-    if (parts.slice(0, 6).every((part) => part === 0) && ip.range() !== 'loopback') return 'an IPv4-compatible IPv6 address (deprecated)';
+    if (parts.slice(0, 6).every((part) => part === 0) && ip.range() !== 'loopback')
+      return 'an IPv4-compatible IPv6 address (deprecated)';
   }
   // The same through an IPv6 prefix that carries an IPv4 address (NAT64, 6to4, IPv4-translated).
   const embedded = embeddedIpv4(ip);

@@ -49,7 +49,11 @@ export function translateTokenError(error: unknown): BrokerError {
     code = 'idp_error';
   }
   const description = code === 'missing_claims' ? 'The identity provider did not send sub.' : undefined;
-  return new BrokerError(code, { cause: error, logMessage: describeUpstream(error), ...(description && { description }) });
+  return new BrokerError(code, {
+    cause: error,
+    logMessage: describeUpstream(error),
+    ...(description && { description }),
+  });
 }
 
 /** Userinfo for another subject is an identity that does not verify. */
@@ -77,7 +81,9 @@ export function describeUpstream(error: unknown): string {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
     const answer = upstreamResponse(error);
     const status = answer ? ` (IdP answered HTTP ${answer.status}${contentType(answer)})` : '';
-    return `${error.name} ${(error as { code?: string }).code ?? ''} ${error.message}${cause}${status}`.replace(/\s+/g, ' ').trim();
+    return `${error.name} ${(error as { code?: string }).code ?? ''} ${error.message}${cause}${status}`
+      .replace(/\s+/g, ' ')
+      .trim();
   }
   return String(error);
 }

@@ -17,7 +17,16 @@ export interface ValidationReport {
 }
 
 /** The contract's order of checks. */
-const ORDER: CheckId[] = ['discovery_reachable', 'issuer_match', 'endpoints_present', 'jwks_reachable', 'rs256_supported', 'code_flow_supported', 'pkce_s256', 'auth_method_supported'];
+const ORDER: CheckId[] = [
+  'discovery_reachable',
+  'issuer_match',
+  'endpoints_present',
+  'jwks_reachable',
+  'rs256_supported',
+  'code_flow_supported',
+  'pkce_s256',
+  'auth_method_supported',
+];
 
 /**
  * What an IdP engineer's handoff needs (contract: POST /admin/connections/:id/validate), one
@@ -36,7 +45,12 @@ export async function validateIdp(input: {
   fetch?: typeof fetch;
 }): Promise<ValidationReport> {
   const fetchBounded = input.fetch ?? boundedFetch({ policy: input.networkPolicy });
-  const get = (url: string) => fetchBounded(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(input.timeoutSeconds * 1000), redirect: 'manual' });
+  const get = (url: string) =>
+    fetchBounded(url, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(input.timeoutSeconds * 1000),
+      redirect: 'manual',
+    });
   const checks: Check[] = [];
   const add = (id: CheckId, ok: boolean, message: string) => checks.push({ id, ok, message });
   const discoveryUrl = input.discoveryUrl ?? defaultDiscoveryUrl(input.issuer);
@@ -48,7 +62,8 @@ export async function validateIdp(input: {
     const response = await get(discoveryUrl);
     if (response.status !== 200) throw new Error(`${discoveryUrl} answered HTTP ${response.status}`);
     const parsed: unknown = await response.json().catch(() => undefined);
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${discoveryUrl} did not answer a JSON object`);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error(`${discoveryUrl} did not answer a JSON object`);
     doc = parsed as Record<string, unknown>;
     add('discovery_reachable', true, `fetched ${discoveryUrl}`);
   } catch (error) {
@@ -63,8 +78,11 @@ export async function validateIdp(input: {
   for (const check of checkDiscoveredMetadata(doc, input)) {
     if (check.id === 'endpoints_present') {
       // The rules look at the URLs; where they lead is the network policy's to say.
-      const refused = (await endpointProblems(doc, input.networkPolicy)).map(({ field, url, refused, error }) => `${field} ${refused ? error.message : `${url}: ${errorText(error)}`}`);
-      if (refused.length) add(check.id, false, check.ok ? refused.join('; ') : `${check.message}; ${refused.join('; ')}`);
+      const refused = (await endpointProblems(doc, input.networkPolicy)).map(
+        ({ field, url, refused, error }) => `${field} ${refused ? error.message : `${url}: ${errorText(error)}`}`,
+      );
+      if (refused.length)
+        add(check.id, false, check.ok ? refused.join('; ') : `${check.message}; ${refused.join('; ')}`);
       else add(check.id, check.ok, check.message);
     } else add(check.id, check.ok, check.message);
   }
@@ -75,10 +93,15 @@ export async function validateIdp(input: {
     try {
       const response = await get(jwksUri);
       if (response.status !== 200) throw new Error(`${jwksUri} answered HTTP ${response.status}`);
-      const jwks = (await response.json().catch(() => undefined)) as { keys?: { kty?: string; use?: string }[] } | undefined;
+      const jwks = (await response.json().catch(() => undefined)) as
+        { keys?: { kty?: string; use?: string }[] } | undefined;
       if (!Array.isArray(jwks?.keys)) throw new Error(`${jwksUri} is not a JWK Set`);
       const rsa = jwks.keys.filter((key) => key.kty === 'RSA' && (key.use === undefined || key.use === 'sig'));
-      add('jwks_reachable', rsa.length > 0, rsa.length ? `${rsa.length} RSA signing key(s)` : 'the JWKS has no RSA signing key');
+      add(
+        'jwks_reachable',
+        rsa.length > 0,
+        rsa.length ? `${rsa.length} RSA signing key(s)` : 'the JWKS has no RSA signing key',
+      );
     } catch (error) {
       add('jwks_reachable', false, errorText(error));
     }

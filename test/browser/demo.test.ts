@@ -22,10 +22,19 @@ const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get 
 if (missing && process.env.CI) throw new Error(missing);
 
 t.test('the demo in a real browser', { skip: missing }, async (t) => {
-  const ports = { broker: await freePort(), app: await freePort(), acmeIdp: await freePort(), globexIdp: await freePort() };
+  const ports = {
+    broker: await freePort(),
+    app: await freePort(),
+    acmeIdp: await freePort(),
+    globexIdp: await freePort(),
+  };
   const demo: Demo = await startDemo(ports);
   t.teardown(() => demo.stop());
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking'],
+  });
   t.teardown(() => browser.close());
   await mkdir(ARTIFACTS, { recursive: true });
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -57,27 +66,34 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
     t.equal(await page.getByTestId('login').textContent(), 'ada@acme.example');
     await shot(page, 'demo-acme-signed-in');
     if (process.env.UPDATE_SCREENSHOTS) await copyFile(join(ARTIFACTS, 'demo-acme-signed-in.png'), README_SCREENSHOT);
-    t.same([...hosts].filter((h) => h !== 'localhost' && !h.endsWith('.localhost')), [], 'only this machine was contacted');
+    t.same(
+      [...hosts].filter((h) => h !== 'localhost' && !h.endsWith('.localhost')),
+      [],
+      'only this machine was contacted',
+    );
   });
 
-  t.test('a Globex learner by work email lands in Globex; signing out goes through the broker and the IdP', async (t) => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(demo.appUrl);
-    await page.getByLabel('Or continue with your work email').fill('hank@globex.example');
-    await page.getByRole('button', { name: 'Continue with SSO' }).click();
-    await page.getByRole('heading', { name: 'Globex Corporation sign-in' }).waitFor();
-    await page.getByLabel('Work email').fill('hank@globex.example');
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Welcome, Hank Scorpio' }).waitFor();
-    t.match(await page.getByTestId('organisation').textContent(), 'Globex Corporation (globex)', 'the second tenant');
-    await shot(page, 'demo-globex-signed-in');
+  t.test(
+    'a Globex learner by work email lands in Globex; signing out goes through the broker and the IdP',
+    async (t) => {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(demo.appUrl);
+      await page.getByLabel('Or continue with your work email').fill('hank@globex.example');
+      await page.getByRole('button', { name: 'Continue with SSO' }).click();
+      await page.getByRole('heading', { name: 'Globex Corporation sign-in' }).waitFor();
+      await page.getByLabel('Work email').fill('hank@globex.example');
+      await page.getByLabel('Password').fill(DEMO_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Welcome, Hank Scorpio' }).waitFor();
+      t.match(await page.getByTestId('organisation').textContent(), 'Globex Corporation (globex)', 'the second tenant');
+      await shot(page, 'demo-globex-signed-in');
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-    await page.getByRole('heading', { name: 'Sign in to the learning portal' }).waitFor();
-    t.equal(new URL(page.url()).origin, demo.appUrl, 'signed out at the IdP, and back in the app');
-  });
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await page.getByRole('heading', { name: 'Sign in to the learning portal' }).waitFor();
+      t.equal(new URL(page.url()).origin, demo.appUrl, 'signed out at the IdP, and back in the app');
+    },
+  );
 
   t.test('an unregistered return URL shows the broker’s error page, never a redirect', async (t) => {
     const page = await (await browser.newContext()).newPage();
@@ -102,28 +118,42 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
     t.equal(response?.status(), 200);
     await page.getByRole('heading', { name: 'Register this SSO broker with your identity provider' }).waitFor();
     const redirectUri = `${demo.brokerUrl}/api/sso/callback/${acme.connection}`;
-    t.match((await page.getByRole('row', { name: /Redirect URI/ }).textContent()) ?? '', redirectUri, 'the connection’s own redirect URI');
+    t.match(
+      (await page.getByRole('row', { name: /Redirect URI/ }).textContent()) ?? '',
+      redirectUri,
+      'the connection’s own redirect URI',
+    );
     t.match((await page.getByRole('row', { name: /Client id/ }).textContent()) ?? '', 'sso-broker');
-    t.match((await page.textContent('main')) ?? '', `${demo.brokerUrl}/.well-known/jwks.json`, 'and the JWKS URL for private_key_jwt');
+    t.match(
+      (await page.textContent('main')) ?? '',
+      `${demo.brokerUrl}/.well-known/jwks.json`,
+      'and the JWKS URL for private_key_jwt',
+    );
     // The top of the page (what to register) is what the README shows.
     await page.screenshot({ path: join(ARTIFACTS, 'setup-page-connection.png') });
-    if (process.env.UPDATE_SCREENSHOTS) await copyFile(join(ARTIFACTS, 'setup-page-connection.png'), README_SETUP_SCREENSHOT);
+    if (process.env.UPDATE_SCREENSHOTS)
+      await copyFile(join(ARTIFACTS, 'setup-page-connection.png'), README_SETUP_SCREENSHOT);
   });
 
-  t.test('a code sent back to the shared callback of contract v1 shows what to fix, and completes nothing', async (t) => {
-    const page = await (await browser.newContext()).newPage();
-    const response = await page.goto(`${demo.brokerUrl}/api/sso/callback?code=abc&state=def`);
-    t.equal(response?.status(), 400);
-    await page.getByRole('heading', { name: 'This sign-in came back to the wrong address' }).waitFor();
-    const text = (await page.textContent('main')) ?? '';
-    t.match(text, '/api/sso/setup?connection=', 'where the IdP engineer finds the right redirect URI');
-    t.match(text, 'callback_mismatch');
-    await shot(page, 'error-callback-mismatch');
-  });
+  t.test(
+    'a code sent back to the shared callback of contract v1 shows what to fix, and completes nothing',
+    async (t) => {
+      const page = await (await browser.newContext()).newPage();
+      const response = await page.goto(`${demo.brokerUrl}/api/sso/callback?code=abc&state=def`);
+      t.equal(response?.status(), 400);
+      await page.getByRole('heading', { name: 'This sign-in came back to the wrong address' }).waitFor();
+      const text = (await page.textContent('main')) ?? '';
+      t.match(text, '/api/sso/setup?connection=', 'where the IdP engineer finds the right redirect URI');
+      t.match(text, 'callback_mismatch');
+      await shot(page, 'error-callback-mismatch');
+    },
+  );
 
   t.test('an unknown organisation subdomain shows the learner what to try and what to tell IT', async (t) => {
     const page = await (await browser.newContext()).newPage();
-    const response = await page.goto(`http://nope.sso.localhost:${ports.broker}/api/sso/login?${new URLSearchParams({ app: demo.appId, return_to: `${demo.appUrl}/sso/done` })}`);
+    const response = await page.goto(
+      `http://nope.sso.localhost:${ports.broker}/api/sso/login?${new URLSearchParams({ app: demo.appId, return_to: `${demo.appUrl}/sso/done` })}`,
+    );
     t.equal(response?.status(), 400);
     await page.getByRole('heading', { name: 'We do not recognise this organisation' }).waitFor();
     t.match((await page.textContent('main')) ?? '', /configuration not found[\s\S]*unknown_tenant/);

@@ -32,7 +32,14 @@ interface TestLike {
 export async function startBroker(
   t: TestLike,
   overrides: Partial<Config> = {},
-  options: { captureLogs?: string[]; databaseUrl?: string; prepareKeys?: (keysDir: string) => Promise<void>; publicHost?: string; idpLookup?: IdpLookup; idpInterceptors?: AppDeps['idpInterceptors'] } = {},
+  options: {
+    captureLogs?: string[];
+    databaseUrl?: string;
+    prepareKeys?: (keysDir: string) => Promise<void>;
+    publicHost?: string;
+    idpLookup?: IdpLookup;
+    idpInterceptors?: AppDeps['idpInterceptors'];
+  } = {},
 ): Promise<TestBroker> {
   const databaseUrl = options.databaseUrl ?? (await testDatabaseUrl(t));
   const keysDir = await mkdtemp(join(tmpdir(), 'broker-test-keys-'));
@@ -79,7 +86,13 @@ export async function startBroker(
   const logger = capture
     ? createLogger('trace', { write: (line: string) => void capture.push(line) })
     : createLogger((process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent');
-  const app = await buildApp(config, { database, keys, logger, ...(options.idpLookup && { idpLookup: options.idpLookup }), ...(options.idpInterceptors && { idpInterceptors: options.idpInterceptors }) });
+  const app = await buildApp(config, {
+    database,
+    keys,
+    logger,
+    ...(options.idpLookup && { idpLookup: options.idpLookup }),
+    ...(options.idpInterceptors && { idpInterceptors: options.idpInterceptors }),
+  });
   await app.listen({ host: '127.0.0.1', port });
   t.teardown(async () => {
     await app.close();

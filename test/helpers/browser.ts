@@ -8,7 +8,10 @@ const loopbackLookup: LookupFunction = (hostname, options, callback) => {
   if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
     return void import('node:dns').then((dns) => dns.lookup(hostname, options, callback as never));
   }
-  if (options.all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+  if (options.all)
+    (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
+      { address: '127.0.0.1', family: 4 },
+    ]);
   else callback(null, '127.0.0.1', 4);
 };
 const dispatcher = new Agent({ connect: { lookup: loopbackLookup } });

@@ -57,8 +57,13 @@ export async function startIdp(
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingJwk = { ...(await exportJWK(privateKey)), kid: 'idp-key-1', alg: 'RS256', use: 'sig' };
   const accounts = new Map(options.accounts.map((a) => [a.sub, a]));
-  const byLogin = new Map(options.accounts.map((a) => [String(a.claims.email ?? a.claims.preferred_username ?? a.sub), a]));
-  const secretClient = { clientId: 'broker-secret-post', clientSecret: 'a-very-long-client-secret-for-tests-0123456789' };
+  const byLogin = new Map(
+    options.accounts.map((a) => [String(a.claims.email ?? a.claims.preferred_username ?? a.sub), a]),
+  );
+  const secretClient = {
+    clientId: 'broker-secret-post',
+    clientSecret: 'a-very-long-client-secret-for-tests-0123456789',
+  };
   const jwtClient = { clientId: 'broker-private-key-jwt' };
 
   const configuration: Configuration = {
@@ -110,7 +115,10 @@ export async function startIdp(
   const base = options.redirectUri;
   const registered = new Set<string>();
   const allowed = (value: string) =>
-    options.strictRedirectUris ? registered.has(value) : value === base || (value.startsWith(`${base}/`) && !value.slice(base.length + 1).includes('/') && !value.includes('?'));
+    options.strictRedirectUris
+      ? registered.has(value)
+      : value === base ||
+        (value.startsWith(`${base}/`) && !value.slice(base.length + 1).includes('/') && !value.includes('?'));
   provider.Client.prototype.redirectUriAllowed = (value: string) => allowed(value);
   const assertions: TestIdp['assertions'] = [];
   const tokenRequests: TestIdp['tokenRequests'] = [];
@@ -143,12 +151,22 @@ export async function startIdp(
   });
   const close = await serveWithSignIn(provider, {
     port,
-    signInPage: (uid) => `<!doctype html><title>Sign in</title><form method="post" action="/interaction/${uid}/login"><label>Email <input name="login"></label><button>Sign in</button></form>`,
+    signInPage: (uid) =>
+      `<!doctype html><title>Sign in</title><form method="post" action="/interaction/${uid}/login"><label>Email <input name="login"></label><button>Sign in</button></form>`,
     signIn: (form) => {
       const account = byLogin.get(form.get('login') ?? '');
       return account ? { accountId: account.sub } : { deny: 'unknown user' };
     },
   });
   t.teardown(close);
-  return { issuer, provider, secretClient, jwtClient, assertions, tokenRequests, requests, registerRedirectUri: (uri) => void registered.add(uri) };
+  return {
+    issuer,
+    provider,
+    secretClient,
+    jwtClient,
+    assertions,
+    tokenRequests,
+    requests,
+    registerRedirectUri: (uri) => void registered.add(uri),
+  };
 }

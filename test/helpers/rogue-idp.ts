@@ -29,7 +29,10 @@ export interface Behaviour {
   /** A path under `/<name>` where the issuer lives (Okta `oauth2/default`, Keycloak `realms/acme`). */
   basePath?: string;
   /** Authenticates the client at the token endpoint: a reason to refuse (401 invalid_client), or nothing. */
-  clientAuth?: (form: URLSearchParams, ctx: { issuer: string; tokenEndpoint: string }) => Promise<string | undefined> | string | undefined;
+  clientAuth?: (
+    form: URLSearchParams,
+    ctx: { issuer: string; tokenEndpoint: string },
+  ) => Promise<string | undefined> | string | undefined;
   /** Takes over the authorization endpoint (a hostile IdP that bounces the browser elsewhere); return true when it answered. */
   authorize?: (res: ServerResponse, params: URLSearchParams) => boolean;
   /** Edits the authorization response's parameters (code, state) before the redirect, e.g. to add RFC 9207 `iss`. */
@@ -75,7 +78,11 @@ interface Pending {
 
 const b64u = (value: Buffer | string) => Buffer.from(value).toString('base64url');
 
-export async function rs256(claims: Record<string, unknown>, key: RogueKeys['current'], header: Record<string, unknown> = {}) {
+export async function rs256(
+  claims: Record<string, unknown>,
+  key: RogueKeys['current'],
+  header: Record<string, unknown> = {},
+) {
   return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid, ...header }).sign(key.privateKey);
 }
 
@@ -185,13 +192,20 @@ export async function startRogueIdp(
         };
         if (behaviour.claims) claims = behaviour.claims(claims, ctx);
         const idToken = behaviour.idToken ? await behaviour.idToken(claims, ctx) : await rs256(claims, keys.current);
-        const tokens = { access_token: `at-${randomBytes(8).toString('hex')}`, token_type: 'Bearer', expires_in: 300, id_token: idToken };
+        const tokens = {
+          access_token: `at-${randomBytes(8).toString('hex')}`,
+          token_type: 'Bearer',
+          expires_in: 300,
+          id_token: idToken,
+        };
         issued.push(tokens.access_token, idToken);
         if (behaviour.token && (await behaviour.token(res, tokens))) return;
         return json(res, 200, tokens);
       }
       if (endpoint === 'jwks') {
-        const served = behaviour.jwks ? behaviour.jwks(keys, hits.get(`${name}/jwks`) ?? 1) : { keys: [keys.current.publicJwk] };
+        const served = behaviour.jwks
+          ? behaviour.jwks(keys, hits.get(`${name}/jwks`) ?? 1)
+          : { keys: [keys.current.publicJwk] };
         if (typeof served === 'function') return served(res);
         return json(res, 200, served);
       }
@@ -218,7 +232,8 @@ export async function startRogueIdp(
         server.close(() => resolve());
       }),
   );
-  const issuerOf = (name: string) => `${base}/${name}${behaviours[name]?.basePath ? `/${behaviours[name]!.basePath}` : ''}`;
+  const issuerOf = (name: string) =>
+    `${base}/${name}${behaviours[name]?.basePath ? `/${behaviours[name]!.basePath}` : ''}`;
   const dropConnections = () => {
     for (const socket of sockets) socket.destroy();
   };
@@ -226,7 +241,11 @@ export async function startRogueIdp(
 }
 
 /** Encodes a JWS by hand, for tokens no library would make (alg none, HS256 with a public key). */
-export function handMadeJws(header: Record<string, unknown>, claims: Record<string, unknown>, sign: (input: string) => Buffer | string) {
+export function handMadeJws(
+  header: Record<string, unknown>,
+  claims: Record<string, unknown>,
+  sign: (input: string) => Buffer | string,
+) {
   const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(claims))}`;
   const signature = sign(input);
   return `${input}.${typeof signature === 'string' ? signature : b64u(signature)}`;

@@ -15,7 +15,11 @@ export interface Scenario {
 export async function registerTenant(
   broker: TestBroker,
   idp: TestIdp,
-  options: { method: 'client_secret_post' | 'private_key_jwt'; connection?: Record<string, unknown>; tenant?: Record<string, unknown> },
+  options: {
+    method: 'client_secret_post' | 'private_key_jwt';
+    connection?: Record<string, unknown>;
+    tenant?: Record<string, unknown>;
+  },
 ): Promise<Scenario> {
   const slug = `t-${randomBytes(4).toString('hex')}`;
   const tenant = await broker.admin('POST', '/admin/tenants', { slug, name: `Tenant ${slug}`, ...options.tenant });
@@ -32,7 +36,11 @@ export async function registerTenant(
   });
   if (connection.status !== 201) throw new Error(`connection: ${connection.status} ${JSON.stringify(connection.body)}`);
   const returnTo = `https://app-${slug}.example.test/sso/done?from=broker`;
-  const app = await broker.admin('POST', '/admin/apps', { name: `App for ${slug}`, returnUrls: [returnTo], tenants: [slug] });
+  const app = await broker.admin('POST', '/admin/apps', {
+    name: `App for ${slug}`,
+    returnUrls: [returnTo],
+    tenants: [slug],
+  });
   if (app.status !== 201) throw new Error(`app: ${app.status} ${JSON.stringify(app.body)}`);
   return {
     tenant: slug,
@@ -95,7 +103,9 @@ export async function registerAutoLoginTenant(
   });
   if (connection.status !== 201) throw new Error(`connection: ${JSON.stringify(connection.body)}`);
   const returnTo = `https://app.example.test/${options.slug}`;
-  const app = (await broker.admin('POST', '/admin/apps', { name: options.slug, returnUrls: [returnTo], tenants: [options.slug] })).body as { id: string; secret: string };
+  const app = (
+    await broker.admin('POST', '/admin/apps', { name: options.slug, returnUrls: [returnTo], tenants: [options.slug] })
+  ).body as { id: string; secret: string };
   return {
     app,
     connectionId: connection.body.id as string,
@@ -103,7 +113,8 @@ export async function registerAutoLoginTenant(
       const browser = new TestBrowser();
       const url = `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, tenant: options.slug })}`;
       const result = await browser.follow(url, (u) => u.startsWith(returnTo));
-      if (!result.url) throw new Error(`${options.slug}: ended at ${result.response.status} ${await result.response.text()}`);
+      if (!result.url)
+        throw new Error(`${options.slug}: ended at ${result.response.status} ${await result.response.text()}`);
       const back = new URL(result.url);
       return { error: back.searchParams.get('error'), ticket: back.searchParams.get('ticket'), browser };
     },

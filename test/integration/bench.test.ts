@@ -25,16 +25,35 @@ t.test('npm run bench -- --quick completes every phase and writes its report', a
   t.match(stdout, /this machine is [\d.]+× the reference/, 'and the calibration');
   const report = JSON.parse(await readFile(out, 'utf8')) as {
     calibration: Record<string, number>;
-    results: { phase: string; method: string; concurrency: number; operations: number; perSecond: number; sqlPerOp: number; cpuUsPerOp: Record<string, number> }[];
+    results: {
+      phase: string;
+      method: string;
+      concurrency: number;
+      operations: number;
+      perSecond: number;
+      sqlPerOp: number;
+      cpuUsPerOp: Record<string, number>;
+    }[];
   };
   t.same(
     report.results.map((r) => `${r.phase} ${r.method} ${r.concurrency}`),
-    ['login client_secret_post 1', 'login client_secret_post 16', 'login private_key_jwt 1', 'login private_key_jwt 16', 'redeem client_secret_post 16', '2 replicas client_secret_post 16'],
+    [
+      'login client_secret_post 1',
+      'login client_secret_post 16',
+      'login private_key_jwt 1',
+      'login private_key_jwt 16',
+      'redeem client_secret_post 16',
+      '2 replicas client_secret_post 16',
+    ],
   );
   for (const result of report.results) {
-    t.ok(result.operations > 0 && result.perSecond > 0, `${result.phase} ${result.method} c=${result.concurrency}: ${result.operations} operations`);
+    t.ok(
+      result.operations > 0 && result.perSecond > 0,
+      `${result.phase} ${result.method} c=${result.concurrency}: ${result.operations} operations`,
+    );
     t.ok(result.cpuUsPerOp.broker! > 0, 'broker CPU measured');
   }
-  for (const login of report.results.filter((r) => r.phase !== 'redeem')) t.ok(login.sqlPerOp <= 3, `at most three SQL statements per login (${login.sqlPerOp})`);
+  for (const login of report.results.filter((r) => r.phase !== 'redeem'))
+    t.ok(login.sqlPerOp <= 3, `at most three SQL statements per login (${login.sqlPerOp})`);
   t.ok(report.calibration.rs256VerifyUs! > 0 && report.calibration.fastifyRequestUs! > 0);
 });

@@ -8,7 +8,11 @@ import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
 // POST /api/sso/tickets/redeem).
 
 const broker = await startBroker(t);
-const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+const idp = await startIdp(t, {
+  redirectUri: broker.config.callbackUrl,
+  brokerJwks: broker.keys.jwks(),
+  accounts: [ADA],
+});
 const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
 const other = await registerTenant(broker, idp, { method: 'client_secret_post' });
 
@@ -16,7 +20,9 @@ const other = await registerTenant(broker, idp, { method: 'client_secret_post' }
 async function callbackUrlFor(browser: TestBrowser): Promise<string> {
   const first = await browser.follow(scenario.loginUrl(), () => false);
   const action = formAction(await first.response.text(), browser.hops.at(-1)!.url);
-  const back = await browser.follow(action, (url) => url.startsWith(broker.config.callbackUrl), { form: { login: ADA.claims.email } });
+  const back = await browser.follow(action, (url) => url.startsWith(broker.config.callbackUrl), {
+    form: { login: ADA.claims.email },
+  });
   if (!back.url) throw new Error('no callback');
   return back.url;
 }
@@ -31,23 +37,26 @@ t.test('ticket rule: another app cannot redeem it, and its attempt does not use 
   t.equal(own.status, 200, 'the right app still redeems it');
 });
 
-t.test('ticket rule: wrong or missing app credentials get 401 invalid_client and do not use the ticket up', async (t) => {
-  const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
-  const ticket = back.searchParams.get('ticket');
-  const wrong = await redeem(broker, { id: scenario.app.id, secret: 'not-the-secret' }, ticket);
-  t.equal(wrong.status, 401);
-  t.equal(wrong.body.error, 'invalid_client');
-  const unknownApp = await redeem(broker, { id: 'no-such-app', secret: scenario.app.secret }, ticket);
-  t.equal(unknownApp.status, 401);
-  const missing = await fetch(`${broker.url}/api/sso/tickets/redeem`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ticket }),
-  });
-  t.equal(missing.status, 401);
-  t.match(missing.headers.get('www-authenticate'), /^Basic/);
-  t.equal((await redeem(broker, scenario.app, ticket)).status, 200, 'the ticket survived the failed attempts');
-});
+t.test(
+  'ticket rule: wrong or missing app credentials get 401 invalid_client and do not use the ticket up',
+  async (t) => {
+    const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
+    const ticket = back.searchParams.get('ticket');
+    const wrong = await redeem(broker, { id: scenario.app.id, secret: 'not-the-secret' }, ticket);
+    t.equal(wrong.status, 401);
+    t.equal(wrong.body.error, 'invalid_client');
+    const unknownApp = await redeem(broker, { id: 'no-such-app', secret: scenario.app.secret }, ticket);
+    t.equal(unknownApp.status, 401);
+    const missing = await fetch(`${broker.url}/api/sso/tickets/redeem`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ticket }),
+    });
+    t.equal(missing.status, 401);
+    t.match(missing.headers.get('www-authenticate'), /^Basic/);
+    t.equal((await redeem(broker, scenario.app, ticket)).status, 200, 'the ticket survived the failed attempts');
+  },
+);
 
 t.test('ticket rule: unknown, malformed and missing tickets all get the same invalid_ticket', async (t) => {
   for (const ticket of ['x'.repeat(43), '', 42, null, undefined, 'a'.repeat(500)]) {
@@ -59,7 +68,9 @@ t.test('ticket rule: unknown, malformed and missing tickets all get the same inv
 
 t.test('ticket rule: an expired ticket is invalid_ticket', async (t) => {
   const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
-  await broker.database.pool.query(`UPDATE tickets SET expires_at = now() - interval '1 second' WHERE redeemed_at IS NULL`);
+  await broker.database.pool.query(
+    `UPDATE tickets SET expires_at = now() - interval '1 second' WHERE redeemed_at IS NULL`,
+  );
   const answer = await redeem(broker, scenario.app, back.searchParams.get('ticket'));
   t.equal(answer.body.error, 'invalid_ticket');
 });
@@ -67,7 +78,10 @@ t.test('ticket rule: an expired ticket is invalid_ticket', async (t) => {
 t.test('ticket rule: tickets are stored only as hashes', async (t) => {
   const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
   const ticket = back.searchParams.get('ticket')!;
-  const { rows } = await broker.database.pool.query(`SELECT count(*)::int AS n FROM tickets WHERE hash = $1 OR identity::text LIKE $2`, [ticket, `%${ticket}%`]);
+  const { rows } = await broker.database.pool.query(
+    `SELECT count(*)::int AS n FROM tickets WHERE hash = $1 OR identity::text LIKE $2`,
+    [ticket, `%${ticket}%`],
+  );
   t.equal(rows[0].n, 0, 'the ticket itself appears nowhere in the table');
 });
 
@@ -87,9 +101,15 @@ t.test('transaction rule: a replayed callback never yields a second ticket, with
   t.equal(first.status, 302);
   t.ok(new URL(first.headers.get('location')!).searchParams.get('ticket'), 'the first callback mints a ticket');
 
-  const withCookie = await fetch(callback, { redirect: 'manual', headers: { cookie: cookies, accept: 'application/json' } });
+  const withCookie = await fetch(callback, {
+    redirect: 'manual',
+    headers: { cookie: cookies, accept: 'application/json' },
+  });
   const withCookieLocation = withCookie.headers.get('location');
-  t.notOk(withCookieLocation && new URL(withCookieLocation).searchParams.get('ticket'), 'replay with the cookie: no ticket');
+  t.notOk(
+    withCookieLocation && new URL(withCookieLocation).searchParams.get('ticket'),
+    'replay with the cookie: no ticket',
+  );
   const withoutCookie = await fetch(callback, { redirect: 'manual', headers: { accept: 'application/json' } });
   t.equal(withoutCookie.status, 400, 'replay without the cookie: 400');
   t.equal(((await withoutCookie.json()) as { error: string }).error, 'invalid_state');
@@ -129,13 +149,20 @@ t.test('transaction rule: a cookie sealed for one state does not open for anothe
 
 t.test('transaction rule: an expired transaction is refused with login_expired', async (t) => {
   const shortBroker = await startBroker(t, { transactionTtlSeconds: 2 });
-  const shortIdp = await startIdp(t, { redirectUri: shortBroker.config.callbackUrl, brokerJwks: shortBroker.keys.jwks(), accounts: [ADA] });
+  const shortIdp = await startIdp(t, {
+    redirectUri: shortBroker.config.callbackUrl,
+    brokerJwks: shortBroker.keys.jwks(),
+    accounts: [ADA],
+  });
   const s = await registerTenant(shortBroker, shortIdp, { method: 'client_secret_post' });
   const browser = new TestBrowser();
   const first = await browser.follow(s.loginUrl(), () => false);
   const action = formAction(await first.response.text(), browser.hops.at(-1)!.url);
   await new Promise((resolve) => setTimeout(resolve, 3100));
-  const back = await browser.follow(action, (url) => url.startsWith(s.returnTo.split('?')[0]!), { form: { login: ADA.claims.email }, accept: 'application/json' });
+  const back = await browser.follow(action, (url) => url.startsWith(s.returnTo.split('?')[0]!), {
+    form: { login: ADA.claims.email },
+    accept: 'application/json',
+  });
   t.notOk(back.url, 'not sent back to the app with a ticket');
   t.equal(back.response.status, 400);
   t.equal(((await back.response.json()) as { error: string }).error, 'login_expired');

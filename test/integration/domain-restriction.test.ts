@@ -37,7 +37,10 @@ async function login(behaviour: string, options: { restrict?: boolean; assumeEma
     clientSecret: rogue.clientSecret,
     connection: { assumeEmailVerified: options.assumeEmailVerified ?? false },
   });
-  const patched = await broker.admin('PATCH', `/admin/tenants/${slug}`, { domains: ['acme.example'], restrictToDomains: options.restrict ?? true });
+  const patched = await broker.admin('PATCH', `/admin/tenants/${slug}`, {
+    domains: ['acme.example'],
+    restrictToDomains: options.restrict ?? true,
+  });
   if (patched.status !== 200) throw new Error(`tenant ${slug}: ${patched.status} ${JSON.stringify(patched.body)}`);
   const result = await tenant.login();
   // Domains belong to one tenant at a time: the next case's tenant takes acme.example.
@@ -51,8 +54,18 @@ const cases: [string, { restrict?: boolean; assumeEmailVerified?: boolean }, str
   ['unverified', {}, 'domain_not_allowed', 'email_verified false is refused'],
   ['silent', {}, 'domain_not_allowed', 'an email the IdP does not call verified is refused'],
   ['silent', { assumeEmailVerified: true }, null, '…unless the connection assumes its emails are verified'],
-  ['unverified', { assumeEmailVerified: true }, 'domain_not_allowed', 'assumeEmailVerified never overrides an explicit false'],
-  ['username-only', {}, 'domain_not_allowed', 'a preferred_username alone is refused, even one that looks like an address of the domain'],
+  [
+    'unverified',
+    { assumeEmailVerified: true },
+    'domain_not_allowed',
+    'assumeEmailVerified never overrides an explicit false',
+  ],
+  [
+    'username-only',
+    {},
+    'domain_not_allowed',
+    'a preferred_username alone is refused, even one that looks like an address of the domain',
+  ],
   ['other-domain', {}, 'domain_not_allowed', 'a verified email of another domain is refused'],
   ['hd-match', {}, null, 'Google hd of a tenant domain passes'],
   ['hd-other', {}, 'domain_not_allowed', 'Google hd of another organisation is refused, whatever the email says'],

@@ -13,7 +13,13 @@ const entra = (tid: string | undefined, issTenant = tid): Behaviour => ({
   discovery: (doc) => ({ ...doc, issuer: `${doc.issuer}/{tenantid}/v2.0` }),
   claims: (claims, ctx) => {
     const { email: _, ...rest } = claims;
-    return { ...rest, iss: `${ctx.issuer}/${issTenant}/v2.0`, ...(tid && { tid }), oid: 'entra-object-id-1', preferred_username: 'ada@contoso.example' };
+    return {
+      ...rest,
+      iss: `${ctx.issuer}/${issTenant}/v2.0`,
+      ...(tid && { tid }),
+      oid: 'entra-object-id-1',
+      preferred_username: 'ada@contoso.example',
+    };
   },
   // A user without a mail attribute: Graph's userinfo has no email either.
   userinfo: ({ email: _e, email_verified: _v, ...claims }) => claims,
@@ -25,8 +31,14 @@ const rogue = await startRogueIdp(t, {
   'iss-other-tenant': entra(CONTOSO, FABRIKAM),
   'no-tid': entra(undefined, CONTOSO),
   'unfilled-template': entra(CONTOSO, '{tenantid}'),
-  'wrong-nonce': { ...entra(CONTOSO), claims: (claims, ctx) => ({ ...entra(CONTOSO).claims!(claims, ctx), nonce: 'other' }) },
-  'other-audience': { ...entra(CONTOSO), claims: (claims, ctx) => ({ ...entra(CONTOSO).claims!(claims, ctx), aud: 'another-client' }) },
+  'wrong-nonce': {
+    ...entra(CONTOSO),
+    claims: (claims, ctx) => ({ ...entra(CONTOSO).claims!(claims, ctx), nonce: 'other' }),
+  },
+  'other-audience': {
+    ...entra(CONTOSO),
+    claims: (claims, ctx) => ({ ...entra(CONTOSO).claims!(claims, ctx), aud: 'another-client' }),
+  },
   'key-not-in-jwks': { ...entra(CONTOSO), idToken: (claims, ctx) => rs256(claims, ctx.keys.other) },
   'alg-none': { ...entra(CONTOSO), idToken: (claims) => handMadeJws({ alg: 'none' }, claims, () => '') },
   'token-error': {
@@ -45,7 +57,11 @@ async function login(name: string, allowedTenantIds: string[]) {
     slug,
     issuer: `${rogue.issuer(name)}/{tenantid}/v2.0`,
     clientSecret: rogue.clientSecret,
-    connection: { discoveryUrl: `${rogue.issuer(name)}/.well-known/openid-configuration`, allowedTenantIds, subjectClaim: 'oid' },
+    connection: {
+      discoveryUrl: `${rogue.issuer(name)}/.well-known/openid-configuration`,
+      allowedTenantIds,
+      subjectClaim: 'oid',
+    },
   });
   return { ...(await tenant.login()), app: tenant.app };
 }

@@ -20,13 +20,21 @@ const behaviours: Record<string, Behaviour> = {
   good: {},
   'alg-none': { idToken: (claims) => handMadeJws({ alg: 'none' }, claims, () => '') },
   'hs256-client-secret': {
-    idToken: (claims, ctx) => handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) => createHmac('sha256', ctx.clientSecret).update(input).digest()),
+    idToken: (claims, ctx) =>
+      handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) =>
+        createHmac('sha256', ctx.clientSecret).update(input).digest(),
+      ),
   },
   'hs256-public-key': {
     // Key confusion: HMAC keyed with the IdP's own public key (PEM), which anyone can fetch.
     idToken: (claims, ctx) => {
-      const pem = createPublicKey({ key: ctx.keys.current.publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
-      return handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) => createHmac('sha256', pem).update(input).digest());
+      const pem = createPublicKey({ key: ctx.keys.current.publicJwk as never, format: 'jwk' }).export({
+        type: 'spki',
+        format: 'pem',
+      });
+      return handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) =>
+        createHmac('sha256', pem).update(input).digest(),
+      );
     },
   },
   'bad-signature': {
@@ -56,7 +64,7 @@ const behaviours: Record<string, Behaviour> = {
   }),
   'single-aud-wrong-azp': withClaims((c) => (c.azp = 'someone-else')),
   'single-aud-right-azp': withClaims((c) => (c.azp = c.aud)),
-  'expired': withClaims((c) => (c.exp = now() - 120)),
+  expired: withClaims((c) => (c.exp = now() - 120)),
   'expired-within-skew': withClaims((c) => (c.exp = now() - 20)),
   'iat-in-future': withClaims((c) => (c.iat = now() + 600)),
   'nbf-in-future': withClaims((c) => (c.nbf = now() + 600)),
@@ -95,16 +103,29 @@ const behaviours: Record<string, Behaviour> = {
     userinfo: () => (res) => res.writeHead(503).end(),
   },
   'discovery-500': { discoveryResponse: (res) => (res.writeHead(500).end(), true) },
-  'discovery-not-json': { discoveryResponse: (res) => (res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'), true) },
-  'discovery-huge': { discoveryResponse: (res) => (res.writeHead(200, { 'content-type': 'application/json' }).end(`{"issuer":"${'x'.repeat(2 * 1024 * 1024)}"}`), true) },
+  'discovery-not-json': {
+    discoveryResponse: (res) => (res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'), true),
+  },
+  'discovery-huge': {
+    discoveryResponse: (res) => (
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`{"issuer":"${'x'.repeat(2 * 1024 * 1024)}"}`),
+      true
+    ),
+  },
   'discovery-hangs': { discoveryResponse: () => true },
   'discovery-wrong-issuer': { discovery: (doc) => ({ ...doc, issuer: `${doc.issuer}/other` }) },
-  'token-error': { token: (res) => (res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'), true) },
+  'token-error': {
+    token: (res) => (res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'), true),
+  },
   'token-500': { token: (res) => (res.writeHead(500).end('boom'), true) },
-  'token-not-json': { token: (res) => (res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>'), true) },
+  'token-not-json': {
+    token: (res) => (res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>'), true),
+  },
   'token-huge': {
     token: (res, tokens) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...tokens, padding: 'x'.repeat(5 * 1024 * 1024) }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ...tokens, padding: 'x'.repeat(5 * 1024 * 1024) }));
       return true;
     },
   },
@@ -122,7 +143,15 @@ const tenants = new Map<string, Awaited<ReturnType<typeof registerAutoLoginTenan
 async function loginThrough(name: string, connection: Record<string, unknown> = {}) {
   if (!tenants.has(name)) {
     const slug = name.replace(/[^a-z0-9-]/g, '-').slice(0, 50);
-    tenants.set(name, await registerAutoLoginTenant(broker, { slug, issuer: rogue.issuer(name), clientSecret: rogue.clientSecret, connection }));
+    tenants.set(
+      name,
+      await registerAutoLoginTenant(broker, {
+        slug,
+        issuer: rogue.issuer(name),
+        clientSecret: rogue.clientSecret,
+        connection,
+      }),
+    );
   }
   const tenant = tenants.get(name)!;
   return { ...(await tenant.login()), app: tenant.app };
@@ -139,7 +168,11 @@ const refusals: [string, string, string][] = [
   ['wrong-aud', 'invalid_id_token', 'aud rule: the client id must be an audience'],
   ['multi-aud-no-azp', 'invalid_id_token', 'azp rule: several audiences need azp'],
   ['multi-aud-wrong-azp', 'invalid_id_token', 'azp rule: azp must be the client id'],
-  ['single-aud-wrong-azp', 'invalid_id_token', 'azp rule: an azp naming another client is refused even with a single audience'],
+  [
+    'single-aud-wrong-azp',
+    'invalid_id_token',
+    'azp rule: an azp naming another client is refused even with a single audience',
+  ],
   ['expired', 'invalid_id_token', 'exp rule: an expired token is refused'],
   ['iat-in-future', 'invalid_id_token', 'iat rule: a token issued in the future is refused'],
   ['nbf-in-future', 'invalid_id_token', 'nbf rule: a token not yet valid is refused'],
@@ -151,7 +184,11 @@ const refusals: [string, string, string][] = [
   ['discovery-not-json', 'idp_error', 'discovery rule: a non-JSON discovery document'],
   ['discovery-huge', 'idp_error', 'discovery rule: an oversized discovery document'],
   ['discovery-hangs', 'idp_error', 'discovery rule: a discovery fetch that never answers times out'],
-  ['discovery-wrong-issuer', 'idp_error', 'discovery rule: a discovery issuer that differs from the configured one is refused'],
+  [
+    'discovery-wrong-issuer',
+    'idp_error',
+    'discovery rule: a discovery issuer that differs from the configured one is refused',
+  ],
   ['token-error', 'token_exchange_failed', 'token rule: an OAuth error from the token endpoint'],
   ['token-500', 'token_exchange_failed', 'token rule: a 500 from the token endpoint'],
   ['token-not-json', 'token_exchange_failed', 'token rule: a non-JSON token answer'],
@@ -181,9 +218,12 @@ t.test('signature rule: kid absent with one key in the JWKS is accepted', async 
   t.ok((await loginThrough('kid-absent-one-key')).ticket);
 });
 
-t.test('signature rule: kid absent with several keys: every key is tried (an RP-test-accepted behaviour)', async (t) => {
-  t.ok((await loginThrough('kid-absent-two-keys')).ticket);
-});
+t.test(
+  'signature rule: kid absent with several keys: every key is tried (an RP-test-accepted behaviour)',
+  async (t) => {
+    t.ok((await loginThrough('kid-absent-two-keys')).ticket);
+  },
+);
 
 t.test('azp rule: an azp equal to the client id, with a single audience, is accepted', async (t) => {
   t.ok((await loginThrough('single-aud-right-azp')).ticket);
@@ -206,50 +246,91 @@ t.test('userinfo rule: its sub must equal the ID token sub', async (t) => {
   t.equal(result.ticket, null);
 });
 
-t.test('userinfo rule: an ID token without email sends the broker to userinfo; its sub must match; the ID token wins', async (t) => {
-  const found = await loginThrough('email-from-userinfo');
-  t.ok(found.ticket, 'the login completes');
-  const identity = (await redeem(broker, tenants.get('email-from-userinfo')!.app, found.ticket)).body;
-  t.match(identity, { login: 'from-userinfo@rogue.example', email: 'from-userinfo@rogue.example', emailVerified: true });
-  t.notOk('email' in identity.claims, 'claims are the ID token\'s own');
-  t.equal(rogue.hits.get('email-from-userinfo/userinfo'), 1);
+t.test(
+  'userinfo rule: an ID token without email sends the broker to userinfo; its sub must match; the ID token wins',
+  async (t) => {
+    const found = await loginThrough('email-from-userinfo');
+    t.ok(found.ticket, 'the login completes');
+    const identity = (await redeem(broker, tenants.get('email-from-userinfo')!.app, found.ticket)).body;
+    t.match(identity, {
+      login: 'from-userinfo@rogue.example',
+      email: 'from-userinfo@rogue.example',
+      emailVerified: true,
+    });
+    t.notOk('email' in identity.claims, "claims are the ID token's own");
+    t.equal(rogue.hits.get('email-from-userinfo/userinfo'), 1);
 
-  const other = await loginThrough('email-from-userinfo-other-sub');
-  t.equal(other.error, 'invalid_id_token', 'userinfo for another user is refused even when the broker asked on its own');
+    const other = await loginThrough('email-from-userinfo-other-sub');
+    t.equal(
+      other.error,
+      'invalid_id_token',
+      'userinfo for another user is refused even when the broker asked on its own',
+    );
 
-  const down = await loginThrough('email-userinfo-down');
-  t.ok(down.ticket, 'userinfo unreachable: the ID token alone still names the user');
-  t.match((await redeem(broker, tenants.get('email-userinfo-down')!.app, down.ticket)).body, { login: 'rogue-login', emailVerified: null });
-  t.notOk(rogue.hits.get('good/userinfo'), 'an ID token with an email: no userinfo call');
+    const down = await loginThrough('email-userinfo-down');
+    t.ok(down.ticket, 'userinfo unreachable: the ID token alone still names the user');
+    t.match((await redeem(broker, tenants.get('email-userinfo-down')!.app, down.ticket)).body, {
+      login: 'rogue-login',
+      emailVerified: null,
+    });
+    t.notOk(rogue.hits.get('good/userinfo'), 'an ID token with an email: no userinfo call');
 
-  await broker.admin('PATCH', `/admin/connections/${tenants.get('email-userinfo-down')!.connectionId}`, { fetchUserinfo: true });
-  const required = await loginThrough('email-userinfo-down');
-  t.equal(required.error, 'token_exchange_failed', 'when the connection asks for userinfo, an unreachable userinfo fails the login');
-});
+    await broker.admin('PATCH', `/admin/connections/${tenants.get('email-userinfo-down')!.connectionId}`, {
+      fetchUserinfo: true,
+    });
+    const required = await loginThrough('email-userinfo-down');
+    t.equal(
+      required.error,
+      'token_exchange_failed',
+      'when the connection asks for userinfo, an unreachable userinfo fails the login',
+    );
+  },
+);
 
 t.test('signature rules hold on the cached-key path too (after a good login has cached the keys)', async (t) => {
   forgery = undefined;
   t.ok((await loginThrough('forger')).ticket, 'a good login caches the IdP keys');
   const forgeries: [string, NonNullable<Behaviour['idToken']>][] = [
     ['alg none', (claims) => handMadeJws({ alg: 'none' }, claims, () => '')],
-    ['HS256 keyed with the public key', (claims, ctx) => {
-      const pem = createPublicKey({ key: ctx.keys.current.publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
-      return handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) => createHmac('sha256', pem).update(input).digest());
-    }],
-    ['a flipped signature bit', async (claims, ctx) => {
-      const [h, p, sig] = (await rs256(claims, ctx.keys.current)).split('.');
-      const bytes = Buffer.from(sig!, 'base64url');
-      bytes[0]! ^= 0x01;
-      return `${h}.${p}.${bytes.toString('base64url')}`;
-    }],
+    [
+      'HS256 keyed with the public key',
+      (claims, ctx) => {
+        const pem = createPublicKey({ key: ctx.keys.current.publicJwk as never, format: 'jwk' }).export({
+          type: 'spki',
+          format: 'pem',
+        });
+        return handMadeJws({ alg: 'HS256', kid: ctx.keys.current.kid }, claims, (input) =>
+          createHmac('sha256', pem).update(input).digest(),
+        );
+      },
+    ],
+    [
+      'a flipped signature bit',
+      async (claims, ctx) => {
+        const [h, p, sig] = (await rs256(claims, ctx.keys.current)).split('.');
+        const bytes = Buffer.from(sig!, 'base64url');
+        bytes[0]! ^= 0x01;
+        return `${h}.${p}.${bytes.toString('base64url')}`;
+      },
+    ],
     ['another key under the cached kid', (claims, ctx) => rs256(claims, ctx.keys.other, { kid: ctx.keys.current.kid })],
     ['another key without kid', (claims, ctx) => rs256(claims, ctx.keys.other, { kid: undefined })],
-    ['claims swapped under a valid signature', async (claims, ctx) => {
-      const [h, , sig] = (await rs256({ ...claims, sub: 'someone-else' }, ctx.keys.current)).split('.');
-      return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`;
-    }],
-    ['an unknown critical header', (claims, ctx) =>
-      handMadeJws({ alg: 'RS256', kid: ctx.keys.current.kid, crit: ['x-unknown'], 'x-unknown': true }, claims, (input) => sign('sha256', Buffer.from(input), KeyObject.from(ctx.keys.current.privateKey as never)))],
+    [
+      'claims swapped under a valid signature',
+      async (claims, ctx) => {
+        const [h, , sig] = (await rs256({ ...claims, sub: 'someone-else' }, ctx.keys.current)).split('.');
+        return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`;
+      },
+    ],
+    [
+      'an unknown critical header',
+      (claims, ctx) =>
+        handMadeJws(
+          { alg: 'RS256', kid: ctx.keys.current.kid, crit: ['x-unknown'], 'x-unknown': true },
+          claims,
+          (input) => sign('sha256', Buffer.from(input), KeyObject.from(ctx.keys.current.privateKey as never)),
+        ),
+    ],
   ];
   for (const [name, forge] of forgeries) {
     forgery = forge;

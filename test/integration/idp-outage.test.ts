@@ -17,7 +17,11 @@ t.test('cache rule: stale discovery and keys are served while the IdP cannot be 
   });
   const lines: string[] = [];
   const broker = await startBroker(t, { discoveryTtlSeconds: 1, jwksMaxAgeSeconds: 1 }, { captureLogs: lines });
-  const tenant = await registerAutoLoginTenant(broker, { slug: 'flaky', issuer: rogue.issuer('flaky'), clientSecret: rogue.clientSecret });
+  const tenant = await registerAutoLoginTenant(broker, {
+    slug: 'flaky',
+    issuer: rogue.issuer('flaky'),
+    clientSecret: rogue.clientSecret,
+  });
 
   t.ok((await tenant.login()).ticket, 'a first login caches discovery and keys');
   down = true;
@@ -40,12 +44,17 @@ t.test('cache rule: a token the cached keys reject is still refused during an ou
   let down = false;
   const rogue = await startRogueIdp(t, {
     flaky: {
-      idToken: async (claims, ctx) => (await import('../helpers/rogue-idp.js')).rs256(claims, down ? ctx.keys.other : ctx.keys.current),
+      idToken: async (claims, ctx) =>
+        (await import('../helpers/rogue-idp.js')).rs256(claims, down ? ctx.keys.other : ctx.keys.current),
       jwks: (keys) => (down ? (res) => res.writeHead(503).end() : { keys: [keys.current.publicJwk] }),
     },
   });
   const broker = await startBroker(t, { jwksMaxAgeSeconds: 1, jwksCooldownSeconds: 0 });
-  const tenant = await registerAutoLoginTenant(broker, { slug: 'flaky2', issuer: rogue.issuer('flaky'), clientSecret: rogue.clientSecret });
+  const tenant = await registerAutoLoginTenant(broker, {
+    slug: 'flaky2',
+    issuer: rogue.issuer('flaky'),
+    clientSecret: rogue.clientSecret,
+  });
   t.ok((await tenant.login()).ticket);
   down = true;
   await new Promise((resolve) => setTimeout(resolve, 1200));

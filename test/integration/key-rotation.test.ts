@@ -16,7 +16,11 @@ t.test('rotation rule: an unknown kid refetches the JWKS once, rate-limited, the
     },
   });
   const broker = await startBroker(t, { jwksCooldownSeconds: 1 });
-  const tenant = await registerAutoLoginTenant(broker, { slug: 'rotating', issuer: rogue.issuer('rotating'), clientSecret: rogue.clientSecret });
+  const tenant = await registerAutoLoginTenant(broker, {
+    slug: 'rotating',
+    issuer: rogue.issuer('rotating'),
+    clientSecret: rogue.clientSecret,
+  });
   const login = async () => {
     const { ticket, error } = await tenant.login();
     return ticket ? 'ticket' : error;

@@ -10,17 +10,25 @@ import { startRogueIdp } from '../helpers/rogue-idp.js';
 
 const rogue = await startRogueIdp(t, { idp: {} });
 const a = await startBroker(t, { configCacheTtlSeconds: 3600 });
-const b = await startBroker(t, { configCacheTtlSeconds: 3600, secretKeys: a.config.secretKeys }, { databaseUrl: a.config.databaseUrl! });
+const b = await startBroker(
+  t,
+  { configCacheTtlSeconds: 3600, secretKeys: a.config.secretKeys },
+  { databaseUrl: a.config.databaseUrl! },
+);
 
 await a.admin('POST', '/admin/tenants', { slug: 'live', name: 'Live' });
-const connection = (await a.admin('POST', '/admin/tenants/live/connections', {
-  issuer: rogue.issuer('idp'),
-  clientId: 'rogue-client',
-  clientSecret: rogue.clientSecret,
-  tokenEndpointAuthMethod: 'client_secret_post',
-})).body;
+const connection = (
+  await a.admin('POST', '/admin/tenants/live/connections', {
+    issuer: rogue.issuer('idp'),
+    clientId: 'rogue-client',
+    clientSecret: rogue.clientSecret,
+    tokenEndpointAuthMethod: 'client_secret_post',
+  })
+).body;
 const returnTo = 'https://app.example.test/live';
-const app = (await a.admin('POST', '/admin/apps', { name: 'Live', returnUrls: [returnTo, 'https://app.example.test/other'] })).body;
+const app = (
+  await a.admin('POST', '/admin/apps', { name: 'Live', returnUrls: [returnTo, 'https://app.example.test/other'] })
+).body;
 
 /** A whole login through `broker`: 'ticket', the app-facing error, or the page's error code. */
 async function loginThrough(broker: TestBroker, target = returnTo): Promise<string> {
@@ -60,7 +68,11 @@ t.test('live config rule: B serves from its cache, and sees A’s admin changes 
   t.equal(await eventually(b, 'ticket'), 'ticket', 're-enabled through A: B signs in again');
 
   await a.admin('PATCH', `/admin/apps/${app.id}`, { returnUrls: [returnTo] });
-  t.equal(await eventually(b, 'invalid_return_to', 'https://app.example.test/other'), 'invalid_return_to', 'a removed return URL is refused by B');
+  t.equal(
+    await eventually(b, 'invalid_return_to', 'https://app.example.test/other'),
+    'invalid_return_to',
+    'a removed return URL is refused by B',
+  );
 
   await a.admin('DELETE', '/admin/tenants/live');
   t.equal(await eventually(b, 'unknown_tenant'), 'unknown_tenant', 'a deleted tenant is gone on B');

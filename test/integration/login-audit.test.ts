@@ -9,7 +9,11 @@ import { ADA, registerTenant } from '../helpers/scenario.js';
 // Contract: GET /admin/tenants/:slug/logins — every login attempt, newest first, never tokens.
 
 const broker = await startBroker(t);
-const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+const idp = await startIdp(t, {
+  redirectUri: broker.config.callbackUrl,
+  brokerJwks: broker.keys.jwks(),
+  accounts: [ADA],
+});
 const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
 
 t.test('successes and failures are recorded with connection, app, outcome, error and duration', async (t) => {
@@ -20,14 +24,32 @@ t.test('successes and failures are recorded with connection, app, outcome, error
   const all = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins`);
   t.equal(all.status, 200);
   t.equal(all.body.logins.length, 3);
-  t.match(all.body.logins[0], { at: String, connection: scenario.connectionId, app: scenario.app.id, outcome: 'success', error: null, durationMs: Number });
+  t.match(all.body.logins[0], {
+    at: String,
+    connection: scenario.connectionId,
+    app: scenario.app.id,
+    outcome: 'success',
+    error: null,
+    durationMs: Number,
+  });
   t.match(all.body.logins[1], { outcome: 'failure', error: 'access_denied' });
   const times = all.body.logins.map((l: { at: string }) => Date.parse(l.at));
-  t.same(times, [...times].sort((a: number, b: number) => b - a), 'newest first');
-  t.same(Object.keys(all.body.logins[0]).sort(), ['app', 'at', 'connection', 'durationMs', 'error', 'outcome'], 'nothing else: no tokens, codes or claims');
+  t.same(
+    times,
+    [...times].sort((a: number, b: number) => b - a),
+    'newest first',
+  );
+  t.same(
+    Object.keys(all.body.logins[0]).sort(),
+    ['app', 'at', 'connection', 'durationMs', 'error', 'outcome'],
+    'nothing else: no tokens, codes or claims',
+  );
 
   const failures = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins?outcome=failure`);
-  t.same(failures.body.logins.map((l: { error: string }) => l.error), ['access_denied']);
+  t.same(
+    failures.body.logins.map((l: { error: string }) => l.error),
+    ['access_denied'],
+  );
   const one = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins?limit=1`);
   t.equal(one.body.logins.length, 1);
 });
@@ -42,11 +64,20 @@ t.test('bad queries get 400, unknown tenants 404', async (t) => {
 });
 
 t.test('retention rule: attempts older than the retention and tickets a day past expiry are purged', async (t) => {
-  await broker.database.pool.query(`UPDATE login_attempts SET at = now() - interval '31 days' WHERE outcome = 'failure'`);
-  await broker.database.pool.query(`UPDATE tickets SET expires_at = now() - interval '2 days' WHERE redeemed_at IS NULL`);
-  const { rows: [before] } = await broker.database.pool.query(`SELECT (SELECT count(*) FROM tickets)::int AS tickets`);
+  await broker.database.pool.query(
+    `UPDATE login_attempts SET at = now() - interval '31 days' WHERE outcome = 'failure'`,
+  );
+  await broker.database.pool.query(
+    `UPDATE tickets SET expires_at = now() - interval '2 days' WHERE redeemed_at IS NULL`,
+  );
+  const {
+    rows: [before],
+  } = await broker.database.pool.query(`SELECT (SELECT count(*) FROM tickets)::int AS tickets`);
   t.equal(await new LoginAuditRepo(broker.database.pool).purge(30), 1, 'the 31-day-old failure');
   t.equal(await new TicketRepo(broker.database.pool).purge(30), before.tickets, 'every expired ticket');
   const left = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins`);
-  t.same(left.body.logins.map((l: { outcome: string }) => l.outcome), ['success', 'success']);
+  t.same(
+    left.body.logins.map((l: { outcome: string }) => l.outcome),
+    ['success', 'success'],
+  );
 });

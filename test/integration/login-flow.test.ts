@@ -8,13 +8,22 @@ import { ADA, GRACE, redeem, registerTenant } from '../helpers/scenario.js';
 // app's return URL with a ticket → server-to-server redemption.
 
 const broker = await startBroker(t);
-const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA, GRACE] });
+const idp = await startIdp(t, {
+  redirectUri: broker.config.callbackUrl,
+  brokerJwks: broker.keys.jwks(),
+  accounts: [ADA, GRACE],
+});
 
 for (const method of ['client_secret_post', 'private_key_jwt'] as const) {
   t.test(`${method}: a learner signs in and the app redeems the ticket once`, async (t) => {
     const scenario = await registerTenant(broker, idp, { method });
     const browser = new TestBrowser();
-    const back = await signIn(browser, scenario.loginUrl({ state: 'app-state-42' }), ADA.claims.email, scenario.returnTo);
+    const back = await signIn(
+      browser,
+      scenario.loginUrl({ state: 'app-state-42' }),
+      ADA.claims.email,
+      scenario.returnTo,
+    );
 
     t.equal(back.origin + back.pathname, scenario.returnTo.split('?')[0], 'back at the registered return URL');
     t.equal(back.searchParams.get('from'), 'broker', "return_to's own query parameters are kept");
@@ -40,10 +49,17 @@ for (const method of ['client_secret_post', 'private_key_jwt'] as const) {
       authenticatedAt: String,
     });
     t.equal(first.body.claims.sub, ADA.sub, 'the validated ID token claims are included');
-    t.equal(first.body.claims.aud, method === 'client_secret_post' ? idp.secretClient.clientId : idp.jwtClient.clientId);
+    t.equal(
+      first.body.claims.aud,
+      method === 'client_secret_post' ? idp.secretClient.clientId : idp.jwtClient.clientId,
+    );
 
     const second = await redeem(broker, scenario.app, ticket);
-    t.match(second, { status: 400, body: { error: 'invalid_ticket', error_description: String, request_id: String } }, 'a ticket redeems exactly once');
+    t.match(
+      second,
+      { status: 400, body: { error: 'invalid_ticket', error_description: String, request_id: String } },
+      'a ticket redeems exactly once',
+    );
   });
 }
 
@@ -57,7 +73,11 @@ t.test('the authorization request carries PKCE S256, nonce, state and the regist
   const p = location.searchParams;
   t.equal(p.get('response_type'), 'code');
   t.equal(p.get('client_id'), idp.secretClient.clientId);
-  t.equal(p.get('redirect_uri'), `${broker.config.callbackUrl}/${scenario.connectionId}`, "the connection's own redirect URI");
+  t.equal(
+    p.get('redirect_uri'),
+    `${broker.config.callbackUrl}/${scenario.connectionId}`,
+    "the connection's own redirect URI",
+  );
   t.equal(p.get('scope'), 'openid email profile');
   t.equal(p.get('code_challenge_method'), 'S256');
   t.match(p.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);
@@ -82,14 +102,23 @@ t.test('login from preferred_username when the IdP sends no email; emailVerified
 
 t.test('the IdP refusing the sign-in sends the learner back with error=access_denied', async (t) => {
   const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
-  const back = await signIn(new TestBrowser(), scenario.loginUrl({ state: 's1' }), 'nobody@acme.example', scenario.returnTo);
+  const back = await signIn(
+    new TestBrowser(),
+    scenario.loginUrl({ state: 's1' }),
+    'nobody@acme.example',
+    scenario.returnTo,
+  );
   t.equal(back.searchParams.get('error'), 'access_denied');
   t.equal(back.searchParams.get('state'), 's1');
   t.notOk(back.searchParams.get('ticket'));
 });
 
 t.test('discovery and JWKS are fetched once per connection, not per login', async (t) => {
-  const fresh = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+  const fresh = await startIdp(t, {
+    redirectUri: broker.config.callbackUrl,
+    brokerJwks: broker.keys.jwks(),
+    accounts: [ADA],
+  });
   const scenario = await registerTenant(broker, fresh, { method: 'client_secret_post' });
   for (let i = 0; i < 4; i++) {
     const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
@@ -100,7 +129,9 @@ t.test('discovery and JWKS are fetched once per connection, not per login', asyn
   t.equal(fresh.requests.get('/jwks'), 1, 'one JWKS fetch');
 
   // A changed connection is a new configuration: discovered again on the next login.
-  const patched = await broker.admin('PATCH', `/admin/connections/${scenario.connectionId}`, { scopes: ['offline_access'] });
+  const patched = await broker.admin('PATCH', `/admin/connections/${scenario.connectionId}`, {
+    scopes: ['offline_access'],
+  });
   t.equal(patched.status, 200);
   const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
   t.ok(back.searchParams.get('ticket'));

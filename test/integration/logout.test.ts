@@ -8,7 +8,11 @@ import { ADA, redeem, registerAutoLoginTenant, registerTenant } from '../helpers
 // Contract: GET /api/sso/logout — RP-initiated logout through the IdP's end_session_endpoint.
 
 const broker = await startBroker(t);
-const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+const idp = await startIdp(t, {
+  redirectUri: broker.config.callbackUrl,
+  brokerJwks: broker.keys.jwks(),
+  accounts: [ADA],
+});
 const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
 const logoutUrl = (params: Record<string, string>) => `${broker.url}/api/sso/logout?${new URLSearchParams(params)}`;
 
@@ -21,14 +25,20 @@ async function signedInSession(browser: TestBrowser) {
 t.test('logout goes through the IdP with id_token_hint and comes back to the app', async (t) => {
   const browser = new TestBrowser();
   const session = await signedInSession(browser);
-  const first = await browser.request(logoutUrl({ app: scenario.app.id, session, post_logout_redirect_uri: scenario.returnTo }));
+  const first = await browser.request(
+    logoutUrl({ app: scenario.app.id, session, post_logout_redirect_uri: scenario.returnTo }),
+  );
   t.equal(first.status, 302);
   const endSession = new URL(first.headers.get('location')!);
   t.equal(endSession.origin + endSession.pathname, `${idp.issuer}/session/end`);
   t.equal(endSession.searchParams.get('client_id'), idp.secretClient.clientId);
   t.equal(endSession.searchParams.get('post_logout_redirect_uri'), `${broker.url}/api/sso/logout/done`);
   const hint = endSession.searchParams.get('id_token_hint')!;
-  t.equal(JSON.parse(Buffer.from(hint.split('.')[1]!, 'base64url').toString()).sub, ADA.sub, 'the session’s own ID token as the hint');
+  t.equal(
+    JSON.parse(Buffer.from(hint.split('.')[1]!, 'base64url').toString()).sub,
+    ADA.sub,
+    'the session’s own ID token as the hint',
+  );
 
   // The IdP asks the learner to confirm, then sends the browser to the broker, then to the app.
   const confirm = await browser.request(endSession.href);
@@ -37,42 +47,77 @@ t.test('logout goes through the IdP with id_token_hint and comes back to the app
     form: { ...hiddenInputs(page), logout: 'yes' },
   });
   t.equal(done.url, scenario.returnTo, 'back at the app’s registered URL');
-  t.ok(browser.hops.some((hop) => hop.url.startsWith(`${broker.url}/api/sso/logout/done`)), 'through the broker’s post-logout URL');
+  t.ok(
+    browser.hops.some((hop) => hop.url.startsWith(`${broker.url}/api/sso/logout/done`)),
+    'through the broker’s post-logout URL',
+  );
 
-  const again = await fetch(logoutUrl({ app: scenario.app.id, session, post_logout_redirect_uri: scenario.returnTo }), { redirect: 'manual', headers: { accept: 'application/json' } });
+  const again = await fetch(logoutUrl({ app: scenario.app.id, session, post_logout_redirect_uri: scenario.returnTo }), {
+    redirect: 'manual',
+    headers: { accept: 'application/json' },
+  });
   t.equal(again.status, 400, 'a session signs out once');
   t.equal(((await again.json()) as { error: string }).error, 'unknown_session');
 });
 
-t.test('logout rule: unregistered URL, unknown or foreign session, missing parameters: 400 and no redirect', async (t) => {
-  const session = await signedInSession(new TestBrowser());
-  const other = await registerTenant(broker, idp, { method: 'client_secret_post' });
-  const cases: [string, Record<string, string>, string][] = [
-    ['unregistered URL', { app: scenario.app.id, session, post_logout_redirect_uri: 'https://evil.example/' }, 'invalid_return_to'],
-    ['URL differing by a slash', { app: scenario.app.id, session, post_logout_redirect_uri: `${scenario.returnTo}/` }, 'invalid_return_to'],
-    ['unknown session', { app: scenario.app.id, session: 'nope', post_logout_redirect_uri: scenario.returnTo }, 'unknown_session'],
-    ['another app’s session', { app: other.app.id, session, post_logout_redirect_uri: other.returnTo }, 'unknown_session'],
-    ['unknown app', { app: 'nope', session, post_logout_redirect_uri: scenario.returnTo }, 'unknown_app'],
-    ['no session', { app: scenario.app.id, post_logout_redirect_uri: scenario.returnTo }, 'invalid_request'],
-  ];
-  for (const [what, params, code] of cases) {
-    const response = await fetch(logoutUrl(params), { redirect: 'manual', headers: { accept: 'application/json' } });
-    t.equal(response.status, 400, what);
-    t.equal(response.headers.get('location'), null, `${what}: no redirect`);
-    t.equal(((await response.json()) as { error: string }).error, code, `${what}: ${code}`);
-  }
-  const forged = await fetch(`${broker.url}/api/sso/logout/done?state=forged`, { redirect: 'manual' });
-  t.equal(forged.status, 400, 'a forged post-logout state is refused');
-  const stillThere = await fetch(logoutUrl({ app: scenario.app.id, session, post_logout_redirect_uri: scenario.returnTo }), { redirect: 'manual' });
-  t.equal(stillThere.status, 302, 'the refused attempts did not end the session');
-});
+t.test(
+  'logout rule: unregistered URL, unknown or foreign session, missing parameters: 400 and no redirect',
+  async (t) => {
+    const session = await signedInSession(new TestBrowser());
+    const other = await registerTenant(broker, idp, { method: 'client_secret_post' });
+    const cases: [string, Record<string, string>, string][] = [
+      [
+        'unregistered URL',
+        { app: scenario.app.id, session, post_logout_redirect_uri: 'https://evil.example/' },
+        'invalid_return_to',
+      ],
+      [
+        'URL differing by a slash',
+        { app: scenario.app.id, session, post_logout_redirect_uri: `${scenario.returnTo}/` },
+        'invalid_return_to',
+      ],
+      [
+        'unknown session',
+        { app: scenario.app.id, session: 'nope', post_logout_redirect_uri: scenario.returnTo },
+        'unknown_session',
+      ],
+      [
+        'another app’s session',
+        { app: other.app.id, session, post_logout_redirect_uri: other.returnTo },
+        'unknown_session',
+      ],
+      ['unknown app', { app: 'nope', session, post_logout_redirect_uri: scenario.returnTo }, 'unknown_app'],
+      ['no session', { app: scenario.app.id, post_logout_redirect_uri: scenario.returnTo }, 'invalid_request'],
+    ];
+    for (const [what, params, code] of cases) {
+      const response = await fetch(logoutUrl(params), { redirect: 'manual', headers: { accept: 'application/json' } });
+      t.equal(response.status, 400, what);
+      t.equal(response.headers.get('location'), null, `${what}: no redirect`);
+      t.equal(((await response.json()) as { error: string }).error, code, `${what}: ${code}`);
+    }
+    const forged = await fetch(`${broker.url}/api/sso/logout/done?state=forged`, { redirect: 'manual' });
+    t.equal(forged.status, 400, 'a forged post-logout state is refused');
+    const stillThere = await fetch(
+      logoutUrl({ app: scenario.app.id, session, post_logout_redirect_uri: scenario.returnTo }),
+      { redirect: 'manual' },
+    );
+    t.equal(stillThere.status, 302, 'the refused attempts did not end the session');
+  },
+);
 
 t.test('an IdP without end_session_endpoint: straight back to the app', async (t) => {
   const rogue = await startRogueIdp(t, { plain: {} });
-  const tenant = await registerAutoLoginTenant(broker, { slug: 'no-end-session', issuer: rogue.issuer('plain'), clientSecret: rogue.clientSecret });
+  const tenant = await registerAutoLoginTenant(broker, {
+    slug: 'no-end-session',
+    issuer: rogue.issuer('plain'),
+    clientSecret: rogue.clientSecret,
+  });
   const { ticket } = await tenant.login();
   const session = (await redeem(broker, tenant.app, ticket)).body.session;
-  const response = await fetch(logoutUrl({ app: tenant.app.id, session, post_logout_redirect_uri: 'https://app.example.test/no-end-session' }), { redirect: 'manual' });
+  const response = await fetch(
+    logoutUrl({ app: tenant.app.id, session, post_logout_redirect_uri: 'https://app.example.test/no-end-session' }),
+    { redirect: 'manual' },
+  );
   t.equal(response.status, 302);
   t.equal(response.headers.get('location'), 'https://app.example.test/no-end-session');
 });

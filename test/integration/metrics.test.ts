@@ -8,7 +8,11 @@ import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
 // tickets redeemed, latency histograms.
 
 const broker = await startBroker(t);
-const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+const idp = await startIdp(t, {
+  redirectUri: broker.config.callbackUrl,
+  brokerJwks: broker.keys.jwks(),
+  accounts: [ADA],
+});
 const scenario = await registerTenant(broker, idp, { method: 'private_key_jwt' });
 
 async function metrics() {
@@ -36,7 +40,11 @@ t.test('logins, failures by reason, redemptions and IdP latency are counted', as
   t.equal(value(text, 'sso_tickets_redeemed_total'), 1);
   t.equal(value(text, 'sso_tickets_refused_total{reason="invalid_ticket"}'), 1);
   const connection = `connection="${scenario.connectionId}"`;
-  t.equal(value(text, `sso_idp_request_duration_seconds_count{${connection},endpoint="token"}`), 1, 'one token request timed (the refused login never reached it)');
+  t.equal(
+    value(text, `sso_idp_request_duration_seconds_count{${connection},endpoint="token"}`),
+    1,
+    'one token request timed (the refused login never reached it)',
+  );
   t.equal(value(text, `sso_idp_request_duration_seconds_count{${connection},endpoint="discovery"}`), 1);
   t.equal(value(text, `sso_idp_request_duration_seconds_count{${connection},endpoint="jwks"}`), 1);
   t.equal(value(text, 'sso_login_duration_seconds_count{outcome="success"}'), 1);

@@ -36,108 +36,160 @@ t.test('invalid configuration stops start-up with one line per problem and no st
   const run = runMain({ PORT: 'x', ADMIN_TOKEN: 'short', DATABASE_URL: 'postgres://db/x', PUBLIC_URL: 'not a url' });
   t.equal(await run.exited, 1);
   const { stderr } = run.output();
-  for (const name of ['PORT', 'ADMIN_TOKEN', 'SECRET_KEY', 'PUBLIC_URL']) t.match(stderr, new RegExp(`^  ${name}: `, 'm'), name);
+  for (const name of ['PORT', 'ADMIN_TOKEN', 'SECRET_KEY', 'PUBLIC_URL'])
+    t.match(stderr, new RegExp(`^  ${name}: `, 'm'), name);
   t.notMatch(stderr, /\s+at .+:\d+:\d+/, 'no stack trace');
 });
 
-t.test('starts on DATABASE_URL, applies migrations, warns of expiring key certificates, and on SIGTERM finishes in-flight requests before exiting', async (t) => {
-  const databaseUrl = await testDatabaseUrl(t);
-  // Start from an empty schema so the process itself must migrate.
-  const pg = (await import('pg')).default;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  await pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
-  const port = await freePort();
-  const adminToken = randomBytes(24).toString('base64url');
-  // Two keys: one whose certificate expires in 10 days (logged at start-up), one for 2 years.
-  const keysDir = await mkdtemp(join(tmpdir(), 'broker-keys-'));
-  await generateBrokerKey(keysDir, { kid: 'expiring', certificateDays: 10 });
-  await generateBrokerKey(keysDir, { kid: 'fresh' });
-  const run = runMain({
-    DATABASE_URL: databaseUrl,
-    SECRET_KEY: randomBytes(32).toString('base64url'),
-    ADMIN_TOKEN: adminToken,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    KEYS_DIR: keysDir,
-  });
-  t.teardown(() => run.child.kill('SIGKILL'));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100 && !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); i++) {
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  const ready = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
-  t.equal(ready, 200, 'ready');
-  if (ready !== 200) return t.fail(run.output().stderr + run.output().stdout);
-  const { rows } = await pool.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL');
-  await pool.end();
-  t.ok(rows[0].n >= 1, 'migrations applied at start');
-
-  // A request in flight: headers sent, body still coming when SIGTERM arrives.
-  const body = JSON.stringify({ slug: 'slow-org', name: 'Slow' });
-  const inFlight = new Promise<number>((done, fail) => {
-    const req = request(`${base}/admin/tenants`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      done(res.statusCode ?? 0);
-    });
-    req.on('error', fail);
-    req.write(body.slice(0, 5));
-    setTimeout(() => {
-      run.child.kill('SIGTERM');
-      setTimeout(() => req.end(body.slice(5)), 300);
-    }, 200);
-  });
-  const status = await inFlight.catch((error: Error) => error.message);
-  t.equal(status, 201, 'the in-flight request completed');
-  if (status !== 201) t.comment(run.output().stdout + run.output().stderr);
-  t.equal(await run.exited, 0, 'exited cleanly');
-  t.match(run.output().stdout, /"msg":"stopped"/, 'buffered log lines are flushed before exit');
-  const expiryWarnings = run.output().stdout.split('\n').filter((line) => line.includes('certificate of a broker key expires soon'));
-  t.equal(expiryWarnings.length, 1, 'one certificate expiry warning');
-  t.match(expiryWarnings[0], /"level":40,.*"kid":"expiring"/, 'for the key whose certificate expires within 30 days');
-});
-
-t.test('live config rule across two broker processes on one database: an admin change through A applies to the next login on B', async (t) => {
-  const databaseUrl = await testDatabaseUrl(t);
-  const secretKey = randomBytes(32).toString('base64url');
-  const adminToken = randomBytes(24).toString('base64url');
-  const start = async () => {
+t.test(
+  'starts on DATABASE_URL, applies migrations, warns of expiring key certificates, and on SIGTERM finishes in-flight requests before exiting',
+  async (t) => {
+    const databaseUrl = await testDatabaseUrl(t);
+    // Start from an empty schema so the process itself must migrate.
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    await pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
     const port = await freePort();
+    const adminToken = randomBytes(24).toString('base64url');
+    // Two keys: one whose certificate expires in 10 days (logged at start-up), one for 2 years.
+    const keysDir = await mkdtemp(join(tmpdir(), 'broker-keys-'));
+    await generateBrokerKey(keysDir, { kid: 'expiring', certificateDays: 10 });
+    await generateBrokerKey(keysDir, { kid: 'fresh' });
     const run = runMain({
       DATABASE_URL: databaseUrl,
-      SECRET_KEY: secretKey,
+      SECRET_KEY: randomBytes(32).toString('base64url'),
       ADMIN_TOKEN: adminToken,
       PORT: String(port),
       HOST: '127.0.0.1',
-      KEYS_DIR: await mkdtemp(join(tmpdir(), 'broker-keys-')),
-      LOG_LEVEL: 'warn',
+      KEYS_DIR: keysDir,
     });
     t.teardown(() => run.child.kill('SIGKILL'));
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100 && !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); i++) await new Promise((done) => setTimeout(done, 100));
-    return base;
-  };
-  const [a, b] = await Promise.all([start(), start()]);
-  const admin = (method: string, path: string, body?: unknown) =>
-    fetch(`${a}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
-  await admin('POST', '/admin/tenants', { slug: 'two-procs', name: 'Two processes' });
-  // An IdP that cannot be reached: a login with a registered return URL comes back with idp_error
-  // (302), an unregistered one is a 400 page — enough to see which configuration B uses.
-  await admin('POST', '/admin/tenants/two-procs/connections', { issuer: 'http://127.0.0.1:9', clientId: 'c', clientSecret: 's', tokenEndpointAuthMethod: 'client_secret_post' });
-  const app = (await admin('POST', '/admin/apps', { name: 'Two', returnUrls: ['https://app.example/one', 'https://app.example/two'] })).body;
-  const loginOnB = (returnTo: string) =>
-    fetch(`${b}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, tenant: 'two-procs' })}`, { redirect: 'manual' }).then((r) => r.status);
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    ) {
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const ready = await fetch(`${base}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    t.equal(ready, 200, 'ready');
+    if (ready !== 200) return t.fail(run.output().stderr + run.output().stdout);
+    const { rows } = await pool.query(
+      'SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL',
+    );
+    await pool.end();
+    t.ok(rows[0].n >= 1, 'migrations applied at start');
 
-  t.equal(await loginOnB('https://app.example/two'), 302, 'B accepts the registered URL (and caches the app)');
-  t.equal((await admin('PATCH', `/admin/apps/${app.id}`, { returnUrls: ['https://app.example/one'] })).status, 200);
-  let status = 0;
-  for (let i = 0; i < 30 && status !== 400; i++) {
-    status = await loginOnB('https://app.example/two');
-    if (status !== 400) await new Promise((done) => setTimeout(done, 100));
-  }
-  t.equal(status, 400, 'B refuses the URL A just removed, without a restart');
-  t.equal(await loginOnB('https://app.example/one'), 302, 'and still accepts the remaining one');
-});
+    // A request in flight: headers sent, body still coming when SIGTERM arrives.
+    const body = JSON.stringify({ slug: 'slow-org', name: 'Slow' });
+    const inFlight = new Promise<number>((done, fail) => {
+      const req = request(`${base}/admin/tenants`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        done(res.statusCode ?? 0);
+      });
+      req.on('error', fail);
+      req.write(body.slice(0, 5));
+      setTimeout(() => {
+        run.child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(5)), 300);
+      }, 200);
+    });
+    const status = await inFlight.catch((error: Error) => error.message);
+    t.equal(status, 201, 'the in-flight request completed');
+    if (status !== 201) t.comment(run.output().stdout + run.output().stderr);
+    t.equal(await run.exited, 0, 'exited cleanly');
+    t.match(run.output().stdout, /"msg":"stopped"/, 'buffered log lines are flushed before exit');
+    const expiryWarnings = run
+      .output()
+      .stdout.split('\n')
+      .filter((line) => line.includes('certificate of a broker key expires soon'));
+    t.equal(expiryWarnings.length, 1, 'one certificate expiry warning');
+    t.match(expiryWarnings[0], /"level":40,.*"kid":"expiring"/, 'for the key whose certificate expires within 30 days');
+  },
+);
+
+t.test(
+  'live config rule across two broker processes on one database: an admin change through A applies to the next login on B',
+  async (t) => {
+    const databaseUrl = await testDatabaseUrl(t);
+    const secretKey = randomBytes(32).toString('base64url');
+    const adminToken = randomBytes(24).toString('base64url');
+    const start = async () => {
+      const port = await freePort();
+      const run = runMain({
+        DATABASE_URL: databaseUrl,
+        SECRET_KEY: secretKey,
+        ADMIN_TOKEN: adminToken,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        KEYS_DIR: await mkdtemp(join(tmpdir(), 'broker-keys-')),
+        LOG_LEVEL: 'warn',
+      });
+      t.teardown(() => run.child.kill('SIGKILL'));
+      const base = `http://127.0.0.1:${port}`;
+      for (
+        let i = 0;
+        i < 100 &&
+        !(await fetch(`${base}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        i++
+      )
+        await new Promise((done) => setTimeout(done, 100));
+      return base;
+    };
+    const [a, b] = await Promise.all([start(), start()]);
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${a}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    await admin('POST', '/admin/tenants', { slug: 'two-procs', name: 'Two processes' });
+    // An IdP that cannot be reached: a login with a registered return URL comes back with idp_error
+    // (302), an unregistered one is a 400 page — enough to see which configuration B uses.
+    await admin('POST', '/admin/tenants/two-procs/connections', {
+      issuer: 'http://127.0.0.1:9',
+      clientId: 'c',
+      clientSecret: 's',
+      tokenEndpointAuthMethod: 'client_secret_post',
+    });
+    const app = (
+      await admin('POST', '/admin/apps', {
+        name: 'Two',
+        returnUrls: ['https://app.example/one', 'https://app.example/two'],
+      })
+    ).body;
+    const loginOnB = (returnTo: string) =>
+      fetch(`${b}/api/sso/login?${new URLSearchParams({ app: app.id, return_to: returnTo, tenant: 'two-procs' })}`, {
+        redirect: 'manual',
+      }).then((r) => r.status);
+
+    t.equal(await loginOnB('https://app.example/two'), 302, 'B accepts the registered URL (and caches the app)');
+    t.equal((await admin('PATCH', `/admin/apps/${app.id}`, { returnUrls: ['https://app.example/one'] })).status, 200);
+    let status = 0;
+    for (let i = 0; i < 30 && status !== 400; i++) {
+      status = await loginOnB('https://app.example/two');
+      if (status !== 400) await new Promise((done) => setTimeout(done, 100));
+    }
+    t.equal(status, 400, 'B refuses the URL A just removed, without a restart');
+    t.equal(await loginOnB('https://app.example/one'), 302, 'and still accepts the remaining one');
+  },
+);

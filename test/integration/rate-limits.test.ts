@@ -10,9 +10,18 @@ import { startBroker, type TestBroker } from '../helpers/broker.js';
 t.test('abuse rule: each endpoint group answers 429 with Retry-After past the limit', async (t) => {
   const broker = await startBroker(t, { rateLimitPerMinute: 5 });
   const groups: [string, () => Promise<Response>][] = [
-    ['browser', () => fetch(`${broker.url}/api/sso/login?app=x&return_to=y`, { headers: { accept: 'application/json' } })],
-    ['redeem', () => fetch(`${broker.url}/api/sso/tickets/redeem`, { method: 'POST', headers: { authorization: 'Basic YTpi' } })],
-    ['admin', () => fetch(`${broker.url}/admin/tenants`, { headers: { authorization: `Bearer ${broker.adminToken}` } })],
+    [
+      'browser',
+      () => fetch(`${broker.url}/api/sso/login?app=x&return_to=y`, { headers: { accept: 'application/json' } }),
+    ],
+    [
+      'redeem',
+      () => fetch(`${broker.url}/api/sso/tickets/redeem`, { method: 'POST', headers: { authorization: 'Basic YTpi' } }),
+    ],
+    [
+      'admin',
+      () => fetch(`${broker.url}/admin/tenants`, { headers: { authorization: `Bearer ${broker.adminToken}` } }),
+    ],
   ];
   for (const [group, call] of groups) {
     const statuses: number[] = [];
@@ -28,7 +37,13 @@ t.test('abuse rule: each endpoint group answers 429 with Retry-After past the li
 
 t.test('abuse rule: 0 turns the limits off', async (t) => {
   const broker = await startBroker(t, { rateLimitPerMinute: 0 });
-  const statuses = await Promise.all(Array.from({ length: 30 }, () => fetch(`${broker.url}/admin/tenants`, { headers: { authorization: `Bearer ${broker.adminToken}` } }).then((r) => r.status)));
+  const statuses = await Promise.all(
+    Array.from({ length: 30 }, () =>
+      fetch(`${broker.url}/admin/tenants`, { headers: { authorization: `Bearer ${broker.adminToken}` } }).then(
+        (r) => r.status,
+      ),
+    ),
+  );
   t.notOk(statuses.includes(429));
 });
 
@@ -49,7 +64,10 @@ function redeemFrom(broker: TestBroker, localAddress: string, credentials: strin
         path: '/api/sso/tickets/redeem',
         method: 'POST',
         localAddress,
-        headers: { 'content-type': 'application/json', ...(credentials && { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }) },
+        headers: {
+          'content-type': 'application/json',
+          ...(credentials && { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }),
+        },
       },
       (res) => {
         let body = '';
@@ -57,7 +75,11 @@ function redeemFrom(broker: TestBroker, localAddress: string, credentials: strin
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => {
           const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, error: body ? (JSON.parse(body) as { error?: string }).error : undefined });
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+            error: body ? (JSON.parse(body) as { error?: string }).error : undefined,
+          });
         });
       },
     );
@@ -67,25 +89,53 @@ function redeemFrom(broker: TestBroker, localAddress: string, credentials: strin
 }
 
 async function registerApp(broker: TestBroker, name: string): Promise<{ id: string; secret: string }> {
-  const created = await broker.admin('POST', '/admin/apps', { name, returnUrls: [`https://${name}.example.test/back`] });
+  const created = await broker.admin('POST', '/admin/apps', {
+    name,
+    returnUrls: [`https://${name}.example.test/back`],
+  });
   if (created.status !== 201) throw new Error(`app not created: ${created.status}`);
   return created.body;
 }
 
-t.test('abuse rule: wrong secrets for a known app id, even from the app’s own address, never lock the app out', async (t) => {
-  const broker = await startBroker(t, { rateLimitPerMinute: 3 });
-  const app = await registerApp(broker, 'victim');
-  const attacker = await Promise.all(Array.from({ length: 10 }, () => redeemFrom(broker, '127.0.0.1', `${app.id}:wrong-secret`)));
-  t.same(attacker.map((a) => a.status).sort(), [401, 401, 401, 429, 429, 429, 429, 429, 429, 429], 'the guesser gets 401 up to the limit of its address, then 429');
-  t.ok(attacker.filter((a) => a.status === 429).every((a) => a.error === 'rate_limited' && /^\d+$/.test(a.retryAfter ?? '')), 'rate_limited, with Retry-After');
-  t.ok(attacker.filter((a) => a.status === 401).every((a) => a.error === 'invalid_client'), 'invalid_client under the limit');
-  t.equal((await redeemFrom(broker, '127.0.0.1', undefined)).status, 429, 'missing credentials count against the address too');
+t.test(
+  'abuse rule: wrong secrets for a known app id, even from the app’s own address, never lock the app out',
+  async (t) => {
+    const broker = await startBroker(t, { rateLimitPerMinute: 3 });
+    const app = await registerApp(broker, 'victim');
+    const attacker = await Promise.all(
+      Array.from({ length: 10 }, () => redeemFrom(broker, '127.0.0.1', `${app.id}:wrong-secret`)),
+    );
+    t.same(
+      attacker.map((a) => a.status).sort(),
+      [401, 401, 401, 429, 429, 429, 429, 429, 429, 429],
+      'the guesser gets 401 up to the limit of its address, then 429',
+    );
+    t.ok(
+      attacker
+        .filter((a) => a.status === 429)
+        .every((a) => a.error === 'rate_limited' && /^\d+$/.test(a.retryAfter ?? '')),
+      'rate_limited, with Retry-After',
+    );
+    t.ok(
+      attacker.filter((a) => a.status === 401).every((a) => a.error === 'invalid_client'),
+      'invalid_client under the limit',
+    );
+    t.equal(
+      (await redeemFrom(broker, '127.0.0.1', undefined)).status,
+      429,
+      'missing credentials count against the address too',
+    );
 
-  for (let i = 0; i < 3; i++) {
-    const real = await redeemFrom(broker, '127.0.0.1', `${app.id}:${app.secret}`);
-    t.same([real.status, real.error], [400, 'invalid_ticket'], `the app’s own redemption ${i + 1}, from the same address, is served`);
-  }
-});
+    for (let i = 0; i < 3; i++) {
+      const real = await redeemFrom(broker, '127.0.0.1', `${app.id}:${app.secret}`);
+      t.same(
+        [real.status, real.error],
+        [400, 'invalid_ticket'],
+        `the app’s own redemption ${i + 1}, from the same address, is served`,
+      );
+    }
+  },
+);
 
 t.test('abuse rule: only authenticated requests count against the app, and past its limit they get 429', async (t) => {
   const broker = await startBroker(t, { rateLimitPerMinute: 3 });
@@ -95,16 +145,29 @@ t.test('abuse rule: only authenticated requests count against the app, and past 
   // A guesser spreading wrong secrets over many addresses never trips any limit: each address
   // stays under its own, and none of these counts against the app.
   const guesses: number[] = [];
-  for (let i = 0; i < 8; i++) guesses.push((await redeemFrom(broker, `127.0.0.${20 + i}`, `${app.id}:wrong-secret`)).status);
+  for (let i = 0; i < 8; i++)
+    guesses.push((await redeemFrom(broker, `127.0.0.${20 + i}`, `${app.id}:wrong-secret`)).status);
   t.same(guesses, Array(8).fill(401), 'wrong secrets from fresh addresses: 401 each');
 
   // The app itself, from fresh addresses each time: its limit is per app, not per address.
   const own: Answer[] = [];
   for (let i = 0; i < 4; i++) own.push(await redeemFrom(broker, `127.0.0.${40 + i}`, `${app.id}:${app.secret}`));
-  t.same(own.slice(0, 3).map((a) => a.status), [400, 400, 400], 'the app’s first 3 redemptions are served (invalid_ticket)');
+  t.same(
+    own.slice(0, 3).map((a) => a.status),
+    [400, 400, 400],
+    'the app’s first 3 redemptions are served (invalid_ticket)',
+  );
   t.same([own[3]!.status, own[3]!.error], [429, 'rate_limited'], 'its 4th is limited, from a fresh address');
   t.match(own[3]!.retryAfter, /^\d+$/, 'with Retry-After');
 
-  t.equal((await redeemFrom(broker, '127.0.0.60', `${app.id}:wrong-secret`)).status, 401, 'a failing request is not refused for the app’s own traffic');
-  t.equal((await redeemFrom(broker, '127.0.0.41', `${other.id}:${other.secret}`)).status, 400, 'another app, from an address the first one used, is not affected');
+  t.equal(
+    (await redeemFrom(broker, '127.0.0.60', `${app.id}:wrong-secret`)).status,
+    401,
+    'a failing request is not refused for the app’s own traffic',
+  );
+  t.equal(
+    (await redeemFrom(broker, '127.0.0.41', `${other.id}:${other.secret}`)).status,
+    400,
+    'another app, from an address the first one used, is not affected',
+  );
 });

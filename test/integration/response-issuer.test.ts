@@ -12,9 +12,11 @@ import { redeem, registerAutoLoginTenant } from '../helpers/scenario.js';
 const CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const FABRIKAM = '0d2f3c4b-1111-4a2b-9c3d-5e6f7a8b9c0d';
 
-const sendIss = (value: (issuer: string) => string | string[]): Behaviour['authorizationResponse'] => (params, { issuer }) => {
-  for (const iss of [value(issuer)].flat()) params.append('iss', iss);
-};
+const sendIss =
+  (value: (issuer: string) => string | string[]): Behaviour['authorizationResponse'] =>
+  (params, { issuer }) => {
+    for (const iss of [value(issuer)].flat()) params.append('iss', iss);
+  };
 const advertised = (doc: Record<string, unknown>) => ({ ...doc, authorization_response_iss_parameter_supported: true });
 /** Entra multi-tenant: issuer `<base>/{tenantid}/v2.0`, tokens from CONTOSO. */
 const entra = (issTenant: string): Behaviour => ({
@@ -30,7 +32,7 @@ const rogue = await startRogueIdp(t, {
   'sends-two': { authorizationResponse: sendIss((issuer) => [issuer, 'https://victim-idp.example']) },
   'advertises-and-sends': { discovery: advertised, authorizationResponse: sendIss((issuer) => issuer) },
   'advertises-and-omits': { discovery: advertised },
-  'omits': {},
+  omits: {},
   'entra-contoso': entra(CONTOSO),
   'entra-fabrikam': entra(FABRIKAM),
   'entra-unfilled': entra('{tenantid}'),
@@ -76,7 +78,8 @@ for (const [name, expected, rule] of [
       allowedTenantIds: [CONTOSO],
     });
     t.equal(result.error, expected);
-    if (expected === null) t.equal((await redeem(broker, result.app, result.ticket)).body.issuer, `${rogue.issuer(name)}/${CONTOSO}/v2.0`);
+    if (expected === null)
+      t.equal((await redeem(broker, result.app, result.ticket)).body.issuer, `${rogue.issuer(name)}/${CONTOSO}/v2.0`);
     else t.equal(rogue.hits.get(`${name}/token`), undefined, 'the code never reached the token endpoint');
   });
 }

@@ -14,14 +14,25 @@ t.test('secret rule: after rotation old client secrets still work, and re-encryp
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
   const broker = await startBroker(t, { secretKeys: [newKey, oldKey] });
-  const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
+  const idp = await startIdp(t, {
+    redirectUri: broker.config.callbackUrl,
+    brokerJwks: broker.keys.jwks(),
+    accounts: [ADA],
+  });
   const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
   const stored = async () =>
-    (await broker.database.pool.query('SELECT client_secret_enc FROM connections WHERE id = $1', [scenario.connectionId])).rows[0].client_secret_enc as string;
+    (
+      await broker.database.pool.query('SELECT client_secret_enc FROM connections WHERE id = $1', [
+        scenario.connectionId,
+      ])
+    ).rows[0].client_secret_enc as string;
   // As it was stored before the rotation: sealed with the old key.
   const purpose = `connection-client-secret:${scenario.connectionId}`;
   const before = new SecretBox([oldKey]).seal(idp.secretClient.clientSecret, purpose);
-  await broker.database.pool.query('UPDATE connections SET client_secret_enc = $2, updated_at = now() WHERE id = $1', [scenario.connectionId, before]);
+  await broker.database.pool.query('UPDATE connections SET client_secret_enc = $2, updated_at = now() WHERE id = $1', [
+    scenario.connectionId,
+    before,
+  ]);
 
   const viaOld = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
   t.ok(viaOld.searchParams.get('ticket'), 'a secret sealed with the old key still opens');
@@ -31,7 +42,11 @@ t.test('secret rule: after rotation old client secrets still work, and re-encryp
   const after = await stored();
   t.not(after, before, 're-sealed');
   t.equal(new SecretBox([newKey]).open(after, purpose), idp.secretClient.clientSecret, 'the new key alone opens it');
-  t.same(await reencryptClientSecrets(broker.database.prisma, new SecretBox([newKey, oldKey])), { resealed: 0, unreadable: [] }, 'nothing left to do');
+  t.same(
+    await reencryptClientSecrets(broker.database.prisma, new SecretBox([newKey, oldKey])),
+    { resealed: 0, unreadable: [] },
+    'nothing left to do',
+  );
   const foreign = await reencryptClientSecrets(broker.database.prisma, new SecretBox([randomBytes(32)]));
   t.same(foreign.unreadable, [scenario.connectionId], 'secrets no key opens are reported, not destroyed');
 });

@@ -9,15 +9,23 @@ import { ADA, registerAutoLoginTenant, registerTenant } from '../helpers/scenari
 // against the connection, with no app, ending on a diagnostics page.
 
 const broker = await startBroker(t);
-const idp = await startIdp(t, { redirectUri: broker.config.callbackUrl, brokerJwks: broker.keys.jwks(), accounts: [ADA] });
-const ticketCount = async () => (await broker.database.pool.query('SELECT count(*)::int AS n FROM tickets')).rows[0].n as number;
+const idp = await startIdp(t, {
+  redirectUri: broker.config.callbackUrl,
+  brokerJwks: broker.keys.jwks(),
+  accounts: [ADA],
+});
+const ticketCount = async () =>
+  (await broker.database.pool.query('SELECT count(*)::int AS n FROM tickets')).rows[0].n as number;
 
 /** Opens the link, signs in at the IdP's form, returns the diagnostics (JSON). */
 async function runTestLogin(url: string) {
   const browser = new TestBrowser();
   const first = await browser.follow(url, () => false);
   const action = formAction(await first.response.text(), browser.hops.at(-1)!.url);
-  const done = await browser.follow(action, () => false, { form: { login: ADA.claims.email }, accept: 'application/json' });
+  const done = await browser.follow(action, () => false, {
+    form: { login: ADA.claims.email },
+    accept: 'application/json',
+  });
   return { status: done.response.status, body: (await done.response.json()) as any };
 }
 
@@ -31,11 +39,28 @@ t.test('a test login runs the real flow and ticks every step, without an app or 
   const result = await runTestLogin(created.body.url);
   t.equal(result.status, 200);
   t.equal(result.body.ok, true);
-  t.same(result.body.steps.map((s: { id: string; ok: boolean }) => [s.id, s.ok]), [
-    ['connection', true], ['discovery', true], ['response_issuer', true], ['authorization', true], ['token_exchange', true], ['claims', true], ['domain', true],
-  ]);
-  t.equal(result.body.redirectUri, `${broker.config.callbackUrl}/${scenario.connectionId}`, 'the diagnostics name the connection’s own redirect URI');
-  t.match(result.body.steps.find((s: { id: string }) => s.id === 'response_issuer').message, 'RFC 9207', 'oidc-provider sends iss, and it was checked');
+  t.same(
+    result.body.steps.map((s: { id: string; ok: boolean }) => [s.id, s.ok]),
+    [
+      ['connection', true],
+      ['discovery', true],
+      ['response_issuer', true],
+      ['authorization', true],
+      ['token_exchange', true],
+      ['claims', true],
+      ['domain', true],
+    ],
+  );
+  t.equal(
+    result.body.redirectUri,
+    `${broker.config.callbackUrl}/${scenario.connectionId}`,
+    'the diagnostics name the connection’s own redirect URI',
+  );
+  t.match(
+    result.body.steps.find((s: { id: string }) => s.id === 'response_issuer').message,
+    'RFC 9207',
+    'oidc-provider sends iss, and it was checked',
+  );
   t.equal(result.body.claims.sub, ADA.sub, 'the validated claims are shown');
   t.notMatch(JSON.stringify(result.body), /eyJ[A-Za-z0-9_-]{10,}\./, 'but never a token');
   t.equal(await ticketCount(), before, 'no ticket minted');
@@ -49,7 +74,9 @@ t.test('the diagnostics page is HTML for a browser', async (t) => {
   const created = await broker.admin('POST', `/admin/connections/${scenario.connectionId}/test-login`);
   const browser = new TestBrowser();
   const first = await browser.follow(created.body.url, () => false);
-  const done = await browser.follow(formAction(await first.response.text(), browser.hops.at(-1)!.url), () => false, { form: { login: ADA.claims.email } });
+  const done = await browser.follow(formAction(await first.response.text(), browser.hops.at(-1)!.url), () => false, {
+    form: { login: ADA.claims.email },
+  });
   const html = await done.response.text();
   t.match(done.response.headers.get('content-type'), /text\/html/);
   t.match(html, /Test login: it works/);
@@ -57,8 +84,16 @@ t.test('the diagnostics page is HTML for a browser', async (t) => {
 });
 
 t.test('a misbehaving IdP: the diagnostics say which step failed and why', async (t) => {
-  const rogue = await startRogueIdp(t, { 'bad-signature': { idToken: async (claims, ctx) => `${(await rs256(claims, ctx.keys.current)).slice(0, -6)}AAAAAA` } });
-  const tenant = await registerAutoLoginTenant(broker, { slug: 'diag-bad-sig', issuer: rogue.issuer('bad-signature'), clientSecret: rogue.clientSecret });
+  const rogue = await startRogueIdp(t, {
+    'bad-signature': {
+      idToken: async (claims, ctx) => `${(await rs256(claims, ctx.keys.current)).slice(0, -6)}AAAAAA`,
+    },
+  });
+  const tenant = await registerAutoLoginTenant(broker, {
+    slug: 'diag-bad-sig',
+    issuer: rogue.issuer('bad-signature'),
+    clientSecret: rogue.clientSecret,
+  });
   const created = await broker.admin('POST', `/admin/connections/${tenant.connectionId}/test-login`);
   const result = await new TestBrowser().follow(created.body.url, () => false, { accept: 'application/json' });
   const body = (await result.response.json()) as { ok: boolean; steps: { id: string; ok: boolean; message: string }[] };
@@ -71,7 +106,10 @@ t.test('a misbehaving IdP: the diagnostics say which step failed and why', async
 t.test('unknown connection: 404; forged or missing token: 400', async (t) => {
   t.equal((await broker.admin('POST', '/admin/connections/nope/test-login')).status, 404);
   for (const query of ['', '?token=forged', `?token=${'x'.repeat(300)}`]) {
-    const response = await fetch(`${broker.url}/api/sso/test-login${query}`, { redirect: 'manual', headers: { accept: 'application/json' } });
+    const response = await fetch(`${broker.url}/api/sso/test-login${query}`, {
+      redirect: 'manual',
+      headers: { accept: 'application/json' },
+    });
     t.equal(response.status, 400, query || 'no token');
   }
 });

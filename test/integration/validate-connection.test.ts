@@ -30,23 +30,41 @@ async function report(name: string, issuer = rogue.issuer(name), extra: Record<s
   });
   const answer = await broker.admin('POST', `/admin/connections/${created.body.id}/validate`);
   t.equal(answer.status, 200);
-  const byId = Object.fromEntries((answer.body.checks as { id: string; ok: boolean; message: string }[]).map((c) => [c.id, c]));
-  return { ok: answer.body.ok as boolean, byId, failed: answer.body.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { id: string }) => c.id) };
+  const byId = Object.fromEntries(
+    (answer.body.checks as { id: string; ok: boolean; message: string }[]).map((c) => [c.id, c]),
+  );
+  return {
+    ok: answer.body.ok as boolean,
+    byId,
+    failed: answer.body.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { id: string }) => c.id),
+  };
 }
 
 t.test('a well-configured IdP passes every check', async (t) => {
   const r = await report('good');
   t.equal(r.ok, true);
-  t.same(Object.keys(r.byId).sort(), ['auth_method_supported', 'code_flow_supported', 'discovery_reachable', 'endpoints_present', 'issuer_match', 'jwks_reachable', 'pkce_s256', 'rs256_supported']);
+  t.same(Object.keys(r.byId).sort(), [
+    'auth_method_supported',
+    'code_flow_supported',
+    'discovery_reachable',
+    'endpoints_present',
+    'issuer_match',
+    'jwks_reachable',
+    'pkce_s256',
+    'rs256_supported',
+  ]);
 });
 
-t.test('discovery rule: an issuer that differs (even by a slash) fails issuer_match and says what differed', async (t) => {
-  const r = await report('wrong-issuer');
-  t.equal(r.ok, false);
-  t.same(r.failed, ['issuer_match']);
-  t.match(r.byId.issuer_match!.message, /trailing slash/);
-  t.match(r.byId.issuer_match!.message, rogue.issuer('wrong-issuer'));
-});
+t.test(
+  'discovery rule: an issuer that differs (even by a slash) fails issuer_match and says what differed',
+  async (t) => {
+    const r = await report('wrong-issuer');
+    t.equal(r.ok, false);
+    t.same(r.failed, ['issuer_match']);
+    t.match(r.byId.issuer_match!.message, /trailing slash/);
+    t.match(r.byId.issuer_match!.message, rogue.issuer('wrong-issuer'));
+  },
+);
 
 t.test('each broken handoff fails exactly its check', async (t) => {
   const cases: [string, string[]][] = [

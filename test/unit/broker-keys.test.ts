@@ -28,10 +28,16 @@ t.test('JWK files load too; small and non-RSA keys are refused', async (t) => {
   t.same([...(await loadBrokerKeys(dir)).keys.keys()], ['jwk-key']);
 
   const small = await tempDir();
-  await writeFile(join(small, 'small.pem'), generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  await writeFile(
+    join(small, 'small.pem'),
+    generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+  );
   await t.rejects(loadBrokerKeys(small), /at least 2048/);
   const ec = await tempDir();
-  await writeFile(join(ec, 'ec.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  await writeFile(
+    join(ec, 'ec.pem'),
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+  );
   await t.rejects(loadBrokerKeys(ec), /not an RSA/);
 });
 
@@ -42,31 +48,49 @@ t.test('an empty or missing folder means no keys, not an error', async (t) => {
   t.same(keys.jwks(), { keys: [] });
 });
 
-t.test('keys:generate writes a self-signed certificate beside the key; x5t and x5t#S256 are the SHA-1 and SHA-256 of its DER', async (t) => {
-  const dir = await tempDir();
-  const generated = await generateBrokerKey(dir, { kid: 'with-cert', commonName: 'SSO broker test', certificateDays: 365 });
-  t.equal(generated.certificatePath, join(dir, 'with-cert.crt'));
-  const keys = await loadBrokerKeys(dir);
-  const key = keys.keys.get('with-cert')!;
-  const cert = new X509Certificate(await readFile(join(dir, 'with-cert.crt')));
-  t.ok(cert.publicKey.equals(createPublicKey(await readFile(join(dir, 'with-cert.pem')))), 'the certificate is of the key');
-  t.ok(cert.verify(cert.publicKey), 'self-signed: its own key verifies it');
-  t.equal(cert.subject, 'CN=SSO broker test');
-  t.equal(cert.issuer, cert.subject);
-  t.equal(cert.ca, false, 'not a CA');
-  const days = (Date.parse(cert.validTo) - Date.now()) / 86_400_000;
-  t.ok(days > 364 && days <= 365, `valid for the days asked (${days.toFixed(2)})`);
-  t.equal(key.certificateNotAfter, new Date(cert.validTo).toISOString());
-  t.equal(key.x5t, createHash('sha1').update(cert.raw).digest('base64url'));
-  t.equal(key.x5tS256, createHash('sha256').update(cert.raw).digest('base64url'));
-  t.equal(keys.jwks().keys[0]!['x5t#S256'], key.x5tS256);
-  t.same(keys.jwks().keys[0]!.x5c, [cert.raw.toString('base64')]);
+t.test(
+  'keys:generate writes a self-signed certificate beside the key; x5t and x5t#S256 are the SHA-1 and SHA-256 of its DER',
+  async (t) => {
+    const dir = await tempDir();
+    const generated = await generateBrokerKey(dir, {
+      kid: 'with-cert',
+      commonName: 'SSO broker test',
+      certificateDays: 365,
+    });
+    t.equal(generated.certificatePath, join(dir, 'with-cert.crt'));
+    const keys = await loadBrokerKeys(dir);
+    const key = keys.keys.get('with-cert')!;
+    const cert = new X509Certificate(await readFile(join(dir, 'with-cert.crt')));
+    t.ok(
+      cert.publicKey.equals(createPublicKey(await readFile(join(dir, 'with-cert.pem')))),
+      'the certificate is of the key',
+    );
+    t.ok(cert.verify(cert.publicKey), 'self-signed: its own key verifies it');
+    t.equal(cert.subject, 'CN=SSO broker test');
+    t.equal(cert.issuer, cert.subject);
+    t.equal(cert.ca, false, 'not a CA');
+    const days = (Date.parse(cert.validTo) - Date.now()) / 86_400_000;
+    t.ok(days > 364 && days <= 365, `valid for the days asked (${days.toFixed(2)})`);
+    t.equal(key.certificateNotAfter, new Date(cert.validTo).toISOString());
+    t.equal(key.x5t, createHash('sha1').update(cert.raw).digest('base64url'));
+    t.equal(key.x5tS256, createHash('sha256').update(cert.raw).digest('base64url'));
+    t.equal(keys.jwks().keys[0]!['x5t#S256'], key.x5tS256);
+    t.same(keys.jwks().keys[0]!.x5c, [cert.raw.toString('base64')]);
 
-  const second = await generateBrokerKey(dir, { kid: 'another' });
-  t.not(new X509Certificate(await readFile(second.certificatePath!)).serialNumber, cert.serialNumber, 'a fresh serial number');
-  t.equal((await generateBrokerKey(dir, { kid: 'no-cert', certificateDays: 0 })).certificatePath, undefined, '--days 0: no certificate');
-  t.equal((await loadBrokerKeys(dir)).keys.get('no-cert')!.x5t, undefined);
-});
+    const second = await generateBrokerKey(dir, { kid: 'another' });
+    t.not(
+      new X509Certificate(await readFile(second.certificatePath!)).serialNumber,
+      cert.serialNumber,
+      'a fresh serial number',
+    );
+    t.equal(
+      (await generateBrokerKey(dir, { kid: 'no-cert', certificateDays: 0 })).certificatePath,
+      undefined,
+      '--days 0: no certificate',
+    );
+    t.equal((await loadBrokerKeys(dir)).keys.get('no-cert')!.x5t, undefined);
+  },
+);
 
 t.test('a certificate of another key, or not a certificate at all, is refused at start-up', async (t) => {
   const dir = await tempDir();

@@ -30,11 +30,15 @@ function fakeRepos(options: { fail?: boolean } = {}) {
     },
     connections: {
       findById: (id: string) => read(id === CONNECTION_ID ? { id: CONNECTION_ID, tenantId: TENANT_ID } : undefined),
-      findDefaultEnabled: (tenantId: string) => read(tenantId === TENANT_ID ? { id: CONNECTION_ID, tenantId } : undefined),
+      findDefaultEnabled: (tenantId: string) =>
+        read(tenantId === TENANT_ID ? { id: CONNECTION_ID, tenantId } : undefined),
       listEnabledByIssuer: async () => [],
     },
   };
-  return { calls, repos: repos as unknown as Pick<ConstructorParameters<typeof ConfigCache>[0], 'tenants' | 'apps' | 'connections'> };
+  return {
+    calls,
+    repos: repos as unknown as Pick<ConstructorParameters<typeof ConfigCache>[0], 'tenants' | 'apps' | 'connections'>,
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,9 +57,12 @@ t.test('memory rule: 100k distinct ill-formed keys make no database read and lea
   t.equal(found, 0, 'all answered "not found"');
   t.equal(calls.count, 0, 'no read');
   t.equal(directory.size, 0, 'no entry');
-  for (const id of [`${APP_ID} `, APP_ID.replace(/-/g, ''), `${APP_ID}0`, '']) t.equal(await directory.apps.findById(id), undefined, `"${id}" is not an app id`);
-  for (const slug of ['-acme', 'acme-', 'ACME', 'a'.repeat(64), 'acme.example']) t.equal(await directory.tenants.findBySlug(slug), undefined, `"${slug}" is not a slug`);
-  for (const domain of ['acme', 'ACME.EXAMPLE', `${'a'.repeat(64)}.example`, 'acme..example', 'acme.example.']) t.equal(await directory.tenants.findByDomain(domain), undefined, `"${domain}" is not a domain`);
+  for (const id of [`${APP_ID} `, APP_ID.replace(/-/g, ''), `${APP_ID}0`, ''])
+    t.equal(await directory.apps.findById(id), undefined, `"${id}" is not an app id`);
+  for (const slug of ['-acme', 'acme-', 'ACME', 'a'.repeat(64), 'acme.example'])
+    t.equal(await directory.tenants.findBySlug(slug), undefined, `"${slug}" is not a slug`);
+  for (const domain of ['acme', 'ACME.EXAMPLE', `${'a'.repeat(64)}.example`, 'acme..example', 'acme.example.'])
+    t.equal(await directory.tenants.findByDomain(domain), undefined, `"${domain}" is not a domain`);
   t.equal(calls.count, 0, 'still no read');
 });
 

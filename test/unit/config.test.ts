@@ -67,8 +67,20 @@ t.test('invalid values: one readable line per problem', async (t) => {
   } catch (error) {
     t.type(error, ConfigError);
     const problems = (error as ConfigError).problems;
-    for (const name of ['DATABASE_URL', 'PUBLIC_URL', 'PORT', 'ADMIN_TOKEN', 'SECRET_KEY', 'TICKET_TTL_SECONDS', 'MIGRATE_ON_START', 'LOG_LEVEL']) {
-      t.ok(problems.some((p) => p.startsWith(`${name}:`)), `a line for ${name}`);
+    for (const name of [
+      'DATABASE_URL',
+      'PUBLIC_URL',
+      'PORT',
+      'ADMIN_TOKEN',
+      'SECRET_KEY',
+      'TICKET_TTL_SECONDS',
+      'MIGRATE_ON_START',
+      'LOG_LEVEL',
+    ]) {
+      t.ok(
+        problems.some((p) => p.startsWith(`${name}:`)),
+        `a line for ${name}`,
+      );
     }
     t.notMatch((error as Error).message, /at .*\.ts:\d+/, 'no stack trace in the message');
   }
@@ -81,7 +93,9 @@ t.test('PUBLIC_URL must be an http(s) URL without query or fragment', async (t) 
 });
 
 t.test('SECRET_KEY is required with DATABASE_URL (no default for a secret)', async (t) => {
-  t.throws(() => parseEnv({ DATABASE_URL: 'postgres://db/broker' }), { message: /SECRET_KEY: is required when DATABASE_URL is set/ });
+  t.throws(() => parseEnv({ DATABASE_URL: 'postgres://db/broker' }), {
+    message: /SECRET_KEY: is required when DATABASE_URL is set/,
+  });
   t.doesNotThrow(() => parseEnv({ DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() }));
 });
 
@@ -93,16 +107,30 @@ t.test('TRUST_PROXY: off by default; true, a hop count, or addresses and CIDR ra
   t.throws(() => parseEnv({ TRUST_PROXY: 'the load balancer' }), { message: /TRUST_PROXY: / });
 });
 
-t.test('IDP_PRIVATE_NETWORKS: loopback on the embedded database, none with DATABASE_URL, else the listed CIDRs', async (t) => {
-  t.same(loadConfig({}).idpPrivateNetworks, ['127.0.0.0/8', '::1/128'], 'npm start and the demo reach their local IdPs');
-  const production = { DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() };
-  t.same(loadConfig(production).idpPrivateNetworks, [], 'production contacts public https IdPs only');
-  t.same(loadConfig({ ...production, IDP_PRIVATE_NETWORKS: '10.20.0.0/16, fd12:3456::/48' }).idpPrivateNetworks, ['10.20.0.0/16', 'fd12:3456::/48']);
-  t.same(loadConfig({ IDP_PRIVATE_NETWORKS: '10.20.0.0/16' }).idpPrivateNetworks, ['10.20.0.0/16'], 'a list replaces the development default');
-  for (const value of ['10.0.0.0', '10.0.0.0/33', 'intranet', '10.0.0.0/8,nope']) {
-    t.throws(() => parseEnv({ IDP_PRIVATE_NETWORKS: value }), { message: /IDP_PRIVATE_NETWORKS: .*CIDR/ }, value);
-  }
-});
+t.test(
+  'IDP_PRIVATE_NETWORKS: loopback on the embedded database, none with DATABASE_URL, else the listed CIDRs',
+  async (t) => {
+    t.same(
+      loadConfig({}).idpPrivateNetworks,
+      ['127.0.0.0/8', '::1/128'],
+      'npm start and the demo reach their local IdPs',
+    );
+    const production = { DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() };
+    t.same(loadConfig(production).idpPrivateNetworks, [], 'production contacts public https IdPs only');
+    t.same(loadConfig({ ...production, IDP_PRIVATE_NETWORKS: '10.20.0.0/16, fd12:3456::/48' }).idpPrivateNetworks, [
+      '10.20.0.0/16',
+      'fd12:3456::/48',
+    ]);
+    t.same(
+      loadConfig({ IDP_PRIVATE_NETWORKS: '10.20.0.0/16' }).idpPrivateNetworks,
+      ['10.20.0.0/16'],
+      'a list replaces the development default',
+    );
+    for (const value of ['10.0.0.0', '10.0.0.0/33', 'intranet', '10.0.0.0/8,nope']) {
+      t.throws(() => parseEnv({ IDP_PRIVATE_NETWORKS: value }), { message: /IDP_PRIVATE_NETWORKS: .*CIDR/ }, value);
+    }
+  },
+);
 
 t.test('METRICS_TOKEN: unset leaves /metrics open; when set, at least 32 characters', async (t) => {
   t.equal(loadConfig({}).metricsToken, undefined);

@@ -10,14 +10,23 @@ const escaped = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;';
 
 t.test('html rule: interpolations are escaped; nested templates and trusted() markup are not', async (t) => {
   t.equal(html`<p>${hostile}</p>`.markup, `<p>${escaped}</p>`);
-  t.equal(html`<div>${html`<b>${hostile}</b>`}</div>`.markup, `<div><b>${escaped}</b></div>`, 'a nested template is escaped once');
+  t.equal(
+    html`<div>${html`<b>${hostile}</b>`}</div>`.markup,
+    `<div><b>${escaped}</b></div>`,
+    'a nested template is escaped once',
+  );
   t.equal(html`<ul>${['<a>', html`<li>ok</li>`]}</ul>`.markup, '<ul>&lt;a&gt;<li>ok</li></ul>', 'arrays item by item');
   t.equal(html`${null}${undefined}${false}${0}`.markup, '0', 'nothing for null, undefined and false');
   t.equal(html`${trusted('<em>ours</em>')}`.markup, '<em>ours</em>', 'markup marked as ours');
 });
 
 t.test('html rule: a learner error page shows a hostile organisation name and description as text', async (t) => {
-  const page = renderErrorPage({ code: 'domain_not_allowed', description: hostile, requestId: 'r1', organisation: hostile });
+  const page = renderErrorPage({
+    code: 'domain_not_allowed',
+    description: hostile,
+    requestId: 'r1',
+    organisation: hostile,
+  });
   t.notMatch(page, '<script>');
   t.match(page, escaped);
   t.match(page, `<title>This account does not belong to ${escaped}</title>`);
@@ -25,7 +34,14 @@ t.test('html rule: a learner error page shows a hostile organisation name and de
 
 t.test('html rule: test-login diagnostics show hostile claims and messages as text', async (t) => {
   const page = renderDiagnosticsPage(
-    { connection: hostile, tenant: hostile, redirectUri: hostile, ok: false, steps: [{ id: 'claims', ok: false, message: hostile }], claims: { [hostile]: hostile } },
+    {
+      connection: hostile,
+      tenant: hostile,
+      redirectUri: hostile,
+      ok: false,
+      steps: [{ id: 'claims', ok: false, message: hostile }],
+      claims: { [hostile]: hostile },
+    },
     hostile,
   );
   t.notMatch(page, '<script>');

@@ -16,7 +16,10 @@ t.test('sub and email; email_verified as asserted', async (t) => {
 });
 
 t.test('oid for Entra ID; preferred_username when there is no email', async (t) => {
-  const identity = mapIdentity({ sub: 'pairwise', oid: 'object-id', preferred_username: 'ada@contoso.example' }, { ...rules, subjectClaim: 'oid' });
+  const identity = mapIdentity(
+    { sub: 'pairwise', oid: 'object-id', preferred_username: 'ada@contoso.example' },
+    { ...rules, subjectClaim: 'oid' },
+  );
   t.equal(identity.subject, 'object-id');
   t.equal(identity.login, 'ada@contoso.example');
   t.notOk('email' in identity);
@@ -27,7 +30,9 @@ t.test('missing claims are refused', async (t) => {
   t.throws(() => mapIdentity({ email: 'a@b.example' }, rules), { code: 'missing_claims', description: /sub/ });
   t.throws(() => mapIdentity({ sub: 's' }, rules), { code: 'missing_claims' });
   t.throws(() => mapIdentity({ sub: 's', email: '' }, rules), { code: 'missing_claims' });
-  t.throws(() => mapIdentity({ sub: 's', email: 'a@b.example' }, { ...rules, subjectClaim: 'oid' }), { code: 'missing_claims' });
+  t.throws(() => mapIdentity({ sub: 's', email: 'a@b.example' }, { ...rules, subjectClaim: 'oid' }), {
+    code: 'missing_claims',
+  });
 });
 
 t.test('claim mapping with dot paths', async (t) => {

@@ -48,10 +48,26 @@ t.test('findApp: an unknown app id is unknown_app', async (t) => {
 
 t.test('assertReturnToRegistered: exact match only', async (t) => {
   const registered = ['https://app.example/cb', 'https://app.example/cb?x=1'];
-  t.equal(codeOf(() => assertReturnToRegistered(registered, 'https://app.example/cb')), null);
-  t.equal(codeOf(() => assertReturnToRegistered(registered, 'https://app.example/cb?x=1')), null);
-  for (const near of ['https://app.example/cb/', 'https://APP.example/cb', 'https://app.example/cb?x=2', 'https://app.example/c%62', 'https://app.example/cbx']) {
-    t.equal(codeOf(() => assertReturnToRegistered(registered, near)), 'invalid_return_to', near);
+  t.equal(
+    codeOf(() => assertReturnToRegistered(registered, 'https://app.example/cb')),
+    null,
+  );
+  t.equal(
+    codeOf(() => assertReturnToRegistered(registered, 'https://app.example/cb?x=1')),
+    null,
+  );
+  for (const near of [
+    'https://app.example/cb/',
+    'https://APP.example/cb',
+    'https://app.example/cb?x=2',
+    'https://app.example/c%62',
+    'https://app.example/cbx',
+  ]) {
+    t.equal(
+      codeOf(() => assertReturnToRegistered(registered, near)),
+      'invalid_return_to',
+      near,
+    );
   }
 });
 
@@ -70,9 +86,16 @@ t.test('resolveTenant: connection > tenant > subdomain > login_hint, the first p
   t.equal(byConnection.tenant.slug, 'globex', 'the connection wins over every other selector');
   t.equal(byConnection.connection?.id, 'c2');
   t.equal((await resolveTenant(deps, { ...all, connection: undefined, tenant: 'globex' })).tenant.slug, 'globex');
-  t.equal((await resolveTenant(deps, { host: 'globex.sso.example:8443', loginHint: 'ada@acme.example' })).tenant.slug, 'globex');
+  t.equal(
+    (await resolveTenant(deps, { host: 'globex.sso.example:8443', loginHint: 'ada@acme.example' })).tenant.slug,
+    'globex',
+  );
   t.equal((await resolveTenant(deps, { loginHint: 'ada@ACME.example' })).tenant.slug, 'acme');
-  await t.rejects(resolveTenant(deps, { tenant: 'nope', loginHint: 'ada@acme.example' }), { code: 'unknown_tenant' }, 'no fallback');
+  await t.rejects(
+    resolveTenant(deps, { tenant: 'nope', loginHint: 'ada@acme.example' }),
+    { code: 'unknown_tenant' },
+    'no fallback',
+  );
   await t.rejects(resolveTenant(deps, { connection: 'nope' }), { code: 'unknown_tenant' });
   await t.rejects(resolveTenant(deps, {}), { code: 'invalid_request' });
   t.equal(tenantSlugFromHost('a.b.sso.example', 'sso.example'), undefined, 'one label only');
@@ -81,8 +104,14 @@ t.test('resolveTenant: connection > tenant > subdomain > login_hint, the first p
 });
 
 t.test('assertAppAllowed: all tenants, or this tenant listed; the page names the organisation', async (t) => {
-  t.equal(codeOf(() => assertAppAllowed(app('a1'), acme)), null);
-  t.equal(codeOf(() => assertAppAllowed(app('a1', { allTenants: true, tenantIds: [] }), globex)), null);
+  t.equal(
+    codeOf(() => assertAppAllowed(app('a1'), acme)),
+    null,
+  );
+  t.equal(
+    codeOf(() => assertAppAllowed(app('a1', { allTenants: true, tenantIds: [] }), globex)),
+    null,
+  );
   try {
     assertAppAllowed(app('a1'), globex);
     t.fail('globex is not allowed');
@@ -96,28 +125,40 @@ t.test('pickConnection: the selected one, else the default; disabled is no_conne
   const deps = (fallback: Connection | undefined) => ({ connections: { findDefaultEnabled: async () => fallback } });
   t.equal((await pickConnection(deps(connection('d', 't1')), acme, connection('s', 't1'))).id, 's');
   t.equal((await pickConnection(deps(connection('d', 't1')), acme, undefined)).id, 'd');
-  await t.rejects(pickConnection(deps(undefined), acme, undefined), { code: 'no_connection', organisation: 'Org acme' });
-  await t.rejects(pickConnection(deps(connection('d', 't1')), acme, connection('s', 't1', false)), { code: 'no_connection' });
+  await t.rejects(pickConnection(deps(undefined), acme, undefined), {
+    code: 'no_connection',
+    organisation: 'Org acme',
+  });
+  await t.rejects(pickConnection(deps(connection('d', 't1')), acme, connection('s', 't1', false)), {
+    code: 'no_connection',
+  });
 });
 
-t.test('matchInitiation: one connection and one app, the hint decides between tenants, ambiguity refused', async (t) => {
-  const url = 'https://app.example/cb';
-  const deps = (connections: Connection[], apps: App[]) => ({
-    connections: { listEnabledByIssuer: async () => connections },
-    apps: { listByReturnUrl: async () => apps },
-    tenants: { findByDomain: async (domain: string) => [acme, globex].find((x) => x.domains.includes(domain)) },
-  });
-  const request = { issuer: 'https://idp.example', targetLinkUri: url, loginHint: undefined };
-  const one = await matchInitiation(deps([connection('c1', 't1')], [app('a1')]), request);
-  t.same([one.app.id, one.connection.id], ['a1', 'c1']);
-  await t.rejects(matchInitiation(deps([], [app('a1')]), request), { code: 'unknown_tenant' });
-  await t.rejects(matchInitiation(deps([connection('c1', 't1')], []), request), { code: 'invalid_return_to' });
-  await t.rejects(matchInitiation(deps([connection('c2', 't2')], [app('a1')]), request), { code: 'tenant_not_allowed' });
-  const shared = deps([connection('c1', 't1'), connection('c2', 't2')], [app('a1', { allTenants: true })]);
-  await t.rejects(matchInitiation(shared, request), { code: 'invalid_request' }, 'two tenants share the issuer');
-  const hinted = await matchInitiation(shared, { ...request, loginHint: 'ada@globex.example' });
-  t.equal(hinted.connection.id, 'c2');
-  await t.rejects(matchInitiation(shared, { ...request, loginHint: 'ada@other.example' }), { code: 'invalid_request' });
-  const twoApps = deps([connection('c1', 't1')], [app('a1'), app('a2')]);
-  await t.rejects(matchInitiation(twoApps, request), { code: 'invalid_request' }, 'two apps registered the URL');
-});
+t.test(
+  'matchInitiation: one connection and one app, the hint decides between tenants, ambiguity refused',
+  async (t) => {
+    const url = 'https://app.example/cb';
+    const deps = (connections: Connection[], apps: App[]) => ({
+      connections: { listEnabledByIssuer: async () => connections },
+      apps: { listByReturnUrl: async () => apps },
+      tenants: { findByDomain: async (domain: string) => [acme, globex].find((x) => x.domains.includes(domain)) },
+    });
+    const request = { issuer: 'https://idp.example', targetLinkUri: url, loginHint: undefined };
+    const one = await matchInitiation(deps([connection('c1', 't1')], [app('a1')]), request);
+    t.same([one.app.id, one.connection.id], ['a1', 'c1']);
+    await t.rejects(matchInitiation(deps([], [app('a1')]), request), { code: 'unknown_tenant' });
+    await t.rejects(matchInitiation(deps([connection('c1', 't1')], []), request), { code: 'invalid_return_to' });
+    await t.rejects(matchInitiation(deps([connection('c2', 't2')], [app('a1')]), request), {
+      code: 'tenant_not_allowed',
+    });
+    const shared = deps([connection('c1', 't1'), connection('c2', 't2')], [app('a1', { allTenants: true })]);
+    await t.rejects(matchInitiation(shared, request), { code: 'invalid_request' }, 'two tenants share the issuer');
+    const hinted = await matchInitiation(shared, { ...request, loginHint: 'ada@globex.example' });
+    t.equal(hinted.connection.id, 'c2');
+    await t.rejects(matchInitiation(shared, { ...request, loginHint: 'ada@other.example' }), {
+      code: 'invalid_request',
+    });
+    const twoApps = deps([connection('c1', 't1')], [app('a1'), app('a2')]);
+    await t.rejects(matchInitiation(twoApps, request), { code: 'invalid_request' }, 'two apps registered the URL');
+  },
+);

@@ -5,7 +5,12 @@ import { assertAuthorizationCode } from '../../src/domain/login/callback/assert-
 import { loadConnection } from '../../src/domain/login/callback/load-connection.js';
 import { assertDomainAllowed } from '../../src/domain/login/domain-restriction.js';
 import { hostnameOf, isWithinDomain } from '../../src/domain/login/host-names.js';
-import { openTransaction, returnToHash, sealTransaction, type LoginTransaction } from '../../src/domain/login/login-transaction.js';
+import {
+  openTransaction,
+  returnToHash,
+  sealTransaction,
+  type LoginTransaction,
+} from '../../src/domain/login/login-transaction.js';
 import { stepRunner } from '../../src/domain/login/pipeline.js';
 import { TransactionCookies } from '../../src/domain/login/transaction-cookies.js';
 import type { BrokerError } from '../../src/errors/broker-error.js';
@@ -22,21 +27,49 @@ const codeOf = (run: () => unknown) => {
   }
 };
 
-t.test('assertAuthorizationCode: a code passes; access_denied is kept; other IdP errors become idp_error', async (t) => {
-  t.equal(codeOf(() => assertAuthorizationCode({ code: 'c' })), null);
-  t.equal(codeOf(() => assertAuthorizationCode({ error: 'access_denied' })), 'access_denied');
-  t.equal(codeOf(() => assertAuthorizationCode({ error: 'server_error', code: 'c' })), 'idp_error', 'an error wins over a code');
-  t.equal(codeOf(() => assertAuthorizationCode({})), 'idp_error');
-  t.equal(codeOf(() => assertAuthorizationCode({ code: ['a', 'b'] })), 'idp_error', 'one code, not several');
-  try {
-    assertAuthorizationCode({ error: '<script>' });
-  } catch (error) {
-    t.notMatch((error as BrokerError).description, '<script>', 'IdP text never reaches the learner');
-  }
-});
+t.test(
+  'assertAuthorizationCode: a code passes; access_denied is kept; other IdP errors become idp_error',
+  async (t) => {
+    t.equal(
+      codeOf(() => assertAuthorizationCode({ code: 'c' })),
+      null,
+    );
+    t.equal(
+      codeOf(() => assertAuthorizationCode({ error: 'access_denied' })),
+      'access_denied',
+    );
+    t.equal(
+      codeOf(() => assertAuthorizationCode({ error: 'server_error', code: 'c' })),
+      'idp_error',
+      'an error wins over a code',
+    );
+    t.equal(
+      codeOf(() => assertAuthorizationCode({})),
+      'idp_error',
+    );
+    t.equal(
+      codeOf(() => assertAuthorizationCode({ code: ['a', 'b'] })),
+      'idp_error',
+      'one code, not several',
+    );
+    try {
+      assertAuthorizationCode({ error: '<script>' });
+    } catch (error) {
+      t.notMatch((error as BrokerError).description, '<script>', 'IdP text never reaches the learner');
+    }
+  },
+);
 
 t.test('loadConnection: a removed or disabled connection finishes nothing', async (t) => {
-  const tenant = { id: 't1', slug: 'acme', name: 'Acme', domains: [], restrictToDomains: false, createdAt: new Date(), updatedAt: new Date() };
+  const tenant = {
+    id: 't1',
+    slug: 'acme',
+    name: 'Acme',
+    domains: [],
+    restrictToDomains: false,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
   const tx = { connectionId: 'c1' } as LoginTransaction;
   const deps = (connection: object | undefined) => ({
     connections: { findById: async () => connection as never },
@@ -49,15 +82,46 @@ t.test('loadConnection: a removed or disabled connection finishes nothing', asyn
 
 t.test('assertDomainAllowed: verified email of a tenant domain, and hd when present', async (t) => {
   const tenant = { restrictToDomains: true, domains: ['acme.example'] };
-  const identity = (email: string | undefined, emailVerified: boolean | null) => ({ subject: 's', login: email ?? 'user', emailVerified, groups: [], ...(email && { email }) });
-  t.equal(codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', true), {})), null);
-  t.equal(codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', null), {})), 'domain_not_allowed');
-  t.equal(codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', false), {})), 'domain_not_allowed');
-  t.equal(codeOf(() => assertDomainAllowed(tenant, identity(undefined, null), {})), 'domain_not_allowed');
-  t.equal(codeOf(() => assertDomainAllowed(tenant, identity('ada@evil.example', true), {})), 'domain_not_allowed');
-  t.equal(codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', true), { hd: 'ACME.example' })), null, 'hd compared without case');
-  t.equal(codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', true), { hd: 'evil.example' })), 'domain_not_allowed');
-  t.equal(codeOf(() => assertDomainAllowed({ ...tenant, restrictToDomains: false }, identity(undefined, null), {})), null);
+  const identity = (email: string | undefined, emailVerified: boolean | null) => ({
+    subject: 's',
+    login: email ?? 'user',
+    emailVerified,
+    groups: [],
+    ...(email && { email }),
+  });
+  t.equal(
+    codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', true), {})),
+    null,
+  );
+  t.equal(
+    codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', null), {})),
+    'domain_not_allowed',
+  );
+  t.equal(
+    codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', false), {})),
+    'domain_not_allowed',
+  );
+  t.equal(
+    codeOf(() => assertDomainAllowed(tenant, identity(undefined, null), {})),
+    'domain_not_allowed',
+  );
+  t.equal(
+    codeOf(() => assertDomainAllowed(tenant, identity('ada@evil.example', true), {})),
+    'domain_not_allowed',
+  );
+  t.equal(
+    codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', true), { hd: 'ACME.example' })),
+    null,
+    'hd compared without case',
+  );
+  t.equal(
+    codeOf(() => assertDomainAllowed(tenant, identity('ada@acme.example', true), { hd: 'evil.example' })),
+    'domain_not_allowed',
+  );
+  t.equal(
+    codeOf(() => assertDomainAllowed({ ...tenant, restrictToDomains: false }, identity(undefined, null), {})),
+    null,
+  );
 });
 
 t.test('the login transaction: sealed small, bound to its state, typed by purpose', async (t) => {
@@ -68,33 +132,69 @@ t.test('the login transaction: sealed small, bound to its state, typed by purpos
     codeVerifier: 'v'.repeat(43),
     connectionId: '4e3e2326-ed80-4442-955a-2723302b2fbc',
     createdAt: 1_764_000_000_000,
-    purpose: { kind: 'app', appId: 'a6a3c3c8-5d5c-4e44-9b1f-0f3d2e1c0b0a', returnToHash: returnToHash('https://app.example/cb'), appState: 'x' },
+    purpose: {
+      kind: 'app',
+      appId: 'a6a3c3c8-5d5c-4e44-9b1f-0f3d2e1c0b0a',
+      returnToHash: returnToHash('https://app.example/cb'),
+      appState: 'x',
+    },
   };
   const sealed = sealTransaction(box, tx);
   t.ok(sealed.length < 450, `${sealed.length} bytes`);
   t.same(openTransaction(box, tx.state, sealed), tx);
   t.equal(openTransaction(box, 't'.repeat(43), sealed), undefined, 'not for another state');
-  t.same(openTransaction(box, tx.state, sealTransaction(box, { ...tx, purpose: { kind: 'test' } }))?.purpose, { kind: 'test' });
+  t.same(openTransaction(box, tx.state, sealTransaction(box, { ...tx, purpose: { kind: 'test' } }))?.purpose, {
+    kind: 'test',
+  });
 });
 
-t.test('transaction cookies: at most five pending, the oldest dropped; __Host- only without a domain on https', async (t) => {
-  const box = new SecretBox([randomBytes(32)]);
-  const cookies = new TransactionCookies({ secretBox: box, secure: true, domain: undefined, maxAgeSeconds: 660 });
-  const tx = (i: number): LoginTransaction => ({ state: `state-${i}`, nonce: 'n', codeVerifier: 'v', connectionId: 'c', createdAt: 1000 + i, purpose: { kind: 'test' } });
-  const present: Record<string, string> = {};
-  for (let i = 0; i < 5; i++) present[`__Host-sso_tx_state-${i}`] = sealTransaction(box, tx(i));
-  present['__Host-sso_tx_garbage'] = 'v1.00000000.AAAA';
-  present['other_cookie'] = 'kept';
-  const set = cookies.forNewLogin(tx(9), 'sso.example.com', present);
-  t.same(set.filter((c) => c.maxAgeSeconds === 0).map((c) => c.name).sort(), ['__Host-sso_tx_garbage', '__Host-sso_tx_state-0'], 'the oldest and the unreadable are dropped, nothing else');
-  t.equal(set.at(-1)!.name, '__Host-sso_tx_state-9');
-  t.equal(cookies.find('state-3', 'sso.example.com', present)?.createdAt, 1003);
-  t.equal(cookies.find('state-3', 'sso.example.com', { 'sso_tx_state-3': present['__Host-sso_tx_state-3']! }), undefined, 'a plain name never stands in for __Host-');
+t.test(
+  'transaction cookies: at most five pending, the oldest dropped; __Host- only without a domain on https',
+  async (t) => {
+    const box = new SecretBox([randomBytes(32)]);
+    const cookies = new TransactionCookies({ secretBox: box, secure: true, domain: undefined, maxAgeSeconds: 660 });
+    const tx = (i: number): LoginTransaction => ({
+      state: `state-${i}`,
+      nonce: 'n',
+      codeVerifier: 'v',
+      connectionId: 'c',
+      createdAt: 1000 + i,
+      purpose: { kind: 'test' },
+    });
+    const present: Record<string, string> = {};
+    for (let i = 0; i < 5; i++) present[`__Host-sso_tx_state-${i}`] = sealTransaction(box, tx(i));
+    present['__Host-sso_tx_garbage'] = 'v1.00000000.AAAA';
+    present['other_cookie'] = 'kept';
+    const set = cookies.forNewLogin(tx(9), 'sso.example.com', present);
+    t.same(
+      set
+        .filter((c) => c.maxAgeSeconds === 0)
+        .map((c) => c.name)
+        .sort(),
+      ['__Host-sso_tx_garbage', '__Host-sso_tx_state-0'],
+      'the oldest and the unreadable are dropped, nothing else',
+    );
+    t.equal(set.at(-1)!.name, '__Host-sso_tx_state-9');
+    t.equal(cookies.find('state-3', 'sso.example.com', present)?.createdAt, 1003);
+    t.equal(
+      cookies.find('state-3', 'sso.example.com', { 'sso_tx_state-3': present['__Host-sso_tx_state-3']! }),
+      undefined,
+      'a plain name never stands in for __Host-',
+    );
 
-  const shared = new TransactionCookies({ secretBox: box, secure: true, domain: 'sso.example.com', maxAgeSeconds: 660 });
-  t.match(shared.forNewLogin(tx(1), 'acme.sso.example.com:443', {}).at(-1), { name: 'sso_tx_state-1', domain: 'sso.example.com' });
-  t.notOk(shared.forNewLogin(tx(1), 'elsewhere.example', {}).at(-1)!.domain, 'host-only outside TENANT_DOMAIN');
-});
+    const shared = new TransactionCookies({
+      secretBox: box,
+      secure: true,
+      domain: 'sso.example.com',
+      maxAgeSeconds: 660,
+    });
+    t.match(shared.forNewLogin(tx(1), 'acme.sso.example.com:443', {}).at(-1), {
+      name: 'sso_tx_state-1',
+      domain: 'sso.example.com',
+    });
+    t.notOk(shared.forNewLogin(tx(1), 'elsewhere.example', {}).at(-1)!.domain, 'host-only outside TENANT_DOMAIN');
+  },
+);
 
 t.test('host names: ports dropped, case folded, IPv6 literals kept whole', async (t) => {
   t.equal(hostnameOf('ACME.sso.example.com:8443'), 'acme.sso.example.com');
@@ -108,10 +208,21 @@ t.test('Entra {tenantid}: one tenant id per issuer, pinned to the allowed ones',
   const template = 'https://login.microsoftonline.com/{tenantid}/v2.0';
   const tid = '72f988bf-86f1-41af-91ab-2d7cd011db47';
   t.equal(tenantOfIssuer(template, `https://login.microsoftonline.com/${tid.toUpperCase()}/v2.0`), tid);
-  t.equal(tenantOfIssuer(template, 'https://login.microsoftonline.com/{tenantid}/v2.0'), undefined, 'the unfilled template');
+  t.equal(
+    tenantOfIssuer(template, 'https://login.microsoftonline.com/{tenantid}/v2.0'),
+    undefined,
+    'the unfilled template',
+  );
   t.equal(tenantOfIssuer(template, `https://login.microsoftonline.com/${tid}/v2.0/extra`), undefined);
-  t.equal(tenantOfIssuer('https://x/{tenantid}/a/{tenantid}', `https://x/${tid}/a/${tid}`), tid, 'every placeholder the same tenant');
-  t.equal(tenantOfIssuer('https://x/{tenantid}/a/{tenantid}', `https://x/${tid}/a/0d2f3c4b-1111-4a2b-9c3d-5e6f7a8b9c0d`), undefined);
+  t.equal(
+    tenantOfIssuer('https://x/{tenantid}/a/{tenantid}', `https://x/${tid}/a/${tid}`),
+    tid,
+    'every placeholder the same tenant',
+  );
+  t.equal(
+    tenantOfIssuer('https://x/{tenantid}/a/{tenantid}', `https://x/${tid}/a/0d2f3c4b-1111-4a2b-9c3d-5e6f7a8b9c0d`),
+    undefined,
+  );
   t.ok(isTenantAllowed(['*'], tid));
   t.ok(isTenantAllowed([tid.toUpperCase()], tid));
   t.notOk(isTenantAllowed(['0d2f3c4b-1111-4a2b-9c3d-5e6f7a8b9c0d'], tid));
@@ -120,10 +231,30 @@ t.test('Entra {tenantid}: one tenant id per issuer, pinned to the allowed ones',
 t.test('the step runner traces each step once, with its reason on failure, and only when asked', async (t) => {
   const heard: unknown[] = [];
   const step = stepRunner((s) => heard.push(s));
-  t.equal(await step('connection', () => 42, (n) => `got ${n}`), 42);
-  await t.rejects(step('discovery', () => Promise.reject(new Error('boom')), () => 'never'));
-  t.same(heard, [{ id: 'connection', ok: true, message: 'got 42' }, { id: 'discovery', ok: false, message: 'Error: boom' }]);
+  t.equal(
+    await step(
+      'connection',
+      () => 42,
+      (n) => `got ${n}`,
+    ),
+    42,
+  );
+  await t.rejects(
+    step(
+      'discovery',
+      () => Promise.reject(new Error('boom')),
+      () => 'never',
+    ),
+  );
+  t.same(heard, [
+    { id: 'connection', ok: true, message: 'got 42' },
+    { id: 'discovery', ok: false, message: 'Error: boom' },
+  ]);
   let described = false;
-  await stepRunner(undefined)('claims', () => 1, () => ((described = true), ''));
+  await stepRunner(undefined)(
+    'claims',
+    () => 1,
+    () => ((described = true), ''),
+  );
   t.notOk(described, 'no description built without a trace');
 });

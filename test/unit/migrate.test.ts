@@ -15,12 +15,18 @@ t.test('the runner keeps Prisma’s bookkeeping, so `prisma migrate deploy` sees
   pool.on('error', () => {});
   const migrations = await readMigrations(MIGRATIONS_DIR);
   t.ok(migrations.length >= 1);
-  const { rows } = await pool.query('SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name');
+  const { rows } = await pool.query(
+    'SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
+  );
   t.equal(rows.length, migrations.length, 'one row per migration');
   for (const [index, migration] of migrations.entries()) {
     const sql = await readFile(join(MIGRATIONS_DIR, migration.name, 'migration.sql'), 'utf8');
     t.equal(rows[index].migration_name, migration.name);
-    t.equal(rows[index].checksum, createHash('sha256').update(sql).digest('hex'), 'Prisma’s checksum: sha256 of migration.sql, hex');
+    t.equal(
+      rows[index].checksum,
+      createHash('sha256').update(sql).digest('hex'),
+      'Prisma’s checksum: sha256 of migration.sql, hex',
+    );
     t.ok(rows[index].finished_at instanceof Date);
     t.equal(rows[index].rolled_back_at, null);
     t.equal(rows[index].applied_steps_count, 1);
@@ -35,7 +41,9 @@ t.test('a migration that failed earlier stops start-up until an operator resolve
   const url = await testDatabaseUrl(t);
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   pool.on('error', () => {});
-  await pool.query(`INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ('00000000-0000-0000-0000-000000000001', 'x', '29991231000000_broken')`);
+  await pool.query(
+    `INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ('00000000-0000-0000-0000-000000000001', 'x', '29991231000000_broken')`,
+  );
   await t.rejects(migrate(pool, MIGRATIONS_DIR, quiet), /29991231000000_broken failed earlier/);
   await pool.end();
 });

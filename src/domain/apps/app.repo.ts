@@ -37,7 +37,13 @@ function toApp(row: Row): App {
 export class AppRepo {
   constructor(private readonly db: Db) {}
 
-  async create(data: { id: string; name: string; secretHash: string; returnUrls: string[]; tenantIds: string[] | undefined }): Promise<App> {
+  async create(data: {
+    id: string;
+    name: string;
+    secretHash: string;
+    returnUrls: string[];
+    tenantIds: string[] | undefined;
+  }): Promise<App> {
     const row = await this.db.app.create({
       data: {
         id: data.id,
@@ -59,7 +65,9 @@ export class AppRepo {
 
   /** Apps that registered exactly this return URL. */
   async listByReturnUrl(url: string): Promise<App[]> {
-    return (await this.db.app.findMany({ where: { returnUrls: { has: url } }, include, orderBy: { createdAt: 'asc' } })).map(toApp);
+    return (
+      await this.db.app.findMany({ where: { returnUrls: { has: url } }, include, orderBy: { createdAt: 'asc' } })
+    ).map(toApp);
   }
 
   async list(): Promise<App[]> {
@@ -68,21 +76,28 @@ export class AppRepo {
 
   async update(
     id: string,
-    data: { name?: string | undefined; returnUrls?: string[] | undefined; secretHash?: string; tenantIds?: string[] | null | undefined },
+    data: {
+      name?: string | undefined;
+      returnUrls?: string[] | undefined;
+      secretHash?: string;
+      tenantIds?: string[] | null | undefined;
+    },
   ): Promise<App | undefined> {
-    const row = await unlessMissing(this.db.app.update({
-      where: { id },
-      data: {
-        name: data.name,
-        returnUrls: data.returnUrls,
-        secretHash: data.secretHash,
-        ...(data.tenantIds !== undefined && {
-          allTenants: data.tenantIds === null,
-          tenants: { deleteMany: {}, create: (data.tenantIds ?? []).map((tenantId) => ({ tenantId })) },
-        }),
-      },
-      include,
-    }));
+    const row = await unlessMissing(
+      this.db.app.update({
+        where: { id },
+        data: {
+          name: data.name,
+          returnUrls: data.returnUrls,
+          secretHash: data.secretHash,
+          ...(data.tenantIds !== undefined && {
+            allTenants: data.tenantIds === null,
+            tenants: { deleteMany: {}, create: (data.tenantIds ?? []).map((tenantId) => ({ tenantId })) },
+          }),
+        },
+        include,
+      }),
+    );
     return row && toApp(row);
   }
 

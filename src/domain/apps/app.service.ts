@@ -45,7 +45,13 @@ export class AppService {
     const input = parseInput(createAppSchema, body);
     const tenantIds = input.tenants === undefined ? undefined : await this.#tenantIds(input.tenants);
     const { secret, secretHash } = newSecret();
-    const app = await this.deps.apps.create({ id: randomUUID(), name: input.name, returnUrls: input.returnUrls, secretHash, tenantIds });
+    const app = await this.deps.apps.create({
+      id: randomUUID(),
+      name: input.name,
+      returnUrls: input.returnUrls,
+      secretHash,
+      tenantIds,
+    });
     this.deps.announce?.();
     return { ...toAppView(app), secret };
   }
@@ -61,8 +67,13 @@ export class AppService {
 
   async update(id: string, body: unknown): Promise<AppView> {
     const patch = parseInput(patchAppSchema, body);
-    const tenantIds = patch.tenants === undefined || patch.tenants === null ? patch.tenants : await this.#tenantIds(patch.tenants);
-    return toAppView(await this.#write(id, () => this.deps.apps.update(id, { name: patch.name, returnUrls: patch.returnUrls, tenantIds })));
+    const tenantIds =
+      patch.tenants === undefined || patch.tenants === null ? patch.tenants : await this.#tenantIds(patch.tenants);
+    return toAppView(
+      await this.#write(id, () =>
+        this.deps.apps.update(id, { name: patch.name, returnUrls: patch.returnUrls, tenantIds }),
+      ),
+    );
   }
 
   async rotateSecret(id: string): Promise<{ secret: string }> {
@@ -90,7 +101,8 @@ export class AppService {
       if (tenant) ids.push(tenant.id);
       else unknown.push({ path: `tenants.${index}`, message: `no tenant "${slug}"` });
     }
-    if (unknown.length > 0) throw new BrokerError('invalid_request', { description: 'The request body is invalid.', details: unknown });
+    if (unknown.length > 0)
+      throw new BrokerError('invalid_request', { description: 'The request body is invalid.', details: unknown });
     return ids;
   }
 }

@@ -27,12 +27,30 @@ export class LoginAuditRepo {
     await this.pool.query({
       name: 'login_attempt_insert',
       text: `INSERT INTO login_attempts (id, tenant_id, connection_id, app_id, outcome, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      values: [randomUUID(), attempt.tenantId, attempt.connectionId, attempt.appId, attempt.outcome, attempt.error, Math.max(0, Math.round(attempt.durationMs))],
+      values: [
+        randomUUID(),
+        attempt.tenantId,
+        attempt.connectionId,
+        attempt.appId,
+        attempt.outcome,
+        attempt.error,
+        Math.max(0, Math.round(attempt.durationMs)),
+      ],
     });
   }
 
-  async listForTenant(tenantId: string, options: { limit: number; outcome?: 'success' | 'failure' | undefined }): Promise<LoginAttemptRow[]> {
-    const { rows } = await this.pool.query<{ at: Date; connection: string | null; app: string | null; outcome: 'success' | 'failure'; error: string | null; duration_ms: number }>(
+  async listForTenant(
+    tenantId: string,
+    options: { limit: number; outcome?: 'success' | 'failure' | undefined },
+  ): Promise<LoginAttemptRow[]> {
+    const { rows } = await this.pool.query<{
+      at: Date;
+      connection: string | null;
+      app: string | null;
+      outcome: 'success' | 'failure';
+      error: string | null;
+      duration_ms: number;
+    }>(
       `SELECT at, connection_id AS connection, app_id AS app, outcome, error, duration_ms
          FROM login_attempts
         WHERE tenant_id = $1 AND ($2::text IS NULL OR outcome = $2)
@@ -40,12 +58,21 @@ export class LoginAuditRepo {
         LIMIT $3`,
       [tenantId, options.outcome ?? null, options.limit],
     );
-    return rows.map((row) => ({ at: row.at.toISOString(), connection: row.connection, app: row.app, outcome: row.outcome, error: row.error, durationMs: row.duration_ms }));
+    return rows.map((row) => ({
+      at: row.at.toISOString(),
+      connection: row.connection,
+      app: row.app,
+      outcome: row.outcome,
+      error: row.error,
+      durationMs: row.duration_ms,
+    }));
   }
 
   /** Deletes attempts older than the retention. */
   async purge(retentionDays: number): Promise<number> {
-    const attempts = await this.pool.query(`DELETE FROM login_attempts WHERE at < now() - make_interval(days => $1)`, [retentionDays]);
+    const attempts = await this.pool.query(`DELETE FROM login_attempts WHERE at < now() - make_interval(days => $1)`, [
+      retentionDays,
+    ]);
     return attempts.rowCount ?? 0;
   }
 }

@@ -5,19 +5,33 @@ import { parseInput } from '../validation.js';
 import type { LoginAttempt, LoginAttemptRow, LoginAuditRepo } from './login-audit.repo.js';
 
 const listQuerySchema = z.strictObject({
-  limit: z.string().regex(/^\d+$/, 'a whole number').transform(Number).pipe(z.number().int().min(1).max(500)).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(500))
+    .optional(),
   outcome: z.enum(['success', 'failure']).optional(),
 });
 
 export class LoginAuditService {
-  constructor(private readonly deps: { audit: LoginAuditRepo; tenants: TenantRepo; log: { warn(obj: object, msg: string): void } }) {}
+  constructor(
+    private readonly deps: {
+      audit: LoginAuditRepo;
+      tenants: TenantRepo;
+      log: { warn(obj: object, msg: string): void };
+    },
+  ) {}
 
   /** Records an attempt; a failure to record is logged, never allowed to fail the login itself. */
   async record(attempt: LoginAttempt): Promise<void> {
     try {
       await this.deps.audit.record(attempt);
     } catch (error) {
-      this.deps.log.warn({ reason: (error as Error).message, tenant: attempt.tenantId }, 'could not record a login attempt');
+      this.deps.log.warn(
+        { reason: (error as Error).message, tenant: attempt.tenantId },
+        'could not record a login attempt',
+      );
     }
   }
 

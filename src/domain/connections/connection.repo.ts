@@ -43,11 +43,16 @@ function toConnection(row: Row): Connection {
 export class ConnectionRepo {
   constructor(private readonly db: Db) {}
 
-  async create(tenantId: string, id: string, data: Omit<ConnectionData, 'isDefault'> & { isDefault?: boolean | undefined }): Promise<Connection> {
+  async create(
+    tenantId: string,
+    id: string,
+    data: Omit<ConnectionData, 'isDefault'> & { isDefault?: boolean | undefined },
+  ): Promise<Connection> {
     return this.db.$transaction(async (tx) => {
       // The first connection of a tenant is its default unless told otherwise.
       const isDefault = data.isDefault ?? (await tx.connection.count({ where: { tenantId } })) === 0;
-      if (isDefault) await tx.connection.updateMany({ where: { tenantId, isDefault: true }, data: { isDefault: false } });
+      if (isDefault)
+        await tx.connection.updateMany({ where: { tenantId, isDefault: true }, data: { isDefault: false } });
       const row = await tx.connection.create({
         data: { ...data, claimMapping: data.claimMapping as Prisma.InputJsonObject, isDefault, id, tenantId },
       });
@@ -82,17 +87,22 @@ export class ConnectionRepo {
 
   /** The updated connection, or undefined when there is no such id. */
   async update(id: string, tenantId: string, data: Partial<ConnectionData>): Promise<Connection | undefined> {
-    return unlessMissing(this.db.$transaction(async (tx) => {
-      if (data.isDefault === true) {
-        await tx.connection.updateMany({ where: { tenantId, isDefault: true, NOT: { id } }, data: { isDefault: false } });
-      }
-      const { claimMapping, ...rest } = data;
-      const row = await tx.connection.update({
-        where: { id },
-        data: { ...rest, ...(claimMapping && { claimMapping: claimMapping as Prisma.InputJsonObject }) },
-      });
-      return toConnection(row);
-    }));
+    return unlessMissing(
+      this.db.$transaction(async (tx) => {
+        if (data.isDefault === true) {
+          await tx.connection.updateMany({
+            where: { tenantId, isDefault: true, NOT: { id } },
+            data: { isDefault: false },
+          });
+        }
+        const { claimMapping, ...rest } = data;
+        const row = await tx.connection.update({
+          where: { id },
+          data: { ...rest, ...(claimMapping && { claimMapping: claimMapping as Prisma.InputJsonObject }) },
+        });
+        return toConnection(row);
+      }),
+    );
   }
 
   /** False when there is no such connection. */

@@ -89,7 +89,10 @@ export function connectionRuleProblems(c: {
     problems.push({ path: 'clientSecret', message: 'is required for client_secret_post' });
   }
   if (c.tokenEndpointAuthMethod === 'private_key_jwt' && c.hasClientSecret) {
-    problems.push({ path: 'clientSecret', message: 'is refused for private_key_jwt (the broker signs with its own key)' });
+    problems.push({
+      path: 'clientSecret',
+      message: 'is refused for private_key_jwt (the broker signs with its own key)',
+    });
   }
   // Contract v2, issuer squatting: apps key users on (issuer, subject), so a connection that
   // claims `https://accounts.google.com` while its metadata (and so its keys) comes from the
@@ -98,11 +101,13 @@ export function connectionRuleProblems(c: {
   if (originProblem) problems.push({ path: 'discoveryUrl', message: originProblem });
   const templated = c.issuer.includes('{tenantid}');
   if (templated && c.allowedTenantIds.length === 0) {
-    problems.push({ path: 'allowedTenantIds', message: 'is required when issuer contains {tenantid} (["*"] accepts any tenant)' });
+    problems.push({
+      path: 'allowedTenantIds',
+      message: 'is required when issuer contains {tenantid} (["*"] accepts any tenant)',
+    });
   }
   if (!templated && c.allowedTenantIds.length > 0) {
     problems.push({ path: 'allowedTenantIds', message: 'applies only to an issuer containing {tenantid}' });
   }
   return problems;
 }
-

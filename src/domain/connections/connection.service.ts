@@ -104,7 +104,11 @@ export class ConnectionService {
   async create(tenantSlug: string, body: unknown): Promise<ConnectionView> {
     const tenant = await this.#requireTenant(tenantSlug);
     const input = parseInput(createConnectionSchema, body);
-    this.#assertRules({ ...input, discoveryUrl: input.discoveryUrl ?? null, hasClientSecret: input.clientSecret !== undefined });
+    this.#assertRules({
+      ...input,
+      discoveryUrl: input.discoveryUrl ?? null,
+      hasClientSecret: input.clientSecret !== undefined,
+    });
     this.#assertSigningKey(input.tokenEndpointAuthMethod, input.signingKeyId ?? null);
     const id = randomUUID();
     const { clientSecret, ...rest } = input;
@@ -112,7 +116,8 @@ export class ConnectionService {
       ...rest,
       discoveryUrl: rest.discoveryUrl ?? null,
       signingKeyId: rest.signingKeyId ?? null,
-      clientSecretEnc: clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, SEALED.connectionClientSecret(id)),
+      clientSecretEnc:
+        clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, SEALED.connectionClientSecret(id)),
     });
     this.#announce();
     return this.#view(connection, tenant.slug);
@@ -151,7 +156,8 @@ export class ConnectionService {
       issuer: next.issuer,
       discoveryUrl: next.discoveryUrl,
       tokenEndpointAuthMethod: next.tokenEndpointAuthMethod,
-      hasClientSecret: clientSecret !== undefined || (method === 'client_secret_post' && current.clientSecretEnc !== null),
+      hasClientSecret:
+        clientSecret !== undefined || (method === 'client_secret_post' && current.clientSecretEnc !== null),
       allowedTenantIds: next.allowedTenantIds,
     });
     this.#assertSigningKey(next.tokenEndpointAuthMethod, next.signingKeyId);
@@ -172,7 +178,9 @@ export class ConnectionService {
       if (connection.clientSecretEnc === null) return undefined;
       const secret = this.deps.secretBox.open(connection.clientSecretEnc, SEALED.connectionClientSecret(connection.id));
       if (secret === undefined) {
-        throw new BrokerError('idp_error', { logMessage: `client secret of connection ${connection.id} does not decrypt with SECRET_KEY` });
+        throw new BrokerError('idp_error', {
+          logMessage: `client secret of connection ${connection.id} does not decrypt with SECRET_KEY`,
+        });
       }
       return secret;
     };

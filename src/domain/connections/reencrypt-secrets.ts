@@ -7,8 +7,14 @@ import { SEALED } from '../../crypto/purposes.js';
  * client secret still sealed with an older key, so the old key can later be dropped.
  * Returns how many were re-sealed and the ids that no key in the list opens.
  */
-export async function reencryptClientSecrets(db: Db, box: SecretBox): Promise<{ resealed: number; unreadable: string[] }> {
-  const rows = await db.connection.findMany({ where: { clientSecretEnc: { not: null } }, select: { id: true, clientSecretEnc: true } });
+export async function reencryptClientSecrets(
+  db: Db,
+  box: SecretBox,
+): Promise<{ resealed: number; unreadable: string[] }> {
+  const rows = await db.connection.findMany({
+    where: { clientSecretEnc: { not: null } },
+    select: { id: true, clientSecretEnc: true },
+  });
   let resealed = 0;
   const unreadable: string[] = [];
   for (const row of rows) {

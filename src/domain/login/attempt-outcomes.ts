@@ -28,7 +28,14 @@ export class AttemptOutcomes {
   /** A login that could not even be sent to its IdP (the learner went back to the app). */
   async failedToStart(input: { tenant: Tenant; connection: Connection; appId: string; error: string }): Promise<void> {
     this.deps.metrics.loginsFailed.inc({ tenant: input.tenant.slug, reason: input.error });
-    await this.deps.audit.record({ tenantId: input.tenant.id, connectionId: input.connection.id, appId: input.appId, outcome: 'failure', error: input.error, durationMs: 0 });
+    await this.deps.audit.record({
+      tenantId: input.tenant.id,
+      connectionId: input.connection.id,
+      appId: input.appId,
+      outcome: 'failure',
+      error: input.error,
+      durationMs: 0,
+    });
   }
 
   /** A login that minted its ticket (whose audit row is already written). */

@@ -13,20 +13,32 @@ import { emailDomain } from './host-names.js';
  *
  * Returns what was checked, for the test login's diagnostics.
  */
-export function assertDomainAllowed(tenant: Pick<Tenant, 'restrictToDomains' | 'domains'>, identity: MappedIdentity, claims: Record<string, unknown>): string {
+export function assertDomainAllowed(
+  tenant: Pick<Tenant, 'restrictToDomains' | 'domains'>,
+  identity: MappedIdentity,
+  claims: Record<string, unknown>,
+): string {
   if (!tenant.restrictToDomains) return 'the tenant accepts any domain';
   if (identity.email === undefined) {
-    throw new BrokerError('domain_not_allowed', { description: 'The identity provider sent no email address; this organisation accepts only verified addresses of its own domains.' });
+    throw new BrokerError('domain_not_allowed', {
+      description:
+        'The identity provider sent no email address; this organisation accepts only verified addresses of its own domains.',
+    });
   }
   if (identity.emailVerified !== true) {
-    throw new BrokerError('domain_not_allowed', { description: 'The identity provider did not say the email address is verified; this organisation accepts only verified addresses.' });
+    throw new BrokerError('domain_not_allowed', {
+      description:
+        'The identity provider did not say the email address is verified; this organisation accepts only verified addresses.',
+    });
   }
   const domain = emailDomain(identity.email);
   if (domain === undefined || !tenant.domains.includes(domain)) throw new BrokerError('domain_not_allowed');
   if (claims.hd !== undefined) {
     const hd = typeof claims.hd === 'string' ? claims.hd.toLowerCase() : undefined;
     if (hd === undefined || !tenant.domains.includes(hd)) {
-      throw new BrokerError('domain_not_allowed', { description: 'The account belongs to another organisation at the identity provider.' });
+      throw new BrokerError('domain_not_allowed', {
+        description: 'The account belongs to another organisation at the identity provider.',
+      });
     }
     return `verified email at ${domain}, hosted domain (hd) ${hd}: both domains of the tenant`;
   }

@@ -73,7 +73,9 @@ export class LoginCallbackService {
   /** The connection's redirect URI with the callback's query, as openid-client validates it. */
   callbackUrlOf(tx: LoginTransaction, rawUrl: string): URL {
     const queryAt = rawUrl.indexOf('?');
-    return new URL(redirectUriFor(this.deps.callbackUrl, tx.connectionId) + (queryAt === -1 ? '' : rawUrl.slice(queryAt)));
+    return new URL(
+      redirectUriFor(this.deps.callbackUrl, tx.connectionId) + (queryAt === -1 ? '' : rawUrl.slice(queryAt)),
+    );
   }
 
   /**
@@ -110,7 +112,9 @@ export class LoginCallbackService {
     const returnTo = app?.returnUrls.find((url) => returnToHash(url) === purpose.returnToHash);
     if (returnTo === undefined) {
       await this.deps.outcomes.failed(tx, 'invalid_return_to');
-      throw new BrokerError('invalid_return_to', { description: 'The application no longer accepts this return address.' });
+      throw new BrokerError('invalid_return_to', {
+        description: 'The application no longer accepts this return address.',
+      });
     }
     return returnTo;
   }
@@ -120,7 +124,12 @@ export class LoginCallbackService {
     return verifyCallback(this.deps, { tx, query, callbackUrl }, trace);
   }
 
-  async #completeOrThrow(tx: LoginTransaction, purpose: AppPurpose, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
+  async #completeOrThrow(
+    tx: LoginTransaction,
+    purpose: AppPurpose,
+    query: Record<string, unknown>,
+    callbackUrl: URL,
+  ): Promise<string> {
     const { connection, tenant, result, identity } = await this.verify(tx, query, callbackUrl);
     const ticket = await this.deps.tickets.mint({
       transactionId: tx.state,
@@ -139,7 +148,8 @@ export class LoginCallbackService {
       durationMs: Date.now() - tx.createdAt,
     });
     // The same state already minted a ticket: a replayed callback gets nothing.
-    if (ticket === undefined) throw new BrokerError('login_expired', { description: 'This sign-in was already completed.' });
+    if (ticket === undefined)
+      throw new BrokerError('login_expired', { description: 'This sign-in was already completed.' });
     this.deps.outcomes.succeeded(tx, tenant);
     return ticket;
   }

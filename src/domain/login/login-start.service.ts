@@ -21,7 +21,11 @@ const loginQuerySchema = z.object({
   login_hint: z.string().min(1).max(320).optional(),
   // Echoed back unchanged; control characters would grow sixfold in the sealed cookie (JSON
   // escapes) and have no business in an app's opaque value (RFC 6749's own state is VSCHAR).
-  state: z.string().max(512).regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters').optional(),
+  state: z
+    .string()
+    .max(512)
+    .regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters')
+    .optional(),
 });
 
 const initiateQuerySchema = z.object({

@@ -83,9 +83,18 @@ const sealedSchema = z.object({
 });
 
 export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
-  const sealed: z.input<typeof sealedSchema> = { n: tx.nonce, v: tx.codeVerifier, c: tx.connectionId, at: tx.createdAt };
+  const sealed: z.input<typeof sealedSchema> = {
+    n: tx.nonce,
+    v: tx.codeVerifier,
+    c: tx.connectionId,
+    at: tx.createdAt,
+  };
   if (tx.purpose.kind === 'app') {
-    sealed.a = { id: tx.purpose.appId, r: tx.purpose.returnToHash, ...(tx.purpose.appState !== undefined && { s: tx.purpose.appState }) };
+    sealed.a = {
+      id: tx.purpose.appId,
+      r: tx.purpose.returnToHash,
+      ...(tx.purpose.appState !== undefined && { s: tx.purpose.appState }),
+    };
   }
   return box.seal(JSON.stringify(sealed), SEALED.loginTransaction(tx.state));
 }
@@ -107,6 +116,8 @@ export function openTransaction(box: SecretBox, state: string, sealed: string): 
     codeVerifier: parsed.v,
     connectionId: parsed.c,
     createdAt: parsed.at,
-    purpose: parsed.a ? { kind: 'app', appId: parsed.a.id, returnToHash: parsed.a.r, appState: parsed.a.s } : { kind: 'test' },
+    purpose: parsed.a
+      ? { kind: 'app', appId: parsed.a.id, returnToHash: parsed.a.r, appState: parsed.a.s }
+      : { kind: 'test' },
   };
 }

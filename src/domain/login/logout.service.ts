@@ -57,24 +57,42 @@ export class LogoutService {
       endSession = idp.configuration.serverMetadata().end_session_endpoint;
     } catch (error) {
       // Signing out must never trap the learner: without the IdP, back to the app.
-      this.deps.log.warn({ reason: (error as Error).message, connection: connection.id }, 'logout skipped the unreachable IdP');
+      this.deps.log.warn(
+        { reason: (error as Error).message, connection: connection.id },
+        'logout skipped the unreachable IdP',
+      );
     }
     if (!endSession) return q.post_logout_redirect_uri;
     const url = new URL(endSession);
     url.searchParams.set('id_token_hint', idToken);
     url.searchParams.set('client_id', connection.clientId);
     url.searchParams.set('post_logout_redirect_uri', this.deps.logoutDoneUrl);
-    url.searchParams.set('state', this.deps.secretBox.seal(JSON.stringify({ to: q.post_logout_redirect_uri, exp: Date.now() + STATE_TTL_MS }), SEALED.logoutState()));
+    url.searchParams.set(
+      'state',
+      this.deps.secretBox.seal(
+        JSON.stringify({ to: q.post_logout_redirect_uri, exp: Date.now() + STATE_TTL_MS }),
+        SEALED.logoutState(),
+      ),
+    );
     return url.href;
   }
 
   /** `GET /api/sso/logout/done`: the IdP sends the browser back; the sealed state says where to. */
   finish(query: unknown): string {
     const state = (query as { state?: unknown } | undefined)?.state;
-    const opened = typeof state === 'string' && state.length < 4096 ? this.deps.secretBox.open(state, SEALED.logoutState()) : undefined;
-    if (opened === undefined) throw new BrokerError('invalid_state', { description: 'This sign-out could not be matched to one the broker started.' });
+    const opened =
+      typeof state === 'string' && state.length < 4096
+        ? this.deps.secretBox.open(state, SEALED.logoutState())
+        : undefined;
+    if (opened === undefined)
+      throw new BrokerError('invalid_state', {
+        description: 'This sign-out could not be matched to one the broker started.',
+      });
     const { to, exp } = JSON.parse(opened) as { to: string; exp: number };
-    if (Date.now() > exp) throw new BrokerError('login_expired', { description: 'This sign-out took too long; you are signed out of the application.' });
+    if (Date.now() > exp)
+      throw new BrokerError('login_expired', {
+        description: 'This sign-out took too long; you are signed out of the application.',
+      });
     return to;
   }
 }

@@ -1,7 +1,15 @@
 import { isBrokerError } from '../../errors/broker-error.js';
 
 /** The named steps of a login's callback; test-login diagnostics list them by these ids. */
-export type StepId = 'connection' | 'discovery' | 'response_issuer' | 'authorization' | 'token_exchange' | 'userinfo' | 'claims' | 'domain';
+export type StepId =
+  | 'connection'
+  | 'discovery'
+  | 'response_issuer'
+  | 'authorization'
+  | 'token_exchange'
+  | 'userinfo'
+  | 'claims'
+  | 'domain';
 
 /** Hears each step's outcome (test logins); real logins pass none. */
 export type Trace = (step: { id: StepId; ok: boolean; message: string }) => void;

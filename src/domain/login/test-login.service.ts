@@ -52,8 +52,12 @@ export class TestLoginService {
 
   /** `GET /api/sso/test-login?token=`: the link works once, within its lifetime. */
   async start(token: unknown, browser: BrowserContext): Promise<StartResult> {
-    const connectionId = typeof token === 'string' && token.length <= 200 ? await this.deps.links.consume(sha256Hex(token)) : undefined;
-    if (connectionId === undefined) throw new BrokerError('login_expired', { description: 'This test-login link is unknown, expired or already used. Ask for a new one.' });
+    const connectionId =
+      typeof token === 'string' && token.length <= 200 ? await this.deps.links.consume(sha256Hex(token)) : undefined;
+    if (connectionId === undefined)
+      throw new BrokerError('login_expired', {
+        description: 'This test-login link is unknown, expired or already used. Ask for a new one.',
+      });
     const connection = await this.deps.connections.findById(connectionId);
     const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
     if (!connection || !tenant) throw new BrokerError('no_connection');
@@ -72,7 +76,9 @@ export class TestLoginService {
       steps: [],
     };
     try {
-      const { result, identity } = await this.deps.callback.verify(tx, query, callbackUrl, (step) => diagnostics.steps.push(step));
+      const { result, identity } = await this.deps.callback.verify(tx, query, callbackUrl, (step) =>
+        diagnostics.steps.push(step),
+      );
       diagnostics.ok = true;
       diagnostics.claims = result.claims;
       diagnostics.identity = { ...identity };

@@ -55,7 +55,11 @@ export class TransactionCookies {
   }
 
   /** The cookies a new login sets on `host`: its own, and clearings of the pending logins it displaces. */
-  forNewLogin(tx: LoginTransaction, host: string | undefined, present: Record<string, string | undefined>): CookieToSet[] {
+  forNewLogin(
+    tx: LoginTransaction,
+    host: string | undefined,
+    present: Record<string, string | undefined>,
+  ): CookieToSet[] {
     const domain = this.domainFor(host);
     const own: CookieToSet = {
       name: this.#name(tx.state, domain),
@@ -93,7 +97,11 @@ export class TransactionCookies {
    * sibling host (cookie tossing: an attacker's own sealed login, to sign the victim in as the
    * attacker) is ignored.
    */
-  find(state: string, host: string | undefined, present: Record<string, string | undefined>): LoginTransaction | undefined {
+  find(
+    state: string,
+    host: string | undefined,
+    present: Record<string, string | undefined>,
+  ): LoginTransaction | undefined {
     const sealed = present[this.#name(state, this.domainFor(host))];
     return sealed === undefined ? undefined : openTransaction(this.deps.secretBox, state, sealed);
   }

@@ -15,7 +15,15 @@ export interface Tenant {
 
 const include = { domains: { select: { domain: true }, orderBy: { domain: 'asc' } } } as const;
 
-type Row = { id: string; slug: string; name: string; restrictToDomains: boolean; createdAt: Date; updatedAt: Date; domains: { domain: string }[] };
+type Row = {
+  id: string;
+  slug: string;
+  name: string;
+  restrictToDomains: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  domains: { domain: string }[];
+};
 
 function toTenant(row: Row): Tenant {
   return { ...row, domains: row.domains.map((d) => d.domain) };
@@ -60,17 +68,19 @@ export class TenantRepo {
 
   /** The updated tenant, or undefined when there is no such slug. */
   async update(slug: string, patch: PatchTenantInput): Promise<Tenant | undefined> {
-    const row = await unlessMissing(this.db.tenant.update({
-      where: { slug },
-      data: {
-        name: patch.name,
-        restrictToDomains: patch.restrictToDomains,
-        ...(patch.domains && {
-          domains: { deleteMany: {}, create: patch.domains.map((domain) => ({ domain })) },
-        }),
-      },
-      include,
-    }));
+    const row = await unlessMissing(
+      this.db.tenant.update({
+        where: { slug },
+        data: {
+          name: patch.name,
+          restrictToDomains: patch.restrictToDomains,
+          ...(patch.domains && {
+            domains: { deleteMany: {}, create: patch.domains.map((domain) => ({ domain })) },
+          }),
+        },
+        include,
+      }),
+    );
     return row && toTenant(row);
   }
 

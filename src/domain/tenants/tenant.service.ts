@@ -28,7 +28,9 @@ export function toTenantView(tenant: Tenant): TenantView {
 /** A unique violation on a tenant write is either its slug or one of its domains. */
 function conflict(error: unknown): BrokerError {
   const target = JSON.stringify((error as { meta?: unknown }).meta ?? '');
-  const what = /domain/.test(target) ? 'One of these domains belongs to another tenant.' : 'A tenant with this slug exists.';
+  const what = /domain/.test(target)
+    ? 'One of these domains belongs to another tenant.'
+    : 'A tenant with this slug exists.';
   return new BrokerError('conflict', { description: what, cause: error });
 }
 

@@ -56,7 +56,10 @@ export class TicketRepo {
    * Consume-once as one conditional update: of any number of concurrent redemptions, across
    * any number of broker replicas, exactly one sees the row.
    */
-  async redeem(hash: string, appId: string): Promise<{ identity: Record<string, unknown>; sessionId: string } | undefined> {
+  async redeem(
+    hash: string,
+    appId: string,
+  ): Promise<{ identity: Record<string, unknown>; sessionId: string } | undefined> {
     const result = await this.pool.query<{ identity: Record<string, unknown>; session_id: string }>({
       name: 'ticket_redeem',
       text: `UPDATE tickets SET redeemed_at = now()

@@ -46,17 +46,20 @@ export class TicketService {
   }): Promise<string | undefined> {
     const ticket = randomToken(32);
     const sessionId = randomToken(16);
-    const inserted = await this.deps.tickets.insert({
-      hash: sha256Hex(ticket),
-      transactionId: sha256Hex(input.transactionId),
-      sessionId,
-      appId: input.appId,
-      tenantId: input.tenantId,
-      connectionId: input.connectionId,
-      identity: input.identity as unknown as Record<string, unknown>,
-      idTokenEnc: this.deps.secretBox.seal(input.idToken, SEALED.sessionIdToken(sessionId)),
-      ttlSeconds: this.deps.ttlSeconds,
-    }, { id: randomUUID(), durationMs: input.durationMs });
+    const inserted = await this.deps.tickets.insert(
+      {
+        hash: sha256Hex(ticket),
+        transactionId: sha256Hex(input.transactionId),
+        sessionId,
+        appId: input.appId,
+        tenantId: input.tenantId,
+        connectionId: input.connectionId,
+        identity: input.identity as unknown as Record<string, unknown>,
+        idTokenEnc: this.deps.secretBox.seal(input.idToken, SEALED.sessionIdToken(sessionId)),
+        ttlSeconds: this.deps.ttlSeconds,
+      },
+      { id: randomUUID(), durationMs: input.durationMs },
+    );
     return inserted ? ticket : undefined;
   }
 
@@ -74,7 +77,10 @@ export class TicketService {
 
   /** One answer for unknown, expired, redeemed and foreign tickets: no oracle. */
   async redeem(appId: string, ticket: unknown): Promise<RedeemAnswer> {
-    const row = typeof ticket === 'string' && ticket.length > 0 && ticket.length <= 200 ? await this.deps.tickets.redeem(sha256Hex(ticket), appId) : undefined;
+    const row =
+      typeof ticket === 'string' && ticket.length > 0 && ticket.length <= 200
+        ? await this.deps.tickets.redeem(sha256Hex(ticket), appId)
+        : undefined;
     if (!row) {
       this.deps.metrics.ticketsRefused.inc({ reason: 'invalid_ticket' });
       throw new BrokerError('invalid_ticket');

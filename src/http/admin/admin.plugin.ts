@@ -37,26 +37,38 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
   app.post('/admin/tenants', async (request, reply) => reply.code(201).send(await deps.tenants.create(request.body)));
   app.get('/admin/tenants', async () => deps.tenants.list());
   app.get('/admin/tenants/:slug', async (request: Params<'slug'>) => deps.tenants.get(request.params.slug));
-  app.patch('/admin/tenants/:slug', async (request: Params<'slug'>) => deps.tenants.update(request.params.slug, request.body));
+  app.patch('/admin/tenants/:slug', async (request: Params<'slug'>) =>
+    deps.tenants.update(request.params.slug, request.body),
+  );
   app.delete('/admin/tenants/:slug', async (request: Params<'slug'>, reply) => {
     await deps.tenants.delete(request.params.slug);
     return reply.code(204).send();
   });
-  app.get('/admin/tenants/:slug/logins', async (request: Params<'slug'>) => deps.audit.list(request.params.slug, request.query));
+  app.get('/admin/tenants/:slug/logins', async (request: Params<'slug'>) =>
+    deps.audit.list(request.params.slug, request.query),
+  );
 
   // Connections
   app.post('/admin/tenants/:slug/connections', async (request: Params<'slug'>, reply) =>
     reply.code(201).send(await deps.connections.create(request.params.slug, request.body)),
   );
-  app.get('/admin/tenants/:slug/connections', async (request: Params<'slug'>) => deps.connections.list(request.params.slug));
+  app.get('/admin/tenants/:slug/connections', async (request: Params<'slug'>) =>
+    deps.connections.list(request.params.slug),
+  );
   app.get('/admin/connections/:id', async (request: Params<'id'>) => deps.connections.get(request.params.id));
-  app.patch('/admin/connections/:id', async (request: Params<'id'>) => deps.connections.update(request.params.id, request.body));
+  app.patch('/admin/connections/:id', async (request: Params<'id'>) =>
+    deps.connections.update(request.params.id, request.body),
+  );
   app.delete('/admin/connections/:id', async (request: Params<'id'>, reply) => {
     await deps.connections.delete(request.params.id);
     return reply.code(204).send();
   });
-  app.post('/admin/connections/:id/test-login', async (request: Params<'id'>) => deps.testLogin.create(request.params.id));
-  app.post('/admin/connections/:id/validate', async (request: Params<'id'>) => deps.connections.validate(request.params.id));
+  app.post('/admin/connections/:id/test-login', async (request: Params<'id'>) =>
+    deps.testLogin.create(request.params.id),
+  );
+  app.post('/admin/connections/:id/validate', async (request: Params<'id'>) =>
+    deps.connections.validate(request.params.id),
+  );
 
   // Apps
   app.post('/admin/apps', async (request, reply) => reply.code(201).send(await deps.apps.create(request.body)));

@@ -40,9 +40,21 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     const brokerError = toBrokerError(error);
     logError(request, brokerError);
     if (prefersJson(request.headers.accept)) {
-      return reply.code(brokerError.status).headers({ 'cache-control': 'no-store' }).send(errorBody(brokerError, request.id));
+      return reply
+        .code(brokerError.status)
+        .headers({ 'cache-control': 'no-store' })
+        .send(errorBody(brokerError, request.id));
     }
-    return sendPage(reply, brokerError.status, renderErrorPage({ code: brokerError.code, description: brokerError.description, requestId: request.id, organisation: brokerError.organisation }));
+    return sendPage(
+      reply,
+      brokerError.status,
+      renderErrorPage({
+        code: brokerError.code,
+        description: brokerError.description,
+        requestId: request.id,
+        organisation: brokerError.organisation,
+      }),
+    );
   });
 
   await limitRequests(app, deps.rateLimitPerMinute);
@@ -72,26 +84,39 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   // request.host is the Host header, or X-Forwarded-Host from a proxy TRUST_PROXY names.
   const browserOf = (request: FastifyRequest): BrowserContext => ({ host: request.host, cookies: request.cookies });
 
-  app.get('/api/sso/login', async (request, reply) => startLogin(reply, await deps.loginStart.start(request.query, browserOf(request))));
-  app.get('/api/sso/test-login', async (request, reply) =>
-    startLogin(reply, await deps.testLogin.start((request.query as { token?: unknown } | undefined)?.token, browserOf(request))),
+  app.get('/api/sso/login', async (request, reply) =>
+    startLogin(reply, await deps.loginStart.start(request.query, browserOf(request))),
   );
-  app.get('/api/sso/initiate', async (request, reply) => startLogin(reply, await deps.loginStart.initiate(request.query, browserOf(request))));
+  app.get('/api/sso/test-login', async (request, reply) =>
+    startLogin(
+      reply,
+      await deps.testLogin.start((request.query as { token?: unknown } | undefined)?.token, browserOf(request)),
+    ),
+  );
+  app.get('/api/sso/initiate', async (request, reply) =>
+    startLogin(reply, await deps.loginStart.initiate(request.query, browserOf(request))),
+  );
 
   // Each connection's own redirect URI (contract v2): the code is redeemed only at the IdP
   // of the connection whose redirect URI it arrived on, and only for a login sent there.
-  app.get('/api/sso/callback/:connection', async (request: FastifyRequest<{ Params: { connection: string }; Querystring: Record<string, unknown> }>, reply) => {
-    const tx = deps.loginCallback.openTransaction(request.query, browserOf(request));
-    setCookies(reply, [deps.loginCallback.finishedCookie(tx, request.host)]);
-    deps.loginCallback.assertCallbackConnection(tx, request.params.connection);
-    const callbackUrl = deps.loginCallback.callbackUrlOf(tx, request.url);
-    if (tx.purpose.kind === 'test') {
-      const diagnostics = await deps.testLogin.complete(tx, request.query, callbackUrl);
-      if (prefersJson(request.headers.accept)) return reply.header('cache-control', 'no-store').send(diagnostics);
-      return sendPage(reply, 200, renderDiagnosticsPage(diagnostics, request.id));
-    }
-    return redirect(reply, await deps.loginCallback.complete(tx, request.query, callbackUrl));
-  });
+  app.get(
+    '/api/sso/callback/:connection',
+    async (
+      request: FastifyRequest<{ Params: { connection: string }; Querystring: Record<string, unknown> }>,
+      reply,
+    ) => {
+      const tx = deps.loginCallback.openTransaction(request.query, browserOf(request));
+      setCookies(reply, [deps.loginCallback.finishedCookie(tx, request.host)]);
+      deps.loginCallback.assertCallbackConnection(tx, request.params.connection);
+      const callbackUrl = deps.loginCallback.callbackUrlOf(tx, request.url);
+      if (tx.purpose.kind === 'test') {
+        const diagnostics = await deps.testLogin.complete(tx, request.query, callbackUrl);
+        if (prefersJson(request.headers.accept)) return reply.header('cache-control', 'no-store').send(diagnostics);
+        return sendPage(reply, 200, renderDiagnosticsPage(diagnostics, request.id));
+      }
+      return redirect(reply, await deps.loginCallback.complete(tx, request.query, callbackUrl));
+    },
+  );
 
   // The shared callback of contract v1 finishes nothing: a code that arrives here cannot say
   // which IdP issued it. The page tells the IdP engineer where the right redirect URI is.
@@ -102,7 +127,10 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     const legacyCookie = typeof state === 'string' ? `${TRANSACTION_COOKIE_PREFIX}${state}` : undefined;
     if (legacyCookie !== undefined && request.cookies[legacyCookie] !== undefined) {
       reply.clearCookie(legacyCookie, { path: '/api/sso/callback' });
-      throw new BrokerError('login_expired', { description: 'This sign-in was started before the sign-in service was updated. Start again from the application.' });
+      throw new BrokerError('login_expired', {
+        description:
+          'This sign-in was started before the sign-in service was updated. Start again from the application.',
+      });
     }
     throw new BrokerError('callback_mismatch', {
       description: `This identity provider sends sign-ins to ${deps.callbackUrl}, which no longer completes them: every connection has its own redirect URI, ${deps.callbackUrl}/<connection id>. Your IT team finds it on the setup page, ${deps.publicUrl}/api/sso/setup?connection=<connection id>, and registers it at the identity provider.`,
@@ -117,7 +145,10 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     let connection: Connection | undefined;
     if (id !== undefined) {
       connection = typeof id === 'string' ? await deps.findConnection(id) : undefined;
-      if (!connection) throw new BrokerError('not_found', { description: 'No connection has this id. Ask the operator for the setup link of your connection.' });
+      if (!connection)
+        throw new BrokerError('not_found', {
+          description: 'No connection has this id. Ask the operator for the setup link of your connection.',
+        });
     }
     const doc = setupDocument(deps, connection);
     if (prefersJson(request.headers.accept) || !request.headers.accept?.includes('text/html')) return doc;
@@ -128,7 +159,8 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   app.get('/api/sso/setup/keys/:file', async (request: FastifyRequest<{ Params: { file: string } }>, reply) => {
     const kid = request.params.file.endsWith('.crt') ? request.params.file.slice(0, -'.crt'.length) : undefined;
     const certificate = kid === undefined ? undefined : deps.keys.keys.get(kid)?.certificatePem;
-    if (certificate === undefined) throw new BrokerError('not_found', { description: 'No broker key has a certificate by this name.' });
+    if (certificate === undefined)
+      throw new BrokerError('not_found', { description: 'No broker key has a certificate by this name.' });
     return reply
       .headers({
         'content-type': 'application/x-pem-file',
@@ -140,5 +172,9 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
 }
 
 function redirect(reply: FastifyReply, location: string) {
-  return reply.code(302).headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).header('location', location).send();
+  return reply
+    .code(302)
+    .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+    .header('location', location)
+    .send();
 }

@@ -8,7 +8,8 @@ const STEP_NAMES: Record<StepId, string> = {
   discovery: 'Discovery document and issuer',
   response_issuer: 'The response names this connection’s issuer (RFC 9207 iss, when sent)',
   authorization: 'IdP redirected back to this connection’s redirect URI with a code',
-  token_exchange: 'Token exchange (client authentication, PKCE) and ID-token checks (RS256 signature, iss, aud/azp, exp/iat/nbf, nonce)',
+  token_exchange:
+    'Token exchange (client authentication, PKCE) and ID-token checks (RS256 signature, iss, aud/azp, exp/iat/nbf, nonce)',
   userinfo: 'Userinfo (sub matches)',
   claims: 'Required claims: user id and email-like login',
   domain: 'Verified email (and hosted domain) allowed for the tenant',
@@ -16,8 +17,10 @@ const STEP_NAMES: Record<StepId, string> = {
 
 /** The test-login result: each step ticked or crossed with its reason, then the validated claims. */
 export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string {
-  const rows = d.steps.map((s) => html`<tr><td>${s.ok ? '✅' : '❌'}</td><th scope="row">${STEP_NAMES[s.id]}</th><td>${s.message}</td></tr>
-`);
+  const rows = d.steps.map(
+    (s) => html`<tr><td>${s.ok ? '✅' : '❌'}</td><th scope="row">${STEP_NAMES[s.id]}</th><td>${s.message}</td></tr>
+`,
+  );
   const claims =
     d.claims &&
     html`<h2>Validated ID-token claims</h2><table>${Object.entries(d.claims).map(

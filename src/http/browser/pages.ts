@@ -53,8 +53,10 @@ const GENERIC: Guidance = {
 const GUIDANCE: Record<string, Guidance> = {
   unknown_tenant: {
     title: 'We do not recognise this organisation',
-    tryThis: 'Check that you used your organisation’s own sign-in link, or sign in with your work email address from the application.',
-    tellIt: 'If the link is right, tell your IT team: single sign-on is not configured for this organisation (configuration not found).',
+    tryThis:
+      'Check that you used your organisation’s own sign-in link, or sign in with your work email address from the application.',
+    tellIt:
+      'If the link is right, tell your IT team: single sign-on is not configured for this organisation (configuration not found).',
   },
   no_connection: {
     title: 'Single sign-on is not set up for {org} yet',
@@ -69,7 +71,8 @@ const GUIDANCE: Record<string, Guidance> = {
   invalid_return_to: {
     title: 'This sign-in link is not valid',
     tryThis: 'Go back to the application and start again from its sign-in button.',
-    tellIt: 'Tell the application’s support team: it sent a return address that is not registered with the sign-in service (redirect URI mismatch).',
+    tellIt:
+      'Tell the application’s support team: it sent a return address that is not registered with the sign-in service (redirect URI mismatch).',
   },
   unknown_app: {
     title: 'This sign-in link is not valid',
@@ -88,8 +91,10 @@ const GUIDANCE: Record<string, Guidance> = {
   },
   callback_mismatch: {
     title: 'This sign-in came back to the wrong address',
-    tryThis: 'Start again from the application. If you were sent here by a link someone gave you, do not use that link again.',
-    tellIt: 'Tell your IT team: the identity provider must send sign-ins to this connection’s own redirect URI, shown on the broker’s setup page for the connection (redirect URI mismatch).',
+    tryThis:
+      'Start again from the application. If you were sent here by a link someone gave you, do not use that link again.',
+    tellIt:
+      'Tell your IT team: the identity provider must send sign-ins to this connection’s own redirect URI, shown on the broker’s setup page for the connection (redirect URI mismatch).',
   },
   login_expired: {
     title: 'This sign-in took too long or was already completed',
@@ -109,17 +114,20 @@ const GUIDANCE: Record<string, Guidance> = {
   idp_error: {
     title: '{org}’s sign-in service had a problem',
     tryThis: 'Try again in a few minutes.',
-    tellIt: 'If it keeps happening, tell your IT team: the identity provider returned an error or could not be reached.',
+    tellIt:
+      'If it keeps happening, tell your IT team: the identity provider returned an error or could not be reached.',
   },
   token_exchange_failed: {
     title: 'The sign-in could not be completed with {org}’s sign-in service',
     tryThis: 'Try again in a few minutes.',
-    tellIt: 'Tell your IT team: the token exchange failed — check the connection’s client ID and secret or key, and that they have not expired.',
+    tellIt:
+      'Tell your IT team: the token exchange failed — check the connection’s client ID and secret or key, and that they have not expired.',
   },
   invalid_id_token: {
     title: 'Your identity could not be verified',
     tryThis: 'Try again. If it keeps happening, your organisation’s setup needs a change.',
-    tellIt: 'Tell your IT team: the identity provider’s token failed verification (token verification failure: signature, issuer, audience or time).',
+    tellIt:
+      'Tell your IT team: the identity provider’s token failed verification (token verification failure: signature, issuer, audience or time).',
   },
   missing_claims: {
     title: 'Your account is missing details we need',
@@ -129,7 +137,8 @@ const GUIDANCE: Record<string, Guidance> = {
   domain_not_allowed: {
     title: 'This account does not belong to {org}',
     tryThis: 'Sign in with your {org} account, or choose your own organisation in the application.',
-    tellIt: 'If this is your organisation’s account, tell your IT team: the identity provider must send a verified email address of one of the organisation’s registered domains.',
+    tellIt:
+      'If this is your organisation’s account, tell your IT team: the identity provider must send a verified email address of one of the organisation’s registered domains.',
   },
   rate_limited: {
     title: 'Too many attempts',
@@ -138,7 +147,12 @@ const GUIDANCE: Record<string, Guidance> = {
   },
 };
 
-export function renderErrorPage(input: { code: string; description: string; requestId: string; organisation?: string | undefined }): string {
+export function renderErrorPage(input: {
+  code: string;
+  description: string;
+  requestId: string;
+  organisation?: string | undefined;
+}): string {
   const guidance = GUIDANCE[input.code] ?? GENERIC;
   const org = input.organisation ?? 'your organisation';
   const fill = (text: string) => text.replaceAll('{org}', org);

@@ -29,7 +29,8 @@ function assertMetricsToken(request: FastifyRequest, token: string | undefined):
  */
 export async function healthRoutes(app: FastifyInstance, deps: HealthDeps) {
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof BrokerError && error.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer realm="sso-broker-metrics"');
+    if (error instanceof BrokerError && error.code === 'unauthorized')
+      void reply.header('www-authenticate', 'Bearer realm="sso-broker-metrics"');
     return jsonErrorHandler(error, request, reply);
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -45,6 +46,9 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps) {
   });
   app.get('/metrics', async (request, reply) => {
     assertMetricsToken(request, deps.metricsToken);
-    return reply.header('cache-control', 'no-store').type(deps.metrics.contentType).send(await deps.metrics.metrics());
+    return reply
+      .header('cache-control', 'no-store')
+      .type(deps.metrics.contentType)
+      .send(await deps.metrics.metrics());
   });
 }

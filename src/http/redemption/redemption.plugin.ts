@@ -26,7 +26,10 @@ export function parseBasicAuth(header: string | undefined): { id: string; secret
  * request: the rate limits below need to know whom a request may be counted against.
  * Missing, malformed and wrong credentials all record "none"; the route refuses them.
  */
-async function authenticateApp(tickets: Pick<TicketService, 'authenticateApp'>, request: FastifyRequest): Promise<void> {
+async function authenticateApp(
+  tickets: Pick<TicketService, 'authenticateApp'>,
+  request: FastifyRequest,
+): Promise<void> {
   const credentials = parseBasicAuth(request.headers.authorization);
   if (!credentials) return;
   try {
@@ -38,7 +41,10 @@ async function authenticateApp(tickets: Pick<TicketService, 'authenticateApp'>, 
 }
 
 /** Relying apps, server to server: ticket redemption. */
-export async function redemptionRoutes(app: FastifyInstance, deps: { tickets: TicketService; rateLimitPerMinute: number }) {
+export async function redemptionRoutes(
+  app: FastifyInstance,
+  deps: { tickets: TicketService; rateLimitPerMinute: number },
+) {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof BrokerError && error.code === 'invalid_client') {
       void reply.header('www-authenticate', 'Basic realm="sso-broker"');

@@ -16,10 +16,15 @@ export async function addUserinfo(
 ): Promise<{ claims: Record<string, unknown>; fetched: boolean }> {
   const userinfo = await fetchUserinfo(idp, result.accessToken, result.claims.sub).catch((error: unknown) => {
     if (options.required || (isBrokerError(error) && error.code === 'invalid_id_token')) throw error;
-    options.log.warn({ connection: options.connectionId, reason: isBrokerError(error) ? error.message : String(error) }, 'userinfo unavailable; the ID token alone names the user');
+    options.log.warn(
+      { connection: options.connectionId, reason: isBrokerError(error) ? error.message : String(error) },
+      'userinfo unavailable; the ID token alone names the user',
+    );
     return undefined;
   });
-  return userinfo ? { claims: { ...userinfo, ...result.claims }, fetched: true } : { claims: result.claims, fetched: false };
+  return userinfo
+    ? { claims: { ...userinfo, ...result.claims }, fetched: true }
+    : { claims: result.claims, fetched: false };
 }
 
 /** Whether userinfo is asked at all: the connection requires it, or the ID token has no email and the IdP has userinfo. */

@@ -7,7 +7,8 @@ import { BrokerError } from '../../../errors/broker-error.js';
  */
 export function assertAuthorizationCode(query: Record<string, unknown>): void {
   if (query.error !== undefined) throw idpReportedError(query.error);
-  if (typeof query.code !== 'string') throw new BrokerError('idp_error', { description: 'The identity provider sent no code.' });
+  if (typeof query.code !== 'string')
+    throw new BrokerError('idp_error', { description: 'The identity provider sent no code.' });
 }
 
 function idpReportedError(error: unknown): BrokerError {

@@ -28,31 +28,68 @@ export interface CallbackDeps {
  * this same pipeline; a test login passes a `trace` and lists each step's outcome.
  * Throws the first failure as a BrokerError.
  */
-export async function verifyCallback(deps: CallbackDeps, input: { tx: LoginTransaction; query: Record<string, unknown>; callbackUrl: URL }, trace?: Trace) {
+export async function verifyCallback(
+  deps: CallbackDeps,
+  input: { tx: LoginTransaction; query: Record<string, unknown>; callbackUrl: URL },
+  trace?: Trace,
+) {
   const step = stepRunner(trace);
   const { tx, query, callbackUrl } = input;
   const redirectUri = redirectUriFor(deps.callbackUrl, tx.connectionId);
 
-  const { connection, tenant } = await step('connection', () => loadConnection(deps, tx), (found) => `connection ${found.connection.id} (${found.connection.tokenEndpointAuthMethod})`);
-  const idp = await step('discovery', () => deps.idps.idp(deps.connectionService.toIdpConnection(connection)), (found) => `issuer ${found.configuration.serverMetadata().issuer}`);
+  const { connection, tenant } = await step(
+    'connection',
+    () => loadConnection(deps, tx),
+    (found) => `connection ${found.connection.id} (${found.connection.tokenEndpointAuthMethod})`,
+  );
+  const idp = await step(
+    'discovery',
+    () => deps.idps.idp(deps.connectionService.toIdpConnection(connection)),
+    (found) => `issuer ${found.configuration.serverMetadata().issuer}`,
+  );
   // RFC 9207 §2.4: before anything in the response is believed, its error included.
-  await step('response_issuer', () => assertResponseIssuer(idp, callbackUrl.searchParams), (message) => message);
-  await step('authorization', () => assertAuthorizationCode(query), () => `the IdP redirected to this connection's redirect URI ${redirectUri} with a code`);
+  await step(
+    'response_issuer',
+    () => assertResponseIssuer(idp, callbackUrl.searchParams),
+    (message) => message,
+  );
+  await step(
+    'authorization',
+    () => assertAuthorizationCode(query),
+    () => `the IdP redirected to this connection's redirect URI ${redirectUri} with a code`,
+  );
   const result = await step(
     'token_exchange',
     () => exchangeCode(idp, callbackUrl, redirectUri, tx),
-    (r) => `ID token signed RS256 and valid: iss ${r.claims.iss}, aud ${JSON.stringify(r.claims.aud)}${r.claims.azp === undefined ? '' : `, azp ${r.claims.azp}`}, nonce matches, exp/iat within ${idp.clockToleranceSeconds} s`,
+    (r) =>
+      `ID token signed RS256 and valid: iss ${r.claims.iss}, aud ${JSON.stringify(r.claims.aud)}${r.claims.azp === undefined ? '' : `, azp ${r.claims.azp}`}, nonce matches, exp/iat within ${idp.clockToleranceSeconds} s`,
   );
   const withUserinfo = userinfoWanted(connection.fetchUserinfo, idp, result)
     ? await step(
         'userinfo',
-        () => addUserinfo(idp, result, { required: connection.fetchUserinfo, connectionId: connection.id, log: deps.log }),
-        (added) => (added.fetched ? `userinfo fetched (${connection.fetchUserinfo ? 'the connection asks for it' : 'the ID token has no email'}); its sub matches` : 'userinfo unavailable; the ID token alone names the user'),
+        () =>
+          addUserinfo(idp, result, { required: connection.fetchUserinfo, connectionId: connection.id, log: deps.log }),
+        (added) =>
+          added.fetched
+            ? `userinfo fetched (${connection.fetchUserinfo ? 'the connection asks for it' : 'the ID token has no email'}); its sub matches`
+            : 'userinfo unavailable; the ID token alone names the user',
       )
     : undefined;
   const claims: Record<string, unknown> = withUserinfo?.claims ?? result.claims;
-  const rules = { subjectClaim: connection.subjectClaim, assumeEmailVerified: connection.assumeEmailVerified, claimMapping: connection.claimMapping };
-  const identity = await step('claims', () => mapIdentity(claims, rules), (id) => `user id (${connection.subjectClaim}) ${id.subject}; login ${id.login}`);
-  await step('domain', () => assertDomainAllowed(tenant, identity, claims), (message) => message);
+  const rules = {
+    subjectClaim: connection.subjectClaim,
+    assumeEmailVerified: connection.assumeEmailVerified,
+    claimMapping: connection.claimMapping,
+  };
+  const identity = await step(
+    'claims',
+    () => mapIdentity(claims, rules),
+    (id) => `user id (${connection.subjectClaim}) ${id.subject}; login ${id.login}`,
+  );
+  await step(
+    'domain',
+    () => assertDomainAllowed(tenant, identity, claims),
+    (message) => message,
+  );
   return { connection, tenant, result, identity };
 }

@@ -9,13 +9,18 @@ import type { LoginTransaction } from '../login-transaction.js';
  * tenant, as the configuration says now (a connection disabled mid-login finishes nothing).
  */
 export async function loadConnection(
-  deps: { connections: Pick<ConfigCache['connections'], 'findById'>; tenants: Pick<ConfigCache['tenants'], 'findById'> },
+  deps: {
+    connections: Pick<ConfigCache['connections'], 'findById'>;
+    tenants: Pick<ConfigCache['tenants'], 'findById'>;
+  },
   tx: LoginTransaction,
 ): Promise<{ connection: Connection; tenant: Tenant }> {
   const connection = await deps.connections.findById(tx.connectionId);
   const tenant = connection && (await deps.tenants.findById(connection.tenantId));
   if (!connection || !tenant || !connection.enabled) {
-    throw new BrokerError('idp_error', { description: 'The sign-in connection was removed or disabled during the sign-in.' });
+    throw new BrokerError('idp_error', {
+      description: 'The sign-in connection was removed or disabled during the sign-in.',
+    });
   }
   return { connection, tenant };
 }

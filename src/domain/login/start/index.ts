@@ -28,7 +28,11 @@ export interface AppLoginRequest {
  * verified an error must be a page, never a redirect; configuration comes from the cache, so
  * the steady state reads no database.
  */
-export async function startAppLogin(deps: StartDeps, request: AppLoginRequest, browser: BrowserContext): Promise<StartResult> {
+export async function startAppLogin(
+  deps: StartDeps,
+  request: AppLoginRequest,
+  browser: BrowserContext,
+): Promise<StartResult> {
   const app = await findApp(deps, request.appId);
   assertReturnToRegistered(app.returnUrls, request.returnTo);
   const { tenant, connection: selected } = await resolveTenant(deps, {

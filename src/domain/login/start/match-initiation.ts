@@ -39,10 +39,13 @@ export async function matchInitiation(
     pairs = pairs.filter((pair) => pair.connection.tenantId === byDomain?.id);
   }
   const [pair, ...others] = pairs;
-  const ambiguous = others.some((other) => other.connection.tenantId !== pair?.connection.tenantId || other.app.id !== pair.app.id);
+  const ambiguous = others.some(
+    (other) => other.connection.tenantId !== pair?.connection.tenantId || other.app.id !== pair.app.id,
+  );
   if (!pair || ambiguous) {
     throw new BrokerError('invalid_request', {
-      description: 'This sign-in link matches several organisations or applications; start from the application instead.',
+      description:
+        'This sign-in link matches several organisations or applications; start from the application instead.',
     });
   }
   return pair;

@@ -16,7 +16,10 @@ export async function pickConnection(
   const connection = selected ?? (await deps.connections.findDefaultEnabled(tenant.id));
   if (!connection) throw withOrganisation(new BrokerError('no_connection'), tenant);
   if (!connection.enabled) {
-    throw withOrganisation(new BrokerError('no_connection', { description: 'This sign-in connection is disabled.' }), tenant);
+    throw withOrganisation(
+      new BrokerError('no_connection', { description: 'This sign-in connection is disabled.' }),
+      tenant,
+    );
   }
   return connection;
 }

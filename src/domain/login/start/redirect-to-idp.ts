@@ -51,7 +51,14 @@ export interface LoginToStart {
 export async function redirectToIdp(deps: RedirectToIdpDeps, login: LoginToStart): Promise<StartResult> {
   const { tenant, connection, purpose, returnTo } = login;
   const [state, nonce, codeVerifier] = randomTokens(3) as [string, string, string];
-  const tx: LoginTransaction = { state, nonce, codeVerifier, connectionId: connection.id, createdAt: Date.now(), purpose };
+  const tx: LoginTransaction = {
+    state,
+    nonce,
+    codeVerifier,
+    connectionId: connection.id,
+    createdAt: Date.now(),
+    purpose,
+  };
   let authorizationUrl: URL;
   try {
     const idp = await deps.idps.idp(deps.connectionService.toIdpConnection(connection));
@@ -65,11 +72,17 @@ export async function redirectToIdp(deps: RedirectToIdpDeps, login: LoginToStart
     const backToApp = isBrokerError(error) && error.allowRedirect && purpose.kind === 'app' && returnTo !== undefined;
     if (!backToApp) throw withOrganisation(error, tenant);
     // The reason line only: openid-client errors can carry upstream bodies and tokens as causes.
-    deps.log.warn({ code: error.code, reason: error.message, connection: connection.id }, 'login could not reach the IdP');
+    deps.log.warn(
+      { code: error.code, reason: error.message, connection: connection.id },
+      'login could not reach the IdP',
+    );
     await deps.outcomes.failedToStart({ tenant, connection, appId: purpose.appId, error: error.code });
     const params = { error: error.code, error_description: error.description, state: purpose.appState };
     return { location: withParams(returnTo, params), cookies: [] };
   }
   deps.outcomes.started(tenant);
-  return { location: authorizationUrl.href, cookies: deps.cookies.forNewLogin(tx, login.browser.host, login.browser.cookies) };
+  return {
+    location: authorizationUrl.href,
+    cookies: deps.cookies.forNewLogin(tx, login.browser.host, login.browser.cookies),
+  };
 }

@@ -41,7 +41,8 @@ export async function resolveTenant(
   let connection: Connection | undefined;
   if (selectors.connection !== undefined) {
     connection = await deps.connections.findById(selectors.connection);
-    if (!connection) throw new BrokerError('unknown_tenant', { description: 'No sign-in connection matches this link.' });
+    if (!connection)
+      throw new BrokerError('unknown_tenant', { description: 'No sign-in connection matches this link.' });
     tenant = await deps.tenants.findById(connection.tenantId);
   } else {
     const slug = selectors.tenant ?? tenantSlugFromHost(selectors.host, deps.tenantDomain);
