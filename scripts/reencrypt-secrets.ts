@@ -6,6 +6,7 @@
 import { loadConfig } from '../src/config/config.js';
 import { SecretBox } from '../src/crypto/secret-box.js';
 import { openDatabase } from '../src/db/database.js';
+import { ConnectionRepo } from '../src/domain/connections/connection.repo.js';
 import { reencryptClientSecrets } from '../src/domain/connections/reencrypt-secrets.js';
 
 const config = loadConfig(process.env);
@@ -15,7 +16,10 @@ if (!config.databaseUrl || !config.secretKeys) {
 }
 const database = openDatabase(config.databaseUrl, { max: 1 });
 try {
-  const { resealed, unreadable } = await reencryptClientSecrets(database.prisma, new SecretBox(config.secretKeys));
+  const { resealed, unreadable } = await reencryptClientSecrets(
+    new ConnectionRepo(database.prisma),
+    new SecretBox(config.secretKeys),
+  );
   process.stdout.write(`re-sealed ${resealed} client secret(s) with the first SECRET_KEY\n`);
   if (unreadable.length > 0) {
     process.stderr.write(`no key in SECRET_KEY opens the secret of connection(s): ${unreadable.join(', ')}\n`);

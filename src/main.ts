@@ -73,7 +73,8 @@ async function main() {
     if (notAfter && Date.parse(notAfter) - Date.now() < CERTIFICATE_WARNING_DAYS * 86_400_000) {
       logger.warn(
         { kid: key.kid, notAfter },
-        'the certificate of a broker key expires soon or has expired: IdPs that registered it will refuse its assertions (rotate: README, "Broker keys")',
+        'the certificate of a broker key expires soon or has expired: IdPs that registered it will refuse its ' +
+          'assertions (rotate: README, "Broker keys")',
       );
     }
   }

@@ -107,8 +107,9 @@ export async function loadBrokerKeys(dir: string, preferredKid?: string): Promis
     const privateKey = await parsePrivateKey(join(dir, name));
     const publicKey = createPublicKey(privateKey);
     const { n, e } = publicKey.export({ format: 'jwk' });
+    if (n === undefined || e === undefined) throw new KeysError(`${dir}/${name}: not an RSA key`);
     const cert = await readCertificate(join(dir, `${kid}.crt`), publicKey);
-    const publicJwk: PublicJwk = { kty: 'RSA', n: n!, e: e!, kid, alg: 'RS256', use: 'sig' };
+    const publicJwk: PublicJwk = { kty: 'RSA', n, e, kid, alg: 'RS256', use: 'sig' };
     if (cert) Object.assign(publicJwk, { x5c: cert.x5c, x5t: cert.x5t, 'x5t#S256': cert.x5tS256 });
     keys.set(kid, {
       kid,

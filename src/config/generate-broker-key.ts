@@ -47,7 +47,7 @@ export async function selfSignedCertificate(
   };
   const notBefore = new Date(Date.now() - 60_000);
   const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f; // a positive INTEGER (RFC 5280 §4.1.2.2)
+  serial.writeUInt8(serial.readUInt8(0) & 0x7f, 0); // a positive INTEGER (RFC 5280 §4.1.2.2)
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial.toString('hex'),
     name: [{ CN: [options.commonName] }],

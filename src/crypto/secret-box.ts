@@ -12,17 +12,21 @@ import { randomBytesPooled } from './random.js';
  */
 export class SecretBox {
   readonly #keys: { id: string; key: Buffer }[];
+  /** The first key: the one that seals. */
+  readonly #current: { id: string; key: Buffer };
 
   constructor(keys: readonly Buffer[]) {
-    if (keys.length === 0) throw new Error('SecretBox needs at least one key');
     this.#keys = keys.map((key) => {
       if (key.length !== 32) throw new Error('SecretBox keys must be 32 bytes');
       return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
     });
+    const [current] = this.#keys;
+    if (!current) throw new Error('SecretBox needs at least one key');
+    this.#current = current;
   }
 
   seal(plaintext: string, purpose: string): string {
-    const { id, key } = this.#keys[0]!;
+    const { id, key } = this.#current;
     const iv = randomBytesPooled(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(purpose));
@@ -52,6 +56,6 @@ export class SecretBox {
 
   /** True when `sealed` was made with a key other than the current first one (needs re-encryption). */
   isStale(sealed: string): boolean {
-    return sealed.split('.')[1] !== this.#keys[0]!.id;
+    return sealed.split('.')[1] !== this.#current.id;
   }
 }

@@ -22,7 +22,6 @@ export function invalidField(path: string, message: string): BrokerError {
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
   const result = schema.safeParse(query);
   if (result.success) return result.data;
-  throw new BrokerError('invalid_request', {
-    description: `Invalid or missing parameter: ${result.error.issues.map((issue) => issue.path.join('.')).join(', ')}.`,
-  });
+  const names = result.error.issues.map((issue) => issue.path.join('.'));
+  throw new BrokerError('invalid_request', { description: `Invalid or missing parameter: ${names.join(', ')}.` });
 }

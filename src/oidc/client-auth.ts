@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import type { BrokerKey, BrokerKeys } from '../config/broker-keys.js';
 import { randomToken } from '../crypto/tokens.js';
 import { BrokerError } from '../errors/broker-error.js';
-import type { IdpConnection } from './idp-registry.js';
+import type { IdpConnection } from './idp.js';
 
 const signAsync = promisify(sign);
 const ASSERTION_LIFETIME_SECONDS = 60;
@@ -62,5 +62,8 @@ export function clientAuthFor(
   if (!key) throw new BrokerError('idp_error', { logMessage: `broker signing key ${kid ?? '(none)'} is not loaded` });
   // RFC 7523 §3: aud identifies the authorization server; the token endpoint URL is the
   // value every IdP accepts, the issuer only some (Auth0 wants it).
-  return privateKeyJwt(key, connection.assertionAudience === 'issuer' ? metadata.issuer : metadata.token_endpoint!);
+  const audience = connection.assertionAudience === 'issuer' ? metadata.issuer : metadata.token_endpoint;
+  // Discovery without a token endpoint never gets this far (idp-metadata-rules.ts).
+  if (audience === undefined) throw new BrokerError('idp_error', { logMessage: 'the IdP names no token endpoint' });
+  return privateKeyJwt(key, audience);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import { BrokerError } from '../errors/broker-error.js';
-import type { Idp } from './idp-registry.js';
+import type { Idp } from './idp.js';
 import { redeemForTenantIssuer } from './entra-tenant-issuer.js';
 import { verifyIdTokenSignature } from './id-token-signature.js';
 import { translateTokenError, translateUserinfoError } from './translate-error.js';

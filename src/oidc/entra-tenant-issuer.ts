@@ -2,7 +2,7 @@ import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { BrokerError } from '../errors/broker-error.js';
-import type { Idp } from './idp-registry.js';
+import type { Idp } from './idp.js';
 
 /**
  * Entra ID multi-tenant connections, in one place. Their issuer is a template,
@@ -19,10 +19,8 @@ const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 /** The tenant id an issuer is `template` filled with (every `{tenantid}` the same), or undefined. */
 export function tenantOfIssuer(template: string, issuer: string): string | undefined {
   // The first `{tenantid}` is captured, the others are back-references to it.
-  const parts = template.split('{tenantid}').map(escapeRegExp);
-  const pattern = parts
-    .slice(1)
-    .reduce((source, part, index) => `${source}${index === 0 ? `(${GUID})` : '\\1'}${part}`, parts[0]!);
+  const [first = '', ...rest] = template.split('{tenantid}').map(escapeRegExp);
+  const pattern = rest.reduce((source, part, index) => `${source}${index === 0 ? `(${GUID})` : '\\1'}${part}`, first);
   return new RegExp(`^${pattern}$`).exec(issuer)?.[1]?.toLowerCase();
 }
 

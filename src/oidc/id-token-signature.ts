@@ -1,6 +1,6 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import * as jose from 'jose';
-import type { Idp } from './idp-registry.js';
+import type { Idp } from './idp.js';
 
 /**
  * The ID token's RS256 signature (OpenID Connect Core §3.1.3.7 step 6), against the IdP's JWKS.
@@ -49,8 +49,10 @@ function cacheUsableKeys(remote: RemoteKeys): void {
     )
       continue;
     if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue;
+    // Without a modulus and exponent it is no key: jose reports it if a token ever selects it.
+    if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') continue;
     try {
-      usable.push({ kid: jwk.kid, key: createPublicKey({ key: { kty: 'RSA', n: jwk.n!, e: jwk.e! }, format: 'jwk' }) });
+      usable.push({ kid: jwk.kid, key: createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' }) });
     } catch {
       // A malformed key: jose reports it if a token ever selects it.
     }
@@ -79,10 +81,10 @@ function verifyWithCachedKey(idToken: string, remote: RemoteKeys): boolean {
     return false;
   const kid = header.kid;
   if (kid !== undefined && typeof kid !== 'string') return false;
-  const candidates = usable.filter((k) => kid === undefined || k.kid === kid);
-  if (candidates.length !== 1) return false;
+  const [candidate, ...others] = usable.filter((k) => kid === undefined || k.kid === kid);
+  if (!candidate || others.length > 0) return false;
   const signature = Buffer.from(idToken.slice(payloadEnd + 1), 'base64url');
-  if (!verify('sha256', Buffer.from(idToken.slice(0, payloadEnd)), candidates[0]!.key, signature)) {
+  if (!verify('sha256', Buffer.from(idToken.slice(0, payloadEnd)), candidate.key, signature)) {
     throw new jose.errors.JWSSignatureVerificationFailed();
   }
   return true;

@@ -50,7 +50,8 @@ const DESCRIPTIONS: Record<MetadataCheckId, string> = {
   issuer_match:
     "The identity provider's discovery document names another issuer than this connection is configured with.",
   endpoints_present:
-    "The identity provider's discovery document lacks an endpoint the sign-in needs, or names one the broker may not use.",
+    "The identity provider's discovery document lacks an endpoint the sign-in needs, or names one the broker may " +
+    'not use.',
   rs256_supported: 'The identity provider does not sign ID tokens with RS256.',
   code_flow_supported: 'The identity provider does not offer the authorization code flow.',
   pkce_s256: 'The identity provider does not support PKCE with S256.',
@@ -68,7 +69,8 @@ export function checkDiscoveredMetadata(doc: Record<string, unknown>, expected: 
     add(
       'issuer_match',
       false,
-      `discovery says issuer ${JSON.stringify(doc.issuer)}, the connection says ${JSON.stringify(expected.issuer)}${hint(doc.issuer, expected.issuer)}`,
+      `discovery says issuer ${JSON.stringify(doc.issuer)}, the connection says ${JSON.stringify(expected.issuer)}` +
+        hint(doc.issuer, expected.issuer),
     );
 
   const problems = [
@@ -112,12 +114,15 @@ export function checkDiscoveredMetadata(doc: Record<string, unknown>, expected: 
 
   // RFC 8414 §2 and OpenID Connect Discovery §3: absent means client_secret_basic only.
   const methods = list(doc, 'token_endpoint_auth_methods_supported');
+  const method = expected.tokenEndpointAuthMethod;
+  const supported = !!methods?.includes(method);
   add(
     'auth_method_supported',
-    !!methods?.includes(expected.tokenEndpointAuthMethod),
+    supported,
     methods
-      ? `token endpoint auth methods: ${methods.join(', ')}${methods.includes(expected.tokenEndpointAuthMethod) ? '' : `; the connection uses ${expected.tokenEndpointAuthMethod}`}`
-      : `token_endpoint_auth_methods_supported is missing (the default is client_secret_basic only; the connection uses ${expected.tokenEndpointAuthMethod})`,
+      ? `token endpoint auth methods: ${methods.join(', ')}${supported ? '' : `; the connection uses ${method}`}`
+      : 'token_endpoint_auth_methods_supported is missing ' +
+          `(the default is client_secret_basic only; the connection uses ${method})`,
   );
   return checks;
 }

@@ -9,30 +9,14 @@ import { clientAuthFor } from './client-auth.js';
 import { assertDiscoveredMetadata, endpointProblems, ENDPOINT_FIELDS } from './idp-metadata-rules.js';
 import { defaultDiscoveryUrl, discoveryOriginProblem, usesPlainHttp } from './idp-url.js';
 import type { IdpNetworkPolicy } from './network-policy.js';
+import type { Idp, IdpConnection } from './idp.js';
 import { describeUpstream } from './translate-error.js';
-
-/** What the OIDC layer needs to know of a connection (secrets already decrypted). */
-export interface IdpConnection {
-  id: string;
-  issuer: string;
-  discoveryUrl: string | null;
-  clientId: string;
-  /** Decrypted only when the configuration is (re)built, not on every login. */
-  clientSecret: () => string | undefined;
-  tokenEndpointAuthMethod: 'client_secret_post' | 'private_key_jwt';
-  signingKeyId: string | null;
-  assertionAudience: 'token_endpoint' | 'issuer';
-  /** With an issuer containing `{tenantid}` (Entra ID multi-tenant): the accepted `tid`s, or ["*"]. */
-  allowedTenantIds: string[];
-  /** Changes whenever the connection does: a new version discards the cached configuration. */
-  version: number;
-}
 
 export interface IdpRegistryOptions {
   keys: BrokerKeys;
   /** Where IdP URLs may connect to (IDP_PRIVATE_NETWORKS); enforced on every connection. */
   networkPolicy: IdpNetworkPolicy;
-  /** The fetch for IdP requests; boundedFetch under `networkPolicy` unless given (one shared by the app). */
+  /** The fetch for IdP requests: boundedFetch under `networkPolicy` unless given (one shared by the app). */
   fetch?: typeof fetch;
   /** Seconds before a request to the IdP is abandoned. */
   timeoutSeconds: number;
@@ -48,31 +32,6 @@ export interface IdpRegistryOptions {
   /** How long a JWKS is used before it is fetched again (an unknown kid refetches sooner). */
   jwksMaxAgeSeconds?: number;
   log?: { warn(obj: object, msg: string): void };
-}
-
-/** What a login needs of an IdP: openid-client's configuration and the IdP's signing keys. */
-export interface Idp {
-  configuration: client.Configuration;
-  /**
-   * The IdP's JWKS (jose): fetched on first use, cached, refetched when a token names an
-   * unknown `kid` (key rotation) but at most once per cooldown, and every candidate key is
-   * tried when a token has no `kid`.
-   */
-  keys: ReturnType<typeof jose.createRemoteJWKSet>;
-  clockToleranceSeconds: number;
-  /** Whether discovery names a userinfo endpoint. */
-  hasUserinfo: boolean;
-  /** Called when the keys could not be refreshed and the cached copy was used instead. */
-  onStaleKeys?: (reason: string) => void;
-  /** Set when the issuer is a template (`{tenantid}`): see entra-tenant-issuer.ts. */
-  issuerTemplate?: {
-    template: string;
-    allowedTenantIds: string[];
-    /** The connection's client authentication, as `configuration` uses it. */
-    clientAuth: client.ClientAuth;
-    /** Whether the IdP's endpoints use plain http (listed loopback only). */
-    insecure: boolean;
-  };
 }
 
 /** A connection's cached IdP, the version of the connection it was built for, and when. */
@@ -197,9 +156,10 @@ export class IdpRegistry {
     // The same rules as the validation report (idp-metadata-rules.ts).
     assertDiscoveredMetadata(metadata as Record<string, unknown>, connection);
     await this.#assertEndpointsAllowed(metadata);
-    const needsInsecure = ENDPOINT_FIELDS.some(
-      (field) => metadata[field] !== undefined && usesPlainHttp(metadata[field]!),
-    );
+    const needsInsecure = ENDPOINT_FIELDS.some((field) => {
+      const url = metadata[field];
+      return url !== undefined && usesPlainHttp(url);
+    });
     const endpoints = new Map(ENDPOINT_FIELDS.map((field) => [metadata[field], field.replace(/_endpoint|_uri/, '')]));
     const idpFetch = this.#timedFetch(connection.id, (url) => endpoints.get(url) ?? 'other');
 
@@ -219,7 +179,10 @@ export class IdpRegistry {
     // these keys. jose rather than enableNonRepudiationChecks, because openid-client refetches
     // a JWKS for an unknown kid only once its copy is a minute old, so a key rotated just after
     // a fetch would fail logins for up to a minute.
-    const keys = jose.createRemoteJWKSet(new URL(metadata.jwks_uri!), {
+    // assertDiscoveredMetadata has refused a document without one; the compiler cannot know it.
+    if (metadata.jwks_uri === undefined)
+      throw new BrokerError('idp_error', { logMessage: 'discovery has no jwks_uri' });
+    const keys = jose.createRemoteJWKSet(new URL(metadata.jwks_uri), {
       timeoutDuration: this.#options.timeoutSeconds * 1000,
       cooldownDuration: this.#options.jwksCooldownSeconds * 1000,
       cacheMaxAge: (this.#options.jwksMaxAgeSeconds ?? 600) * 1000,
@@ -248,7 +211,10 @@ export class IdpRegistry {
     return idp;
   }
 
-  /** Refuses a document naming an endpoint the network policy refuses (idp-metadata-rules.ts); an unresolvable name is left to the connection. */
+  /**
+   * Refuses a document naming an endpoint the network policy refuses (idp-metadata-rules.ts);
+   * an unresolvable name is left to the connection.
+   */
   async #assertEndpointsAllowed(metadata: client.ServerMetadata): Promise<void> {
     const refused = (await endpointProblems(metadata as Record<string, unknown>, this.#options.networkPolicy)).find(
       (problem) => problem.refused,

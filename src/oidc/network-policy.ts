@@ -154,12 +154,14 @@ export class IdpNetworkPolicy {
             error.code = 'ENOTFOUND';
             return callback(error, '');
           }
-          if (options.all)
+          const [first] = wanted;
+          if (options.all || !first) {
             return callback(
               null,
               wanted.map(({ address, family }) => ({ address, family })),
             );
-          callback(null, wanted[0]!.address, wanted[0]!.family);
+          }
+          callback(null, first.address, first.family);
         },
         (error: NodeJS.ErrnoException) => callback(error, ''),
       );
@@ -189,7 +191,7 @@ function parseNetwork(cidr: string): Cidr {
  * an internal one is not, whether or not the NAT64 prefix is listed.
  */
 function judgedAs(ip: Address): Address {
-  return ip.kind() === 'ipv6' && ip.range() === 'rfc6052' ? embeddedIpv4(ip)! : ip;
+  return (ip.kind() === 'ipv6' && ip.range() === 'rfc6052' && embeddedIpv4(ip)) || ip;
 }
 
 /** Addresses no listing can allow, with the reason. */

@@ -1,6 +1,6 @@
 import { BrokerError } from '../errors/broker-error.js';
 import { isTenantAllowed, tenantOfIssuer } from './entra-tenant-issuer.js';
-import type { Idp } from './idp-registry.js';
+import type { Idp } from './idp.js';
 
 /**
  * RFC 9207 §2.4 (mix-up defence, RFC 9700 §4.4.2): when the authorization response carries
@@ -20,7 +20,8 @@ export function assertResponseIssuer(
       throw new BrokerError('idp_error', {
         description: 'The identity provider did not say who it is (iss) in its response.',
         logMessage:
-          'authorization response has no iss although the IdP advertises authorization_response_iss_parameter_supported',
+          'authorization response has no iss although the IdP advertises ' +
+          'authorization_response_iss_parameter_supported',
       });
     }
     return 'the IdP sent no iss (RFC 9207) and does not advertise it';
@@ -30,7 +31,9 @@ export function assertResponseIssuer(
     return `iss ${iss} is the connection's issuer (RFC 9207)`;
   throw new BrokerError('idp_error', {
     description: 'The sign-in response came from another identity provider than the one this sign-in was sent to.',
-    logMessage: `authorization response iss ${JSON.stringify(values.length === 1 ? iss : values)} is not the connection's issuer ${JSON.stringify(metadata.issuer)}`,
+    logMessage:
+      `authorization response iss ${JSON.stringify(values.length === 1 ? iss : values)} ` +
+      `is not the connection's issuer ${JSON.stringify(metadata.issuer)}`,
   });
 }
 

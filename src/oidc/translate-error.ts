@@ -105,7 +105,7 @@ function upstreamResponse(error: unknown): Response | undefined {
 
 function contentType(response: Response): string {
   const type = response.headers.get('content-type');
-  return type ? `, content-type ${type.split(';')[0]!.trim().slice(0, 60)}` : ', no content-type';
+  return type ? `, content-type ${(type.split(';')[0] ?? '').trim().slice(0, 60)}` : ', no content-type';
 }
 
 /** The first error in the cause chain that `match`es. */

@@ -99,6 +99,8 @@ const entraHeaders: Claims[] = [];
 const oktaHeaders: Claims[] = [];
 const auth0Headers: Claims[] = [];
 const keycloakHeaders: Claims[] = [];
+// Assigned once the rogue IdP has started (below); read by behaviours written before it.
+// eslint-disable-next-line prefer-const
 let rogueCertificate: X509Certificate | undefined;
 const entraIssuer = 'https://login.microsoftonline.com/{tenantid}/v2.0';
 

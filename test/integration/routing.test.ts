@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import t from 'tap';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { startIdp, type TestIdp } from '../helpers/idp.js';
+import { startIdp } from '../helpers/idp.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { ADA, redeem } from '../helpers/scenario.js';
 

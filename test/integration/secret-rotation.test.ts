@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { SecretBox } from '../../src/crypto/secret-box.js';
+import { ConnectionRepo } from '../../src/domain/connections/connection.repo.js';
 import { reencryptClientSecrets } from '../../src/domain/connections/reencrypt-secrets.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
@@ -37,16 +38,22 @@ t.test('secret rule: after rotation old client secrets still work, and re-encryp
   const viaOld = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
   t.ok(viaOld.searchParams.get('ticket'), 'a secret sealed with the old key still opens');
 
-  const result = await reencryptClientSecrets(broker.database.prisma, new SecretBox([newKey, oldKey]));
+  const result = await reencryptClientSecrets(
+    new ConnectionRepo(broker.database.prisma),
+    new SecretBox([newKey, oldKey]),
+  );
   t.same(result, { resealed: 1, unreadable: [] });
   const after = await stored();
   t.not(after, before, 're-sealed');
   t.equal(new SecretBox([newKey]).open(after, purpose), idp.secretClient.clientSecret, 'the new key alone opens it');
   t.same(
-    await reencryptClientSecrets(broker.database.prisma, new SecretBox([newKey, oldKey])),
+    await reencryptClientSecrets(new ConnectionRepo(broker.database.prisma), new SecretBox([newKey, oldKey])),
     { resealed: 0, unreadable: [] },
     'nothing left to do',
   );
-  const foreign = await reencryptClientSecrets(broker.database.prisma, new SecretBox([randomBytes(32)]));
+  const foreign = await reencryptClientSecrets(
+    new ConnectionRepo(broker.database.prisma),
+    new SecretBox([randomBytes(32)]),
+  );
   t.same(foreign.unreadable, [scenario.connectionId], 'secrets no key opens are reported, not destroyed');
 });

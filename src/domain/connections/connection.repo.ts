@@ -109,4 +109,22 @@ export class ConnectionRepo {
   async delete(id: string): Promise<boolean> {
     return (await unlessMissing(this.db.connection.delete({ where: { id } }))) !== undefined;
   }
+
+  /** Every sealed client secret, by connection id (SECRET_KEY rotation). */
+  async listSealedSecrets(): Promise<{ id: string; sealed: string }[]> {
+    const rows = await this.db.connection.findMany({
+      where: { clientSecretEnc: { not: null } },
+      select: { id: true, clientSecretEnc: true },
+    });
+    return rows.flatMap((row) => (row.clientSecretEnc === null ? [] : [{ id: row.id, sealed: row.clientSecretEnc }]));
+  }
+
+  /** Replaces a sealed client secret only if it is still `before`: a concurrent admin update wins. */
+  async replaceSealedSecret(id: string, before: string, after: string): Promise<boolean> {
+    const updated = await this.db.connection.updateMany({
+      where: { id, clientSecretEnc: before },
+      data: { clientSecretEnc: after },
+    });
+    return updated.count === 1;
+  }
 }

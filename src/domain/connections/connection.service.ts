@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { BrokerError } from '../../errors/broker-error.js';
-import type { IdpConnection } from '../../oidc/idp-registry.js';
+import type { IdpConnection } from '../../oidc/idp.js';
 import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
 import type { IdpNetworkPolicy } from '../../oidc/network-policy.js';
 import { validateIdp, type ValidationReport } from '../../oidc/validate-idp.js';

@@ -22,13 +22,15 @@ export function assertDomainAllowed(
   if (identity.email === undefined) {
     throw new BrokerError('domain_not_allowed', {
       description:
-        'The identity provider sent no email address; this organisation accepts only verified addresses of its own domains.',
+        'The identity provider sent no email address; this organisation accepts only verified addresses of its own ' +
+        'domains.',
     });
   }
   if (identity.emailVerified !== true) {
     throw new BrokerError('domain_not_allowed', {
       description:
-        'The identity provider did not say the email address is verified; this organisation accepts only verified addresses.',
+        'The identity provider did not say the email address is verified; this organisation accepts only verified ' +
+        'addresses.',
     });
   }
   const domain = emailDomain(identity.email);

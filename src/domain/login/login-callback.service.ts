@@ -66,7 +66,9 @@ export class LoginCallbackService {
     if (callbackConnection === tx.connectionId) return;
     void this.deps.outcomes.failed(tx, 'callback_mismatch');
     throw new BrokerError('callback_mismatch', {
-      logMessage: `a transaction for connection ${tx.connectionId} came back on the redirect URI of ${JSON.stringify(callbackConnection.slice(0, 100))}`,
+      logMessage:
+        `a transaction for connection ${tx.connectionId} came back on the redirect URI of ` +
+        JSON.stringify(callbackConnection.slice(0, 100)),
     });
   }
 

@@ -24,6 +24,7 @@ const loginQuerySchema = z.object({
   state: z
     .string()
     .max(512)
+    // eslint-disable-next-line no-control-regex -- the control characters are what it refuses
     .regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters')
     .optional(),
 });

@@ -10,16 +10,20 @@ export class TestLoginRepo {
   /** Stores a link; returns when it expires. */
   async create(hash: string, connectionId: string, ttlSeconds: number): Promise<Date> {
     const { rows } = await this.pool.query<{ expires_at: Date }>(
-      `INSERT INTO test_logins (hash, connection_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING expires_at`,
+      `INSERT INTO test_logins (hash, connection_id, expires_at)
+       VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING expires_at`,
       [hash, connectionId, ttlSeconds],
     );
-    return rows[0]!.expires_at;
+    const [row] = rows;
+    if (!row) throw new Error('INSERT … RETURNING returned no row');
+    return row.expires_at;
   }
 
   /** Uses a link up, once, within its lifetime (one conditional UPDATE); the connection it tests, or undefined. */
   async consume(hash: string): Promise<string | undefined> {
     const { rows } = await this.pool.query<{ connection_id: string }>(
-      `UPDATE test_logins SET used_at = now() WHERE hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING connection_id`,
+      `UPDATE test_logins SET used_at = now()
+       WHERE hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING connection_id`,
       [hash],
     );
     return rows[0]?.connection_id;

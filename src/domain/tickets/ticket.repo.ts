@@ -15,7 +15,8 @@ export interface TicketRecord {
 
 /**
  * Tickets on the hot path: one statement to mint (with the login's audit row), one to redeem,
- * both by unique index and on the database's clock. Plain SQL through the pool Prisma also uses (the table is Prisma's).
+ * both by unique index and on the database's clock. Plain SQL through the pool Prisma also
+ * uses (the table is Prisma's).
  */
 export class TicketRepo {
   constructor(private readonly pool: pg.Pool) {}
@@ -29,7 +30,8 @@ export class TicketRepo {
     const result = await this.pool.query({
       name: 'ticket_insert',
       text: `WITH minted AS (
-               INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id, identity, id_token_enc, expires_at)
+               INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
+                                    identity, id_token_enc, expires_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
                ON CONFLICT (transaction_id) DO NOTHING
                RETURNING tenant_id, connection_id, app_id)
@@ -104,7 +106,9 @@ export class SessionRepo {
   async end(sessionId: string, appId: string): Promise<SessionRecord | undefined> {
     const { rows } = await this.pool.query<{ connection_id: string; id_token_enc: string }>(
       `UPDATE tickets t SET id_token_enc = NULL
-         FROM (SELECT hash, id_token_enc FROM tickets WHERE session_id = $1 AND app_id = $2 AND redeemed_at IS NOT NULL AND id_token_enc IS NOT NULL FOR UPDATE) old
+         FROM (SELECT hash, id_token_enc FROM tickets
+                WHERE session_id = $1 AND app_id = $2 AND redeemed_at IS NOT NULL AND id_token_enc IS NOT NULL
+                FOR UPDATE) old
         WHERE t.hash = old.hash
         RETURNING t.connection_id, old.id_token_enc`,
       [sessionId, appId],

@@ -133,7 +133,11 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
       });
     }
     throw new BrokerError('callback_mismatch', {
-      description: `This identity provider sends sign-ins to ${deps.callbackUrl}, which no longer completes them: every connection has its own redirect URI, ${deps.callbackUrl}/<connection id>. Your IT team finds it on the setup page, ${deps.publicUrl}/api/sso/setup?connection=<connection id>, and registers it at the identity provider.`,
+      description:
+        `This identity provider sends sign-ins to ${deps.callbackUrl}, which no longer completes them: ` +
+        `every connection has its own redirect URI, ${deps.callbackUrl}/<connection id>. Your IT team finds it on ` +
+        `the setup page, ${deps.publicUrl}/api/sso/setup?connection=<connection id>, and registers it at the ` +
+        'identity provider.',
     });
   });
 
@@ -159,12 +163,12 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   app.get('/api/sso/setup/keys/:file', async (request: FastifyRequest<{ Params: { file: string } }>, reply) => {
     const kid = request.params.file.endsWith('.crt') ? request.params.file.slice(0, -'.crt'.length) : undefined;
     const certificate = kid === undefined ? undefined : deps.keys.keys.get(kid)?.certificatePem;
-    if (certificate === undefined)
+    if (kid === undefined || certificate === undefined)
       throw new BrokerError('not_found', { description: 'No broker key has a certificate by this name.' });
     return reply
       .headers({
         'content-type': 'application/x-pem-file',
-        'content-disposition': `attachment; filename="${kid!.replace(/[^\w.-]/g, '_')}.crt"`,
+        'content-disposition': `attachment; filename="${kid.replace(/[^\w.-]/g, '_')}.crt"`,
         'cache-control': 'public, max-age=300',
       })
       .send(certificate);

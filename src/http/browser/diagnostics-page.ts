@@ -9,7 +9,8 @@ const STEP_NAMES: Record<StepId, string> = {
   response_issuer: 'The response names this connection’s issuer (RFC 9207 iss, when sent)',
   authorization: 'IdP redirected back to this connection’s redirect URI with a code',
   token_exchange:
-    'Token exchange (client authentication, PKCE) and ID-token checks (RS256 signature, iss, aud/azp, exp/iat/nbf, nonce)',
+    'Token exchange (client authentication, PKCE) and ID-token checks (RS256 signature, iss, aud/azp, exp/iat/nbf, ' +
+    'nonce)',
   userinfo: 'Userinfo (sub matches)',
   claims: 'Required claims: user id and email-like login',
   domain: 'Verified email (and hosted domain) allowed for the tenant',
@@ -30,7 +31,8 @@ export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string
   return renderPage(
     'Test login',
     html`<h1>Test login: ${d.ok ? 'it works' : 'it failed'}</h1>
-<p>Tenant <code>${d.tenant}</code>, connection <code>${d.connection}</code>, redirect URI <code>${d.redirectUri}</code>. No app received anything.</p>
+<p>Tenant <code>${d.tenant}</code>, connection <code>${d.connection}</code>,
+redirect URI <code>${d.redirectUri}</code>. No app received anything.</p>
 <table>${rows}</table>
 ${claims}
 <p class="ref">Request <code>${requestId}</code></p>`,

@@ -12,11 +12,10 @@ export class Html {
   }
 }
 
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
 export function escapeHtml(value: string): string {
-  return value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
+  return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
 type Value = Html | string | number | boolean | null | undefined | readonly Value[];
@@ -28,13 +27,13 @@ function render(value: Value): string {
   return escapeHtml(String(value));
 }
 
-/** A template whose interpolations are escaped; arrays are rendered item by item; null, undefined and false render nothing. */
+/**
+ * A template whose interpolations are escaped; arrays are rendered item by item; null,
+ * undefined and false render nothing.
+ */
 export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
-  let markup = strings[0]!;
-  values.forEach((value, i) => {
-    markup += render(value) + strings[i + 1]!;
-  });
-  return new Html(markup);
+  // String.raw interleaves; given the cooked strings as `raw`, it keeps their escapes cooked.
+  return new Html(String.raw({ raw: strings }, ...values.map(render)));
 }
 
 /** Markup written by us, in this repository (never data from a request, an IdP or the database). */

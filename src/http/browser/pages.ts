@@ -2,16 +2,27 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { html, trusted, type Html } from './html.js';
 
-const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5}
-main{max-width:36rem;margin:10vh auto;background:#fff;padding:2rem 2.25rem;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
-h1{font-size:1.4rem;margin:0 0 .75rem}h2{font-size:1rem;margin:1.25rem 0 .25rem}p{margin:.5rem 0}.ref{color:#4a525c;font-size:.9rem;margin-top:1.5rem}
-code{background:#eef0f3;padding:.1rem .3rem;border-radius:4px}table{border-collapse:collapse}td,th{text-align:left;padding:.25rem .75rem .25rem 0;vertical-align:top}`;
+const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;
+color:#1b1f24;line-height:1.5}
+main{max-width:36rem;margin:10vh auto;background:#fff;padding:2rem 2.25rem;border-radius:8px;
+box-shadow:0 1px 3px rgba(0,0,0,.12)}
+h1{font-size:1.4rem;margin:0 0 .75rem}h2{font-size:1rem;margin:1.25rem 0 .25rem}p{margin:.5rem 0}
+.ref{color:#4a525c;font-size:.9rem;margin-top:1.5rem}
+code{background:#eef0f3;padding:.1rem .3rem;border-radius:4px}table{border-collapse:collapse}
+td,th{text-align:left;padding:.25rem .75rem .25rem 0;vertical-align:top}`;
 
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
 /** Our pages load nothing from anywhere and run no script; the one inline style is pinned by hash. */
 export const PAGE_SECURITY_HEADERS = {
-  'content-security-policy': `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
+  'content-security-policy': [
+    "default-src 'none'",
+    `style-src 'sha256-${STYLE_HASH}'`,
+    "img-src 'self'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; '),
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -54,9 +65,11 @@ const GUIDANCE: Record<string, Guidance> = {
   unknown_tenant: {
     title: 'We do not recognise this organisation',
     tryThis:
-      'Check that you used your organisation’s own sign-in link, or sign in with your work email address from the application.',
+      'Check that you used your organisation’s own sign-in link, or sign in with your work email address from the ' +
+      'application.',
     tellIt:
-      'If the link is right, tell your IT team: single sign-on is not configured for this organisation (configuration not found).',
+      'If the link is right, tell your IT team: single sign-on is not configured for this organisation ' +
+      '(configuration not found).',
   },
   no_connection: {
     title: 'Single sign-on is not set up for {org} yet',
@@ -72,7 +85,8 @@ const GUIDANCE: Record<string, Guidance> = {
     title: 'This sign-in link is not valid',
     tryThis: 'Go back to the application and start again from its sign-in button.',
     tellIt:
-      'Tell the application’s support team: it sent a return address that is not registered with the sign-in service (redirect URI mismatch).',
+      'Tell the application’s support team: it sent a return address that is not registered with the sign-in ' +
+      'service (redirect URI mismatch).',
   },
   unknown_app: {
     title: 'This sign-in link is not valid',
@@ -94,7 +108,8 @@ const GUIDANCE: Record<string, Guidance> = {
     tryThis:
       'Start again from the application. If you were sent here by a link someone gave you, do not use that link again.',
     tellIt:
-      'Tell your IT team: the identity provider must send sign-ins to this connection’s own redirect URI, shown on the broker’s setup page for the connection (redirect URI mismatch).',
+      'Tell your IT team: the identity provider must send sign-ins to this connection’s own redirect URI, shown on ' +
+      'the broker’s setup page for the connection (redirect URI mismatch).',
   },
   login_expired: {
     title: 'This sign-in took too long or was already completed',
@@ -121,13 +136,15 @@ const GUIDANCE: Record<string, Guidance> = {
     title: 'The sign-in could not be completed with {org}’s sign-in service',
     tryThis: 'Try again in a few minutes.',
     tellIt:
-      'Tell your IT team: the token exchange failed — check the connection’s client ID and secret or key, and that they have not expired.',
+      'Tell your IT team: the token exchange failed — check the connection’s client ID and secret or key, and that ' +
+      'they have not expired.',
   },
   invalid_id_token: {
     title: 'Your identity could not be verified',
     tryThis: 'Try again. If it keeps happening, your organisation’s setup needs a change.',
     tellIt:
-      'Tell your IT team: the identity provider’s token failed verification (token verification failure: signature, issuer, audience or time).',
+      'Tell your IT team: the identity provider’s token failed verification (token verification failure: signature, ' +
+      'issuer, audience or time).',
   },
   missing_claims: {
     title: 'Your account is missing details we need',
@@ -138,7 +155,8 @@ const GUIDANCE: Record<string, Guidance> = {
     title: 'This account does not belong to {org}',
     tryThis: 'Sign in with your {org} account, or choose your own organisation in the application.',
     tellIt:
-      'If this is your organisation’s account, tell your IT team: the identity provider must send a verified email address of one of the organisation’s registered domains.',
+      'If this is your organisation’s account, tell your IT team: the identity provider must send a verified email ' +
+      'address of one of the organisation’s registered domains.',
   },
   rate_limited: {
     title: 'Too many attempts',
@@ -157,6 +175,7 @@ export function renderErrorPage(input: {
   const org = input.organisation ?? 'your organisation';
   const fill = (text: string) => text.replaceAll('{org}', org);
   const title = fill(guidance.title);
+  const organisation = input.organisation ? html`Organisation: ${input.organisation} · ` : '';
   return renderPage(
     title,
     html`<h1>${title.charAt(0).toUpperCase()}${title.slice(1)}</h1>
@@ -165,6 +184,6 @@ export function renderErrorPage(input: {
 <p>${fill(guidance.tryThis)}</p>
 <h2>If you need help</h2>
 <p>${fill(guidance.tellIt)}</p>
-<p class="ref">${input.organisation ? html`Organisation: ${input.organisation} · ` : ''}Reference: <code>${input.code}</code> · request <code>${input.requestId}</code></p>`,
+<p class="ref">${organisation}Reference: <code>${input.code}</code> · request <code>${input.requestId}</code></p>`,
   );
 }

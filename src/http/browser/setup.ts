@@ -88,16 +88,23 @@ export function renderSetupPage(doc: ReturnType<typeof setupDocument>): string {
     ? doc.signing_keys.map((k) => {
         const certificate =
           k.certificate_url &&
-          html`<p><a href="${k.certificate_url}" download>Download the certificate (${k.kid}.crt)</a>, self-signed, valid until ${k.certificate_not_after}. SHA-256 thumbprint (<code>x5t#S256</code>) <code>${k.x5t_s256}</code>; SHA-1 thumbprint as hex, as Entra ID shows it: <code>${hexThumbprint(k.x5t ?? '')}</code>.</p>`;
-        return html`<h3>Key <code>${k.kid}</code>${k.active ? ' (active: signs assertions)' : ' (published; signs only for connections that pin it)'}</h3>${certificate}<pre>${k.public_key_pem}</pre>\n`;
+          html`<p><a href="${k.certificate_url}" download>Download the certificate (${k.kid}.crt)</a>, self-signed,
+valid until ${k.certificate_not_after}. SHA-256 thumbprint (<code>x5t#S256</code>) <code>${k.x5t_s256}</code>;
+SHA-1 thumbprint as hex, as Entra ID shows it: <code>${hexThumbprint(k.x5t ?? '')}</code>.</p>`;
+        const role = k.active ? ' (active: signs assertions)' : ' (published; signs only for connections that pin it)';
+        return html`<h3>Key <code>${k.kid}</code>${role}</h3>${certificate}<pre>${k.public_key_pem}</pre>\n`;
       })
     : html`<p>No broker key yet: the operator runs <code>npm run keys:generate</code>.</p>`;
   // The notes are our own markup (links and code samples), written in this file.
   const notes = IDP_NOTES.map(([name, text]) => html`<h3>${name}</h3><p>${trusted(text)}</p>\n`);
   const redirectUri = doc.redirect_uri
-    ? html`<tr><th scope="row">Redirect URI</th><td><code>${doc.redirect_uri}</code> (this connection’s own; register exactly this)</td></tr>
-<tr><th scope="row">Client id</th><td><code>${doc.client_id}</code>, authenticating with <code>${doc.token_endpoint_auth_method}</code></td></tr>`
-    : html`<tr><th scope="row">Redirect URI</th><td><code>${doc.redirect_uri_template}</code>: every connection has its own. Ask the operator for your connection’s setup link (<code>?connection=&lt;id&gt;</code>), which shows the exact URI.</td></tr>`;
+    ? html`<tr><th scope="row">Redirect URI</th>
+<td><code>${doc.redirect_uri}</code> (this connection’s own; register exactly this)</td></tr>
+<tr><th scope="row">Client id</th>
+<td><code>${doc.client_id}</code>, authenticating with <code>${doc.token_endpoint_auth_method}</code></td></tr>`
+    : html`<tr><th scope="row">Redirect URI</th>
+<td><code>${doc.redirect_uri_template}</code>: every connection has its own. Ask the operator for your connection’s
+setup link (<code>?connection=&lt;id&gt;</code>), which shows the exact URI.</td></tr>`;
   return renderPage(
     'Register this SSO broker with your identity provider',
     html`<h1>Register this SSO broker with your identity provider</h1>
@@ -107,11 +114,18 @@ ${redirectUri}
 <tr><th scope="row">Post-logout redirect URI</th><td><code>${doc.post_logout_redirect_uri}</code></td></tr>
 <tr><th scope="row">Initiate login URI (optional)</th><td><code>${doc.initiate_login_uri}</code></td></tr>
 <tr><th scope="row">Scopes</th><td><code>openid email profile</code></td></tr>
-<tr><th scope="row">ID token</th><td>signed RS256, with <code>nonce</code>, <code>sub</code> (or <code>oid</code>) and <code>email</code> (or <code>preferred_username</code>)</td></tr>
+<tr><th scope="row">ID token</th><td>signed RS256, with <code>nonce</code>, <code>sub</code> (or <code>oid</code>)
+and <code>email</code> (or <code>preferred_username</code>)</td></tr>
 </table>
 <h2>Client authentication: pick one</h2>
-<p><strong>client_secret_post</strong>: the IdP issues a client secret; the broker sends it in the token request body. Hand back the issuer, discovery URL, client id and secret.</p>
-<p><strong>private_key_jwt</strong> (RS256): the IdP trusts the broker's key — give it the JWKS URL <code>${doc.jwks_uri}</code>, the public key or the certificate below. The broker signs each assertion with <code>iss</code> = <code>sub</code> = your client id, <code>aud</code> = your token endpoint (or your issuer, when the operator sets it so), a 60-second lifetime and a fresh <code>jti</code>; its header names the key by <code>kid</code> and, when the key has a certificate, by <code>x5t#S256</code> and <code>x5t</code>. Hand back the issuer, discovery URL and client id.</p>
+<p><strong>client_secret_post</strong>: the IdP issues a client secret; the broker sends it in the token request body.
+Hand back the issuer, discovery URL, client id and secret.</p>
+<p><strong>private_key_jwt</strong> (RS256): the IdP trusts the broker's key — give it the JWKS URL
+<code>${doc.jwks_uri}</code>, the public key or the certificate below. The broker signs each assertion with
+<code>iss</code> = <code>sub</code> = your client id, <code>aud</code> = your token endpoint (or your issuer, when the
+operator sets it so), a 60-second lifetime and a fresh <code>jti</code>; its header names the key by <code>kid</code>
+and, when the key has a certificate, by <code>x5t#S256</code> and <code>x5t</code>. Hand back the issuer, discovery URL
+and client id.</p>
 ${keys}
 <h2>Notes by identity provider</h2>
 ${notes}

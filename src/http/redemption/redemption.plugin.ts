@@ -15,7 +15,7 @@ declare module 'fastify' {
 export function parseBasicAuth(header: string | undefined): { id: string; secret: string } | undefined {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header?.trim() ?? '');
   if (!match) return undefined;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const decoded = Buffer.from(match[1] ?? '', 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 1) return undefined;
   return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };

@@ -1,6 +1,6 @@
 import { isBrokerError } from '../../../errors/broker-error.js';
 import { fetchUserinfo, type ExchangeResult } from '../../../oidc/code-exchange.js';
-import type { Idp } from '../../../oidc/idp-registry.js';
+import type { Idp } from '../../../oidc/idp.js';
 
 /**
  * Guarantees: userinfo is asked when the connection says so (`fetchUserinfo`), or to find the
@@ -27,7 +27,10 @@ export async function addUserinfo(
     : { claims: result.claims, fetched: false };
 }
 
-/** Whether userinfo is asked at all: the connection requires it, or the ID token has no email and the IdP has userinfo. */
+/**
+ * Whether userinfo is asked at all: the connection requires it, or the ID token has no email
+ * and the IdP has userinfo.
+ */
 export function userinfoWanted(required: boolean, idp: Pick<Idp, 'hasUserinfo'>, result: ExchangeResult): boolean {
   return required || (typeof result.claims.email !== 'string' && idp.hasUserinfo);
 }

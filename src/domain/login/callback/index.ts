@@ -61,18 +61,24 @@ export async function verifyCallback(
   const result = await step(
     'token_exchange',
     () => exchangeCode(idp, callbackUrl, redirectUri, tx),
-    (r) =>
-      `ID token signed RS256 and valid: iss ${r.claims.iss}, aud ${JSON.stringify(r.claims.aud)}${r.claims.azp === undefined ? '' : `, azp ${r.claims.azp}`}, nonce matches, exp/iat within ${idp.clockToleranceSeconds} s`,
+    (r) => {
+      const azp = r.claims.azp === undefined ? '' : `, azp ${r.claims.azp}`;
+      const audience = `aud ${JSON.stringify(r.claims.aud)}${azp}`;
+      const times = `exp/iat within ${idp.clockToleranceSeconds} s`;
+      return `ID token signed RS256 and valid: iss ${r.claims.iss}, ${audience}, nonce matches, ${times}`;
+    },
   );
   const withUserinfo = userinfoWanted(connection.fetchUserinfo, idp, result)
     ? await step(
         'userinfo',
         () =>
           addUserinfo(idp, result, { required: connection.fetchUserinfo, connectionId: connection.id, log: deps.log }),
-        (added) =>
-          added.fetched
-            ? `userinfo fetched (${connection.fetchUserinfo ? 'the connection asks for it' : 'the ID token has no email'}); its sub matches`
-            : 'userinfo unavailable; the ID token alone names the user',
+        (added) => {
+          const why = connection.fetchUserinfo ? 'the connection asks for it' : 'the ID token has no email';
+          return added.fetched
+            ? `userinfo fetched (${why}); its sub matches`
+            : 'userinfo unavailable; the ID token alone names the user';
+        },
       )
     : undefined;
   const claims: Record<string, unknown> = withUserinfo?.claims ?? result.claims;

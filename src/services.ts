@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import type { BrokerKeys } from './config/broker-keys.js';
+import type { Config } from './config/config.js';
+import { SecretBox } from './crypto/secret-box.js';
+import type { Database } from './db/database.js';
+import { LoginAuditRepo } from './domain/audit/login-audit.repo.js';
+import { LoginAuditService } from './domain/audit/login-audit.service.js';
+import { AppRepo } from './domain/apps/app.repo.js';
+import { ConfigCache } from './domain/config-cache.js';
+import { ConfigChanges } from './db/config-changes.js';
+import { AppService } from './domain/apps/app.service.js';
+import { ConnectionRepo } from './domain/connections/connection.repo.js';
+import { ConnectionService } from './domain/connections/connection.service.js';
+import { AttemptOutcomes } from './domain/login/attempt-outcomes.js';
+import { LoginCallbackService } from './domain/login/login-callback.service.js';
+import { LoginStartService } from './domain/login/login-start.service.js';
+import { LogoutService } from './domain/login/logout.service.js';
+import { TestLoginRepo } from './domain/login/test-login.repo.js';
+import { TestLoginService } from './domain/login/test-login.service.js';
+import { hostnameOf, isWithinDomain } from './domain/login/host-names.js';
+import { TransactionCookies } from './domain/login/transaction-cookies.js';
+import { TenantRepo } from './domain/tenants/tenant.repo.js';
+import { TenantService } from './domain/tenants/tenant.service.js';
+import { SessionRepo, TicketRepo } from './domain/tickets/ticket.repo.js';
+import { TicketService } from './domain/tickets/ticket.service.js';
+import { IdpRegistry } from './oidc/idp-registry.js';
+import type { Dispatcher } from 'undici';
+import { boundedFetch } from './oidc/bounded-fetch.js';
+import { IdpNetworkPolicy, type IdpLookup } from './oidc/network-policy.js';
+import type { Metrics } from './observability/metrics.js';
+
+export interface AppDeps {
+  database: Database;
+  keys: BrokerKeys;
+  logger: Logger;
+  /** How IdP host names resolve (default: the system resolver); tests make names rebind. */
+  idpLookup?: IdpLookup;
+  /** undici interceptors in front of the policed IdP connections (boundedFetch). */
+  idpInterceptors?: readonly Dispatcher.DispatcherComposeInterceptor[];
+}
+
+/**
+ * TENANT_DOMAIN, when PUBLIC_URL's host is it or below it: then a login started on a tenant
+ * subdomain can set its cookie for TENANT_DOMAIN and it reaches the callback. Otherwise
+ * cookies stay host-only.
+ */
+function subdomainCookieDomain(config: Pick<Config, 'tenantDomain' | 'callbackUrl'>): string | undefined {
+  const parent = config.tenantDomain === undefined ? undefined : hostnameOf(config.tenantDomain);
+  return parent !== undefined && isWithinDomain(new URL(config.callbackUrl).hostname, parent) ? parent : undefined;
+}
+
+/** Every service, wired in one place: repos (Prisma/pg) → services → routes. */
+export function createServices(config: Config & { secretKeys: Buffer[] }, deps: AppDeps, metrics: Metrics) {
+  const secretBox = new SecretBox(config.secretKeys);
+  const tenantRepo = new TenantRepo(deps.database.prisma);
+  const connectionRepo = new ConnectionRepo(deps.database.prisma);
+  const appRepo = new AppRepo(deps.database.prisma);
+  // Logins read configuration through the cache; a trigger announces every change to it.
+  const configCache = new ConfigCache({
+    tenants: tenantRepo,
+    connections: connectionRepo,
+    apps: appRepo,
+    ttlMs: config.configCacheTtlSeconds * 1000,
+    metrics,
+  });
+  const configChanges = new ConfigChanges({
+    connectionString: deps.database.url,
+    onChange: () => configCache.clear(),
+    log: deps.logger,
+  });
+  const announce = () => configChanges.announce();
+  // One policy for every request to an IdP, logins and validation reports alike.
+  const idpNetworkPolicy = new IdpNetworkPolicy({ privateNetworks: config.idpPrivateNetworks, lookup: deps.idpLookup });
+  // One pool of kept-alive IdP connections for both.
+  const idpFetch = boundedFetch({
+    policy: idpNetworkPolicy,
+    ...(deps.idpInterceptors && { interceptors: deps.idpInterceptors }),
+  });
+  const idps = new IdpRegistry({
+    keys: deps.keys,
+    networkPolicy: idpNetworkPolicy,
+    fetch: idpFetch,
+    timeoutSeconds: config.idpTimeoutSeconds,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+    jwksCooldownSeconds: config.jwksCooldownSeconds,
+    discoveryTtlSeconds: config.discoveryTtlSeconds,
+    jwksMaxAgeSeconds: config.jwksMaxAgeSeconds,
+    metrics,
+    log: deps.logger,
+  });
+  const connections = new ConnectionService({
+    connections: connectionRepo,
+    tenants: tenantRepo,
+    secretBox,
+    keys: deps.keys,
+    callbackUrl: config.callbackUrl,
+    idpTimeoutSeconds: config.idpTimeoutSeconds,
+    idpNetworkPolicy,
+    idpFetch,
+    announce,
+  });
+  const auditRepo = new LoginAuditRepo(deps.database.pool);
+  const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
+  const ticketRepo = new TicketRepo(deps.database.pool);
+  const tickets = new TicketService({
+    tickets: ticketRepo,
+    apps: configCache.apps,
+    secretBox,
+    ttlSeconds: config.ticketTtlSeconds,
+    metrics,
+  });
+  // What logins read of the configuration, and what they record.
+  const loginConfig = {
+    apps: configCache.apps,
+    tenants: configCache.tenants,
+    connections: configCache.connections,
+    connectionService: connections,
+    idps,
+  };
+  const outcomes = new AttemptOutcomes({ ...loginConfig, audit, metrics });
+  const cookies = new TransactionCookies({
+    secretBox,
+    secure: config.secureCookies,
+    domain: subdomainCookieDomain(config),
+    // A minute past the transaction's lifetime, so a learner who took too long is told the
+    // login expired rather than that it could not be matched to this browser.
+    maxAgeSeconds: config.transactionTtlSeconds + 60,
+  });
+  const loginStart = new LoginStartService({
+    ...loginConfig,
+    outcomes,
+    cookies,
+    callbackUrl: config.callbackUrl,
+    tenantDomain: config.tenantDomain,
+    log: deps.logger,
+  });
+  const loginCallback = new LoginCallbackService({
+    ...loginConfig,
+    tickets,
+    outcomes,
+    cookies,
+    callbackUrl: config.callbackUrl,
+    transactionTtlSeconds: config.transactionTtlSeconds,
+    log: deps.logger,
+  });
+  const logout = new LogoutService({
+    apps: configCache.apps,
+    sessions: new SessionRepo(deps.database.pool),
+    connections: configCache.connections,
+    connectionService: connections,
+    idps,
+    secretBox,
+    logoutDoneUrl: `${config.publicUrl}/api/sso/logout/done`,
+    log: deps.logger,
+  });
+  const testLogin = new TestLoginService({
+    links: new TestLoginRepo(deps.database.pool),
+    start: loginStart,
+    callback: loginCallback,
+    connections: configCache.connections,
+    tenants: configCache.tenants,
+    publicUrl: config.publicUrl,
+    callbackUrl: config.callbackUrl,
+  });
+  return {
+    tenants: new TenantService(tenantRepo, announce),
+    connections,
+    apps: new AppService({ apps: appRepo, tenants: tenantRepo, announce }),
+    configChanges,
+    tickets,
+    loginStart,
+    loginCallback,
+    logout,
+    testLogin,
+    audit,
+    auditRepo,
+    ticketRepo,
+    findConnection: configCache.connections.findById,
+  };
+}
