@@ -1,9 +1,10 @@
 import { createServer, connect, type Socket } from 'node:net';
 import pg from 'pg';
 import t from 'tap';
-import { ConfigChanges } from '../../src/db/config-changes.js';
+import { ConfigChanges } from '../../src/domain/live-config/config-changes.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { testDatabaseUrl } from '../helpers/db.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The LISTEN connection behind live configuration (src/db/config-changes.ts) is lost whenever
 // PostgreSQL restarts, fails over, or an operator kills idle sessions. It must come back by
@@ -19,14 +20,6 @@ async function killListeners(): Promise<number> {
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database() AND pid <> pg_backend_pid()",
   );
   return rowCount ?? 0;
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end;) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return condition();
 }
 
 t.test('live config rule: the listener reconnects as often as it is lost, also after failed reconnects', async (t) => {

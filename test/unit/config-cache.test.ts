@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { ConfigCache } from '../../src/domain/config-cache.js';
+import { ConfigCache } from '../../src/domain/live-config/config-cache.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 
 // The configuration cache (src/domain/config-cache.ts) under attacker-chosen keys: app ids from

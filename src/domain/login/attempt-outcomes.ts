@@ -1,7 +1,7 @@
 import type { Metrics } from '../../observability/metrics.js';
 import type { LoginAuditService } from '../audit/login-audit.service.js';
 import type { Connection } from '../connections/connection.repo.js';
-import type { ConfigCache } from '../config-cache.js';
+import type { ConfigCache } from '../live-config/config-cache.js';
 import type { Tenant } from '../tenants/tenant.repo.js';
 import type { LoginTransaction } from './login-transaction.js';
 

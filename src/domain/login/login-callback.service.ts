@@ -3,7 +3,7 @@ import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import type { IdpRegistry } from '../../oidc/idp-registry.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import { redirectUriFor } from '../connections/redirect-uri.js';
-import type { ConfigCache } from '../config-cache.js';
+import type { ConfigCache } from '../live-config/config-cache.js';
 import type { TicketService } from '../tickets/ticket.service.js';
 import type { AttemptOutcomes } from './attempt-outcomes.js';
 import { verifyCallback } from './callback/index.js';

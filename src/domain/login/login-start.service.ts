@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConfigCache } from '../config-cache.js';
+import type { ConfigCache } from '../live-config/config-cache.js';
 import { parseQuery } from '../validation.js';
 import { startAppLogin, type StartDeps } from './start/index.js';
 import { matchInitiation } from './start/match-initiation.js';

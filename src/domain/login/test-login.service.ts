@@ -1,6 +1,6 @@
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
-import type { ConfigCache } from '../config-cache.js';
+import type { ConfigCache } from '../live-config/config-cache.js';
 import { notFound } from '../not-found.js';
 import type { LoginTransaction } from './login-transaction.js';
 import type { TestLoginRepo } from './test-login.repo.js';

@@ -4,7 +4,7 @@ import type { IdpRegistry } from '../../../oidc/idp-registry.js';
 import { assertResponseIssuer } from '../../../oidc/response-issuer.js';
 import type { ConnectionService } from '../../connections/connection.service.js';
 import { redirectUriFor } from '../../connections/redirect-uri.js';
-import type { ConfigCache } from '../../config-cache.js';
+import type { ConfigCache } from '../../live-config/config-cache.js';
 import { assertDomainAllowed } from '../domain-restriction.js';
 import type { LoginTransaction } from '../login-transaction.js';
 import { stepRunner, type Trace } from '../pipeline.js';

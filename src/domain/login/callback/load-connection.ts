@@ -1,6 +1,6 @@
 import { BrokerError } from '../../../errors/broker-error.js';
 import type { Connection } from '../../connections/connection.repo.js';
-import type { ConfigCache } from '../../config-cache.js';
+import type { ConfigCache } from '../../live-config/config-cache.js';
 import type { Tenant } from '../../tenants/tenant.repo.js';
 import type { LoginTransaction } from '../login-transaction.js';
 

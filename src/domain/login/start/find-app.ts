@@ -1,6 +1,6 @@
 import { BrokerError } from '../../../errors/broker-error.js';
 import type { App } from '../../apps/app.repo.js';
-import type { ConfigCache } from '../../config-cache.js';
+import type { ConfigCache } from '../../live-config/config-cache.js';
 
 /**
  * Guarantees: the login names a registered relying app. Until it does, every error is a page:

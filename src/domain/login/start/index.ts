@@ -1,4 +1,4 @@
-import type { ConfigCache } from '../../config-cache.js';
+import type { ConfigCache } from '../../live-config/config-cache.js';
 import { returnToHash } from '../login-transaction.js';
 import { assertAppAllowed } from './assert-app-allowed.js';
 import { assertReturnToRegistered } from './assert-return-to-registered.js';

@@ -1,6 +1,6 @@
 import { BrokerError } from '../../../errors/broker-error.js';
 import type { App } from '../../apps/app.repo.js';
-import type { ConfigCache } from '../../config-cache.js';
+import type { ConfigCache } from '../../live-config/config-cache.js';
 import type { Connection } from '../../connections/connection.repo.js';
 import { emailDomain } from '../host-names.js';
 import { appServesTenant } from './assert-app-allowed.js';

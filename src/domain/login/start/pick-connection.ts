@@ -1,5 +1,5 @@
 import { BrokerError } from '../../../errors/broker-error.js';
-import type { ConfigCache } from '../../config-cache.js';
+import type { ConfigCache } from '../../live-config/config-cache.js';
 import type { Connection } from '../../connections/connection.repo.js';
 import type { Tenant } from '../../tenants/tenant.repo.js';
 import { withOrganisation } from './with-organisation.js';

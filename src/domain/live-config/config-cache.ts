@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
-import type { Metrics } from '../observability/metrics.js';
-import type { AppRepo } from './apps/app.repo.js';
-import type { ConnectionRepo } from './connections/connection.repo.js';
-import { DOMAIN_NAME, slugSchema } from './tenants/tenant.schema.js';
-import type { TenantRepo } from './tenants/tenant.repo.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { AppRepo } from '../apps/app.repo.js';
+import type { ConnectionRepo } from '../connections/connection.repo.js';
+import { DOMAIN_NAME, slugSchema } from '../tenants/tenant.schema.js';
+import type { TenantRepo } from '../tenants/tenant.repo.js';
 
 // The shapes of the keys logins look up. Anything else cannot name a row, so it is answered
 // "not found" without a query and without an entry: the keys come from requests (app ids in

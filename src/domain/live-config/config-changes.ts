@@ -10,9 +10,10 @@ const MAX_RETRY_MS = 10_000;
 const HEARTBEAT_MS = 30_000;
 
 /**
- * Live configuration across replicas: every change to the configuration tables announces
- * itself with PostgreSQL NOTIFY (a trigger), and every broker process LISTENs on a dedicated
- * connection and drops its caches.
+ * Live configuration across replicas, with config-cache.ts beside it: every change to the
+ * configuration tables announces itself with PostgreSQL NOTIFY (a trigger, in
+ * prisma/migrations/20261129000000_config_change_trigger, so no write path can forget it),
+ * and every broker process LISTENs on a dedicated connection and drops its caches.
  * If the listening connection breaks, notifications may have been missed: the caches are
  * dropped, and the connection is re-established with backoff (250 ms doubling to 10 s) for as
  * long as the process runs, however often it fails; once back, the caches are dropped again,
