@@ -1,20 +1,15 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import * as jose from 'jose';
+import { cacheUsableKeys, verifyWithCachedKey } from './id-token-fast-path.js';
 import type { Idp } from './idp.js';
+
+type RemoteKeys = Idp['keys'];
 
 /**
  * The ID token's RS256 signature (OpenID Connect Core §3.1.3.7 step 6), against the IdP's JWKS.
  *
  * jose owns the JWKS: fetching, caching, refetching for an unknown `kid` (key rotation) with a
- * cooldown, and choosing among candidate keys. The common case — a fresh JWKS holding exactly
- * one usable key for the token — is verified synchronously with node:crypto keys built once
- * per JWKS copy, instead of a WebCrypto job per login; anything else (an unknown kid, a JWKS due
- * for refresh, several candidates, an unusual header) goes through jose, which decides.
- *
- * Measured (2026-11-29, this project's 2-core VM, 5,000 RS256-2048 verifications each):
- * jose.compactVerify 78–111 µs, node:crypto verify 22–25 µs — 55–85 µs a login, 3.5–5% of
- * the broker's ~1,700 µs CPU per login there: at the 5% a shortcut must save to stay, so it
- * stays until `npm run bench` can tell the two apart.
+ * cooldown, and choosing among candidate keys. The common case goes through a measured
+ * shortcut (id-token-fast-path.ts); anything else goes through jose, which decides.
  */
 export async function verifyIdTokenSignature(idToken: string, idp: Pick<Idp, 'keys' | 'onStaleKeys'>): Promise<void> {
   if (verifyWithCachedKey(idToken, idp.keys)) return;
@@ -24,70 +19,6 @@ export async function verifyIdTokenSignature(idToken: string, idp: Pick<Idp, 'ke
     // jose may have (re)fetched the JWKS: key the fast path on what it holds now.
     cacheUsableKeys(idp.keys);
   }
-}
-
-type RemoteKeys = Idp['keys'];
-
-interface UsableKey {
-  kid: string | undefined;
-  key: KeyObject;
-}
-
-/** Per remote JWKS: its RS256-usable keys as node:crypto KeyObjects. */
-const usableKeys = new WeakMap<RemoteKeys, UsableKey[]>();
-
-/** The keys jose itself would consider for RS256 (jose's isUsableJWK). */
-function cacheUsableKeys(remote: RemoteKeys): void {
-  const jwks = typeof remote.jwks === 'function' ? remote.jwks() : undefined;
-  if (!jwks) return;
-  const usable: UsableKey[] = [];
-  for (const jwk of jwks.keys) {
-    if (
-      jwk.kty !== 'RSA' ||
-      (jwk.alg !== undefined && jwk.alg !== 'RS256') ||
-      (jwk.use !== undefined && jwk.use !== 'sig')
-    )
-      continue;
-    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue;
-    // Without a modulus and exponent it is no key: jose reports it if a token ever selects it.
-    if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') continue;
-    try {
-      usable.push({ kid: jwk.kid, key: createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' }) });
-    } catch {
-      // A malformed key: jose reports it if a token ever selects it.
-    }
-  }
-  usableKeys.set(remote, usable);
-}
-
-/** True when verified here; false when jose must decide. Throws when the signature is wrong. */
-function verifyWithCachedKey(idToken: string, remote: RemoteKeys): boolean {
-  if (remote.fresh !== true) return false;
-  const usable = usableKeys.get(remote);
-  if (!usable) return false;
-  const headerEnd = idToken.indexOf('.');
-  const payloadEnd = idToken.indexOf('.', headerEnd + 1);
-  if (headerEnd < 1 || payloadEnd < 0 || idToken.includes('.', payloadEnd + 1)) return false;
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(Buffer.from(idToken.slice(0, headerEnd), 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >;
-  } catch {
-    return false;
-  }
-  if (header === null || typeof header !== 'object' || header.alg !== 'RS256' || 'crit' in header || 'b64' in header)
-    return false;
-  const kid = header.kid;
-  if (kid !== undefined && typeof kid !== 'string') return false;
-  const [candidate, ...others] = usable.filter((k) => kid === undefined || k.kid === kid);
-  if (!candidate || others.length > 0) return false;
-  const signature = Buffer.from(idToken.slice(payloadEnd + 1), 'base64url');
-  if (!verify('sha256', Buffer.from(idToken.slice(0, payloadEnd)), candidate.key, signature)) {
-    throw new jose.errors.JWSSignatureVerificationFailed();
-  }
-  return true;
 }
 
 /**
