@@ -69,6 +69,36 @@ export class Driver {
     return ticket;
   }
 
+  /**
+   * One complete login at the reference relying party (reference-rp.ts), with a fresh cookie
+   * jar: protected page → IdP → redirect URI → protected page.
+   */
+  async referenceLogin(origin: string): Promise<void> {
+    const jar = new Map<string, string>();
+    const keep = (response: Response) => {
+      for (const cookie of response.setCookie) {
+        const pair = cookie.slice(0, cookie.indexOf(';'));
+        jar.set(pair.slice(0, pair.indexOf('=')), pair);
+      }
+    };
+    // A browser navigation: mod_auth_openidc answers 401, not a redirect, to anything else.
+    const navigation = { accept: 'text/html' };
+    const cookie = () => ({ ...navigation, cookie: [...jar.values()].join('; ') });
+    const page = `${origin}/protected/page`;
+    const start = await this.send('GET', page, navigation);
+    if (start.status !== 302 || !start.location)
+      throw new Error(`reference: ${start.status} ${start.body.slice(0, 200)}`);
+    keep(start);
+    const authorize = await this.send('GET', start.location, navigation);
+    if (authorize.status !== 302 || !authorize.location) throw new Error(`authorize: ${authorize.status}`);
+    const callback = await this.send('GET', authorize.location, cookie());
+    if (callback.status !== 302)
+      throw new Error(`reference callback: ${callback.status} ${callback.body.slice(0, 300)}`);
+    keep(callback);
+    const done = await this.send('GET', page, cookie());
+    if (done.status !== 200) throw new Error(`reference page: ${done.status} ${done.body.slice(0, 200)}`);
+  }
+
   /** The relying app's server-to-server redemption. */
   async redeem(target: Target, origin: string, ticket: string): Promise<void> {
     const credentials = Buffer.from(`${target.app.id}:${target.app.secret}`).toString('base64');

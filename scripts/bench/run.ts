@@ -25,6 +25,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { REFERENCE, fastifyRequestUs, pgInsertUpdateUs, rs256Costs, type Calibration } from './calibrate.js';
 import { Driver, percentile, runConcurrently, type Target } from './driver.js';
 import { memoryMiB, processCpuUs, treeCpuUs } from './proc-stats.js';
+import { referenceMissing, startReferenceRp } from './reference-rp.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MAIN = resolve(HERE, '../../src/main.js');
@@ -169,7 +170,11 @@ interface Snapshot {
   postgres: number;
   idp: number;
   driver: number;
+  /** The reference relying party (Apache + mod_auth_openidc) while its phase runs. */
+  reference: number;
 }
+/** The Apache parent's pid while the reference phase runs. */
+let referencePid: number | undefined;
 const snapshot = (): Snapshot => {
   const driver = process.cpuUsage();
   return {
@@ -177,6 +182,7 @@ const snapshot = (): Snapshot => {
     postgres: treeCpuUs(postmasterPid),
     idp: processCpuUs(idp.pid!),
     driver: driver.user + driver.system,
+    reference: referencePid === undefined ? 0 : treeCpuUs(referencePid),
   };
 };
 
@@ -232,14 +238,22 @@ async function measure(
     p50Ms: round(percentile(sorted, 50)),
     p90Ms: round(percentile(sorted, 90)),
     p99Ms: round(percentile(sorted, 99)),
-    cpuUsPerOp: { broker: per('broker'), postgres: per('postgres'), idp: per('idp'), driver: per('driver') },
+    cpuUsPerOp: {
+      broker: per('broker'),
+      postgres: per('postgres'),
+      idp: per('idp'),
+      driver: per('driver'),
+      reference: per('reference'),
+    },
     sqlPerOp: round(sqlCalls / n),
     sql: sql.map((s) => ({ query: s.query.slice(0, 160), perOp: round(s.calls / n) })),
     brokerRssMiB: round(memory.reduce((sum, m) => sum + m.rss, 0)),
     brokerPeakRssMiB: round(Math.max(...memory.map((m) => m.peak))),
   };
   log(
-    `  ${phase} ${method} c=${concurrency}: ${result.perSecond}/s, p99 ${result.p99Ms} ms, broker ${result.cpuUsPerOp.broker} µs/op, pg ${result.cpuUsPerOp.postgres} µs/op, ${result.sqlPerOp} SQL/op`,
+    phase === 'reference'
+      ? `  ${phase} ${method} c=${concurrency}: ${result.perSecond}/s, p99 ${result.p99Ms} ms, Apache + mod_auth_openidc ${result.cpuUsPerOp.reference} µs/op`
+      : `  ${phase} ${method} c=${concurrency}: ${result.perSecond}/s, p99 ${result.p99Ms} ms, broker ${result.cpuUsPerOp.broker} µs/op, pg ${result.cpuUsPerOp.postgres} µs/op, ${result.sqlPerOp} SQL/op`,
   );
   return result;
 }
@@ -257,6 +271,7 @@ const completeLogin = (driver: Driver, t: Target) => async (i: number) => {
 };
 
 const results: PhaseResult[] = [];
+let referenceVersion: string | undefined;
 const soak: { logins: number; brokerRssMiB: number }[] = [];
 let calibration: Calibration | undefined;
 try {
@@ -308,6 +323,37 @@ try {
         const t = target(method);
         await runConcurrently(concurrency, quick ? 20 : 1500, 10, completeLogin(driver, t)); // warm-up: JIT, caches, pools
         results.push(await measure('login', method, concurrency, count, seconds, completeLogin(driver, t)));
+      }
+    }
+
+    // The reference relying party, same stub IdP, same driver, same concurrency: the bar.
+    const missing = referenceMissing();
+    if (quick) log('  reference relying party: skipped (--quick)');
+    else if (missing) log(`  reference relying party: skipped, ${missing}`);
+    else {
+      for (const method of methods.filter((m) => !args.method || m === args.method)) {
+        const concurrency = Number(args.concurrency ?? 16);
+        const rp = await startReferenceRp({
+          dir: join(work, `apache-${method}`),
+          port: await freePort(),
+          idpIssuer: `http://127.0.0.1:${idpPort}`,
+          clientId: `reference-${method}`,
+          method,
+          clientSecret,
+          key: { kid: 'bench-key', file: join(keysDir, 'bench-key.pem') },
+        });
+        referencePid = rp.pid;
+        referenceVersion = rp.version;
+        try {
+          const driver = driverFor(concurrency);
+          await runConcurrently(concurrency, 1500, 10, () => driver.referenceLogin(rp.origin)); // warm-up
+          results.push(
+            await measure('reference', method, concurrency, 10_000, 10, () => driver.referenceLogin(rp.origin)),
+          );
+        } finally {
+          referencePid = undefined;
+          await rp.stop();
+        }
       }
     }
 
@@ -382,6 +428,28 @@ if (calibration) {
     "Machine calibration (CPU µs; the issue's reference machine in brackets):",
     `  bare Fastify keep-alive request ${c.fastifyRequestUs} [${REFERENCE.fastifyRequestUs}] · RS256 verify ${c.rs256VerifyUs} [${REFERENCE.rs256VerifyUs}] · RS256 sign ${c.rs256SignUs} [${REFERENCE.rs256SignUs}] · PostgreSQL INSERT+UPDATE client ${c.pgInsertUpdateUs} [${REFERENCE.pgInsertUpdateUs}]`,
     `  this machine is ${factor}× the reference on average (ratios ${ratios.map((r) => round(r)).join(', ')})`,
+  );
+}
+const sideBySide = results
+  .filter((r) => r.phase === 'reference')
+  .flatMap((reference) => {
+    const broker = results.find(
+      (r) => r.phase === 'login' && r.method === reference.method && r.concurrency === reference.concurrency,
+    );
+    if (!broker) return [];
+    const ours = broker.cpuUsPerOp.broker + broker.cpuUsPerOp.postgres;
+    return [
+      `| ${reference.method} | ${reference.concurrency} | ${broker.cpuUsPerOp.broker} + ${broker.cpuUsPerOp.postgres} = ${ours} | ${reference.cpuUsPerOp.reference} | **${round(ours / reference.cpuUsPerOp.reference)}×** | ${broker.perSecond} | ${reference.perSecond} |`,
+    ];
+  });
+if (sideBySide.length) {
+  lines.push(
+    '',
+    `Against the reference relying party (${referenceVersion ?? 'Apache'} + mod_auth_openidc, same stub IdP, same driver, this run):`,
+    '',
+    '| method | conc. | broker + PostgreSQL µs per complete login | reference µs per login | ratio | broker logins/s | reference logins/s |',
+    '|---|---|---|---|---|---|---|',
+    ...sideBySide,
   );
 }
 if (soak.length) {
