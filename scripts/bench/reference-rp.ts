@@ -12,9 +12,9 @@
  *            GET /protected/page (session cookie) → 200
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const APACHE = '/usr/sbin/apache2';
@@ -44,8 +44,11 @@ export async function startReferenceRp(options: {
   clientId: string;
   method: 'client_secret_post' | 'private_key_jwt';
   clientSecret: string;
-  /** For private_key_jwt: the PEM private key and its kid, which the stub IdP knows from the broker's JWKS. */
-  key: { kid: string; file: string };
+  /**
+   * For private_key_jwt: the broker's key (PEM), its certificate and kid, which the stub IdP
+   * knows from the broker's JWKS.
+   */
+  key: { kid: string; file: string; certificate: string };
 }): Promise<ReferenceRp> {
   const { dir, port } = options;
   await mkdir(join(dir, 'htdocs', 'protected'), { recursive: true });
@@ -54,10 +57,22 @@ export async function startReferenceRp(options: {
   await chmod(dir, 0o755);
   await writeFile(join(dir, 'htdocs', 'protected', 'page'), 'signed in\n');
   const origin = `http://127.0.0.1:${port}`;
+  // Its own copy of the key, as PKCS #1 (cjose's form), readable by the workers.
+  const keyFile = join(dir, 'client-key.pem');
+  const pkcs1 = createPrivateKey(await readFile(options.key.file)).export({ type: 'pkcs1', format: 'pem' });
+  await writeFile(keyFile, pkcs1, { mode: 0o644 });
+  // mod_auth_openidc 2.4.12 crashes signing an assertion unless the key's public half is
+  // configured too (OIDCPublicKeyFiles).
+  const certificateFile = join(dir, 'client-cert.pem');
+  await writeFile(certificateFile, await readFile(options.key.certificate), { mode: 0o644 });
   const auth =
     options.method === 'client_secret_post'
       ? [`OIDCClientSecret ${options.clientSecret}`, 'OIDCProviderTokenEndpointAuth client_secret_post']
-      : [`OIDCPrivateKeyFiles ${options.key.kid}#${options.key.file}`, 'OIDCProviderTokenEndpointAuth private_key_jwt'];
+      : [
+          `OIDCPrivateKeyFiles ${options.key.kid}#${keyFile}`,
+          `OIDCPublicKeyFiles ${options.key.kid}#${certificateFile}`,
+          'OIDCProviderTokenEndpointAuth private_key_jwt',
+        ];
   const conf = [
     `ServerRoot ${dir}`,
     `DefaultRuntimeDir ${join(dir, 'run')}`,
@@ -73,6 +88,8 @@ export async function startReferenceRp(options: {
     'StartServers 2',
     'ThreadsPerChild 32',
     'MaxRequestWorkers 64',
+    'MinSpareThreads 16',
+    'MaxSpareThreads 64',
     'KeepAlive On',
     'MaxKeepAliveRequests 0',
     'KeepAliveTimeout 60',

@@ -340,7 +340,11 @@ try {
           clientId: `reference-${method}`,
           method,
           clientSecret,
-          key: { kid: 'bench-key', file: join(keysDir, 'bench-key.pem') },
+          key: {
+            kid: 'bench-key',
+            file: join(keysDir, 'bench-key.pem'),
+            certificate: join(keysDir, 'bench-key.crt'),
+          },
         });
         referencePid = rp.pid;
         referenceVersion = rp.version;
