@@ -25,7 +25,6 @@ export class LoginAuditRepo {
 
   async record(attempt: LoginAttempt): Promise<void> {
     await this.pool.query({
-      name: 'login_attempt_insert',
       text: `INSERT INTO login_attempts (id, tenant_id, connection_id, app_id, outcome, error, duration_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       values: [

@@ -16,7 +16,8 @@ export interface TicketRecord {
 /**
  * Tickets on the hot path: one statement to mint (with the login's audit row), one to redeem,
  * both by unique index and on the database's clock. Plain SQL through the pool Prisma also
- * uses (the table is Prisma's).
+ * uses (the table is Prisma's), as unnamed statements: named prepared statements break behind
+ * PgBouncer in transaction mode (1.18 keeps none; test/integration/pgbouncer.test.ts).
  */
 export class TicketRepo {
   constructor(private readonly pool: pg.Pool) {}
@@ -28,7 +29,6 @@ export class TicketRepo {
    */
   async insert(ticket: TicketRecord, attempt: { id: string; durationMs: number }): Promise<boolean> {
     const result = await this.pool.query({
-      name: 'ticket_insert',
       text: `WITH minted AS (
                INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
                                     identity, id_token_enc, expires_at)
@@ -63,7 +63,6 @@ export class TicketRepo {
     appId: string,
   ): Promise<{ identity: Record<string, unknown>; sessionId: string } | undefined> {
     const result = await this.pool.query<{ identity: Record<string, unknown>; session_id: string }>({
-      name: 'ticket_redeem',
       text: `UPDATE tickets SET redeemed_at = now()
              WHERE hash = $1 AND app_id = $2 AND redeemed_at IS NULL AND expires_at > now()
              RETURNING identity, session_id`,
