@@ -63,6 +63,8 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   const services = createServices(config, deps, metrics);
   await services.configChanges.start();
   app.addHook('onClose', async () => services.configChanges.stop());
+  // Shutting down: the attempts still waiting for their batch are written (after the routes drain).
+  app.addHook('onClose', async () => services.auditWriter.close());
   await app.register(healthRoutes, {
     ping: () => deps.database.ping(),
     metrics: metrics.registry,

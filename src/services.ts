@@ -4,6 +4,7 @@ import type { Config } from './config/config.js';
 import { SecretBox } from './crypto/secret-box.js';
 import type { Database } from './db/database.js';
 import { LoginAuditRepo } from './domain/audit/login-audit.repo.js';
+import { AuditWriter } from './domain/audit/audit-writer.js';
 import { LoginAuditService } from './domain/audit/login-audit.service.js';
 import { AppRepo } from './domain/apps/app.repo.js';
 import { ConfigCache } from './domain/live-config/config-cache.js';
@@ -100,7 +101,9 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     announce,
   });
   const auditRepo = new LoginAuditRepo(deps.database.pool);
-  const audit = new LoginAuditService({ audit: auditRepo, tenants: tenantRepo, log: deps.logger });
+  // Attempts are written in batches, off the login path (audit-writer.ts).
+  const auditWriter = new AuditWriter({ audit: auditRepo, log: deps.logger });
+  const audit = new LoginAuditService({ audit: auditRepo, writer: auditWriter, tenants: tenantRepo });
   const ticketRepo = new TicketRepo(deps.database.pool);
   const tickets = new TicketService({
     tickets: ticketRepo,
@@ -174,6 +177,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     testLogin,
     audit,
     auditRepo,
+    auditWriter,
     ticketRepo,
     findConnection: configCache.connections.findById,
   };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TestBroker } from './broker.js';
 import { TestBrowser } from './browser.js';
 import type { TestIdp } from './idp.js';
+import { waitFor } from './wait.js';
 
 export interface Scenario {
   tenant: string;
@@ -119,4 +120,17 @@ export async function registerAutoLoginTenant(
       return { error: back.searchParams.get('error'), ticket: back.searchParams.get('ticket'), browser };
     },
   };
+}
+
+/**
+ * The tenant's audited login attempts (GET /admin/tenants/:slug/logins), once at least
+ * `atLeast` are there: attempts are written in batches, visible within a second (contract).
+ */
+export async function auditedLogins(broker: TestBroker, tenant: string, atLeast: number, query = '') {
+  let answer = await broker.admin('GET', `/admin/tenants/${tenant}/logins${query}`);
+  await waitFor(async () => {
+    answer = await broker.admin('GET', `/admin/tenants/${tenant}/logins${query}`);
+    return answer.status !== 200 || answer.body.logins.length >= atLeast;
+  }, 2_000);
+  return answer;
 }

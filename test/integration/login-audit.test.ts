@@ -4,7 +4,7 @@ import { LoginAuditRepo } from '../../src/domain/audit/login-audit.repo.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
-import { ADA, registerTenant } from '../helpers/scenario.js';
+import { ADA, auditedLogins, registerTenant } from '../helpers/scenario.js';
 
 // Contract: GET /admin/tenants/:slug/logins — every login attempt, newest first, never tokens.
 
@@ -21,7 +21,7 @@ t.test('successes and failures are recorded with connection, app, outcome, error
   await signIn(new TestBrowser(), scenario.loginUrl(), 'nobody@acme.example', scenario.returnTo); // access_denied
   await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
 
-  const all = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins`);
+  const all = await auditedLogins(broker, scenario.tenant, 3);
   t.equal(all.status, 200);
   t.equal(all.body.logins.length, 3);
   t.match(all.body.logins[0], {

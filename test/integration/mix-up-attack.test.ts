@@ -3,7 +3,7 @@ import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, formAction } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
 import { startRogueIdp } from '../helpers/rogue-idp.js';
-import { ADA, redeem, registerAutoLoginTenant, registerTenant } from '../helpers/scenario.js';
+import { ADA, redeem, registerAutoLoginTenant, registerTenant, auditedLogins } from '../helpers/scenario.js';
 
 // Account takeover by IdP mix-up (RFC 9700 §4.4), played end to end. The attacker runs the IdP
 // of its own tenant ("evil"). It starts a login for the victim's tenant in its own browser and
@@ -179,7 +179,7 @@ t.test(
     t.equal(right.status, 400);
     t.equal(((await right.json()) as { error: string }).error, 'invalid_state');
 
-    const audit = await broker.admin('GET', '/admin/tenants/mixup-a/logins');
+    const audit = await auditedLogins(broker, 'mixup-a', 1);
     t.match(
       audit.body.logins[0],
       { outcome: 'failure', error: 'callback_mismatch' },

@@ -19,22 +19,27 @@ export interface LoginAttemptRow {
   durationMs: number;
 }
 
-/** Login attempts and housekeeping, in plain SQL: one INSERT per attempt on the login path. */
+/** Login attempts and housekeeping, in plain SQL: attempts arrive in batches (audit-writer.ts). */
 export class LoginAuditRepo {
   constructor(private readonly pool: pg.Pool) {}
 
-  async record(attempt: LoginAttempt): Promise<void> {
+  /** Several attempts in one statement (the audit writer's batches), each with its own time. */
+  async recordMany(attempts: readonly (LoginAttempt & { at: Date })[]): Promise<void> {
+    if (attempts.length === 0) return;
+    const column = <T>(pick: (a: LoginAttempt & { at: Date }) => T) => attempts.map(pick);
     await this.pool.query({
-      text: `INSERT INTO login_attempts (id, tenant_id, connection_id, app_id, outcome, error, duration_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      text: `INSERT INTO login_attempts (id, at, tenant_id, connection_id, app_id, outcome, error, duration_ms)
+             SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                  $7::text[], $8::int[])`,
       values: [
-        randomUUID(),
-        attempt.tenantId,
-        attempt.connectionId,
-        attempt.appId,
-        attempt.outcome,
-        attempt.error,
-        Math.max(0, Math.round(attempt.durationMs)),
+        column(() => randomUUID()),
+        column((a) => a.at),
+        column((a) => a.tenantId),
+        column((a) => a.connectionId),
+        column((a) => a.appId),
+        column((a) => a.outcome),
+        column((a) => a.error),
+        column((a) => Math.max(0, Math.round(a.durationMs))),
       ],
     });
   }

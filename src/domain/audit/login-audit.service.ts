@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
 import { notFound } from '../not-found.js';
 import { parseInput } from '../validation.js';
+import type { AuditWriter } from './audit-writer.js';
 import type { LoginAttempt, LoginAttemptRow, LoginAuditRepo } from './login-audit.repo.js';
 
 const listQuerySchema = z.strictObject({
@@ -18,21 +19,14 @@ export class LoginAuditService {
   constructor(
     private readonly deps: {
       audit: LoginAuditRepo;
+      writer: Pick<AuditWriter, 'record'>;
       tenants: TenantRepo;
-      log: { warn(obj: object, msg: string): void };
     },
   ) {}
 
-  /** Records an attempt; a failure to record is logged, never allowed to fail the login itself. */
-  async record(attempt: LoginAttempt): Promise<void> {
-    try {
-      await this.deps.audit.record(attempt);
-    } catch (error) {
-      this.deps.log.warn(
-        { reason: (error as Error).message, tenant: attempt.tenantId },
-        'could not record a login attempt',
-      );
-    }
+  /** Records an attempt, in the next batch (audit-writer.ts): the login never waits for it. */
+  record(attempt: LoginAttempt): void {
+    this.deps.writer.record(attempt);
   }
 
   /** `GET /admin/tenants/:slug/logins?limit=&outcome=` — newest first. */

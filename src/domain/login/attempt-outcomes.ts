@@ -28,7 +28,7 @@ export class AttemptOutcomes {
   /** A login that could not even be sent to its IdP (the learner went back to the app). */
   async failedToStart(input: { tenant: Tenant; connection: Connection; appId: string; error: string }): Promise<void> {
     this.deps.metrics.loginsFailed.inc({ tenant: input.tenant.slug, reason: input.error });
-    await this.deps.audit.record({
+    this.deps.audit.record({
       tenantId: input.tenant.id,
       connectionId: input.connection.id,
       appId: input.appId,
@@ -51,7 +51,7 @@ export class AttemptOutcomes {
     this.deps.metrics.loginsFailed.inc({ tenant: tenant?.slug ?? 'unknown', reason: error });
     this.deps.metrics.loginDuration.observe({ outcome: 'failure' }, (Date.now() - tx.createdAt) / 1000);
     if (!tenant) return;
-    await this.deps.audit.record({
+    this.deps.audit.record({
       tenantId: tenant.id,
       connectionId: tx.connectionId,
       appId: tx.purpose.kind === 'app' ? tx.purpose.appId : null,
