@@ -107,6 +107,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const ticketRepo = new TicketRepo(deps.database.pool);
   const tickets = new TicketService({
     tickets: ticketRepo,
+    audit,
     apps: configCache.apps,
     secretBox,
     ttlSeconds: config.ticketTtlSeconds,

@@ -11,6 +11,8 @@ export const SEALED = {
   loginTransaction: (state: string) => `login-transaction:${state}`,
   /** A session's ID token, at rest for id_token_hint at logout; bound to its session. */
   sessionIdToken: (sessionId: string) => `session-id-token:${sessionId}`,
+  /** A self-contained ticket, in the app's return URL; bound to the app it was minted for. */
+  ticket: (appId: string) => `ticket:${appId}`,
   /** The state of an RP-initiated logout, round-tripped through the IdP. */
   logoutState: () => 'logout-state',
 } as const;

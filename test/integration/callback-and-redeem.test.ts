@@ -67,12 +67,35 @@ t.test('ticket rule: unknown, malformed and missing tickets all get the same inv
 });
 
 t.test('ticket rule: an expired ticket is invalid_ticket', async (t) => {
+  const short = await startBroker(t, { ticketTtlSeconds: 1 });
+  const shortIdp = await startIdp(t, {
+    redirectUri: short.config.callbackUrl,
+    brokerJwks: short.keys.jwks(),
+    accounts: [ADA],
+  });
+  const s = await registerTenant(short, shortIdp, { method: 'client_secret_post' });
+  const back = await signIn(new TestBrowser(), s.loginUrl(), ADA.claims.email, s.returnTo);
+  // The ticket's one-second lifetime has to pass: a time threshold, not a wait for an event.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  const answer = await redeem(short, s.app, back.searchParams.get('ticket'));
+  t.same([answer.status, answer.body.error], [400, 'invalid_ticket']);
+});
+
+t.test('ticket rule: a ticket minted for one app is invalid_ticket for another, and stays redeemable', async (t) => {
   const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
-  await broker.database.pool.query(
-    `UPDATE tickets SET expires_at = now() - interval '1 second' WHERE redeemed_at IS NULL`,
-  );
-  const answer = await redeem(broker, scenario.app, back.searchParams.get('ticket'));
-  t.equal(answer.body.error, 'invalid_ticket');
+  const ticket = back.searchParams.get('ticket');
+  const foreign = await redeem(broker, other.app, ticket);
+  t.same([foreign.status, foreign.body.error], [400, 'invalid_ticket']);
+  t.equal((await redeem(broker, scenario.app, ticket)).status, 200, 'the right app still redeems it');
+});
+
+t.test('ticket rule: a tampered ticket is invalid_ticket', async (t) => {
+  const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
+  const ticket = back.searchParams.get('ticket')!;
+  const flipped = ticket.slice(0, -10) + (ticket.at(-10) === 'A' ? 'B' : 'A') + ticket.slice(-9);
+  const answer = await redeem(broker, scenario.app, flipped);
+  t.same([answer.status, answer.body.error], [400, 'invalid_ticket']);
+  t.equal((await redeem(broker, scenario.app, ticket)).status, 200);
 });
 
 t.test('ticket rule: tickets are stored only as hashes', async (t) => {

@@ -19,6 +19,7 @@ export class AuditWriter {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
   #dropped = 0;
+  #closed = false;
 
   constructor(
     private readonly deps: {
@@ -39,11 +40,13 @@ export class AuditWriter {
   }
 
   #schedule(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.flush();
     }, this.deps.intervalMs ?? 100);
+    // Never what keeps a process alive: close() writes what is left at shutdown.
+    this.#timer.unref();
   }
 
   /** Writes every attempt recorded so far (one INSERT); never throws. */
@@ -75,8 +78,9 @@ export class AuditWriter {
     }
   }
 
-  /** Stops the timer and writes what is left. */
+  /** Stops the timer and writes what is left, once (no retry after shutdown). */
   async close(): Promise<void> {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.flush();

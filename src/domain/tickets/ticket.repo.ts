@@ -14,8 +14,9 @@ export interface TicketRecord {
 }
 
 /**
- * Tickets on the hot path: one statement to mint (with the login's audit row), one to redeem,
- * both by unique index and on the database's clock. Plain SQL through the pool Prisma also
+ * Tickets and sessions. A self-contained ticket is written once, when it is redeemed (claim);
+ * a stored one (too large for a URL) once to mint, with its audit row, and once to redeem.
+ * Every statement goes by primary key or unique index. Plain SQL through the pool Prisma also
  * uses (the table is Prisma's), as unnamed statements: named prepared statements break behind
  * PgBouncer in transaction mode (1.18 keeps none; test/integration/pgbouncer.test.ts).
  */
@@ -55,7 +56,39 @@ export class TicketRepo {
   }
 
   /**
-   * Consume-once as one conditional update: of any number of concurrent redemptions, across
+   * Redeems a self-contained ticket (sealed-ticket.ts) by claiming its key: one INSERT, which
+   * also opens the session for logout. Of any number of concurrent claims of one key, across
+   * any number of broker replicas, exactly one inserts the row; false for the others.
+   */
+  async claim(claim: {
+    key: string;
+    sessionId: string;
+    appId: string;
+    tenantId: string;
+    connectionId: string;
+    idTokenEnc: string;
+    expiresAt: Date;
+  }): Promise<boolean> {
+    const result = await this.pool.query({
+      text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
+                                  identity, id_token_enc, expires_at, redeemed_at)
+             VALUES ($1, $1, $2, $3, $4, $5, '{}', $6, $7, now())
+             ON CONFLICT DO NOTHING`,
+      values: [
+        claim.key,
+        claim.sessionId,
+        claim.appId,
+        claim.tenantId,
+        claim.connectionId,
+        claim.idTokenEnc,
+        claim.expiresAt,
+      ],
+    });
+    return result.rowCount === 1;
+  }
+
+  /**
+   * Consume-once of a stored ticket as one conditional update: of any number of concurrent redemptions, across
    * any number of broker replicas, exactly one sees the row.
    */
   async redeem(

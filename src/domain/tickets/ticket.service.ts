@@ -7,7 +7,18 @@ import type { MappedIdentity } from '../../oidc/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import { appSecretMatches } from '../apps/app.service.js';
+import type { LoginAuditService } from '../audit/login-audit.service.js';
+import { isSealedTicket, openTicket, sealTicket } from './sealed-ticket.js';
 import type { TicketRepo } from './ticket.repo.js';
+
+/**
+ * The longest self-contained ticket minted: about 2.5 KB is usual (identity, claims and ID
+ * token); an ID token with hundreds of groups would make the app's return URL longer than
+ * servers accept (8 KB is common), so such a login's ticket is stored instead.
+ */
+export const MAX_SEALED_TICKET = 4096;
+/** Longer tickets are not even opened. */
+const MAX_TICKET_LENGTH = 8192;
 
 /** The identity a ticket carries: the redeem answer without its session id. */
 export type TicketIdentity = { tenant: string; connection: string; issuer: string } & MappedIdentity & {
@@ -24,6 +35,7 @@ export class TicketService {
     private readonly deps: {
       tickets: TicketRepo;
       apps: Pick<AppRepo, 'findById'>;
+      audit: Pick<LoginAuditService, 'record'>;
       secretBox: SecretBox;
       ttlSeconds: number;
       metrics: Pick<Metrics, 'ticketsRedeemed' | 'ticketsRefused'>;
@@ -31,9 +43,11 @@ export class TicketService {
   ) {}
 
   /**
-   * Mints a ticket for one app: 256 bits from the CSPRNG, stored only as its SHA-256, and
-   * records the successful login attempt with it. Returns undefined when the login
-   * transaction already minted one (replay); nothing is recorded then.
+   * Mints a ticket for one app. Usually self-contained (sealed-ticket.ts): nothing is written
+   * now, and the login's audit row goes with the next batch. A login whose ticket would not fit
+   * a URL gets a stored one instead: 256 bits from the CSPRNG, kept only as its SHA-256, with
+   * its audit row in the same statement; undefined then when the login transaction already
+   * minted one (replay).
    */
   async mint(input: {
     transactionId: string;
@@ -44,8 +58,29 @@ export class TicketService {
     idToken: string;
     durationMs: number;
   }): Promise<string | undefined> {
-    const ticket = randomToken(32);
     const sessionId = randomToken(16);
+    const sealed = sealTicket(this.deps.secretBox, {
+      key: sha256Hex(input.transactionId),
+      sessionId,
+      appId: input.appId,
+      tenantId: input.tenantId,
+      connectionId: input.connectionId,
+      expiresAt: Date.now() + this.deps.ttlSeconds * 1000,
+      identity: input.identity as unknown as Record<string, unknown>,
+      idToken: input.idToken,
+    });
+    if (sealed.length <= MAX_SEALED_TICKET) {
+      this.deps.audit.record({
+        tenantId: input.tenantId,
+        connectionId: input.connectionId,
+        appId: input.appId,
+        outcome: 'success',
+        error: null,
+        durationMs: input.durationMs,
+      });
+      return sealed;
+    }
+    const ticket = randomToken(32);
     const inserted = await this.deps.tickets.insert(
       {
         hash: sha256Hex(ticket),
@@ -77,15 +112,38 @@ export class TicketService {
 
   /** One answer for unknown, expired, redeemed and foreign tickets: no oracle. */
   async redeem(appId: string, ticket: unknown): Promise<RedeemAnswer> {
-    const row =
-      typeof ticket === 'string' && ticket.length > 0 && ticket.length <= 200
-        ? await this.deps.tickets.redeem(sha256Hex(ticket), appId)
+    const answer =
+      typeof ticket === 'string' && ticket.length > 0 && ticket.length <= MAX_TICKET_LENGTH
+        ? isSealedTicket(ticket)
+          ? await this.#redeemSealed(appId, ticket)
+          : await this.#redeemStored(appId, ticket)
         : undefined;
-    if (!row) {
+    if (!answer) {
       this.deps.metrics.ticketsRefused.inc({ reason: 'invalid_ticket' });
       throw new BrokerError('invalid_ticket');
     }
     this.deps.metrics.ticketsRedeemed.inc();
-    return { ...(row.identity as unknown as TicketIdentity), session: row.sessionId };
+    return answer;
+  }
+
+  /** Opened for this app, unexpired, then claimed: one INSERT, which also opens the session. */
+  async #redeemSealed(appId: string, ticket: string): Promise<RedeemAnswer | undefined> {
+    const opened = openTicket(this.deps.secretBox, appId, ticket);
+    if (!opened || opened.expiresAt <= Date.now()) return undefined;
+    const claimed = await this.deps.tickets.claim({
+      key: opened.key,
+      sessionId: opened.sessionId,
+      appId,
+      tenantId: opened.tenantId,
+      connectionId: opened.connectionId,
+      idTokenEnc: this.deps.secretBox.seal(opened.idToken, SEALED.sessionIdToken(opened.sessionId)),
+      expiresAt: new Date(opened.expiresAt),
+    });
+    return claimed ? { ...(opened.identity as unknown as TicketIdentity), session: opened.sessionId } : undefined;
+  }
+
+  async #redeemStored(appId: string, ticket: string): Promise<RedeemAnswer | undefined> {
+    const row = await this.deps.tickets.redeem(sha256Hex(ticket), appId);
+    return row ? { ...(row.identity as unknown as TicketIdentity), session: row.sessionId } : undefined;
   }
 }
