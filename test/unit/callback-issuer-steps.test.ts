@@ -2,6 +2,7 @@ import t from 'tap';
 import { userinfoWanted } from '../../src/domain/login/callback/add-userinfo.js';
 import type { ExchangeResult } from '../../src/oidc/code-exchange.js';
 import { assertResponseIssuer } from '../../src/oidc/response-issuer.js';
+import { codeOf } from '../helpers/error-code.js';
 
 // The callback's response_issuer and userinfo steps without HTTP.
 
@@ -13,14 +14,6 @@ const idpAt = (issuer: string, advertised = false, allowedTenantIds?: string[]) 
     },
     ...(allowedTenantIds && { issuerTemplate: { template: issuer, allowedTenantIds } }),
   }) as never;
-const codeOf = (run: () => unknown) => {
-  try {
-    run();
-    return null;
-  } catch (error) {
-    return (error as { code: string }).code;
-  }
-};
 const params = (query: string) => new URLSearchParams(query);
 
 t.test('response_issuer (RFC 9207): iss, when sent, is exactly the issuer; advertised means required', async (t) => {

@@ -9,6 +9,7 @@ import { pickConnection } from '../../src/domain/login/start/pick-connection.js'
 import { resolveTenant, tenantSlugFromHost } from '../../src/domain/login/start/resolve-tenant.js';
 import type { Tenant } from '../../src/domain/tenants/tenant.repo.js';
 import type { BrokerError } from '../../src/errors/broker-error.js';
+import { codeOf } from '../helpers/error-code.js';
 
 // The start pipeline's steps (src/domain/login/start/) without HTTP: each one's guarantee.
 
@@ -30,15 +31,6 @@ const app = (id: string, over: Partial<App> = {}): App => ({
   ...over,
 });
 const connection = (id: string, tenantId: string, enabled = true) => ({ id, tenantId, enabled }) as Connection;
-
-const codeOf = (run: () => unknown) => {
-  try {
-    run();
-    return null;
-  } catch (error) {
-    return (error as BrokerError).code;
-  }
-};
 
 t.test('findApp: an unknown app id is unknown_app', async (t) => {
   const apps = { findById: async (id: string) => (id === 'a1' ? app('a1') : undefined) };

@@ -15,17 +15,9 @@ import { stepRunner } from '../../src/domain/login/pipeline.js';
 import { TransactionCookies } from '../../src/domain/login/transaction-cookies.js';
 import type { BrokerError } from '../../src/errors/broker-error.js';
 import { isTenantAllowed, tenantOfIssuer } from '../../src/oidc/entra-tenant-issuer.js';
+import { codeOf } from '../helpers/error-code.js';
 
 // The login's steps without HTTP: each one's guarantee, on its own.
-
-const codeOf = (run: () => unknown) => {
-  try {
-    run();
-    return null;
-  } catch (error) {
-    return (error as BrokerError).code;
-  }
-};
 
 t.test(
   'assertAuthorizationCode: a code passes; access_denied is kept; other IdP errors become idp_error',
