@@ -107,7 +107,6 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const ticketRepo = new TicketRepo(deps.database.pool);
   const tickets = new TicketService({
     tickets: ticketRepo,
-    audit,
     apps: configCache.apps,
     secretBox,
     ttlSeconds: config.ticketTtlSeconds,

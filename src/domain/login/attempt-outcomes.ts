@@ -6,9 +6,9 @@ import type { Tenant } from '../tenants/tenant.repo.js';
 import type { LoginTransaction } from './login-transaction.js';
 
 /**
- * The one place a login attempt's outcome is recorded: metrics always, and the audit row of a
- * failure (a success's audit row is written with its ticket, in the same statement). Never
- * tokens, codes or claims. The tenant is the connection's.
+ * The one place a login attempt's outcome is recorded: metrics and the audit row (written in
+ * the next batch, audit-writer.ts). Never tokens, codes or claims. The tenant is the
+ * connection's.
  */
 export class AttemptOutcomes {
   constructor(
@@ -38,10 +38,19 @@ export class AttemptOutcomes {
     });
   }
 
-  /** A login that minted its ticket (whose audit row is already written). */
-  succeeded(tx: LoginTransaction, tenant: Tenant): void {
+  /** A login that minted its ticket for `appId`. */
+  succeeded(tx: LoginTransaction, tenant: Tenant, appId: string): void {
+    const durationMs = Date.now() - tx.createdAt;
     this.deps.metrics.loginsCompleted.inc({ tenant: tenant.slug });
-    this.deps.metrics.loginDuration.observe({ outcome: 'success' }, (Date.now() - tx.createdAt) / 1000);
+    this.deps.metrics.loginDuration.observe({ outcome: 'success' }, durationMs / 1000);
+    this.deps.audit.record({
+      tenantId: tenant.id,
+      connectionId: tx.connectionId,
+      appId,
+      outcome: 'success',
+      error: null,
+      durationMs,
+    });
   }
 
   /** A login whose transaction is known and that failed with `error`. */

@@ -147,12 +147,11 @@ export class LoginCallbackService {
         authenticatedAt: new Date().toISOString(),
       },
       idToken: result.idToken,
-      durationMs: Date.now() - tx.createdAt,
     });
     // The same state already minted a ticket: a replayed callback gets nothing.
     if (ticket === undefined)
       throw new BrokerError('login_expired', { description: 'This sign-in was already completed.' });
-    this.deps.outcomes.succeeded(tx, tenant);
+    this.deps.outcomes.succeeded(tx, tenant, purpose.appId);
     return ticket;
   }
 }

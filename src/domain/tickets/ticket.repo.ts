@@ -15,7 +15,7 @@ export interface TicketRecord {
 
 /**
  * Tickets and sessions. A self-contained ticket is written once, when it is redeemed (claim);
- * a stored one (too large for a URL) once to mint, with its audit row, and once to redeem.
+ * a stored one (too large for a URL) once to mint and once to redeem.
  * Every statement goes by primary key or unique index. Plain SQL through the pool Prisma also
  * uses (the table is Prisma's), as unnamed statements: named prepared statements break behind
  * PgBouncer in transaction mode (1.18 keeps none; test/integration/pgbouncer.test.ts).
@@ -25,19 +25,14 @@ export class TicketRepo {
 
   /**
    * Inserts the ticket unless its login transaction already minted one (a replayed callback);
-   * returns false in that case. The login's audit row (login_attempts, outcome success) is
-   * written by the same statement, only when the ticket is: one round trip per login.
+   * returns false in that case.
    */
-  async insert(ticket: TicketRecord, attempt: { id: string; durationMs: number }): Promise<boolean> {
+  async insert(ticket: TicketRecord): Promise<boolean> {
     const result = await this.pool.query({
-      text: `WITH minted AS (
-               INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
-                                    identity, id_token_enc, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
-               ON CONFLICT (transaction_id) DO NOTHING
-               RETURNING tenant_id, connection_id, app_id)
-             INSERT INTO login_attempts (id, tenant_id, connection_id, app_id, outcome, error, duration_ms)
-             SELECT $10, tenant_id, connection_id, app_id, 'success', NULL, $11 FROM minted`,
+      text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
+                                  identity, id_token_enc, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
+             ON CONFLICT (transaction_id) DO NOTHING`,
       values: [
         ticket.hash,
         ticket.transactionId,
@@ -48,8 +43,6 @@ export class TicketRepo {
         ticket.identity,
         ticket.idTokenEnc,
         ticket.ttlSeconds,
-        attempt.id,
-        Math.max(0, Math.round(attempt.durationMs)),
       ],
     });
     return result.rowCount === 1;

@@ -1,5 +1,4 @@
 import { SEALED } from '../../crypto/purposes.js';
-import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
@@ -7,7 +6,6 @@ import type { MappedIdentity } from '../../oidc/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import { appSecretMatches } from '../apps/app.service.js';
-import type { LoginAuditService } from '../audit/login-audit.service.js';
 import { isSealedTicket, openTicket, sealTicket } from './sealed-ticket.js';
 import type { TicketRepo } from './ticket.repo.js';
 
@@ -35,7 +33,6 @@ export class TicketService {
     private readonly deps: {
       tickets: TicketRepo;
       apps: Pick<AppRepo, 'findById'>;
-      audit: Pick<LoginAuditService, 'record'>;
       secretBox: SecretBox;
       ttlSeconds: number;
       metrics: Pick<Metrics, 'ticketsRedeemed' | 'ticketsRefused'>;
@@ -44,10 +41,9 @@ export class TicketService {
 
   /**
    * Mints a ticket for one app. Usually self-contained (sealed-ticket.ts): nothing is written
-   * now, and the login's audit row goes with the next batch. A login whose ticket would not fit
-   * a URL gets a stored one instead: 256 bits from the CSPRNG, kept only as its SHA-256, with
-   * its audit row in the same statement; undefined then when the login transaction already
-   * minted one (replay).
+   * now. A login whose ticket would not fit a URL gets a stored one instead: 256 bits from the
+   * CSPRNG, kept only as its SHA-256; undefined then when the login transaction already minted
+   * one (replay).
    */
   async mint(input: {
     transactionId: string;
@@ -56,7 +52,6 @@ export class TicketService {
     connectionId: string;
     identity: TicketIdentity;
     idToken: string;
-    durationMs: number;
   }): Promise<string | undefined> {
     const sessionId = randomToken(16);
     const sealed = sealTicket(this.deps.secretBox, {
@@ -69,32 +64,19 @@ export class TicketService {
       identity: input.identity as unknown as Record<string, unknown>,
       idToken: input.idToken,
     });
-    if (sealed.length <= MAX_SEALED_TICKET) {
-      this.deps.audit.record({
-        tenantId: input.tenantId,
-        connectionId: input.connectionId,
-        appId: input.appId,
-        outcome: 'success',
-        error: null,
-        durationMs: input.durationMs,
-      });
-      return sealed;
-    }
+    if (sealed.length <= MAX_SEALED_TICKET) return sealed;
     const ticket = randomToken(32);
-    const inserted = await this.deps.tickets.insert(
-      {
-        hash: sha256Hex(ticket),
-        transactionId: sha256Hex(input.transactionId),
-        sessionId,
-        appId: input.appId,
-        tenantId: input.tenantId,
-        connectionId: input.connectionId,
-        identity: input.identity as unknown as Record<string, unknown>,
-        idTokenEnc: this.deps.secretBox.seal(input.idToken, SEALED.sessionIdToken(sessionId)),
-        ttlSeconds: this.deps.ttlSeconds,
-      },
-      { id: randomUUID(), durationMs: input.durationMs },
-    );
+    const inserted = await this.deps.tickets.insert({
+      hash: sha256Hex(ticket),
+      transactionId: sha256Hex(input.transactionId),
+      sessionId,
+      appId: input.appId,
+      tenantId: input.tenantId,
+      connectionId: input.connectionId,
+      identity: input.identity as unknown as Record<string, unknown>,
+      idTokenEnc: this.deps.secretBox.seal(input.idToken, SEALED.sessionIdToken(sessionId)),
+      ttlSeconds: this.deps.ttlSeconds,
+    });
     return inserted ? ticket : undefined;
   }
 
