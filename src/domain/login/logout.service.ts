@@ -17,6 +17,7 @@ const logoutQuerySchema = z.object({
 });
 
 const STATE_TTL_MS = 10 * 60 * 1000;
+const SESSION_ID = /^[A-Za-z0-9_-]+$/;
 
 export interface LogoutDeps {
   apps: Pick<AppRepo, 'findById'>;
@@ -45,7 +46,9 @@ export class LogoutService {
     const app = await this.deps.apps.findById(q.app);
     if (!app) throw new BrokerError('unknown_app');
     assertReturnToRegistered(app.returnUrls, q.post_logout_redirect_uri);
-    const session = await this.deps.sessions.end(q.session, app.id);
+    // Session ids are base64url tokens; anything else names no session (and a NUL would not
+    // even reach PostgreSQL as text).
+    const session = SESSION_ID.test(q.session) ? await this.deps.sessions.end(q.session, app.id) : undefined;
     if (!session) throw new BrokerError('unknown_session');
 
     const idToken = this.deps.secretBox.open(session.idTokenEnc, SEALED.sessionIdToken(session.sessionId));

@@ -32,6 +32,13 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
   });
+  // A slug or id with a NUL character names nothing, and PostgreSQL would refuse it as text.
+  app.addHook('onRequest', async (request) => {
+    const params = request.params as Record<string, string> | undefined;
+    if (params && Object.values(params).some((value) => value.includes('\0'))) {
+      throw new BrokerError('not_found', { description: 'No such resource.' });
+    }
+  });
 
   // Tenants
   app.post('/admin/tenants', async (request, reply) => reply.code(201).send(await deps.tenants.create(request.body)));
