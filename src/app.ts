@@ -7,6 +7,7 @@ import { jsonErrorHandler } from './http/errors.js';
 import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
 import { healthRoutes } from './http/ops/health.route.js';
+import { setupRoutes } from './http/setup/setup.plugin.js';
 import { wellKnownRoutes } from './http/well-known/jwks.route.js';
 import { createMetrics } from './observability/metrics.js';
 import { createServices, type AppDeps } from './services.js';
@@ -84,11 +85,21 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     secureCookies: config.secureCookies,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
+  await app.register(setupRoutes, {
+    setupLinks: services.setupLinks,
+    keys: deps.keys,
+    publicUrl: config.publicUrl,
+    callbackUrl: config.callbackUrl,
+    csrfKey: config.secretKeys[0] ?? Buffer.alloc(32),
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  });
   await app.register(redemptionRoutes, { tickets: services.tickets, rateLimitPerMinute: config.rateLimitPerMinute });
   await app.register(adminRoutes, {
     adminToken: config.adminToken,
     tenants: services.tenants,
     connections: services.connections,
+    versions: services.versions,
+    setupLinks: services.setupLinks,
     apps: services.apps,
     audit: services.audit,
     testLogin: services.testLogin,

@@ -10,6 +10,8 @@ import { AppRepo } from './domain/apps/app.repo.js';
 import { ConfigCache } from './domain/live-config/config-cache.js';
 import { ConfigChanges } from './domain/live-config/config-changes.js';
 import { AppService } from './domain/apps/app.service.js';
+import { ConnectionVersionRepo } from './domain/connections/connection-version.repo.js';
+import { ConnectionVersionService } from './domain/connections/connection-version.service.js';
 import { ConnectionRepo } from './domain/connections/connection.repo.js';
 import { ConnectionService } from './domain/connections/connection.service.js';
 import { AttemptOutcomes } from './domain/login/attempt-outcomes.js';
@@ -20,6 +22,8 @@ import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
 import { hostnameOf, isWithinDomain } from './domain/login/host-names.js';
 import { TransactionCookies } from './domain/login/transaction-cookies.js';
+import { SetupLinkRepo } from './domain/setup-links/setup-link.repo.js';
+import { SetupLinkService } from './domain/setup-links/setup-link.service.js';
 import { TenantRepo } from './domain/tenants/tenant.repo.js';
 import { TenantService } from './domain/tenants/tenant.service.js';
 import { SessionRepo, TicketRepo } from './domain/tickets/ticket.repo.js';
@@ -100,6 +104,14 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     idpFetch,
     announce,
   });
+  const versionRepo = new ConnectionVersionRepo(deps.database.prisma);
+  const versions = new ConnectionVersionService({
+    versions: versionRepo,
+    connections: connectionRepo,
+    connectionService: connections,
+    announce,
+    log: deps.logger,
+  });
   const auditRepo = new LoginAuditRepo(deps.database.pool);
   // Attempts are written in batches, off the login path (audit-writer.ts).
   const auditWriter = new AuditWriter({ audit: auditRepo, log: deps.logger });
@@ -118,6 +130,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     tenants: configCache.tenants,
     connections: configCache.connections,
     connectionService: connections,
+    versions,
     idps,
   };
   const outcomes = new AttemptOutcomes({ ...loginConfig, audit, metrics });
@@ -162,12 +175,27 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     callback: loginCallback,
     connections: configCache.connections,
     tenants: configCache.tenants,
+    versions,
+    versionRepo,
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
   });
+  const setupLinks = new SetupLinkService({
+    links: new SetupLinkRepo(deps.database.prisma),
+    tenants: tenantRepo,
+    connections: connectionRepo,
+    versionRepo,
+    versions,
+    testLogin,
+    publicUrl: config.publicUrl,
+    log: deps.logger,
+  });
   return {
     tenants: new TenantService(tenantRepo, announce),
+    setupLinks,
     connections,
+    versions,
+    versionRepo,
     apps: new AppService({ apps: appRepo, tenants: tenantRepo, announce }),
     configChanges,
     tickets,

@@ -77,6 +77,21 @@ export const ERROR_TABLE = {
   admin_disabled: { status: 503, allowRedirect: false, message: 'The admin API is disabled: ADMIN_TOKEN is not set.' },
   not_found: { status: 404, allowRedirect: false, message: 'Not found.' },
   conflict: { status: 409, allowRedirect: false, message: 'It already exists.' },
+  not_tested: {
+    status: 409,
+    allowRedirect: false,
+    message: 'This version has no successful test login yet; run one before activating it.',
+  },
+  invalid_setup_link: {
+    status: 404,
+    allowRedirect: false,
+    message: 'This setup link is unknown, expired or revoked. Ask the operator for a new one.',
+  },
+  csrf_failed: {
+    status: 403,
+    allowRedirect: false,
+    message: 'The form could not be verified. Reload the page and try again.',
+  },
   payload_too_large: { status: 413, allowRedirect: false, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, allowRedirect: false, message: 'Send JSON (application/json).' },
   rate_limited: { status: 429, allowRedirect: false, message: 'Too many requests; try again shortly.' },

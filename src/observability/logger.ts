@@ -52,9 +52,11 @@ export function createLogger(level: LevelWithSilent, destination?: pino.Destinat
 /** Fastify request serializer: method, path (no query), host, remote address. */
 export function serializeRequest(req: { method: string; url: string; host?: string; ip?: string; id?: string }) {
   const queryAt = req.url.indexOf('?');
+  const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
   return {
     method: req.method,
-    path: queryAt === -1 ? req.url : req.url.slice(0, queryAt),
+    // A setup link's token is its path: a bearer credential, never logged.
+    path: path.startsWith('/setup/') ? path.replace(/^\/setup\/[^/]*/, '/setup/[token]') : path,
     host: req.host,
     remoteAddress: req.ip,
   };

@@ -64,7 +64,8 @@ export class IdpRegistry {
   }
 
   idp(connection: IdpConnection): Promise<Idp> {
-    const cached = this.#entries.get(connection.id);
+    const key = connection.cacheKey ?? connection.id;
+    const cached = this.#entries.get(key);
     if (cached && cached.version === connection.version) {
       this.#options.metrics?.idpCache.inc({ result: 'hit' });
       if (Date.now() - cached.at > this.#discoveryTtlMs && !cached.refreshing) this.#refresh(connection, cached);
@@ -72,9 +73,9 @@ export class IdpRegistry {
     }
     this.#options.metrics?.idpCache.inc({ result: 'miss' });
     const idp = this.#build(connection);
-    this.#entries.set(connection.id, { version: connection.version, idp, at: Date.now(), refreshing: false });
+    this.#entries.set(key, { version: connection.version, idp, at: Date.now(), refreshing: false });
     idp.catch(() => {
-      if (this.#entries.peek(connection.id)?.idp === idp) this.#entries.delete(connection.id);
+      if (this.#entries.peek(key)?.idp === idp) this.#entries.delete(key);
     });
     return idp;
   }
@@ -88,8 +89,9 @@ export class IdpRegistry {
     entry.refreshing = true;
     this.#build(connection).then(
       (fresh) => {
-        if (this.#entries.peek(connection.id) === entry) {
-          this.#entries.set(connection.id, {
+        const key = connection.cacheKey ?? connection.id;
+        if (this.#entries.peek(key) === entry) {
+          this.#entries.set(key, {
             version: entry.version,
             idp: Promise.resolve(fresh),
             at: Date.now(),

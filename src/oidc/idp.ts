@@ -16,6 +16,8 @@ export interface IdpConnection {
   allowedTenantIds: string[];
   /** Changes whenever the connection does: a new version discards the cached configuration. */
   version: number;
+  /** Where the registry caches it; the connection id unless these are a draft's settings under test. */
+  cacheKey?: string;
 }
 
 /** What a login needs of an IdP: openid-client's configuration and the IdP's signing keys. */

@@ -35,6 +35,8 @@ const fields = {
   fetchUserinfo: z.boolean(),
   isDefault: z.boolean(),
   enabled: z.boolean(),
+  /** When the IdP said the client secret expires (contract v3, expiring credentials). */
+  clientSecretExpiresAt: z.iso.datetime({ offset: true }).nullable(),
 };
 
 export const createConnectionSchema = z.strictObject({
@@ -53,6 +55,7 @@ export const createConnectionSchema = z.strictObject({
   fetchUserinfo: fields.fetchUserinfo.default(false),
   isDefault: fields.isDefault.optional(),
   enabled: fields.enabled.default(true),
+  clientSecretExpiresAt: fields.clientSecretExpiresAt.optional(),
 });
 
 export const patchConnectionSchema = z.strictObject({
@@ -71,7 +74,16 @@ export const patchConnectionSchema = z.strictObject({
   fetchUserinfo: fields.fetchUserinfo.optional(),
   isDefault: fields.isDefault.optional(),
   enabled: fields.enabled.optional(),
+  clientSecretExpiresAt: fields.clientSecretExpiresAt.optional(),
 });
+
+/**
+ * A draft version (POST /admin/connections/:id/versions, a setup link's form): the IdP
+ * settings to change, as PATCH takes them. Whether a connection is the tenant's default and
+ * whether it is enabled are the operator's switches on the connection, not IdP settings: they
+ * are not versioned, so a rollback never re-enables a connection switched off.
+ */
+export const draftVersionSchema = patchConnectionSchema.omit({ isDefault: true, enabled: true });
 
 export type CreateConnectionInput = z.output<typeof createConnectionSchema>;
 export type PatchConnectionInput = z.output<typeof patchConnectionSchema>;

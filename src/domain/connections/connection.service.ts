@@ -4,7 +4,6 @@ import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { IdpConnection } from '../../oidc/idp.js';
-import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
 import type { IdpNetworkPolicy } from '../../oidc/network-policy.js';
 import { validateIdp, type ValidationReport } from '../../oidc/validate-idp.js';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
@@ -12,56 +11,11 @@ import { notFound } from '../not-found.js';
 import { invalidField, parseInput } from '../validation.js';
 import type { Connection, ConnectionData, ConnectionRepo } from './connection.repo.js';
 import { connectionRuleProblems, createConnectionSchema, patchConnectionSchema } from './connection.schema.js';
-import { redirectUriFor } from './redirect-uri.js';
+import { toConnectionView, type ConnectionView } from './connection.view.js';
 
-export interface ConnectionView {
-  id: string;
-  tenant: string;
-  /** The connection's own redirect URI, to register at its IdP. */
-  redirectUri: string;
-  issuer: string;
-  discoveryUrl: string;
-  clientId: string;
-  /** Whether a client secret is stored; the secret itself is never returned. */
-  hasClientSecret: boolean;
-  tokenEndpointAuthMethod: Connection['tokenEndpointAuthMethod'];
-  allowedTenantIds: string[];
-  signingKeyId: string | null;
-  assertionAudience: Connection['assertionAudience'];
-  scopes: string[];
-  subjectClaim: Connection['subjectClaim'];
-  assumeEmailVerified: boolean;
-  claimMapping: Connection['claimMapping'];
-  fetchUserinfo: boolean;
-  isDefault: boolean;
-  enabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function toConnectionView(connection: Connection, tenantSlug: string, callbackUrl: string): ConnectionView {
-  return {
-    id: connection.id,
-    tenant: tenantSlug,
-    redirectUri: redirectUriFor(callbackUrl, connection.id),
-    issuer: connection.issuer,
-    discoveryUrl: connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer),
-    clientId: connection.clientId,
-    hasClientSecret: connection.clientSecretEnc !== null,
-    tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
-    allowedTenantIds: connection.allowedTenantIds,
-    signingKeyId: connection.signingKeyId,
-    assertionAudience: connection.assertionAudience,
-    scopes: connection.scopes,
-    subjectClaim: connection.subjectClaim,
-    assumeEmailVerified: connection.assumeEmailVerified,
-    claimMapping: connection.claimMapping,
-    fetchUserinfo: connection.fetchUserinfo,
-    isDefault: connection.isDefault,
-    enabled: connection.enabled,
-    createdAt: connection.createdAt.toISOString(),
-    updatedAt: connection.updatedAt.toISOString(),
-  };
+/** An ISO date from a request as a Date; null and undefined as they are. */
+export function toDate<T extends null | undefined>(value: string | T): Date | T {
+  return typeof value === 'string' ? new Date(value) : value;
 }
 
 /** Client secrets are sealed for one connection: a ciphertext copied to another row does not open. */
@@ -90,7 +44,13 @@ export class ConnectionService {
 
   /** The discovery report for a stored connection (contract: POST /admin/connections/:id/validate). */
   async validate(id: string): Promise<ValidationReport> {
-    const connection = await this.require(id);
+    return this.validateSettings(await this.require(id));
+  }
+
+  /** The discovery report for IdP settings (a connection's, or a version's). */
+  async validateSettings(
+    connection: Pick<Connection, 'issuer' | 'discoveryUrl' | 'tokenEndpointAuthMethod'>,
+  ): Promise<ValidationReport> {
     return validateIdp({
       issuer: connection.issuer,
       discoveryUrl: connection.discoveryUrl,
@@ -104,21 +64,25 @@ export class ConnectionService {
   async create(tenantSlug: string, body: unknown): Promise<ConnectionView> {
     const tenant = await this.#requireTenant(tenantSlug);
     const input = parseInput(createConnectionSchema, body);
-    this.#assertRules({
+    this.assertRules({
       ...input,
       discoveryUrl: input.discoveryUrl ?? null,
       hasClientSecret: input.clientSecret !== undefined,
     });
-    this.#assertSigningKey(input.tokenEndpointAuthMethod, input.signingKeyId ?? null);
+    this.assertSigningKey(input.tokenEndpointAuthMethod, input.signingKeyId ?? null);
     const id = randomUUID();
-    const { clientSecret, ...rest } = input;
-    const connection = await this.deps.connections.create(tenant.id, id, {
-      ...rest,
-      discoveryUrl: rest.discoveryUrl ?? null,
-      signingKeyId: rest.signingKeyId ?? null,
-      clientSecretEnc:
-        clientSecret === undefined ? null : this.deps.secretBox.seal(clientSecret, SEALED.connectionClientSecret(id)),
-    });
+    const { clientSecret, clientSecretExpiresAt, ...rest } = input;
+    const connection = await this.deps.connections.create(
+      tenant.id,
+      id,
+      {
+        ...rest,
+        discoveryUrl: rest.discoveryUrl ?? null,
+        signingKeyId: rest.signingKeyId ?? null,
+        clientSecretEnc: clientSecret === undefined ? null : this.sealSecret(id, clientSecret),
+      },
+      { createdBy: 'admin', clientSecretExpiresAt: toDate(clientSecretExpiresAt) },
+    );
     this.#announce();
     return this.#view(connection, tenant.slug);
   }
@@ -142,17 +106,17 @@ export class ConnectionService {
   async update(id: string, body: unknown): Promise<ConnectionView> {
     const patch = parseInput(patchConnectionSchema, body);
     const current = await this.require(id);
-    const { clientSecret, ...rest } = patch;
+    const { clientSecret, clientSecretExpiresAt, ...rest } = patch;
     const method = rest.tokenEndpointAuthMethod ?? current.tokenEndpointAuthMethod;
     // Switching to private_key_jwt drops the stored secret: it must not linger unused.
     const clientSecretEnc =
       clientSecret !== undefined
-        ? this.deps.secretBox.seal(clientSecret, SEALED.connectionClientSecret(id))
+        ? this.sealSecret(id, clientSecret)
         : method === 'private_key_jwt'
           ? null
           : current.clientSecretEnc;
     const next = { ...current, ...rest, clientSecretEnc };
-    this.#assertRules({
+    this.assertRules({
       issuer: next.issuer,
       discoveryUrl: next.discoveryUrl,
       tokenEndpointAuthMethod: next.tokenEndpointAuthMethod,
@@ -160,9 +124,11 @@ export class ConnectionService {
         clientSecret !== undefined || (method === 'client_secret_post' && current.clientSecretEnc !== null),
       allowedTenantIds: next.allowedTenantIds,
     });
-    this.#assertSigningKey(next.tokenEndpointAuthMethod, next.signingKeyId);
+    this.assertSigningKey(next.tokenEndpointAuthMethod, next.signingKeyId);
     const data: Partial<ConnectionData> = { ...rest, clientSecretEnc };
-    const updated = (await this.deps.connections.update(id, current.tenantId, data)) ?? notFound('connection', id);
+    const meta = { createdBy: 'admin' as const, clientSecretExpiresAt: toDate(clientSecretExpiresAt) };
+    const updated =
+      (await this.deps.connections.update(id, current.tenantId, data, meta)) ?? notFound('connection', id);
     this.#announce();
     return this.#view(updated, await this.#tenantSlug(updated.tenantId));
   }
@@ -170,6 +136,11 @@ export class ConnectionService {
   async delete(id: string): Promise<void> {
     if (!(await this.deps.connections.delete(id))) notFound('connection', id);
     this.#announce();
+  }
+
+  /** A client secret sealed for one connection (and every version of it). */
+  sealSecret(connectionId: string, secret: string): string {
+    return this.deps.secretBox.seal(secret, SEALED.connectionClientSecret(connectionId));
   }
 
   /** The connection as the OIDC layer needs it; the client secret is decrypted on demand. */
@@ -195,6 +166,8 @@ export class ConnectionService {
       assertionAudience: connection.assertionAudience,
       allowedTenantIds: connection.allowedTenantIds,
       version: connection.updatedAt.getTime(),
+      // A version under test is cached apart from the active settings it may replace.
+      ...(connection.testedVersion !== undefined && { cacheKey: `${connection.id}#${connection.testedVersion}` }),
     };
   }
 
@@ -202,14 +175,14 @@ export class ConnectionService {
     return toConnectionView(connection, tenantSlug, this.deps.callbackUrl);
   }
 
-  #assertRules(c: Parameters<typeof connectionRuleProblems>[0]): void {
+  assertRules(c: Parameters<typeof connectionRuleProblems>[0]): void {
     const problems = connectionRuleProblems(c);
     if (problems.length > 0) {
       throw new BrokerError('invalid_request', { description: 'The request body is invalid.', details: problems });
     }
   }
 
-  #assertSigningKey(method: string, signingKeyId: string | null): void {
+  assertSigningKey(method: string, signingKeyId: string | null): void {
     if (method !== 'private_key_jwt') return;
     if (signingKeyId !== null && !this.deps.keys.keys.has(signingKeyId)) {
       throw invalidField('signingKeyId', `no broker key "${signingKeyId}" in KEYS_DIR`);

@@ -17,7 +17,8 @@ export async function reencryptClientSecrets(
     if (!box.isStale(sealed)) continue;
     const secret = box.open(sealed, SEALED.connectionClientSecret(id));
     if (secret === undefined) {
-      unreadable.push(id);
+      // A connection and its versions may hold several secrets; it is named once.
+      if (!unreadable.includes(id)) unreadable.push(id);
       continue;
     }
     if (await connections.replaceSealedSecret(id, sealed, box.seal(secret, SEALED.connectionClientSecret(id)))) {

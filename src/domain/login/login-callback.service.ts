@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import type { IdpRegistry } from '../../oidc/idp-registry.js';
+import type { ConnectionVersionService } from '../connections/connection-version.service.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import { redirectUriFor } from '../connections/redirect-uri.js';
 import type { ConfigCache } from '../live-config/config-cache.js';
@@ -18,6 +19,8 @@ export interface LoginCallbackDeps {
   apps: Pick<ConfigCache['apps'], 'findById'>;
   tenants: Pick<ConfigCache['tenants'], 'findById'>;
   connections: Pick<ConfigCache['connections'], 'findById'>;
+  /** Test logins of one version load its settings here. */
+  versions?: Pick<ConnectionVersionService, 'asConnection'>;
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: Pick<IdpRegistry, 'idp'>;
   tickets: Pick<TicketService, 'mint'>;

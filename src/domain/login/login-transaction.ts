@@ -38,6 +38,8 @@ export interface AppPurpose {
 /** A test login (POST /admin/connections/:id/test-login): no app, ends on a diagnostics page. */
 export interface TestPurpose {
   kind: 'test';
+  /** The connection version under test (a draft, say); absent: the active settings. */
+  version?: number | undefined;
 }
 
 /** The cookie names carry this prefix (after `__Host-` where that is used). */
@@ -80,6 +82,7 @@ const sealedSchema = z.object({
   c: z.string(),
   at: z.number(),
   a: z.object({ id: z.string(), r: z.string(), s: z.string().optional() }).optional(),
+  t: z.number().int().positive().optional(),
 });
 
 export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
@@ -95,6 +98,8 @@ export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
       r: tx.purpose.returnToHash,
       ...(tx.purpose.appState !== undefined && { s: tx.purpose.appState }),
     };
+  } else if (tx.purpose.version !== undefined) {
+    sealed.t = tx.purpose.version;
   }
   return box.seal(JSON.stringify(sealed), SEALED.loginTransaction(tx.state));
 }
@@ -118,6 +123,6 @@ export function openTransaction(box: SecretBox, state: string, sealed: string): 
     createdAt: parsed.at,
     purpose: parsed.a
       ? { kind: 'app', appId: parsed.a.id, returnToHash: parsed.a.r, appState: parsed.a.s }
-      : { kind: 'test' },
+      : { kind: 'test', ...(parsed.t !== undefined && { version: parsed.t }) },
   };
 }

@@ -1,5 +1,6 @@
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
+import type { ConnectionVersionService } from '../connections/connection-version.service.js';
 import type { ConfigCache } from '../live-config/config-cache.js';
 import { notFound } from '../not-found.js';
 import type { LoginTransaction } from './login-transaction.js';
@@ -13,6 +14,8 @@ const TEST_LOGIN_TTL_SECONDS = 600;
 
 export interface Diagnostics {
   connection: string;
+  /** The version tested, when the test named one. */
+  version?: number;
   tenant: string;
   /** The connection's own redirect URI, the one the IdP must have registered. */
   redirectUri: string;
@@ -36,40 +39,64 @@ export class TestLoginService {
       callback: Pick<LoginCallbackService, 'verify'>;
       connections: ConfigCache['connections'];
       tenants: ConfigCache['tenants'];
+      versions: Pick<ConnectionVersionService, 'require' | 'asConnection' | 'recordTest'>;
+      versionRepo: { findActive(connectionId: string): Promise<{ version: number } | undefined> };
       publicUrl: string;
       /** PUBLIC_URL/api/sso/callback */
       callbackUrl: string;
     },
   ) {}
 
-  async create(connectionId: string): Promise<{ url: string; expiresAt: string }> {
-    const connection = await this.deps.connections.findById(connectionId);
-    if (!connection) notFound('connection', connectionId);
+  /**
+   * A link testing one version of a connection: `version` (a draft, say), else the active one.
+   * Its outcome is recorded on that version (activating a draft needs a successful one).
+   */
+  async create(connectionId: string, version?: string | number): Promise<{ url: string; expiresAt: string }> {
+    const tested =
+      version === undefined
+        ? await this.deps.versionRepo.findActive(connectionId)
+        : await this.deps.versions.require(connectionId, version);
+    if (!tested) notFound('connection', connectionId);
     const token = randomToken(32);
-    const expiresAt = await this.deps.links.create(sha256Hex(token), connection.id, TEST_LOGIN_TTL_SECONDS);
+    const expiresAt = await this.deps.links.create(
+      sha256Hex(token),
+      connectionId,
+      tested.version,
+      TEST_LOGIN_TTL_SECONDS,
+    );
     return { url: `${this.deps.publicUrl}/api/sso/test-login?token=${token}`, expiresAt: expiresAt.toISOString() };
   }
 
   /** `GET /api/sso/test-login?token=`: the link works once, within its lifetime. */
   async start(token: unknown, browser: BrowserContext): Promise<StartResult> {
-    const connectionId =
+    const link =
       typeof token === 'string' && token.length <= 200 ? await this.deps.links.consume(sha256Hex(token)) : undefined;
-    if (connectionId === undefined)
+    if (link === undefined)
       throw new BrokerError('login_expired', {
         description: 'This test-login link is unknown, expired or already used. Ask for a new one.',
       });
-    const connection = await this.deps.connections.findById(connectionId);
+    const { connectionId, version } = link;
+    const connection =
+      version === null
+        ? await this.deps.connections.findById(connectionId)
+        : await this.deps.versions.asConnection(connectionId, version);
     const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
     if (!connection || !tenant) throw new BrokerError('no_connection');
-    return this.deps.start.begin({ tenant, connection, purpose: { kind: 'test' }, browser });
+    const purpose = { kind: 'test' as const, ...(version !== null && { version }) };
+    return this.deps.start.begin({ tenant, connection, purpose, browser });
   }
 
   /** The callback of a test login: every check, traced; a diagnostics page, never a ticket. */
   async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<Diagnostics> {
-    const connection = await this.deps.connections.findById(tx.connectionId);
+    const version = tx.purpose.kind === 'test' ? tx.purpose.version : undefined;
+    const connection =
+      version === undefined
+        ? await this.deps.connections.findById(tx.connectionId)
+        : await this.deps.versions.asConnection(tx.connectionId, version);
     const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
     const diagnostics: Diagnostics = {
       connection: tx.connectionId,
+      ...(version !== undefined && { version }),
       tenant: tenant?.slug ?? '(deleted)',
       redirectUri: redirectUriFor(this.deps.callbackUrl, tx.connectionId),
       ok: false,
@@ -85,6 +112,7 @@ export class TestLoginService {
     } catch (error) {
       if (!isBrokerError(error)) throw error;
     }
+    if (version !== undefined) await this.deps.versions.recordTest(tx.connectionId, version, diagnostics.ok);
     return diagnostics;
   }
 }

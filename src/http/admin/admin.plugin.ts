@@ -3,7 +3,9 @@ import { bearerTokenMatches } from '../bearer.js';
 import type { AppService } from '../../domain/apps/app.service.js';
 import type { LoginAuditService } from '../../domain/audit/login-audit.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
+import type { ConnectionVersionService } from '../../domain/connections/connection-version.service.js';
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
+import type { SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import type { TenantService } from '../../domain/tenants/tenant.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import { jsonErrorHandler } from '../errors.js';
@@ -13,6 +15,8 @@ export interface AdminDeps {
   adminToken: string | undefined;
   tenants: TenantService;
   connections: ConnectionService;
+  versions: ConnectionVersionService;
+  setupLinks: SetupLinkService;
   apps: AppService;
   audit: LoginAuditService;
   testLogin: TestLoginService;
@@ -76,6 +80,33 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
   app.post('/admin/connections/:id/validate', async (request: Params<'id'>) =>
     deps.connections.validate(request.params.id),
   );
+
+  // Connection versions (contract v3)
+  app.get('/admin/connections/:id/versions', async (request: Params<'id'>) => deps.versions.list(request.params.id));
+  app.post('/admin/connections/:id/versions', async (request: Params<'id'>, reply) =>
+    reply.code(201).send(await deps.versions.draftByAdmin(request.params.id, request.body)),
+  );
+  app.post('/admin/connections/:id/versions/:n/validate', async (request: Params<'id' | 'n'>) =>
+    deps.versions.validate(request.params.id, request.params.n),
+  );
+  app.post('/admin/connections/:id/versions/:n/test-login', async (request: Params<'id' | 'n'>) =>
+    deps.testLogin.create(request.params.id, request.params.n),
+  );
+  app.post('/admin/connections/:id/versions/:n/activate', async (request: Params<'id' | 'n'>) =>
+    deps.versions.activateByAdmin(request.params.id, request.params.n, request.body),
+  );
+
+  // Setup links (contract v3)
+  app.post('/admin/tenants/:slug/setup-links', async (request: Params<'slug'>, reply) =>
+    reply.code(201).send(await deps.setupLinks.create(request.params.slug, request.body)),
+  );
+  app.get('/admin/tenants/:slug/setup-links', async (request: Params<'slug'>) =>
+    deps.setupLinks.list(request.params.slug),
+  );
+  app.delete('/admin/setup-links/:id', async (request: Params<'id'>, reply) => {
+    await deps.setupLinks.revoke(request.params.id);
+    return reply.code(204).send();
+  });
 
   // Apps
   app.post('/admin/apps', async (request, reply) => reply.code(201).send(await deps.apps.create(request.body)));

@@ -11,7 +11,7 @@ h1{font-size:1.4rem;margin:0 0 .75rem}h2{font-size:1rem;margin:1.25rem 0 .25rem}
 code{background:#eef0f3;padding:.1rem .3rem;border-radius:4px}table{border-collapse:collapse}
 td,th{text-align:left;padding:.25rem .75rem .25rem 0;vertical-align:top}`;
 
-const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
+export const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
 /** Our pages load nothing from anywhere and run no script; the one inline style is pinned by hash. */
 export const PAGE_SECURITY_HEADERS = {
@@ -29,11 +29,12 @@ export const PAGE_SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
-export function renderPage(title: string, body: Html): string {
+/** A page in the broker's style; `head` adds to the head (a page's own style, pinned in its CSP). */
+export function renderPage(title: string, body: Html, head?: Html): string {
   return html`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${title}</title><style>${trusted(STYLE)}</style></head>
+<title>${title}</title><style>${trusted(STYLE)}</style>${head}</head>
 <body><main>
 ${body}
 </main></body>

@@ -3,6 +3,7 @@ import type { Connection } from '../../domain/connections/connection.repo.js';
 import { redirectUriFor } from '../../domain/connections/redirect-uri.js';
 import { html, trusted } from './html.js';
 import { renderPage } from './pages.js';
+import { IDP_PRODUCTS } from '../setup/idp-products.js';
 
 /**
  * What an IdP engineer registers for this broker (contract: GET /api/sso/setup), and with
@@ -46,40 +47,8 @@ export function setupDocument(
   };
 }
 
-/** Per-IdP notes: what differs from the generic setup, and which connection settings to use. */
-const IDP_NOTES: [string, string][] = [
-  [
-    'Microsoft Entra ID',
-    'App registration → Authentication: add the redirect URI under <em>Web</em>. Certificates &amp; secrets: a client secret (client_secret_post) or upload the broker\u2019s certificate below (private_key_jwt; Entra identifies keys by thumbprint). Issuer <code>https://login.microsoftonline.com/&lt;tenant-id&gt;/v2.0</code>; for a multi-tenant app use <code>https://login.microsoftonline.com/{tenantid}/v2.0</code> with <code>allowedTenantIds</code>. Set <code>subjectClaim: "oid"</code> for a stable user id; without the optional <code>email</code> claim the broker asks userinfo for it, else the login is <code>preferred_username</code>.',
-  ],
-  [
-    'Okta',
-    'Applications → Create App Integration → OIDC, Web Application. Issuer is your authorization server, e.g. <code>https://acme.okta.com</code> or <code>https://acme.okta.com/oauth2/default</code>. For private_key_jwt choose “Public key / Private key” and paste the JWKS URL or the key below. Groups: add a <code>groups</code> claim and request the <code>groups</code> scope.',
-  ],
-  [
-    'Google Workspace',
-    'Google Cloud console → Credentials → OAuth client ID, Web application. Issuer <code>https://accounts.google.com</code>; Google supports client_secret_post only. Restrict sign-ins to your domain on the tenant (<code>restrictToDomains</code>); Google sends <code>email_verified</code> and <code>hd</code>.',
-  ],
-  [
-    'Auth0',
-    'Applications → Regular Web Application. The issuer ends with a slash: <code>https://acme.eu.auth0.com/</code> — enter it exactly so. For private_key_jwt use “Private Key JWT” with the broker\u2019s public key; Auth0 wants the assertion audience to be the issuer (connection setting <code>assertionAudience: "issuer"</code>).',
-  ],
-  [
-    'Ping Identity (PingOne)',
-    'Applications → OIDC Web App. Token endpoint authentication: Client Secret Post, or Private Key JWT with the JWKS URL. Issuer <code>https://auth.pingone.&lt;region&gt;/&lt;environment-id&gt;/as</code>. PingOne sends the email from userinfo, which the broker calls when the ID token has none.',
-  ],
-  [
-    'OneLogin',
-    'Applications → OpenId Connect (OIDC). SSO tab: Token Endpoint authentication <em>POST</em>. Issuer <code>https://&lt;subdomain&gt;.onelogin.com/oidc/2</code>. Groups with the <code>groups</code> scope.',
-  ],
-  [
-    'Keycloak',
-    'Clients → Create client, OpenID Connect, Client authentication on. The issuer carries the realm: <code>https://sso.example.com/realms/acme</code>. For private_key_jwt choose “Signed JWT” with RS256 and the JWKS URL. Realm roles arrive as <code>realm_access.roles</code>: set <code>claimMapping.groups</code> to it.',
-  ],
-];
-
 /** Entra ID lists a certificate's SHA-1 thumbprint as upper-case hex. */
-function hexThumbprint(x5t: string): string {
+export function hexThumbprint(x5t: string): string {
   return Buffer.from(x5t, 'base64url').toString('hex').toUpperCase();
 }
 
@@ -96,7 +65,7 @@ SHA-1 thumbprint as hex, as Entra ID shows it: <code>${hexThumbprint(k.x5t ?? ''
       })
     : html`<p>No broker key yet: the operator runs <code>npm run keys:generate</code>.</p>`;
   // The notes are our own markup (links and code samples), written in this file.
-  const notes = IDP_NOTES.map(([name, text]) => html`<h3>${name}</h3><p>${trusted(text)}</p>\n`);
+  const notes = IDP_PRODUCTS.map((p) => html`<h3>${p.name}</h3><p>${trusted(p.notes)}</p>\n`);
   const redirectUri = doc.redirect_uri
     ? html`<tr><th scope="row">Redirect URI</th>
 <td><code>${doc.redirect_uri}</code> (this connection’s own; register exactly this)</td></tr>

@@ -2,6 +2,7 @@ import { exchangeCode } from '../../../oidc/code-exchange.js';
 import { mapIdentity } from '../../../oidc/identity.js';
 import type { IdpRegistry } from '../../../oidc/idp-registry.js';
 import { assertResponseIssuer } from '../../../oidc/response-issuer.js';
+import type { ConnectionVersionService } from '../../connections/connection-version.service.js';
 import type { ConnectionService } from '../../connections/connection.service.js';
 import { redirectUriFor } from '../../connections/redirect-uri.js';
 import type { ConfigCache } from '../../live-config/config-cache.js';
@@ -15,6 +16,8 @@ import { loadConnection } from './load-connection.js';
 export interface CallbackDeps {
   connections: Pick<ConfigCache['connections'], 'findById'>;
   tenants: Pick<ConfigCache['tenants'], 'findById'>;
+  /** Test logins of one version load its settings here. */
+  versions?: Pick<ConnectionVersionService, 'asConnection'>;
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: Pick<IdpRegistry, 'idp'>;
   /** PUBLIC_URL/api/sso/callback */

@@ -1,4 +1,5 @@
 import { BrokerError } from '../../../errors/broker-error.js';
+import type { ConnectionVersionService } from '../../connections/connection-version.service.js';
 import type { Connection } from '../../connections/connection.repo.js';
 import type { ConfigCache } from '../../live-config/config-cache.js';
 import type { Tenant } from '../../tenants/tenant.repo.js';
@@ -6,16 +7,23 @@ import type { LoginTransaction } from '../login-transaction.js';
 
 /**
  * Guarantees: the connection the login was sent to still exists and is enabled, with its
- * tenant, as the configuration says now (a connection disabled mid-login finishes nothing).
+ * tenant, as the configuration says now (a connection disabled mid-login finishes nothing);
+ * a test login of one version uses that version's settings.
  */
 export async function loadConnection(
   deps: {
     connections: Pick<ConfigCache['connections'], 'findById'>;
     tenants: Pick<ConfigCache['tenants'], 'findById'>;
+    versions?: Pick<ConnectionVersionService, 'asConnection'>;
   },
   tx: LoginTransaction,
 ): Promise<{ connection: Connection; tenant: Tenant }> {
-  const connection = await deps.connections.findById(tx.connectionId);
+  // A test login of one version (a draft, say) finishes with that version's settings.
+  const version = tx.purpose.kind === 'test' ? tx.purpose.version : undefined;
+  const connection =
+    version === undefined
+      ? await deps.connections.findById(tx.connectionId)
+      : await deps.versions?.asConnection(tx.connectionId, version);
   const tenant = connection && (await deps.tenants.findById(connection.tenantId));
   if (!connection || !tenant || !connection.enabled) {
     throw new BrokerError('idp_error', {

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { BrokerError } from '../../errors/broker-error.js';
+import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
+import type { ValidationReport } from '../../oidc/validate-idp.js';
+import { notFound } from '../not-found.js';
+import { invalidField, parseInput } from '../validation.js';
+import type { ConnectionVersion, ConnectionVersionRepo, VersionAuthor } from './connection-version.repo.js';
+import { settingsOf, type VersionSettings } from './connection-version.repo.js';
+import type { Connection, ConnectionRepo } from './connection.repo.js';
+import { draftVersionSchema } from './connection.schema.js';
+import { toDate, type ConnectionService } from './connection.service.js';
+
+export type VersionView = Omit<VersionSettings, 'discoveryUrl'> & {
+  version: number;
+  status: ConnectionVersion['status'];
+  createdAt: string;
+  createdBy: VersionAuthor;
+  activatedAt?: string;
+  lastTest?: { at: string; ok: boolean };
+  discoveryUrl: string;
+  hasClientSecret: boolean;
+  clientSecretExpiresAt?: string;
+};
+
+export function toVersionView(v: ConnectionVersion): VersionView {
+  return {
+    version: v.version,
+    status: v.status,
+    createdAt: v.createdAt.toISOString(),
+    createdBy: v.createdBy,
+    ...(v.activatedAt && { activatedAt: v.activatedAt.toISOString() }),
+    ...(v.lastTestAt && { lastTest: { at: v.lastTestAt.toISOString(), ok: v.lastTestOk === true } }),
+    ...v.settings,
+    discoveryUrl: v.settings.discoveryUrl ?? defaultDiscoveryUrl(v.settings.issuer),
+    hasClientSecret: v.clientSecretEnc !== null,
+    ...(v.clientSecretExpiresAt && { clientSecretExpiresAt: v.clientSecretExpiresAt.toISOString() }),
+  };
+}
+
+const activateSchema = z.strictObject({ force: z.boolean().optional() });
+
+/** What a connection that does not exist yet starts from (a setup link's first draft). */
+const NEW_CONNECTION_DEFAULTS = {
+  discoveryUrl: null,
+  signingKeyId: null,
+  assertionAudience: 'token_endpoint',
+  scopes: [],
+  subjectClaim: 'sub',
+  allowedTenantIds: [],
+  assumeEmailVerified: false,
+  claimMapping: {},
+  fetchUserinfo: false,
+} as const;
+
+/**
+ * Connection versions (contract v3): draft → validate → test login → activate, and rollback
+ * by activating a retired version. Nothing here edits the settings logins use, except
+ * activation, which swaps them on every replica at once (the connection row changes, and
+ * live configuration tells every process).
+ */
+export class ConnectionVersionService {
+  constructor(
+    private readonly deps: {
+      versions: ConnectionVersionRepo;
+      connections: Pick<ConnectionRepo, 'findById' | 'activateVersion'>;
+      connectionService: Pick<
+        ConnectionService,
+        'sealSecret' | 'assertRules' | 'assertSigningKey' | 'validateSettings'
+      >;
+      /** Tells every broker process the configuration changed (live config). */
+      announce?: () => void;
+      log: { info(obj: object, msg: string): void };
+    },
+  ) {}
+
+  /** Newest first; 404 when the connection neither exists nor has a draft. */
+  async list(connectionId: string): Promise<{ versions: VersionView[] }> {
+    const versions = await this.deps.versions.list(connectionId);
+    if (versions.length === 0) notFound('connection', connectionId);
+    return { versions: versions.map(toVersionView) };
+  }
+
+  /** One version; 404 when there is no such one. */
+  async require(connectionId: string, version: string | number): Promise<ConnectionVersion> {
+    const n = typeof version === 'number' ? version : /^[1-9][0-9]{0,8}$/.test(version) ? Number(version) : undefined;
+    const found = n === undefined ? undefined : await this.deps.versions.find(connectionId, n);
+    if (!found) notFound('connection version', `${connectionId}/${String(version)}`);
+    return found;
+  }
+
+  /**
+   * Drafts a version: the body's settings over the active version's (or, for a connection a
+   * setup link is creating, over the defaults, with issuer, client id and method required).
+   * Replaces the connection's draft, if any.
+   */
+  async draft(
+    target: { connectionId: string; tenantId: string },
+    body: unknown,
+    createdBy: VersionAuthor,
+  ): Promise<ConnectionVersion> {
+    const input = parseInput(draftVersionSchema, body);
+    const active = await this.deps.versions.findActive(target.connectionId);
+    const { clientSecret, clientSecretExpiresAt, ...changes } = input;
+    const base = active?.settings ?? NEW_CONNECTION_DEFAULTS;
+    const merged = { ...base, ...changes };
+    for (const field of ['issuer', 'clientId', 'tokenEndpointAuthMethod'] as const) {
+      if (merged[field] === undefined) throw invalidField(field, 'is required');
+    }
+    const settings = settingsOf(merged as VersionSettings);
+    const method = settings.tokenEndpointAuthMethod;
+    // A secret is kept from the active version unless a new one is given; private_key_jwt has none.
+    const keepSecret = clientSecret === undefined && method === 'client_secret_post';
+    const clientSecretEnc =
+      clientSecret !== undefined
+        ? this.deps.connectionService.sealSecret(target.connectionId, clientSecret)
+        : keepSecret
+          ? (active?.clientSecretEnc ?? null)
+          : null;
+    this.deps.connectionService.assertRules({ ...settings, hasClientSecret: clientSecretEnc !== null });
+    this.deps.connectionService.assertSigningKey(method, settings.signingKeyId);
+    const expiry = toDate(clientSecretExpiresAt);
+    const draft = await this.deps.versions.saveDraft(target.tenantId, target.connectionId, {
+      settings,
+      clientSecretEnc,
+      clientSecretExpiresAt:
+        expiry !== undefined ? expiry : keepSecret ? (active?.clientSecretExpiresAt ?? null) : null,
+      createdBy,
+    });
+    this.deps.log.info(
+      { connection: target.connectionId, version: draft.version, by: createdBy },
+      'connection version drafted',
+    );
+    return draft;
+  }
+
+  /** POST /admin/connections/:id/versions: a draft by an operator. */
+  async draftByAdmin(connectionId: string, body: unknown): Promise<VersionView> {
+    const current = await this.deps.connections.findById(connectionId);
+    const tenantId = current?.tenantId ?? (await this.deps.versions.list(connectionId))[0]?.tenantId;
+    if (tenantId === undefined) notFound('connection', connectionId);
+    return toVersionView(await this.draft({ connectionId, tenantId }, body, 'admin'));
+  }
+
+  /** POST /admin/connections/:id/versions/:n/activate, `{"force"?: true}`. */
+  async activateByAdmin(connectionId: string, version: string, body: unknown): Promise<VersionView> {
+    const { force } = parseInput(activateSchema, body ?? {});
+    return toVersionView(await this.activate(connectionId, version, { force: force === true, by: 'admin' }));
+  }
+
+  async validate(connectionId: string, version: string | number): Promise<ValidationReport> {
+    return this.deps.connectionService.validateSettings((await this.require(connectionId, version)).settings);
+  }
+
+  /**
+   * Activates a version. A draft must have passed a test login (or `force`, admin only); a
+   * retired version was active before and may come back at once: that is the rollback.
+   */
+  async activate(
+    connectionId: string,
+    version: string | number,
+    options: { force: boolean; by: string },
+  ): Promise<ConnectionVersion> {
+    const chosen = await this.require(connectionId, version);
+    const result = await this.deps.connections.activateVersion(connectionId, chosen.version, !options.force);
+    if (result === undefined) notFound('connection version', `${connectionId}/${chosen.version}`);
+    if (result === 'not_tested') {
+      throw new BrokerError('not_tested', {
+        description: `Version ${chosen.version} has no successful test login yet: run one, then activate it.`,
+      });
+    }
+    this.deps.announce?.();
+    this.deps.log.info(
+      { connection: connectionId, version: chosen.version, by: options.by, forced: options.force },
+      'connection version activated',
+    );
+    return result.version;
+  }
+
+  /** A version's settings as a connection, for a test login against it. */
+  async asConnection(connectionId: string, version: number): Promise<Connection | undefined> {
+    const found = await this.deps.versions.find(connectionId, version);
+    if (!found) return undefined;
+    const current = await this.deps.connections.findById(connectionId);
+    return {
+      ...found.settings,
+      id: connectionId,
+      tenantId: found.tenantId,
+      clientSecretEnc: found.clientSecretEnc,
+      isDefault: current?.isDefault ?? false,
+      enabled: true,
+      createdAt: found.createdAt,
+      updatedAt: found.createdAt,
+      testedVersion: found.version,
+    };
+  }
+
+  recordTest(connectionId: string, version: number, ok: boolean): Promise<void> {
+    return this.deps.versions.recordTest(connectionId, version, ok);
+  }
+}

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { randomToken, sha256Hex } from '../../crypto/tokens.js';
+import { BrokerError } from '../../errors/broker-error.js';
+import type { ValidationReport } from '../../oidc/validate-idp.js';
+import type { ConnectionVersion, ConnectionVersionRepo } from '../connections/connection-version.repo.js';
+import type { ConnectionVersionService } from '../connections/connection-version.service.js';
+import type { ConnectionRepo } from '../connections/connection.repo.js';
+import type { TestLoginService } from '../login/test-login.service.js';
+import { notFound } from '../not-found.js';
+import type { Tenant, TenantRepo } from '../tenants/tenant.repo.js';
+import { parseInput } from '../validation.js';
+import type { SetupLink, SetupLinkRepo } from './setup-link.repo.js';
+
+const createSchema = z.strictObject({
+  connection: z.string().uuid().optional(),
+  expiresInHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(168),
+  note: z.string().max(500).optional(),
+});
+
+/** 256 bits, base64url: the only shape a setup token has. */
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export interface SetupLinkView {
+  id: string;
+  connection: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt?: string;
+  revokedAt?: string;
+  note?: string;
+}
+
+function toView(link: SetupLink): SetupLinkView {
+  return {
+    id: link.id,
+    connection: link.connectionId,
+    createdAt: link.createdAt.toISOString(),
+    expiresAt: link.expiresAt.toISOString(),
+    ...(link.usedAt && { usedAt: link.usedAt.toISOString() }),
+    ...(link.revokedAt && { revokedAt: link.revokedAt.toISOString() }),
+    ...(link.note !== null && { note: link.note }),
+  };
+}
+
+/** What a setup page shows: the link's tenant and connection, and its versions that matter. */
+export interface SetupContext {
+  link: SetupLink;
+  tenant: Tenant;
+  connectionId: string;
+  active: ConnectionVersion | undefined;
+  draft: ConnectionVersion | undefined;
+}
+
+/**
+ * Setup links (contract v3): a bearer link for one tenant's connection, with which its IdP
+ * engineer drafts, validates, test-signs-in and activates a version alone. The token is shown
+ * once and stored as its SHA-256; whoever holds it reaches that one connection and nothing
+ * else, and never sees a stored secret. Every action is logged with the link's id (never its
+ * token) and recorded on the version (`createdBy: "setup-link"`).
+ */
+export class SetupLinkService {
+  constructor(
+    private readonly deps: {
+      links: SetupLinkRepo;
+      tenants: Pick<TenantRepo, 'findBySlug' | 'findById'>;
+      connections: Pick<ConnectionRepo, 'findById'>;
+      versionRepo: Pick<ConnectionVersionRepo, 'list'>;
+      versions: Pick<ConnectionVersionService, 'draft' | 'validate' | 'activate'>;
+      testLogin: Pick<TestLoginService, 'create'>;
+      publicUrl: string;
+      log: { info(obj: object, msg: string): void };
+    },
+  ) {}
+
+  // ---- operators ---------------------------------------------------------------------------
+
+  async create(
+    tenantSlug: string,
+    body: unknown,
+  ): Promise<{ id: string; url: string; expiresAt: string; connection: string }> {
+    const tenant = await this.#requireTenant(tenantSlug);
+    const input = parseInput(createSchema, body ?? {});
+    let connectionId = input.connection;
+    if (connectionId !== undefined) {
+      const owner =
+        (await this.deps.connections.findById(connectionId))?.tenantId ??
+        (await this.deps.versionRepo.list(connectionId))[0]?.tenantId;
+      // Another tenant's connection is as unknown here as a connection that does not exist.
+      if (owner !== tenant.id) notFound('connection', connectionId);
+    }
+    // Without a connection, the link makes a new one: its id (and so its redirect URI) is fixed now.
+    connectionId ??= randomUUID();
+    const token = randomToken(32);
+    const link = await this.deps.links.create({
+      id: randomUUID(),
+      tenantId: tenant.id,
+      connectionId,
+      tokenHash: sha256Hex(token),
+      note: input.note ?? null,
+      expiresAt: new Date(Date.now() + input.expiresInHours * 3_600_000),
+    });
+    this.deps.log.info({ setupLink: link.id, tenant: tenant.slug, connection: connectionId }, 'setup link created');
+    return {
+      id: link.id,
+      url: `${this.deps.publicUrl}/setup/${token}`,
+      expiresAt: link.expiresAt.toISOString(),
+      connection: connectionId,
+    };
+  }
+
+  async list(tenantSlug: string): Promise<{ links: SetupLinkView[] }> {
+    const tenant = await this.#requireTenant(tenantSlug);
+    return { links: (await this.deps.links.listByTenant(tenant.id)).map(toView) };
+  }
+
+  async revoke(id: string): Promise<void> {
+    if (!(await this.deps.links.revoke(id))) notFound('setup link', id);
+    this.deps.log.info({ setupLink: id }, 'setup link revoked');
+  }
+
+  // ---- the link's holder -------------------------------------------------------------------
+
+  /** The link's context, or 404 `invalid_setup_link` for an unknown, expired or revoked token. */
+  async open(token: string): Promise<SetupContext> {
+    const link = TOKEN.test(token) ? await this.deps.links.findUsable(sha256Hex(token)) : undefined;
+    const tenant = link && (await this.deps.tenants.findById(link.tenantId));
+    if (!link || !tenant) throw new BrokerError('invalid_setup_link');
+    if (link.usedAt === null) {
+      await this.deps.links.markUsed(link.id);
+      this.#log(link, 'opened');
+    }
+    const versions = await this.deps.versionRepo.list(link.connectionId);
+    return {
+      link,
+      tenant,
+      connectionId: link.connectionId,
+      active: versions.find((v) => v.status === 'active'),
+      draft: versions.find((v) => v.status === 'draft'),
+    };
+  }
+
+  /** Saves the holder's settings as the connection's draft, and its validation report. */
+  async saveDraft(
+    context: SetupContext,
+    body: unknown,
+  ): Promise<{ draft: ConnectionVersion; report: ValidationReport }> {
+    const target = { connectionId: context.connectionId, tenantId: context.tenant.id };
+    const draft = await this.deps.versions.draft(target, body, 'setup-link');
+    this.#log(context.link, 'draft saved', { version: draft.version });
+    const report = await this.deps.versions.validate(context.connectionId, draft.version);
+    return { draft, report };
+  }
+
+  /** A test login of the draft (or, with none, of the active version): its one-time URL. */
+  async testLogin(context: SetupContext): Promise<string> {
+    const tested = context.draft ?? context.active;
+    if (!tested) {
+      throw new BrokerError('invalid_request', { description: 'Save your IdP settings first (step 3).' });
+    }
+    const { url } = await this.deps.testLogin.create(context.connectionId, tested.version);
+    this.#log(context.link, 'test run', { version: tested.version });
+    return url;
+  }
+
+  /** Activates the draft, which must have passed a test login. */
+  async activate(context: SetupContext): Promise<ConnectionVersion> {
+    if (!context.draft) throw new BrokerError('invalid_request', { description: 'There is no draft to activate.' });
+    const activated = await this.deps.versions.activate(context.connectionId, context.draft.version, {
+      force: false,
+      by: `setup-link:${context.link.id}`,
+    });
+    this.#log(context.link, 'activated', { version: activated.version });
+    return activated;
+  }
+
+  #log(link: SetupLink, action: string, extra: object = {}): void {
+    this.deps.log.info(
+      { setupLink: link.id, tenantId: link.tenantId, connection: link.connectionId, action, ...extra },
+      `setup link: ${action}`,
+    );
+  }
+
+  async #requireTenant(slug: string): Promise<Tenant> {
+    const tenant = await this.deps.tenants.findBySlug(slug);
+    if (!tenant) notFound('tenant', slug);
+    return tenant;
+  }
+}

@@ -1,0 +1,201 @@
+import formbody from '@fastify/formbody';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BrokerKeys } from '../../config/broker-keys.js';
+import { redirectUriFor } from '../../domain/connections/redirect-uri.js';
+import type { SetupContext, SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
+import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
+import type { ValidationReport } from '../../oidc/validate-idp.js';
+import { hexThumbprint } from '../browser/setup.js';
+import { PAGE_SECURITY_HEADERS, renderErrorPage, sendPage, STYLE_HASH } from '../browser/pages.js';
+import { logError, toBrokerError } from '../errors.js';
+import { limitRequests } from '../rate-limit.js';
+import { idpProduct } from './idp-products.js';
+import { renderSetupLinkPage, setupPageHeaders, type Method, type SetupPageModel } from './setup-page.js';
+
+export interface SetupDeps {
+  setupLinks: SetupLinkService;
+  keys: BrokerKeys;
+  publicUrl: string;
+  /** PUBLIC_URL/api/sso/callback */
+  callbackUrl: string;
+  /** Signs the forms' CSRF tokens (the first SECRET_KEY). */
+  csrfKey: Buffer;
+  rateLimitPerMinute: number;
+}
+
+type TokenRequest = FastifyRequest<{ Params: { token: string }; Body: Record<string, unknown> | undefined }>;
+
+const THIRTY_DAYS_MS = 30 * 86_400_000;
+const field = (form: Record<string, unknown> | undefined, name: string) => {
+  const value = form?.[name];
+  return typeof value === 'string' ? value.trim() : undefined;
+};
+const colonHex = (base64url: string) =>
+  (Buffer.from(base64url, 'base64url').toString('hex').toUpperCase().match(/../g) ?? []).join(':');
+
+/**
+ * The setup link's page (contract v3): `/setup/<token>`, HTML forms only. The token is a
+ * bearer credential: pages are `no-store` and `no-referrer`, the access log never shows it
+ * (logger.ts), forms carry a CSRF token bound to the link and are refused from other origins,
+ * and these routes have their own rate limit.
+ */
+export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  const origin = new URL(deps.publicUrl).origin;
+  const headers = { ...PAGE_SECURITY_HEADERS, ...setupPageHeaders(STYLE_HASH) };
+  const csrfOf = (context: SetupContext) =>
+    createHmac('sha256', deps.csrfKey).update(`setup-csrf:${context.link.id}`).digest('base64url');
+
+  app.setErrorHandler((error, request, reply) => {
+    const brokerError = toBrokerError(error);
+    logError(request, brokerError);
+    const page = renderErrorPage({
+      code: brokerError.code,
+      description: brokerError.description,
+      requestId: request.id,
+    });
+    return sendPage(reply, brokerError.status, page);
+  });
+  await limitRequests(app, deps.rateLimitPerMinute, (request) => `setup:${request.ip}`);
+
+  const render = (
+    reply: FastifyReply,
+    status: number,
+    context: SetupContext,
+    extra: Partial<Omit<SetupPageModel, 'product' | 'method'>> & { product?: unknown; method?: unknown },
+  ) => {
+    const current = context.draft ?? context.active;
+    const method: Method | undefined =
+      extra.method === 'client_secret_post' || extra.method === 'private_key_jwt'
+        ? extra.method
+        : current?.settings.tokenEndpointAuthMethod;
+    const expiring = [context.active, context.draft].flatMap((v) =>
+      v?.clientSecretExpiresAt && v.clientSecretExpiresAt.getTime() - Date.now() < THIRTY_DAYS_MS
+        ? [{ what: `The client secret of version ${v.version}`, at: v.clientSecretExpiresAt }]
+        : [],
+    );
+    const keys = [...deps.keys.keys.values()].map((key) => ({
+      kid: key.kid,
+      active: key.kid === deps.keys.activeKid,
+      ...(key.certificatePem && {
+        certificateUrl: `${deps.publicUrl}/api/sso/setup/keys/${encodeURIComponent(key.kid)}.crt`,
+        notAfter: key.certificateNotAfter,
+        sha1Hex: hexThumbprint(key.x5t ?? ''),
+        sha256Hex: colonHex(key.x5tS256 ?? ''),
+        x5tS256: key.x5tS256,
+      }),
+    }));
+    if (method === 'private_key_jwt') {
+      for (const key of deps.keys.keys.values()) {
+        const notAfter = key.certificateNotAfter === undefined ? undefined : new Date(key.certificateNotAfter);
+        if (notAfter && notAfter.getTime() - Date.now() < THIRTY_DAYS_MS) {
+          expiring.push({ what: `The broker certificate of key ${key.kid}`, at: notAfter });
+        }
+      }
+    }
+    const { product: _product, method: _method, ...rest } = extra;
+    const model: SetupPageModel = {
+      base: `/setup/${(reply.request.params as { token: string }).token}`,
+      csrf: csrfOf(context),
+      tenantName: context.tenant.name,
+      connectionId: context.connectionId,
+      uris: {
+        redirect: redirectUriFor(deps.callbackUrl, context.connectionId),
+        postLogout: `${deps.publicUrl}/api/sso/logout/done`,
+        initiate: `${deps.publicUrl}/api/sso/initiate`,
+        jwks: `${deps.publicUrl}/.well-known/jwks.json`,
+      },
+      keys,
+      product: idpProduct(extra.product),
+      method,
+      active: context.active,
+      draft: context.draft,
+      expiring,
+      ...rest,
+    };
+    return reply.code(status).headers(headers).type('text/html; charset=utf-8').send(renderSetupLinkPage(model));
+  };
+
+  /** The form came from this link's page on this broker: its CSRF token, and no other origin. */
+  const assertForm = (request: TokenRequest, context: SetupContext) => {
+    const sent = Buffer.from(field(request.body, 'csrf') ?? '');
+    const expected = Buffer.from(csrfOf(context));
+    const originHeader = request.headers.origin;
+    const crossSite = request.headers['sec-fetch-site'] === 'cross-site';
+    if (
+      sent.length !== expected.length ||
+      !timingSafeEqual(sent, expected) ||
+      crossSite ||
+      (originHeader !== undefined && originHeader !== origin)
+    ) {
+      throw new BrokerError('csrf_failed');
+    }
+  };
+
+  app.get(
+    '/setup/:token',
+    async (request: FastifyRequest<{ Params: { token: string }; Querystring: Record<string, unknown> }>, reply) => {
+      const context = await deps.setupLinks.open(request.params.token);
+      return render(reply, 200, context, { product: request.query.idp, method: request.query.method });
+    },
+  );
+
+  app.post('/setup/:token/draft', async (request: TokenRequest, reply) => {
+    const context = await deps.setupLinks.open(request.params.token);
+    assertForm(request, context);
+    const form = request.body;
+    const product = idpProduct(field(form, 'idp'));
+    const method = field(form, 'tokenEndpointAuthMethod');
+    const expires = field(form, 'clientSecretExpiresAt');
+    const secret = field(form, 'clientSecret');
+    const body = {
+      issuer: field(form, 'issuer'),
+      discoveryUrl: field(form, 'discoveryUrl') || null,
+      clientId: field(form, 'clientId'),
+      tokenEndpointAuthMethod: method,
+      ...(secret && { clientSecret: secret }),
+      ...(expires && { clientSecretExpiresAt: /^\d{4}-\d{2}-\d{2}$/.test(expires) ? `${expires}T23:59:59Z` : expires }),
+      // What a product needs that an IdP engineer would otherwise have to know (setup notes).
+      ...(product?.key === 'auth0' && method === 'private_key_jwt' && { assertionAudience: 'issuer' }),
+      ...(product?.key === 'entra' && !context.active && { subjectClaim: 'oid' }),
+    };
+    let saved: { report: ValidationReport; version: number };
+    try {
+      const { draft, report } = await deps.setupLinks.saveDraft(context, body);
+      saved = { report, version: draft.version };
+    } catch (error) {
+      if (!isBrokerError(error) || error.code !== 'invalid_request') throw error;
+      const problems = Array.isArray(error.details) ? (error.details as { path: string; message: string }[]) : [];
+      return render(reply, 400, context, { product: product?.key, method, problems, error: error.description });
+    }
+    const fresh = await deps.setupLinks.open(request.params.token);
+    const notice = `Saved as version ${saved.version} (a draft: nothing changed for learners yet).`;
+    return render(reply, 200, fresh, { product: product?.key, method, report: saved.report, notice });
+  });
+
+  app.post('/setup/:token/test-login', async (request: TokenRequest, reply) => {
+    const context = await deps.setupLinks.open(request.params.token);
+    assertForm(request, context);
+    const url = await deps.setupLinks.testLogin(context);
+    return reply
+      .code(303)
+      .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+      .header('location', url)
+      .send();
+  });
+
+  app.post('/setup/:token/activate', async (request: TokenRequest, reply) => {
+    const context = await deps.setupLinks.open(request.params.token);
+    assertForm(request, context);
+    try {
+      const activated = await deps.setupLinks.activate(context);
+      const fresh = await deps.setupLinks.open(request.params.token);
+      const notice = `Version ${activated.version} is active: every sign-in uses it from now on, on every server.`;
+      return render(reply, 200, fresh, { notice });
+    } catch (error) {
+      if (!isBrokerError(error) || (error.code !== 'not_tested' && error.code !== 'invalid_request')) throw error;
+      return render(reply, error.status, context, { error: error.description });
+    }
+  });
+}
