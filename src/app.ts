@@ -100,6 +100,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     connections: services.connections,
     versions: services.versions,
     setupLinks: services.setupLinks,
+    expiring: services.expiring,
     apps: services.apps,
     audit: services.audit,
     testLogin: services.testLogin,
@@ -112,6 +113,9 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   app.addHook('onClose', async () => stopHousekeeping());
+  services.expiring.registerGauge(metrics.registry);
+  const stopExpiryWarnings = services.expiring.warnDaily();
+  app.addHook('onClose', async () => stopExpiryWarnings());
   // Requests outside every route (an unknown path whose body Fastify already refused, say)
   // get the same JSON errors as the API, never Fastify's own format.
   app.setErrorHandler(jsonErrorHandler);

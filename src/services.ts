@@ -22,6 +22,7 @@ import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
 import { hostnameOf, isWithinDomain } from './domain/login/host-names.js';
 import { TransactionCookies } from './domain/login/transaction-cookies.js';
+import { ExpiringCredentials } from './domain/expiring/expiring-credentials.js';
 import { SetupLinkRepo } from './domain/setup-links/setup-link.repo.js';
 import { SetupLinkService } from './domain/setup-links/setup-link.service.js';
 import { TenantRepo } from './domain/tenants/tenant.repo.js';
@@ -191,6 +192,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   return {
+    expiring: new ExpiringCredentials({ versions: versionRepo, keys: deps.keys, log: deps.logger }),
     tenants: new TenantService(tenantRepo, announce),
     setupLinks,
     connections,

@@ -168,12 +168,13 @@ export class ConnectionVersionRepo {
     });
   }
 
-  /** Active and draft versions whose client secret expires before `before`, soonest first. */
-  async listExpiringSecrets(before: Date): Promise<ConnectionVersion[]> {
+  /** Active and draft versions whose client secret has an expiry date, soonest first, with their tenant's slug. */
+  async listSecretExpiries(): Promise<(ConnectionVersion & { tenantSlug: string })[]> {
     const rows = await this.db.connectionVersion.findMany({
-      where: { status: { in: ['active', 'draft'] }, clientSecretExpiresAt: { lte: before } },
+      where: { status: { in: ['active', 'draft'] }, clientSecretExpiresAt: { not: null } },
       orderBy: { clientSecretExpiresAt: 'asc' },
+      include: { tenant: { select: { slug: true } } },
     });
-    return rows.map(toVersion);
+    return rows.map(({ tenant, ...row }) => ({ ...toVersion(row), tenantSlug: tenant.slug }));
   }
 }

@@ -5,6 +5,7 @@ import type { LoginAuditService } from '../../domain/audit/login-audit.service.j
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
 import type { ConnectionVersionService } from '../../domain/connections/connection-version.service.js';
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
+import type { ExpiringCredentials } from '../../domain/expiring/expiring-credentials.js';
 import type { SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import type { TenantService } from '../../domain/tenants/tenant.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
@@ -17,6 +18,7 @@ export interface AdminDeps {
   connections: ConnectionService;
   versions: ConnectionVersionService;
   setupLinks: SetupLinkService;
+  expiring: ExpiringCredentials;
   apps: AppService;
   audit: LoginAuditService;
   testLogin: TestLoginService;
@@ -107,6 +109,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
     await deps.setupLinks.revoke(request.params.id);
     return reply.code(204).send();
   });
+
+  // Expiring credentials (contract v3)
+  app.get('/admin/expiring', async (request) => deps.expiring.list(request.query));
 
   // Apps
   app.post('/admin/apps', async (request, reply) => reply.code(201).send(await deps.apps.create(request.body)));
