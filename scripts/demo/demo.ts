@@ -21,6 +21,8 @@ export interface DemoPorts {
   app: number;
   acmeIdp: number;
   globexIdp: number;
+  /** The IdP of the organisation still to onboard, through its setup link. */
+  initechIdp: number;
 }
 
 export interface Demo {
@@ -30,6 +32,16 @@ export interface Demo {
   appId: string;
   /** Each organisation with its connection's id (its setup page: /api/sso/setup?connection=<id>). */
   organisations: { slug: string; name: string; tenantUrl: string; connection: string; users: DemoUser[] }[];
+  /** An organisation not connected yet: its setup link, and what its IdP handed out. */
+  onboarding: {
+    slug: string;
+    name: string;
+    setupLink: string;
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+    users: DemoUser[];
+  };
   stop(): Promise<void>;
 }
 
@@ -67,6 +79,14 @@ const ORGANISATIONS = [
     ],
   },
 ] as const;
+
+const INITECH = {
+  slug: 'initech',
+  name: 'Initech',
+  domain: 'initech.example',
+  colour: '#5b3a8c',
+  users: [user('initech-0001', 'peter@initech.example', 'Peter', 'Gibbons', ['learners'])],
+} as const;
 
 export async function startDemo(ports: DemoPorts, log: (line: string) => void = () => {}): Promise<Demo> {
   const main = join(packageRoot(), 'dist/src/main.js');
@@ -157,6 +177,27 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       if (idp.issuer !== issuer) throw new Error(`the demo IdP's issuer is ${idp.issuer}, not ${issuer}`);
     }
 
+    // A third organisation is not connected yet: its IdP engineer has a setup link. Its IdP
+    // already has a client for the redirect URI the link shows (the link reserves the connection).
+    log('creating a setup link for Initech, not connected yet…');
+    await admin('/admin/tenants', { slug: INITECH.slug, name: INITECH.name, domains: [INITECH.domain] });
+    const link = await admin(`/admin/tenants/${INITECH.slug}/setup-links`, { note: 'demo: Initech IT' });
+    const initechSecret = randomBytes(24).toString('base64url');
+    const initechIdp = await startDemoIdp({
+      port: ports.initechIdp,
+      organisation: INITECH.name,
+      colour: INITECH.colour,
+      users: [...INITECH.users],
+      client: {
+        clientId: 'sso-broker',
+        method: 'client_secret_post',
+        clientSecret: initechSecret,
+        redirectUri: `${brokerUrl}/api/sso/callback/${link.connection}`,
+        postLogoutRedirectUri: `${brokerUrl}/api/sso/logout/done`,
+      },
+    });
+    stops.push(() => initechIdp.close());
+
     log('starting the demo app…');
     const appUrl = `http://localhost:${ports.app}`;
     const registered = await admin('/admin/apps', {
@@ -169,7 +210,7 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       brokerApiUrl: `http://127.0.0.1:${ports.broker}`,
       tenantUrl: (slug) => `http://${slug}.sso.localhost:${ports.broker}`,
       app: { id: registered.id!, secret: registered.secret! },
-      organisations: ORGANISATIONS.map(({ slug, name }) => ({ slug, name })),
+      organisations: [...ORGANISATIONS, INITECH].map(({ slug, name }) => ({ slug, name })),
     });
     stops.push(() => app.close());
 
@@ -185,6 +226,15 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
         connection: connections[org.slug]!,
         users: [...org.users],
       })),
+      onboarding: {
+        slug: INITECH.slug,
+        name: INITECH.name,
+        setupLink: link.url!,
+        issuer: initechIdp.issuer,
+        clientId: 'sso-broker',
+        clientSecret: initechSecret,
+        users: [...INITECH.users],
+      },
       stop,
     };
   } catch (error) {

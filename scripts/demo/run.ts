@@ -1,7 +1,7 @@
 /**
  * npm run demo — the broker, two organisations' identity providers and a relying app on this
  * machine (README, "Try it: the demo"). Ports: DEMO_PORT (the broker, default 3000) and the
- * next three (app, Acme's IdP, Globex's IdP). Ctrl-C stops everything.
+ * next four (app, Acme's IdP, Globex's IdP, Initech's IdP). Ctrl-C stops everything.
  */
 import { DEMO_PASSWORD, startDemo } from './demo.js';
 
@@ -14,7 +14,10 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 let demo: Awaited<ReturnType<typeof startDemo>>;
 try {
-  demo = await startDemo({ broker: base, app: base + 1, acmeIdp: base + 2, globexIdp: base + 3 }, say);
+  demo = await startDemo(
+    { broker: base, app: base + 1, acmeIdp: base + 2, globexIdp: base + 3, initechIdp: base + 4 },
+    say,
+  );
 } catch (error) {
   const message =
     (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
@@ -31,6 +34,13 @@ for (const org of demo.organisations) {
   say(`  ${org.name} (tenant "${org.slug}", ${org.tenantUrl}):`);
   for (const user of org.users) say(`    ${user.email.padEnd(22)} password: ${DEMO_PASSWORD}`);
 }
+say('');
+const { onboarding } = demo;
+say(`  ${onboarding.name} is not connected yet. Play its IdP engineer with the setup link:`);
+say(`    ${onboarding.setupLink}`);
+say(`    what its IdP handed out: issuer ${onboarding.issuer}, client id ${onboarding.clientId},`);
+say(`    client secret ${onboarding.clientSecret} (client secret method); test user`);
+say(`    ${onboarding.users[0]?.email ?? ''} password: ${DEMO_PASSWORD}`);
 say('');
 say(`  Broker: ${demo.brokerUrl} · setup page ${demo.brokerUrl}/api/sso/setup · admin token ${demo.adminToken}`);
 say('  Ctrl-C stops everything.');

@@ -27,6 +27,7 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
     app: await freePort(),
     acmeIdp: await freePort(),
     globexIdp: await freePort(),
+    initechIdp: await freePort(),
   };
   const demo: Demo = await startDemo(ports);
   t.teardown(() => demo.stop());
@@ -158,5 +159,16 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
     await page.getByRole('heading', { name: 'We do not recognise this organisation' }).waitFor();
     t.match((await page.textContent('main')) ?? '', /configuration not found[\s\S]*unknown_tenant/);
     await shot(page, 'error-unknown-tenant');
+  });
+
+  t.test('Initech is not connected yet: its learners are told so, and its IdP engineer has a setup link', async (t) => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(demo.appUrl);
+    await page.getByRole('link', { name: 'Continue with SSO — Initech' }).click();
+    await page.getByRole('heading', { name: 'Single sign-on is not set up for Initech yet' }).waitFor();
+    const setup = await page.goto(demo.onboarding.setupLink);
+    t.equal(setup?.status(), 200);
+    await page.getByRole('heading', { name: 'Set up single sign-on for Initech' }).waitFor();
+    t.match(demo.onboarding.issuer, `localhost:${ports.initechIdp}`);
   });
 });

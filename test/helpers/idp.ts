@@ -24,6 +24,11 @@ export interface TestIdp {
   tokenRequests: { form: URLSearchParams; authorization: string | undefined }[];
   /** With `strictRedirectUris`: registers a connection's redirect URI, as its IdP engineer would. */
   registerRedirectUri(uri: string): void;
+  /**
+   * Client-secret rotation as Entra ID or Okta allow it: the secret client accepts a second
+   * secret, then its first one can be retired.
+   */
+  secrets: { add(secret: string): void; retire(secret: string): void };
 }
 
 interface TestLike {
@@ -120,6 +125,14 @@ export async function startIdp(
       : value === base ||
         (value.startsWith(`${base}/`) && !value.slice(base.length + 1).includes('/') && !value.includes('?'));
   provider.Client.prototype.redirectUriAllowed = (value: string) => allowed(value);
+  const addedSecrets = new Set<string>();
+  const retiredSecrets = new Set<string>();
+  const compareClientSecret = provider.Client.prototype.compareClientSecret;
+  provider.Client.prototype.compareClientSecret = async function (this: InstanceType<Provider['Client']>, actual) {
+    if (this.clientId === secretClient.clientId && retiredSecrets.has(actual)) return false;
+    if (this.clientId === secretClient.clientId && addedSecrets.has(actual)) return true;
+    return compareClientSecret.call(this, actual);
+  };
   const assertions: TestIdp['assertions'] = [];
   const tokenRequests: TestIdp['tokenRequests'] = [];
   const requests = new Map<string, number>();
@@ -168,5 +181,6 @@ export async function startIdp(
     tokenRequests,
     requests,
     registerRedirectUri: (uri) => void registered.add(uri),
+    secrets: { add: (secret) => void addedSecrets.add(secret), retire: (secret) => void retiredSecrets.add(secret) },
   };
 }

@@ -41,6 +41,11 @@ async function post(
   });
 }
 
+/** The page a form's 303 leads to. */
+async function follow(browser: TestBrowser, url: string, response: Response) {
+  return (await browser.request(new URL(response.headers.get('location')!, url).href)).text();
+}
+
 /** Runs a test sign-in from the page's test button: the diagnostics page's text. */
 async function testSignIn(browser: TestBrowser, url: string, csrf: string) {
   const started = await post(browser, `${url}/test-login`, { csrf });
@@ -88,8 +93,8 @@ t.test('an IdP engineer sets up a new connection alone: draft, validation, test 
     clientSecret: idp.secretClient.clientSecret,
     clientSecretExpiresAt: '2031-05-01',
   });
-  const savedHtml = await saved.text();
-  t.equal(saved.status, 200);
+  t.equal(saved.status, 303, 'saved, then redirected: a reload saves nothing twice');
+  const savedHtml = await follow(browser, url, saved);
   t.match(savedHtml, 'Saved as version 1');
   t.match(savedHtml, 'every check passed');
   t.notOk(savedHtml.includes(idp.secretClient.clientSecret), 'the secret is never shown back');
@@ -112,8 +117,8 @@ t.test('an IdP engineer sets up a new connection alone: draft, validation, test 
   const diagnostics = await testSignIn(browser, url, opened.hidden.csrf!);
   t.match(diagnostics, 'it works');
   const activated = await post(browser, `${url}/activate`, { csrf: opened.hidden.csrf! });
-  t.equal(activated.status, 200);
-  t.match(await activated.text(), 'Version 1 is active');
+  t.equal(activated.status, 303);
+  t.match(await follow(browser, url, activated), 'Version 1 is active');
 
   // Learners can sign in through the new connection at once.
   const connection = await broker.admin('GET', `/admin/connections/${connectionId}`);
@@ -155,7 +160,7 @@ t.test('a link is for one tenant’s connection, and stops at once when revoked 
     issuer: idp.issuer,
     clientId: idp.secretClient.clientId,
   });
-  t.equal(kept.status, 200);
+  t.equal(kept.status, 303);
   t.match((await broker.admin('GET', `/admin/connections/${other.connectionId}/versions`)).body.versions[0], {
     version: 2,
     status: 'draft',

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/database.js';
 import type { Prisma } from '../../db/generated/client.js';
+import type { ValidationReport } from '../../oidc/validate-idp.js';
 import type { Connection } from './connection.repo.js';
 
 /**
@@ -47,6 +48,7 @@ export interface ConnectionVersion {
   activatedAt: Date | null;
   lastTestAt: Date | null;
   lastTestOk: boolean | null;
+  lastValidation: ValidationReport | null;
 }
 
 export function settingsOf(connection: VersionSettings): VersionSettings {
@@ -66,6 +68,7 @@ export function toVersion(row: Row): ConnectionVersion {
     status: row.status as VersionStatus,
     createdBy: row.createdBy as VersionAuthor,
     settings: row.settings as unknown as VersionSettings,
+    lastValidation: row.lastValidation as unknown as ValidationReport | null,
   };
 }
 
@@ -129,7 +132,15 @@ export class ConnectionVersionRepo {
   }
 
   async findActive(connectionId: string): Promise<ConnectionVersion | undefined> {
-    const row = await this.db.connectionVersion.findFirst({ where: { connectionId, status: 'active' } });
+    return this.#findOne(connectionId, 'active');
+  }
+
+  async findDraft(connectionId: string): Promise<ConnectionVersion | undefined> {
+    return this.#findOne(connectionId, 'draft');
+  }
+
+  async #findOne(connectionId: string, status: VersionStatus): Promise<ConnectionVersion | undefined> {
+    const row = await this.db.connectionVersion.findFirst({ where: { connectionId, status } });
     return row ? toVersion(row) : undefined;
   }
 
@@ -157,6 +168,14 @@ export class ConnectionVersionRepo {
         },
       });
       return toVersion(row);
+    });
+  }
+
+  /** The last validation report of a version. */
+  async recordValidation(connectionId: string, version: number, report: ValidationReport): Promise<void> {
+    await this.db.connectionVersion.updateMany({
+      where: { connectionId, version },
+      data: { lastValidation: report as unknown as Prisma.InputJsonObject },
     });
   }
 

@@ -108,13 +108,15 @@ export class ConnectionVersionService {
     }
     const settings = settingsOf(merged as VersionSettings);
     const method = settings.tokenEndpointAuthMethod;
-    // A secret is kept from the active version unless a new one is given; private_key_jwt has none.
-    const keepSecret = clientSecret === undefined && method === 'client_secret_post';
+    // Without a new secret, the one stored last is kept: the draft's being replaced (its holder
+    // entered it), else the active version's. private_key_jwt has none.
+    const kept = (await this.deps.versions.findDraft(target.connectionId)) ?? active;
+    const keepSecret = clientSecret === undefined && method === 'client_secret_post' && kept !== undefined;
     const clientSecretEnc =
       clientSecret !== undefined
         ? this.deps.connectionService.sealSecret(target.connectionId, clientSecret)
         : keepSecret
-          ? (active?.clientSecretEnc ?? null)
+          ? kept.clientSecretEnc
           : null;
     this.deps.connectionService.assertRules({ ...settings, hasClientSecret: clientSecretEnc !== null });
     this.deps.connectionService.assertSigningKey(method, settings.signingKeyId);
@@ -122,8 +124,7 @@ export class ConnectionVersionService {
     const draft = await this.deps.versions.saveDraft(target.tenantId, target.connectionId, {
       settings,
       clientSecretEnc,
-      clientSecretExpiresAt:
-        expiry !== undefined ? expiry : keepSecret ? (active?.clientSecretExpiresAt ?? null) : null,
+      clientSecretExpiresAt: expiry !== undefined ? expiry : keepSecret ? kept.clientSecretExpiresAt : null,
       createdBy,
     });
     this.deps.log.info(
@@ -147,8 +148,12 @@ export class ConnectionVersionService {
     return toVersionView(await this.activate(connectionId, version, { force: force === true, by: 'admin' }));
   }
 
+  /** The validation report of a version, kept with it (a setup page shows it again). */
   async validate(connectionId: string, version: string | number): Promise<ValidationReport> {
-    return this.deps.connectionService.validateSettings((await this.require(connectionId, version)).settings);
+    const found = await this.require(connectionId, version);
+    const report = await this.deps.connectionService.validateSettings(found.settings);
+    await this.deps.versions.recordValidation(connectionId, found.version, report);
+    return report;
   }
 
   /**

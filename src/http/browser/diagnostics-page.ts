@@ -19,7 +19,8 @@ const STEP_NAMES: Record<StepId, string> = {
 /** The test-login result: each step ticked or crossed with its reason, then the validated claims. */
 export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string {
   const rows = d.steps.map(
-    (s) => html`<tr><td>${s.ok ? '✅' : '❌'}</td><th scope="row">${STEP_NAMES[s.id]}</th><td>${s.message}</td></tr>
+    (s) => html`<tr><td><span aria-label="${s.ok ? 'passed' : 'failed'}">${s.ok ? '✓' : '✗'}</span></td>
+<th scope="row">${STEP_NAMES[s.id]}</th><td>${s.message}</td></tr>
 `,
   );
   const claims =
@@ -31,10 +32,19 @@ export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string
   return renderPage(
     'Test login',
     html`<h1>Test login: ${d.ok ? 'it works' : 'it failed'}</h1>
-<p>Tenant <code>${d.tenant}</code>, connection <code>${d.connection}</code>,
+<p>Tenant <code>${d.tenant}</code>, connection <code>${d.connection}</code>${
+      d.version === undefined ? '' : html`, version ${d.version}`
+    },
 redirect URI <code>${d.redirectUri}</code>. No app received anything.</p>
 <table>${rows}</table>
+${
+  d.ok
+    ? ''
+    : html`<h2>What to fix</h2><p>The step marked ✗ says what the broker got; fix it at the IdP or in the
+connection’s settings, then run the test sign-in again.</p>`
+}
 ${claims}
+${d.version === undefined ? '' : html`<p>Back on the setup page, reload it to see this result and activate.</p>`}
 <p class="ref">Request <code>${requestId}</code></p>`,
   );
 }

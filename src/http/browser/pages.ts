@@ -112,6 +112,16 @@ const GUIDANCE: Record<string, Guidance> = {
       'Tell your IT team: the identity provider must send sign-ins to this connection’s own redirect URI, shown on ' +
       'the broker’s setup page for the connection (redirect URI mismatch).',
   },
+  invalid_setup_link: {
+    title: 'This setup link does not work',
+    tryThis: 'Check that you opened the whole link, as the operator sent it.',
+    tellIt: 'Ask the operator of the sign-in service for a new setup link: links expire and can be revoked.',
+  },
+  csrf_failed: {
+    title: 'This form could not be verified',
+    tryThis: 'Reload the setup page and submit the form again.',
+    tellIt: 'Nothing to report unless it keeps happening.',
+  },
   login_expired: {
     title: 'This sign-in took too long or was already completed',
     tryThis: 'Start again from the application.',

@@ -5,7 +5,6 @@ import type { BrokerKeys } from '../../config/broker-keys.js';
 import { redirectUriFor } from '../../domain/connections/redirect-uri.js';
 import type { SetupContext, SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
-import type { ValidationReport } from '../../oidc/validate-idp.js';
 import { hexThumbprint } from '../browser/setup.js';
 import { PAGE_SECURITY_HEADERS, renderErrorPage, sendPage, STYLE_HASH } from '../browser/pages.js';
 import { logError, toBrokerError } from '../errors.js';
@@ -117,29 +116,49 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
     return reply.code(status).headers(headers).type('text/html; charset=utf-8').send(renderSetupLinkPage(model));
   };
 
-  /** The form came from this link's page on this broker: its CSRF token, and no other origin. */
+  /**
+   * The form came from this link's page on this broker: its CSRF token, and not from another
+   * site. (With `Referrer-Policy: no-referrer`, browsers send `Origin: null` even for our own
+   * forms, so an Origin is refused only when it names another origin.)
+   */
   const assertForm = (request: TokenRequest, context: SetupContext) => {
     const sent = Buffer.from(field(request.body, 'csrf') ?? '');
     const expected = Buffer.from(csrfOf(context));
-    const originHeader = request.headers.origin;
-    const crossSite = request.headers['sec-fetch-site'] === 'cross-site';
-    if (
-      sent.length !== expected.length ||
-      !timingSafeEqual(sent, expected) ||
-      crossSite ||
-      (originHeader !== undefined && originHeader !== origin)
-    ) {
-      throw new BrokerError('csrf_failed');
-    }
+    const tokenOk = sent.length === expected.length && timingSafeEqual(sent, expected);
+    const from = request.headers.origin;
+    const site = request.headers['sec-fetch-site'];
+    const originOk = from === undefined || from === 'null' || from === origin;
+    const siteOk = site === undefined || site === 'same-origin' || site === 'none';
+    if (!tokenOk || !originOk || !siteOk) throw new BrokerError('csrf_failed');
   };
 
   app.get(
     '/setup/:token',
     async (request: FastifyRequest<{ Params: { token: string }; Querystring: Record<string, unknown> }>, reply) => {
       const context = await deps.setupLinks.open(request.params.token);
-      return render(reply, 200, context, { product: request.query.idp, method: request.query.method });
+      const { idp, method, saved, activated } = request.query;
+      // After a save or an activation (POST, then redirect here): what happened, once more on reload.
+      const notice =
+        context.draft && saved === String(context.draft.version)
+          ? `Saved as version ${saved} (a draft: nothing changed for learners yet).`
+          : context.active && activated === String(context.active.version)
+            ? `Version ${activated} is active: every sign-in uses it from now on, on every server.`
+            : undefined;
+      const report = context.draft?.lastValidation ?? undefined;
+      return render(reply, 200, context, {
+        product: idp,
+        method,
+        ...(notice && { notice }),
+        ...(report && { report }),
+      });
     },
   );
+  const seeOther = (reply: FastifyReply, location: string) =>
+    reply
+      .code(303)
+      .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+      .header('location', location)
+      .send();
 
   app.post('/setup/:token/draft', async (request: TokenRequest, reply) => {
     const context = await deps.setupLinks.open(request.params.token);
@@ -160,29 +179,22 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
       ...(product?.key === 'auth0' && method === 'private_key_jwt' && { assertionAudience: 'issuer' }),
       ...(product?.key === 'entra' && !context.active && { subjectClaim: 'oid' }),
     };
-    let saved: { report: ValidationReport; version: number };
+    let version: number;
     try {
-      const { draft, report } = await deps.setupLinks.saveDraft(context, body);
-      saved = { report, version: draft.version };
+      version = (await deps.setupLinks.saveDraft(context, body)).draft.version;
     } catch (error) {
       if (!isBrokerError(error) || error.code !== 'invalid_request') throw error;
       const problems = Array.isArray(error.details) ? (error.details as { path: string; message: string }[]) : [];
       return render(reply, 400, context, { product: product?.key, method, problems, error: error.description });
     }
-    const fresh = await deps.setupLinks.open(request.params.token);
-    const notice = `Saved as version ${saved.version} (a draft: nothing changed for learners yet).`;
-    return render(reply, 200, fresh, { product: product?.key, method, report: saved.report, notice });
+    const query = new URLSearchParams({ idp: product?.key ?? '', method: method ?? '', saved: String(version) });
+    return seeOther(reply, `/setup/${request.params.token}?${query}#s3`);
   });
 
   app.post('/setup/:token/test-login', async (request: TokenRequest, reply) => {
     const context = await deps.setupLinks.open(request.params.token);
     assertForm(request, context);
-    const url = await deps.setupLinks.testLogin(context);
-    return reply
-      .code(303)
-      .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
-      .header('location', url)
-      .send();
+    return seeOther(reply, await deps.setupLinks.testLogin(context));
   });
 
   app.post('/setup/:token/activate', async (request: TokenRequest, reply) => {
@@ -190,9 +202,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
     assertForm(request, context);
     try {
       const activated = await deps.setupLinks.activate(context);
-      const fresh = await deps.setupLinks.open(request.params.token);
-      const notice = `Version ${activated.version} is active: every sign-in uses it from now on, on every server.`;
-      return render(reply, 200, fresh, { notice });
+      return seeOther(reply, `/setup/${request.params.token}?activated=${activated.version}`);
     } catch (error) {
       if (!isBrokerError(error) || (error.code !== 'not_tested' && error.code !== 'invalid_request')) throw error;
       return render(reply, error.status, context, { error: error.description });

@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import t from 'tap';
+import { seriousViolations } from '../helpers/accessibility.js';
+import { startBroker } from '../helpers/broker.js';
+import { TestBrowser, signIn } from '../helpers/browser.js';
+import { startIdp } from '../helpers/idp.js';
+import { ADA } from '../helpers/scenario.js';
+
+// The IdP engineer's setup link, played end to end in Chromium against a real oidc-provider
+// that accepts only the redirect URIs registered with it: open the link, register the shown
+// redirect URI, hand back (with a deliberate mistake the report points out), test sign-in,
+// activate; a learner signs in. Then a second link rotates the client secret while logins
+// run, and the operator rolls back. Every page passes axe-core (no serious or critical
+// violation). Screenshots go to test-artifacts/setup-*.png.
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '../..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+/** UPDATE_SCREENSHOTS=1 also refreshes the README's copies. */
+const README_SHOTS = join(ROOT, 'docs/screenshots');
+const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
+if (missing && process.env.CI) throw new Error(missing);
+
+t.test('an IdP engineer onboards an organisation alone, in a real browser', { skip: missing }, async (t) => {
+  const broker = await startBroker(t);
+  const idp = await startIdp(t, {
+    redirectUri: broker.config.callbackUrl,
+    brokerJwks: broker.keys.jwks(),
+    accounts: [ADA],
+    strictRedirectUris: true,
+  });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking'],
+  });
+  t.teardown(() => browser.close());
+  await mkdir(ARTIFACTS, { recursive: true });
+  // axe is injected as a script: the context must let it past the pages' CSP.
+  const context = await browser.newContext({ bypassCSP: true });
+  const shot = async (page: Page, name: string) => {
+    t.same(await seriousViolations(page), [], `${name}: no serious or critical accessibility violation`);
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+    if (process.env.UPDATE_SCREENSHOTS) {
+      await mkdir(README_SHOTS, { recursive: true });
+      await copyFile(join(ARTIFACTS, `${name}.png`), join(README_SHOTS, `${name}.png`));
+    }
+  };
+
+  t.equal((await broker.admin('POST', '/admin/tenants', { slug: 'northwind', name: 'Northwind' })).status, 201);
+  const app = await broker.admin('POST', '/admin/apps', { name: 'LMS', returnUrls: ['https://lms.example.test/sso'] });
+  const loginUrl = `${broker.url}/api/sso/login?app=${app.body.id}&tenant=northwind&return_to=https://lms.example.test/sso`;
+  const learnerSignsIn = async () =>
+    (await signIn(new TestBrowser(), loginUrl, ADA.claims.email as string, 'https://lms.example.test/sso'))
+      .searchParams;
+  const link = await broker.admin('POST', '/admin/tenants/northwind/setup-links', { note: 'Northwind IT' });
+  t.equal(link.status, 201);
+
+  const page = await context.newPage();
+  await page.goto(link.body.url);
+  await page.getByRole('heading', { name: 'Set up single sign-on for Northwind' }).waitFor();
+  await shot(page, 'setup-1-open');
+
+  // 1. The IdP and the method.
+  await page.getByLabel('Identity provider', { exact: true }).selectOption({ label: 'Another OpenID Connect IdP' });
+  await page.getByRole('radio', { name: /Client secret/ }).check();
+  await page.getByRole('button', { name: 'Show what to register' }).click();
+  await page.getByRole('heading', { name: /2\. Register the broker/ }).waitFor();
+  await shot(page, 'setup-2-register');
+
+  // 2. Register the redirect URI the page shows, at the IdP.
+  const redirectUri = await page
+    .locator('tr', { hasText: 'Redirect URI (this connection' })
+    .locator('code')
+    .textContent();
+  t.equal(redirectUri, `${broker.config.callbackUrl}/${link.body.connection}`);
+  idp.registerRedirectUri(redirectUri!);
+
+  // 3. Hand back, with the classic mistake: a trailing slash on the issuer.
+  await page.getByLabel('Issuer', { exact: true }).fill(`${idp.issuer}/`);
+  await page.getByLabel('Client id', { exact: true }).fill(idp.secretClient.clientId);
+  await page.getByLabel('Client secret', { exact: true }).fill(idp.secretClient.clientSecret);
+  await page.getByRole('button', { name: 'Save and validate' }).click();
+  const report = page.getByRole('status').filter({ hasText: 'Validation of version' });
+  await report.waitFor();
+  t.match(await report.textContent(), 'some checks failed');
+  t.match(await report.textContent(), `discovery says issuer "${idp.issuer}"`, 'the report says what is wrong');
+  await shot(page, 'setup-3-report-failed');
+  await page.getByLabel('Issuer', { exact: true }).fill(idp.issuer);
+  await page.getByRole('button', { name: 'Save and validate' }).click();
+  await page.getByText('every check passed').waitFor();
+  t.notOk((await page.content()).includes(idp.secretClient.clientSecret), 'the secret is never shown back');
+  await shot(page, 'setup-3-report-passed');
+
+  // 4. Test sign-in, in a new tab of the same browser.
+  const [diagnostics] = await Promise.all([
+    context.waitForEvent('page'),
+    page.getByRole('button', { name: 'Test sign-in with version 2' }).click(),
+  ]);
+  await diagnostics.getByLabel('Email', { exact: true }).fill(ADA.claims.email as string);
+  await diagnostics.getByRole('button', { name: 'Sign in' }).click();
+  await diagnostics.getByRole('heading', { name: 'Test login: it works' }).waitFor();
+  await shot(diagnostics, 'setup-4-test-sign-in');
+  await diagnostics.close();
+
+  // 5. Activate, and a learner signs in through the new connection.
+  await page.reload();
+  await page.getByRole('button', { name: 'Activate version 2' }).click();
+  await page.getByText('Version 2 is active').waitFor();
+  await shot(page, 'setup-5-active');
+  t.ok((await learnerSignsIn()).get('ticket'), 'a learner signs in through the new connection');
+
+  // A second link rotates the client secret while learners keep signing in.
+  const rotation = await broker.admin('POST', '/admin/tenants/northwind/setup-links', {
+    connection: link.body.connection,
+  });
+  const newSecret = 'the-rotated-client-secret-0123456789abcdef';
+  idp.secrets.add(newSecret);
+  let running = true;
+  t.teardown(() => {
+    running = false;
+  });
+  const outcomes: string[] = [];
+  const loop = (async () => {
+    while (running) outcomes.push((await learnerSignsIn()).get('ticket') ? 'ok' : 'failed');
+  })();
+  // Another day, another browser session of the IdP engineer.
+  const later = await browser.newContext({ bypassCSP: true });
+  const second = await later.newPage();
+  await second.goto(rotation.body.url);
+  await second.getByLabel('Client secret', { exact: true }).fill(newSecret);
+  await second.getByLabel(/The secret expires on/).fill('2031-01-31');
+  await second.getByRole('button', { name: 'Save and validate' }).click();
+  await second.getByText('every check passed').waitFor();
+  const [test] = await Promise.all([
+    later.waitForEvent('page'),
+    second.getByRole('button', { name: 'Test sign-in with version 3' }).click(),
+  ]);
+  await test.getByLabel('Email', { exact: true }).fill(ADA.claims.email as string);
+  await test.getByRole('button', { name: 'Sign in' }).click();
+  await test.getByRole('heading', { name: 'Test login: it works' }).waitFor();
+  await second.reload();
+  await second.getByRole('button', { name: 'Activate version 3' }).click();
+  await second.getByText('Version 3 is active').waitFor();
+  const switched = outcomes.length;
+  while (outcomes.length < switched + 3) await new Promise((r) => setTimeout(r, 50));
+  running = false;
+  await loop;
+  t.ok(outcomes.length >= 3, `${outcomes.length} logins ran during the rotation`);
+  t.same(
+    outcomes.filter((o) => o !== 'ok'),
+    [],
+    'no login failed during the switch',
+  );
+  t.equal(idp.tokenRequests.at(-1)!.form.get('client_secret'), newSecret, 'logins now use the new secret');
+
+  // The operator rolls back to the previous version, at once.
+  const rolledBack = await broker.admin('POST', `/admin/connections/${link.body.connection}/versions/2/activate`);
+  t.equal(rolledBack.status, 200);
+  t.ok((await learnerSignsIn()).get('ticket'));
+  t.equal(idp.tokenRequests.at(-1)!.form.get('client_secret'), idp.secretClient.clientSecret, 'rolled back');
+  const versions = await broker.admin('GET', `/admin/connections/${link.body.connection}/versions`);
+  t.match(versions.body.versions, [
+    { version: 3, status: 'retired', createdBy: 'setup-link', clientSecretExpiresAt: '2031-01-31T23:59:59.000Z' },
+    { version: 2, status: 'active', createdBy: 'setup-link', lastTest: { ok: true } },
+  ]);
+});
