@@ -184,3 +184,36 @@ t.test('a link is for one tenant’s connection, and stops at once when revoked 
   t.equal((await page(browser, expiring.body.url)).response.status, 404, 'expired');
   t.equal((await page(browser, `${broker.url}/setup/not-a-token`)).response.status, 404);
 });
+
+t.test('what a link holder enters obeys the IdP network policy, as the admin API does', async (t) => {
+  const strict = await startBroker(t, { idpPrivateNetworks: [] });
+  t.equal((await strict.admin('POST', '/admin/tenants', { slug: 'strict-org', name: 'Strict' })).status, 201);
+  const link = await strict.admin('POST', '/admin/tenants/strict-org/setup-links', {});
+  const browser = new TestBrowser();
+  const opened = await page(browser, `${link.body.url}?idp=other&method=client_secret_post`);
+  const before = idp.requests.get('/.well-known/openid-configuration') ?? 0;
+  const saved = await post(browser, `${link.body.url}/draft`, {
+    ...opened.hidden,
+    issuer: idp.issuer,
+    clientId: idp.secretClient.clientId,
+    clientSecret: idp.secretClient.clientSecret,
+  });
+  const html = await follow(browser, link.body.url, saved);
+  t.match(html, 'some checks failed');
+  t.match(html, 'http is accepted only on loopback addresses listed in IDP_PRIVATE_NETWORKS');
+  t.equal(idp.requests.get('/.well-known/openid-configuration') ?? 0, before, 'the IdP was never asked');
+  // Nor can the draft be tested into activation: its test sign-in is refused the same way.
+  const activate = await post(browser, `${link.body.url}/activate`, { csrf: opened.hidden.csrf! });
+  t.equal(activate.status, 409);
+});
+
+t.test('setup pages have their own rate limit', async (t) => {
+  const limited = await startBroker(t, { rateLimitPerMinute: 3 });
+  t.equal((await limited.admin('POST', '/admin/tenants', { slug: 'busy-org', name: 'Busy' })).status, 201);
+  const link = await limited.admin('POST', '/admin/tenants/busy-org/setup-links', {});
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) statuses.push((await fetch(link.body.url)).status);
+  t.same(statuses, [200, 200, 200, 429]);
+  t.equal((await fetch(`${limited.url}/setup/${'x'.repeat(43)}`)).status, 429, 'guessing tokens is limited too');
+  t.equal((await fetch(`${limited.url}/api/sso/setup`)).status, 200, 'the other pages count apart');
+});

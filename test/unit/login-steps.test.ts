@@ -62,14 +62,18 @@ t.test('loadConnection: a removed or disabled connection finishes nothing', asyn
     createdAt: new Date(),
     updatedAt: new Date(),
   };
-  const tx = { connectionId: 'c1' } as LoginTransaction;
+  const tx = { connectionId: 'c1', purpose: { kind: 'app' } } as LoginTransaction;
   const deps = (connection: object | undefined) => ({
     connections: { findById: async () => connection as never },
     tenants: { findById: async () => tenant },
+    versions: { asConnection: async () => ({ id: 'c1', tenantId: 't1', enabled: true, testedVersion: 2 }) as never },
   });
   t.same((await loadConnection(deps({ id: 'c1', tenantId: 't1', enabled: true }), tx)).tenant, tenant);
   await t.rejects(loadConnection(deps({ id: 'c1', tenantId: 't1', enabled: false }), tx), { code: 'idp_error' });
   await t.rejects(loadConnection(deps(undefined), tx), { code: 'idp_error' });
+  // A test login of a version finishes with that version's settings, whatever the active ones are.
+  const test = { connectionId: 'c1', purpose: { kind: 'test', version: 2 } } as LoginTransaction;
+  t.equal((await loadConnection(deps(undefined), test)).connection.testedVersion, 2);
 });
 
 t.test('assertDomainAllowed: verified email of a tenant domain, and hd when present', async (t) => {
