@@ -101,6 +101,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     versions: services.versions,
     setupLinks: services.setupLinks,
     expiring: services.expiring,
+    changes: services.changes,
     apps: services.apps,
     audit: services.audit,
     testLogin: services.testLogin,
@@ -109,6 +110,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   const stopHousekeeping = startHousekeeping({
     audit: services.auditRepo,
     tickets: services.ticketRepo,
+    changes: services.changeLogRepo,
     retentionDays: config.auditRetentionDays,
     log: deps.logger,
   });

@@ -22,6 +22,8 @@ import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
 import { hostnameOf, isWithinDomain } from './domain/login/host-names.js';
 import { TransactionCookies } from './domain/login/transaction-cookies.js';
+import { ChangeLogRepo } from './domain/changes/change-log.repo.js';
+import { ChangeLog } from './domain/changes/change-log.service.js';
 import { ExpiringCredentials } from './domain/expiring/expiring-credentials.js';
 import { SetupLinkRepo } from './domain/setup-links/setup-link.repo.js';
 import { SetupLinkService } from './domain/setup-links/setup-link.service.js';
@@ -181,7 +183,10 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
   });
+  const changeLogRepo = new ChangeLogRepo(deps.database.pool);
+  const changes = new ChangeLog(changeLogRepo);
   const setupLinks = new SetupLinkService({
+    changes,
     links: new SetupLinkRepo(deps.database.prisma),
     tenants: tenantRepo,
     connections: connectionRepo,
@@ -192,6 +197,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   return {
+    changes,
+    changeLogRepo,
     expiring: new ExpiringCredentials({ versions: versionRepo, keys: deps.keys, log: deps.logger }),
     tenants: new TenantService(tenantRepo, announce),
     setupLinks,

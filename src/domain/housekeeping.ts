@@ -1,14 +1,16 @@
 import type { LoginAuditRepo } from './audit/login-audit.repo.js';
+import type { ChangeLogRepo } from './changes/change-log.repo.js';
 import type { TicketRepo } from './tickets/ticket.repo.js';
 
 /**
- * Bounded retention, in the background: login attempts older than AUDIT_RETENTION_DAYS and
- * tickets a day past expiry are deleted every hour (and once shortly after start). Every
+ * Bounded retention, in the background: login attempts and admin changes older than
+ * AUDIT_RETENTION_DAYS and tickets a day past expiry are deleted every hour (and once shortly after start). Every
  * replica runs it; the deletes are idempotent.
  */
 export function startHousekeeping(deps: {
   audit: Pick<LoginAuditRepo, 'purge'>;
   tickets: Pick<TicketRepo, 'purge'>;
+  changes?: Pick<ChangeLogRepo, 'purge'>;
   retentionDays: number;
   intervalMs?: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -18,8 +20,11 @@ export function startHousekeeping(deps: {
       const purged = {
         attempts: await deps.audit.purge(deps.retentionDays),
         tickets: await deps.tickets.purge(deps.retentionDays),
+        changes: (await deps.changes?.purge(deps.retentionDays)) ?? 0,
       };
-      if (purged.attempts + purged.tickets > 0) deps.log.info(purged, 'purged old login attempts and tickets');
+      if (purged.attempts + purged.tickets + purged.changes > 0) {
+        deps.log.info(purged, 'purged old login attempts, admin changes and tickets');
+      }
     } catch (error) {
       deps.log.warn({ reason: (error as Error).message }, 'housekeeping failed; will retry');
     }

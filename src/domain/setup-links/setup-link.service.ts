@@ -6,6 +6,7 @@ import type { ValidationReport } from '../../oidc/validate-idp.js';
 import type { ConnectionVersion, ConnectionVersionRepo } from '../connections/connection-version.repo.js';
 import type { ConnectionVersionService } from '../connections/connection-version.service.js';
 import type { ConnectionRepo } from '../connections/connection.repo.js';
+import type { ChangeLog } from '../changes/change-log.service.js';
 import type { TestLoginService } from '../login/test-login.service.js';
 import { notFound } from '../not-found.js';
 import type { Tenant, TenantRepo } from '../tenants/tenant.repo.js';
@@ -73,6 +74,7 @@ export class SetupLinkService {
       versionRepo: Pick<ConnectionVersionRepo, 'list'>;
       versions: Pick<ConnectionVersionService, 'draft' | 'validate' | 'activate'>;
       testLogin: Pick<TestLoginService, 'create'>;
+      changes: Pick<ChangeLog, 'record'>;
       publicUrl: string;
       log: { info(obj: object, msg: string): void };
     },
@@ -148,11 +150,14 @@ export class SetupLinkService {
   /** Saves the holder's settings as the connection's draft, and its validation report. */
   async saveDraft(
     context: SetupContext,
-    body: unknown,
+    body: Record<string, unknown>,
+    address: string,
   ): Promise<{ draft: ConnectionVersion; report: ValidationReport }> {
     const target = { connectionId: context.connectionId, tenantId: context.tenant.id };
     const draft = await this.deps.versions.draft(target, body, 'setup-link');
     this.#log(context.link, 'draft saved', { version: draft.version });
+    const fields = Object.keys(body).filter((key) => body[key] !== undefined && body[key] !== null);
+    await this.#recordChange(context, draft.version, 'create', fields.sort(), address);
     const report = await this.deps.versions.validate(context.connectionId, draft.version);
     return { draft, report };
   }
@@ -169,14 +174,27 @@ export class SetupLinkService {
   }
 
   /** Activates the draft, which must have passed a test login. */
-  async activate(context: SetupContext): Promise<ConnectionVersion> {
+  async activate(context: SetupContext, address: string): Promise<ConnectionVersion> {
     if (!context.draft) throw new BrokerError('invalid_request', { description: 'There is no draft to activate.' });
     const activated = await this.deps.versions.activate(context.connectionId, context.draft.version, {
       force: false,
       by: `setup-link:${context.link.id}`,
     });
     this.#log(context.link, 'activated', { version: activated.version });
+    await this.#recordChange(context, activated.version, 'activate', [], address);
     return activated;
+  }
+
+  /** The admin audit trail names the link as the actor (never its token). */
+  #recordChange(context: SetupContext, version: number, action: string, fields: string[], address: string) {
+    return this.deps.changes.record({
+      actor: `setup-link:${context.link.id}`,
+      resource: 'connection-version',
+      id: `${context.connectionId}/${version}`,
+      action,
+      fields,
+      address,
+    });
   }
 
   #log(link: SetupLink, action: string, extra: object = {}): void {

@@ -5,12 +5,14 @@ import type { LoginAuditService } from '../../domain/audit/login-audit.service.j
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
 import type { ConnectionVersionService } from '../../domain/connections/connection-version.service.js';
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
+import type { ChangeLog } from '../../domain/changes/change-log.service.js';
 import type { ExpiringCredentials } from '../../domain/expiring/expiring-credentials.js';
 import type { SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import type { TenantService } from '../../domain/tenants/tenant.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import { jsonErrorHandler } from '../errors.js';
 import { limitRequests } from '../rate-limit.js';
+import { recordChanges } from './record-changes.js';
 
 export interface AdminDeps {
   adminToken: string | undefined;
@@ -19,6 +21,7 @@ export interface AdminDeps {
   versions: ConnectionVersionService;
   setupLinks: SetupLinkService;
   expiring: ExpiringCredentials;
+  changes: ChangeLog;
   apps: AppService;
   audit: LoginAuditService;
   testLogin: TestLoginService;
@@ -38,6 +41,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
   });
+  recordChanges(app, deps.changes);
   // A slug or id with a NUL character names nothing, and PostgreSQL would refuse it as text.
   app.addHook('onRequest', async (request) => {
     const params = request.params as Record<string, string> | undefined;
@@ -109,6 +113,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
     await deps.setupLinks.revoke(request.params.id);
     return reply.code(204).send();
   });
+
+  // Who changed what (contract v3)
+  app.get('/admin/changes', async (request) => deps.changes.list(request.query));
 
   // Expiring credentials (contract v3)
   app.get('/admin/expiring', async (request) => deps.expiring.list(request.query));

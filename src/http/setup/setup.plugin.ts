@@ -181,7 +181,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
     };
     let version: number;
     try {
-      version = (await deps.setupLinks.saveDraft(context, body)).draft.version;
+      version = (await deps.setupLinks.saveDraft(context, body, request.ip)).draft.version;
     } catch (error) {
       if (!isBrokerError(error) || error.code !== 'invalid_request') throw error;
       const problems = Array.isArray(error.details) ? (error.details as { path: string; message: string }[]) : [];
@@ -201,7 +201,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
     const context = await deps.setupLinks.open(request.params.token);
     assertForm(request, context);
     try {
-      const activated = await deps.setupLinks.activate(context);
+      const activated = await deps.setupLinks.activate(context, request.ip);
       return seeOther(reply, `/setup/${request.params.token}?activated=${activated.version}`);
     } catch (error) {
       if (!isBrokerError(error) || (error.code !== 'not_tested' && error.code !== 'invalid_request')) throw error;

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { parseInput } from '../validation.js';
+import type { Change, ChangeLogRepo, ChangeRow } from './change-log.repo.js';
+
+export const RESOURCES = ['tenant', 'connection', 'connection-version', 'app', 'setup-link'] as const;
+
+const querySchema = z.object({
+  resource: z.enum(RESOURCES).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/**
+ * Who changed what (contract v3: GET /admin/changes): when, who (the admin token, a console
+ * user, or a setup link), what (resource, id, action, the names of the fields written — never
+ * a value), from which address. Validations and test logins are not writes.
+ */
+export class ChangeLog {
+  constructor(private readonly repo: Pick<ChangeLogRepo, 'record' | 'list'>) {}
+
+  record(change: Change): Promise<void> {
+    return this.repo.record(change);
+  }
+
+  async list(query: unknown): Promise<{ changes: ChangeRow[] }> {
+    const { resource, limit } = parseInput(querySchema, query ?? {});
+    return { changes: await this.repo.list(resource, limit) };
+  }
+}
