@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from './config/config.js';
+import { brokerVersion } from './config/local.js';
 import { randomBytesPooled } from './crypto/random.js';
 import { startHousekeeping } from './domain/housekeeping.js';
 import { adminRoutes } from './http/admin/admin.plugin.js';
@@ -7,6 +8,7 @@ import { jsonErrorHandler } from './http/errors.js';
 import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
 import { healthRoutes } from './http/ops/health.route.js';
+import { openApi } from './http/openapi/openapi.plugin.js';
 import { setupRoutes } from './http/setup/setup.plugin.js';
 import { wellKnownRoutes } from './http/well-known/jwks.route.js';
 import { createMetrics } from './observability/metrics.js';
@@ -60,6 +62,8 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     done();
   });
 
+  // Before any route: it attaches each API route's schemas as the route is added.
+  await openApi(app, { publicUrl: config.publicUrl, version: brokerVersion() });
   const metrics = createMetrics();
   const services = createServices(config, deps, metrics);
   await services.configChanges.start();

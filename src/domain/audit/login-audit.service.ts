@@ -5,7 +5,7 @@ import { parseInput } from '../validation.js';
 import type { AuditWriter } from './audit-writer.js';
 import type { LoginAttempt, LoginAttemptRow, LoginAuditRepo } from './login-audit.repo.js';
 
-const listQuerySchema = z.strictObject({
+export const listQuerySchema = z.strictObject({
   limit: z
     .string()
     .regex(/^\d+$/, 'a whole number')

@@ -4,7 +4,7 @@ import type { Change, ChangeLogRepo, ChangeRow } from './change-log.repo.js';
 
 export const RESOURCES = ['tenant', 'connection', 'connection-version', 'app', 'setup-link'] as const;
 
-const querySchema = z.object({
+export const changesQuerySchema = z.object({
   resource: z.enum(RESOURCES).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -22,7 +22,7 @@ export class ChangeLog {
   }
 
   async list(query: unknown): Promise<{ changes: ChangeRow[] }> {
-    const { resource, limit } = parseInput(querySchema, query ?? {});
+    const { resource, limit } = parseInput(changesQuerySchema, query ?? {});
     return { changes: await this.repo.list(resource, limit) };
   }
 }

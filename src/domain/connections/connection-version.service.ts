@@ -37,7 +37,7 @@ export function toVersionView(v: ConnectionVersion): VersionView {
   };
 }
 
-const activateSchema = z.strictObject({ force: z.boolean().optional() });
+export const activateSchema = z.strictObject({ force: z.boolean().optional() });
 
 /** What a connection that does not exist yet starts from (a setup link's first draft). */
 const NEW_CONNECTION_DEFAULTS = {

@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
 /** The setup page and the log warn this many days ahead. */
 export const WARN_DAYS = 30;
 
-const querySchema = z.object({ days: z.coerce.number().int().min(0).max(3650).default(WARN_DAYS) });
+export const expiringQuerySchema = z.object({ days: z.coerce.number().int().min(0).max(3650).default(WARN_DAYS) });
 
 /**
  * Expiring credentials (contract v3): the client secrets of active and draft versions (the
@@ -61,7 +61,7 @@ export class ExpiringCredentials {
 
   /** `GET /admin/expiring?days=30`: what expires within that many days (already expired included). */
   async list(query: unknown): Promise<{ expiring: ExpiringCredential[] }> {
-    const { days } = parseInput(querySchema, query ?? {});
+    const { days } = parseInput(expiringQuerySchema, query ?? {});
     const before = new Date(Date.now() + days * DAY_MS).toISOString();
     return { expiring: (await this.all()).filter((c) => c.expiresAt <= before) };
   }

@@ -10,7 +10,7 @@ import type { SessionRepo } from '../tickets/ticket.repo.js';
 import { parseQuery } from '../validation.js';
 import { assertReturnToRegistered } from './start/assert-return-to-registered.js';
 
-const logoutQuerySchema = z.object({
+export const logoutQuerySchema = z.object({
   app: z.string().min(1).max(200),
   session: z.string().min(1).max(200),
   post_logout_redirect_uri: z.string().min(1).max(2048),

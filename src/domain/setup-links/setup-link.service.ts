@@ -13,7 +13,7 @@ import type { Tenant, TenantRepo } from '../tenants/tenant.repo.js';
 import { parseInput } from '../validation.js';
 import type { SetupLink, SetupLinkRepo } from './setup-link.repo.js';
 
-const createSchema = z.strictObject({
+export const createSetupLinkSchema = z.strictObject({
   connection: z.string().uuid().optional(),
   expiresInHours: z
     .number()
@@ -87,7 +87,7 @@ export class SetupLinkService {
     body: unknown,
   ): Promise<{ id: string; url: string; expiresAt: string; connection: string }> {
     const tenant = await this.#requireTenant(tenantSlug);
-    const input = parseInput(createSchema, body ?? {});
+    const input = parseInput(createSetupLinkSchema, body ?? {});
     let connectionId = input.connection;
     if (connectionId !== undefined) {
       const owner =

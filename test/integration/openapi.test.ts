@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import Ajv2020 from 'ajv/dist/2020.js';
+import t from 'tap';
+import { startBroker } from '../helpers/broker.js';
+import { TestBrowser, signIn } from '../helpers/browser.js';
+import { startIdp } from '../helpers/idp.js';
+import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
+
+// Contract v3: GET /admin/openapi.json, the OpenAPI 3.1 document of the admin API and the
+// relying apps' API, generated from the zod schemas that validate each route.
+
+const CONTRACT = resolve(import.meta.dirname, '../../../shared/spec/broker-contract.md');
+const broker = await startBroker(t);
+const response = await fetch(`${broker.url}/admin/openapi.json`);
+const doc = (await response.json()) as {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+  >;
+  components: object;
+};
+
+t.test('served without auth, as OpenAPI 3.1, and valid against the OpenAPI 3.1 schema', async (t) => {
+  t.equal(response.status, 200);
+  t.equal(doc.openapi, '3.1.0');
+  const result = await new Validator().validate(doc as never);
+  t.same(result.errors, undefined, 'no schema error');
+  t.equal(result.valid, true);
+});
+
+t.test('the API reference page shows it, from this machine only', async (t) => {
+  const page = await fetch(`${broker.url}/admin/reference/`);
+  t.equal(page.status, 200);
+  const html = await page.text();
+  t.match(html, /swagger-ui/i);
+  t.notMatch(html, /https?:\/\/(?!127\.0\.0\.1)[a-z]/i, 'no asset from another host');
+});
+
+t.test('every admin and relying-app route of the contract is in it', async (t) => {
+  const contract = await readFile(CONTRACT, 'utf8');
+  const routes = new Set<string>();
+  const mention =
+    /`((?:GET|POST|PATCH|DELETE|PUT)(?:\/(?:GET|POST|PATCH|DELETE|PUT))*) (\/(?:admin|api\/sso\/(?:tickets|logout))[^`?\s]*)/g;
+  for (const [, methods, path] of contract.matchAll(mention)) {
+    for (const method of methods!.split('/')) routes.add(`${method} ${path!.replace(/:(\w+)/g, '{$1}')}`);
+  }
+  routes.delete('GET /admin/openapi.json'); // the document itself
+  t.ok(routes.size >= 25, `${routes.size} routes named in the contract`);
+  const documented = new Set(
+    Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`),
+    ),
+  );
+  t.same(
+    [...routes].filter((route) => !documented.has(route)),
+    [],
+    'none missing',
+  );
+  t.same(
+    [...documented].filter((route) => !routes.has(route)),
+    [],
+    'and nothing the contract does not name',
+  );
+});
+
+t.test('real answers match their documented schemas', async (t) => {
+  const ajv = new Ajv2020.default({ strict: false, allErrors: true });
+  ajv.addFormat('date-time', true).addFormat('uri', true).addFormat('email', true);
+  ajv.addSchema({ $id: 'openapi', components: doc.components });
+  const check = (method: string, path: string, status: number, body: unknown) => {
+    const schema = doc.paths[path]?.[method]?.responses[String(status)]?.content?.['application/json']?.schema;
+    if (!schema) return t.fail(`no schema for ${method} ${path} ${status}`);
+    const rooted = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/'));
+    const validate = ajv.compile(rooted);
+    t.ok(validate(body), `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate.errors)}`);
+  };
+  const idp = await startIdp(t, {
+    redirectUri: broker.config.callbackUrl,
+    brokerJwks: broker.keys.jwks(),
+    accounts: [ADA],
+  });
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  check('get', '/admin/tenants/{slug}', 200, (await broker.admin('GET', `/admin/tenants/${scenario.tenant}`)).body);
+  check(
+    'get',
+    '/admin/connections/{id}',
+    200,
+    (await broker.admin('GET', `/admin/connections/${scenario.connectionId}`)).body,
+  );
+  const versions = await broker.admin('GET', `/admin/connections/${scenario.connectionId}/versions`);
+  check('get', '/admin/connections/{id}/versions', 200, versions.body);
+  check('get', '/admin/apps', 200, (await broker.admin('GET', '/admin/apps')).body);
+  check('post', '/admin/tenants', 400, (await broker.admin('POST', '/admin/tenants', { slug: 'Bad Slug' })).body);
+  check('get', '/admin/changes', 200, (await broker.admin('GET', '/admin/changes')).body);
+  const back = await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email as string, scenario.returnTo);
+  const redeemed = await redeem(broker, scenario.app, back.searchParams.get('ticket'));
+  check('post', '/api/sso/tickets/redeem', 200, redeemed.body);
+  check('post', '/api/sso/tickets/redeem', 400, (await redeem(broker, scenario.app, 'nope')).body);
+});
