@@ -8,7 +8,8 @@
  * broker replicas on one database. --soak runs 100,000 logins and reports the broker's RSS at
  * 20,000 and 100,000. Prints a table and writes JSON (default bench-result.json).
  * Options for finding hot spots: --profile DIR (the broker's V8 CPU profiles), --env KEY=VALUE
- * (broker settings), --method M and --concurrency N (run only those login phases).
+ * (broker settings), --method M and --concurrency N (run only those login phases), --logins-only
+ * (no reference, redemption or replica phase).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,8 +42,11 @@ const { values: args } = parseArgs({
     env: { type: 'string', multiple: true },
     concurrency: { type: 'string' },
     method: { type: 'string' },
+    'logins-only': { type: 'boolean' },
   },
 });
+/** --logins-only: the login phases alone (a profile of logins and nothing else). */
+const loginsOnly = args['logins-only'] === true;
 const quick = args.quick === true;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -329,6 +333,7 @@ try {
     // The reference relying party, same stub IdP, same driver, same concurrency: the bar.
     const missing = referenceMissing();
     if (quick) log('  reference relying party: skipped (--quick)');
+    else if (loginsOnly) log('  reference relying party: skipped (--logins-only)');
     else if (missing) log(`  reference relying party: skipped, ${missing}`);
     else {
       for (const method of methods.filter((m) => !args.method || m === args.method)) {
@@ -361,38 +366,40 @@ try {
       }
     }
 
-    // Ticket redemption alone: mint tickets first, then redeem them as fast as apps can.
-    const driver = driverFor(64);
-    const t = target('client_secret_post');
-    const tickets: string[] = [];
-    await runConcurrently(
-      64,
-      quick ? 200 : 12_000,
-      quick ? 5 : 12,
-      async () => void tickets.push(await driver.browserLogin(t, publicUrl)),
-    );
-    results.push(
-      await measure('redeem', 'client_secret_post', 16, tickets.length, 30, (i) =>
-        driver.redeem(t, publicUrl, tickets[i]!),
-      ),
-    );
+    if (!loginsOnly) {
+      // Ticket redemption alone: mint tickets first, then redeem them as fast as apps can.
+      const driver = driverFor(64);
+      const t = target('client_secret_post');
+      const tickets: string[] = [];
+      await runConcurrently(
+        64,
+        quick ? 200 : 12_000,
+        quick ? 5 : 12,
+        async () => void tickets.push(await driver.browserLogin(t, publicUrl)),
+      );
+      results.push(
+        await measure('redeem', 'client_secret_post', 16, tickets.length, 30, (i) =>
+          driver.redeem(t, publicUrl, tickets[i]!),
+        ),
+      );
 
-    // Scale-out: a second replica on the same database; the driver balances logins over both.
-    const secondPort = await freePort();
-    brokers.push(await startBroker(secondPort));
-    const both = target('client_secret_post', [publicUrl, `http://127.0.0.1:${secondPort}`]);
-    const scaled = driverFor(16);
-    await runConcurrently(16, quick ? 20 : 300, 10, completeLogin(scaled, both));
-    results.push(
-      await measure(
-        '2 replicas',
-        'client_secret_post',
-        16,
-        quick ? 200 : 10_000,
-        quick ? 5 : 10,
-        completeLogin(scaled, both),
-      ),
-    );
+      // Scale-out: a second replica on the same database; the driver balances logins over both.
+      const secondPort = await freePort();
+      brokers.push(await startBroker(secondPort));
+      const both = target('client_secret_post', [publicUrl, `http://127.0.0.1:${secondPort}`]);
+      const scaled = driverFor(16);
+      await runConcurrently(16, quick ? 20 : 300, 10, completeLogin(scaled, both));
+      results.push(
+        await measure(
+          '2 replicas',
+          'client_secret_post',
+          16,
+          quick ? 200 : 10_000,
+          quick ? 5 : 10,
+          completeLogin(scaled, both),
+        ),
+      );
+    }
   }
 } finally {
   for (const driver of drivers) driver.close();
