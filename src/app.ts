@@ -7,6 +7,8 @@ import { adminRoutes } from './http/admin/admin.plugin.js';
 import { jsonErrorHandler } from './http/errors.js';
 import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
+import { consoleRoutes } from './http/console/console.plugin.js';
+import { ConsoleSessions } from './http/console/console-session.js';
 import { healthRoutes } from './http/ops/health.route.js';
 import { openApi } from './http/openapi/openapi.plugin.js';
 import { setupRoutes } from './http/setup/setup.plugin.js';
@@ -110,6 +112,25 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
     audit: services.audit,
     testLogin: services.testLogin,
     rateLimitPerMinute: config.rateLimitPerMinute,
+  });
+  await app.register(consoleRoutes, {
+    sessions: new ConsoleSessions(services.secretBox),
+    adminToken: config.adminToken,
+    publicUrl: config.publicUrl,
+    secureCookies: config.secureCookies,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    tenants: services.tenants,
+    tenantRepo: services.tenantRepo,
+    connections: services.connections,
+    versions: services.versions,
+    versionRepo: services.versionRepo,
+    testLogin: services.testLogin,
+    setupLinks: services.setupLinks,
+    apps: services.apps,
+    audit: services.auditRepo,
+    changes: services.changes,
+    expiring: services.expiring,
+    idpLatencyMs: (connection) => metrics.meanIdpLatencyMs(connection, 'token'),
   });
   const stopHousekeeping = startHousekeeping({
     audit: services.auditRepo,

@@ -197,6 +197,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   return {
+    secretBox,
+    tenantRepo,
     changes,
     changeLogRepo,
     expiring: new ExpiringCredentials({ versions: versionRepo, keys: deps.keys, log: deps.logger }),

@@ -15,4 +15,6 @@ export const SEALED = {
   ticket: (appId: string) => `ticket:${appId}`,
   /** The state of an RP-initiated logout, round-tripped through the IdP. */
   logoutState: () => 'logout-state',
+  /** An operator's console session, in an HttpOnly cookie. */
+  consoleSession: () => 'console-session',
 } as const;

@@ -62,8 +62,23 @@ export function createMetrics() {
     labelNames: ['result'],
     registers: [registry],
   });
+  /** The mean duration of one connection's requests to one IdP endpoint, ms, as this process saw them. */
+  const meanIdpLatencyMs = async (connection: string, endpoint: string): Promise<number | undefined> => {
+    const { values } = await idpRequestDuration.get();
+    const of = (suffix: string) =>
+      values.find(
+        (v) =>
+          v.metricName === `sso_idp_request_duration_seconds_${suffix}` &&
+          v.labels.connection === connection &&
+          v.labels.endpoint === endpoint,
+      )?.value;
+    const sum = of('sum');
+    const count = of('count');
+    return sum === undefined || !count ? undefined : Math.round((1000 * sum) / count);
+  };
   return {
     registry,
+    meanIdpLatencyMs,
     loginsStarted,
     loginsCompleted,
     loginsFailed,

@@ -19,6 +19,14 @@ export interface LoginAttemptRow {
   durationMs: number;
 }
 
+export interface ConnectionHealth {
+  connection: string;
+  logins: number;
+  successes: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
 /** Login attempts and housekeeping, in plain SQL: attempts arrive in batches (audit-writer.ts). */
 export class LoginAuditRepo {
   constructor(private readonly pool: pg.Pool) {}
@@ -70,6 +78,79 @@ export class LoginAuditRepo {
       outcome: row.outcome,
       error: row.error,
       durationMs: row.duration_ms,
+    }));
+  }
+
+  /** Attempts of any tenant, filtered (the console's logins view), newest first. */
+  async search(filter: {
+    tenantId?: string | undefined;
+    connectionId?: string | undefined;
+    appId?: string | undefined;
+    outcome?: 'success' | 'failure' | undefined;
+    error?: string | undefined;
+    limit: number;
+  }): Promise<(LoginAttemptRow & { tenantId: string })[]> {
+    const { rows } = await this.pool.query<{
+      at: Date;
+      tenant_id: string;
+      connection: string | null;
+      app: string | null;
+      outcome: 'success' | 'failure';
+      error: string | null;
+      duration_ms: number;
+    }>(
+      `SELECT at, tenant_id, connection_id AS connection, app_id AS app, outcome, error, duration_ms
+         FROM login_attempts
+        WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR connection_id = $2)
+          AND ($3::text IS NULL OR app_id = $3) AND ($4::text IS NULL OR outcome = $4)
+          AND ($5::text IS NULL OR error = $5)
+        ORDER BY at DESC, id LIMIT $6`,
+      [
+        filter.tenantId ?? null,
+        filter.connectionId ?? null,
+        filter.appId ?? null,
+        filter.outcome ?? null,
+        filter.error ?? null,
+        filter.limit,
+      ],
+    );
+    return rows.map((row) => ({
+      at: row.at.toISOString(),
+      tenantId: row.tenant_id,
+      connection: row.connection,
+      app: row.app,
+      outcome: row.outcome,
+      error: row.error,
+      durationMs: row.duration_ms,
+    }));
+  }
+
+  /**
+   * Each connection's logins since `since`: how many, how many succeeded, and its last error
+   * with its time (the console's health at a glance).
+   */
+  async healthSince(since: Date): Promise<ConnectionHealth[]> {
+    const { rows } = await this.pool.query<{
+      connection: string;
+      logins: number;
+      successes: number;
+      last_error: string | null;
+      last_error_at: Date | null;
+    }>(
+      `SELECT connection_id AS connection, count(*)::int AS logins,
+              count(*) FILTER (WHERE outcome = 'success')::int AS successes,
+              (array_agg(error ORDER BY at DESC) FILTER (WHERE outcome = 'failure'))[1] AS last_error,
+              max(at) FILTER (WHERE outcome = 'failure') AS last_error_at
+         FROM login_attempts WHERE at >= $1 AND connection_id IS NOT NULL
+        GROUP BY connection_id`,
+      [since],
+    );
+    return rows.map((row) => ({
+      connection: row.connection,
+      logins: row.logins,
+      successes: row.successes,
+      lastError: row.last_error,
+      lastErrorAt: row.last_error_at?.toISOString() ?? null,
     }));
   }
 

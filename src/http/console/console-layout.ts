@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { html, trusted, type Html } from '../browser/html.js';
+import { PAGE_SECURITY_HEADERS, renderPage, STYLE_HASH } from '../browser/pages.js';
+
+const STYLE = `main{max-width:72rem;margin:2rem auto}nav{display:flex;gap:1rem;align-items:center;flex-wrap:wrap;
+border-bottom:1px solid #e3e6ea;padding-bottom:.5rem;margin-bottom:1rem}nav a{color:#1b5fc1}
+nav form{margin-left:auto}table{width:100%;font-size:.92rem}th,td{border-bottom:1px solid #eef0f3}
+thead th{background:#f5f6f8}button{font:inherit;padding:.3rem .8rem;cursor:pointer}
+form.inline{display:inline}label{font-weight:600;margin-right:.3rem}input,select{font:inherit;padding:.25rem}
+.ok{color:#176b2c}.bad{color:#a3121d}.box{padding:.6rem .9rem;border-radius:6px;background:#fff4d6;margin:.75rem 0}
+.box.good{background:#dff3e4}.box.err{background:#fde2e2}.muted{color:#4a525c}
+input.copy{width:100%;font-family:monospace}fieldset{border:0;padding:0;margin:.5rem 0;display:flex;gap:.75rem;
+flex-wrap:wrap;align-items:end}`;
+const hash = (text: string) => createHash('sha256').update(text).digest('base64');
+
+/** Console pages post their own forms; they load and run nothing else. */
+export const CONSOLE_HEADERS = {
+  ...PAGE_SECURITY_HEADERS,
+  'content-security-policy': [
+    "default-src 'none'",
+    `style-src 'sha256-${STYLE_HASH}' 'sha256-${hash(STYLE)}'`,
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; '),
+};
+
+export interface Chrome {
+  actor: string;
+  csrf: string;
+  /** A sentence on what just happened, or what went wrong. */
+  notice?: string | undefined;
+  error?: string | undefined;
+}
+
+export const csrfField = (chrome: Pick<Chrome, 'csrf'>) =>
+  html`<input type="hidden" name="csrf" value="${chrome.csrf}">`;
+
+/** A console page: navigation, who is signed in, the page's notice, its body. */
+export function consolePage(title: string, chrome: Chrome, body: Html): string {
+  const nav = html`<nav aria-label="Console"><strong>SSO broker console</strong>
+<a href="/console">Tenants</a><a href="/console/apps">Apps</a><a href="/console/logins">Logins</a>
+<a href="/console/changes">Changes</a>
+<form method="post" action="/console/sign-out" class="inline">${csrfField(chrome)}
+<span class="muted">${chrome.actor}</span> <button type="submit">Sign out</button></form></nav>`;
+  const notice = chrome.notice && html`<p class="box good" role="status">${chrome.notice}</p>`;
+  const error = chrome.error && html`<p class="box err" role="alert">${chrome.error}</p>`;
+  return renderPage(
+    `${title} · SSO broker console`,
+    html`${nav}<h1>${title}</h1>${notice}${error}${body}`,
+    html`<style>${trusted(STYLE)}</style>`,
+  );
+}
+
+/** The sign-in page: the admin token, and the broker's own SSO when CONSOLE_TENANT is set. */
+export function signInPage(options: { error?: string; ssoTenant?: string | undefined }): string {
+  const error = options.error && html`<p class="box err" role="alert">${options.error}</p>`;
+  const sso =
+    options.ssoTenant &&
+    html`<h2>Or with your organisation’s account</h2>
+<form method="post" action="/console/sso"><button type="submit">Sign in with single sign-on</button></form>`;
+  return renderPage(
+    'Sign in · SSO broker console',
+    html`<h1>SSO broker console</h1>${error}
+<form method="post" action="/console/sign-in"><p><label for="token">Admin token</label></p>
+<p><input id="token" name="token" type="password" autocomplete="current-password" required size="40"></p>
+<button type="submit">Sign in</button></form>${sso}`,
+    html`<style>${trusted(STYLE)}</style>`,
+  );
+}
+
+export const when = (iso: string | null | undefined) => (iso ? iso.replace('T', ' ').slice(0, 19) : '—');

@@ -1,0 +1,54 @@
+import { SEALED } from '../../crypto/purposes.js';
+import type { SecretBox } from '../../crypto/secret-box.js';
+import { randomToken, safeEqual } from '../../crypto/tokens.js';
+
+/** Signed out after this long without a request. */
+export const CONSOLE_IDLE_MS = 30 * 60_000;
+/** And after this long in any case. */
+export const CONSOLE_MAX_MS = 12 * 60 * 60_000;
+
+export interface ConsoleSession {
+  /** Who: "admin token", or the console user's identity (their email) when signed in by SSO. */
+  actor: string;
+  /** The forms' CSRF token, bound to this session. */
+  csrf: string;
+  issuedAt: number;
+  seenAt: number;
+}
+
+/**
+ * The operators' console session: sealed (AES-256-GCM, SECRET_KEY) into one HttpOnly,
+ * SameSite=Strict cookie on /console — nothing stored server-side, so every replica knows it.
+ * It expires after CONSOLE_IDLE_MS idle (each request slides it) and CONSOLE_MAX_MS in all.
+ */
+export class ConsoleSessions {
+  constructor(private readonly box: SecretBox) {}
+
+  issue(actor: string, now = Date.now()): ConsoleSession {
+    return { actor, csrf: randomToken(24), issuedAt: now, seenAt: now };
+  }
+
+  seal(session: ConsoleSession): string {
+    return this.box.seal(JSON.stringify(session), SEALED.consoleSession());
+  }
+
+  /** The session a cookie holds, if it opens and has not expired. */
+  open(sealed: string | undefined, now = Date.now()): ConsoleSession | undefined {
+    if (sealed === undefined || sealed.length > 2048) return undefined;
+    const json = this.box.open(sealed, SEALED.consoleSession());
+    if (json === undefined) return undefined;
+    let session: ConsoleSession;
+    try {
+      session = JSON.parse(json) as ConsoleSession;
+    } catch {
+      return undefined;
+    }
+    if (typeof session.actor !== 'string' || typeof session.csrf !== 'string') return undefined;
+    if (now - session.seenAt > CONSOLE_IDLE_MS || now - session.issuedAt > CONSOLE_MAX_MS) return undefined;
+    return { ...session, seenAt: now };
+  }
+
+  csrfMatches(session: ConsoleSession, sent: unknown): boolean {
+    return typeof sent === 'string' && safeEqual(sent, session.csrf);
+  }
+}

@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import t from 'tap';
+import { seriousViolations } from '../helpers/accessibility.js';
+import { startBroker } from '../helpers/broker.js';
+import { TestBrowser, signIn } from '../helpers/browser.js';
+import { startIdp } from '../helpers/idp.js';
+import { ADA, auditedLogins, registerTenant } from '../helpers/scenario.js';
+
+// The operators' console in Chromium: sign in with the admin token, see a tenant's connection
+// and its health, roll a connection back, create and revoke a setup link, rotate an app's
+// secret, find a learner's login, and see the changes name the operator. axe-core on every page.
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(resolve(import.meta.dirname, '../..'), 'test-artifacts');
+const README_SHOTS = join(resolve(import.meta.dirname, '../..'), 'docs/screenshots');
+const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
+if (missing && process.env.CI) throw new Error(missing);
+
+t.test('an operator runs the broker from the console', { skip: missing }, async (t) => {
+  const broker = await startBroker(t);
+  const idp = await startIdp(t, {
+    redirectUri: broker.config.callbackUrl,
+    brokerJwks: broker.keys.jwks(),
+    accounts: [ADA],
+  });
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  await broker.admin('PATCH', `/admin/connections/${scenario.connectionId}`, { scopes: ['groups'] }); // version 2
+  await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email as string, scenario.returnTo);
+  await auditedLogins(broker, scenario.tenant, 1);
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+  await mkdir(ARTIFACTS, { recursive: true });
+  const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+  const shot = async (p: Page, name: string) => {
+    t.same(await seriousViolations(p), [], `${name}: no serious or critical accessibility violation`);
+    await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+    // UPDATE_SCREENSHOTS=1 also refreshes the README's copies.
+    if (process.env.UPDATE_SCREENSHOTS)
+      await copyFile(join(ARTIFACTS, `${name}.png`), join(README_SHOTS, `${name}.png`));
+  };
+
+  await page.goto(`${broker.url}/console`);
+  await page.getByRole('heading', { name: 'SSO broker console' }).waitFor();
+  await shot(page, 'console-sign-in');
+  await page.getByLabel('Admin token').fill('not-the-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('That is not the admin token.').waitFor();
+  await page.getByLabel('Admin token').fill(broker.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+  const row = page.getByRole('row', { name: new RegExp(scenario.tenant) });
+  t.match(await row.textContent(), /1\s*100%/, 'one login in the last 24 hours, all successful');
+  await shot(page, 'console-tenants');
+
+  await row.getByRole('link').click();
+  await page.getByRole('heading', { name: /^Connection / }).waitFor();
+  await page.getByRole('button', { name: 'Roll back to version 1' }).click();
+  await page.getByText('The version is active').waitFor();
+  const versions = await broker.admin('GET', `/admin/connections/${scenario.connectionId}/versions`);
+  t.match(
+    versions.body.versions.find((v: { version: number }) => v.version === 1),
+    { status: 'active' },
+  );
+  await page.getByRole('button', { name: 'Create a setup link' }).click();
+  const link = await page.getByLabel(/New setup link/).inputValue();
+  t.match(link, new RegExp(`^${broker.url}/setup/[A-Za-z0-9_-]{43}$`));
+  await shot(page, 'console-connection');
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  await page.getByText('The setup link is revoked').waitFor();
+  t.equal((await fetch(link)).status, 404, 'the revoked link stops at once');
+
+  await page.getByRole('link', { name: 'Apps' }).click();
+  await page.getByRole('button', { name: /Rotate secret of/ }).click();
+  const secret = await page.getByLabel(/New secret of app/).inputValue();
+  t.ok(secret.length >= 40, 'the new secret is shown once');
+  await shot(page, 'console-apps');
+
+  await page.getByRole('link', { name: 'Logins' }).click();
+  await page.getByLabel('Tenant').fill(scenario.tenant);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('cell', { name: 'success' }).first().waitFor();
+  await shot(page, 'console-logins');
+
+  await page.getByRole('link', { name: 'Changes' }).click();
+  await page.getByRole('heading', { name: 'Changes' }).waitFor();
+  const changes = await page.locator('tbody').textContent();
+  t.match(changes, /admin token\s*app\s*\S+\s*rotate-secret/, 'the operator is named');
+  await shot(page, 'console-changes');
+
+  // Forms need the session's CSRF token; without a session, the console sends you to sign in.
+  const forged = await fetch(`${broker.url}/console/apps/${scenario.app.id}/rotate-secret`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'csrf=guess',
+  });
+  t.equal(forged.status, 303);
+  t.equal(forged.headers.get('location'), '/console/sign-in');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'SSO broker console' }).waitFor();
+});
