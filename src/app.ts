@@ -19,7 +19,14 @@ import { createServices, type AppDeps } from './services.js';
 export type { AppDeps } from './services.js';
 
 /** Builds the broker as a Fastify instance; never listens (main.ts and tests do). */
-export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config & {
+    secretKeys: Buffer[];
+    /** Embedded database without ADMIN_TOKEN: a console sign-in link that works once (main.ts). */
+    consoleSignInCode?: string | undefined;
+  },
+  deps: AppDeps,
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: () => randomBytesPooled(8).toString('hex'),
@@ -116,6 +123,7 @@ export async function buildApp(config: Config & { secretKeys: Buffer[] }, deps: 
   await app.register(consoleRoutes, {
     sessions: new ConsoleSessions(services.secretBox),
     adminToken: config.adminToken,
+    signInCode: config.consoleSignInCode,
     publicUrl: config.publicUrl,
     secureCookies: config.secureCookies,
     rateLimitPerMinute: config.rateLimitPerMinute,

@@ -27,6 +27,16 @@ async function embeddedSecretKey(log: Logger): Promise<Buffer> {
   return key;
 }
 
+/** On the embedded database only: an ADMIN_TOKEN kept beside it under ./.data. */
+async function embeddedAdminToken(log: Logger): Promise<string> {
+  const file = resolve(DATA_DIR, 'admin-token');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const token = randomBytes(32).toString('base64url');
+  await writeFile(file, token, { mode: 0o600 });
+  log.warn({ file }, 'ADMIN_TOKEN unset: generated one for the embedded database (development only)');
+  return token;
+}
+
 async function main() {
   let config: Config;
   try {
@@ -44,6 +54,7 @@ async function main() {
   let embedded: EmbeddedCluster | undefined;
   let databaseUrl = config.databaseUrl;
   let secretKeys = config.secretKeys;
+  let consoleSignInCode: string | undefined;
   if (databaseUrl === undefined) {
     // Loaded only here: production (DATABASE_URL set) never loads the embedded database.
     const { startEmbeddedPostgres } = await import('./db/embedded.js');
@@ -58,6 +69,12 @@ async function main() {
       'DATABASE_URL unset: running on an embedded PostgreSQL under ./.data (development only)',
     );
     secretKeys ??= [await embeddedSecretKey(logger)];
+    if (config.adminToken === undefined) {
+      config = { ...config, adminToken: await embeddedAdminToken(logger) };
+      // One click into the console for a newcomer: a sign-in link that works once, for this
+      // process only (the admin token itself stays in its file).
+      consoleSignInCode = randomBytes(24).toString('base64url');
+    }
   }
   if (secretKeys === undefined) throw new Error('unreachable: SECRET_KEY is required with DATABASE_URL');
 
@@ -82,8 +99,14 @@ async function main() {
   const database = openDatabase(databaseUrl);
   if (config.migrateOnStart) await migrate(database.pool, MIGRATIONS_DIR, logger);
 
-  const app = await buildApp({ ...config, secretKeys }, { database, keys, logger });
+  const app = await buildApp({ ...config, secretKeys, consoleSignInCode }, { database, keys, logger });
   await app.listen({ host: config.host, port: config.port });
+  if (consoleSignInCode !== undefined) {
+    logger.warn(
+      { url: `${config.publicUrl}/console/sign-in?code=${consoleSignInCode}` },
+      'console: open this link to sign in (works once; development only: the admin token is in ./.data/admin-token)',
+    );
+  }
 
   let closing = false;
   const shutdown = async (signal: string) => {

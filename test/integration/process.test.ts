@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
@@ -19,9 +19,10 @@ const MAIN = resolve(ROOT, 'dist/src/main.js');
 // also kill a SIGTERMed child before its shutdown finished.
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
 
-function runMain(env: Record<string, string>) {
+function runMain(env: Record<string, string>, cwd?: string) {
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', ...env },
+    ...(cwd && { cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -191,5 +192,41 @@ t.test(
     }
     t.equal(status, 400, 'B refuses the URL A just removed, without a restart');
     t.equal(await loginOnB('https://app.example/one'), 302, 'and still accepts the remaining one');
+  },
+);
+
+t.test(
+  'on the embedded database without ADMIN_TOKEN, one is generated under ./.data and the log prints a console sign-in link that works once',
+  async (t) => {
+    const cwd = await mkdtemp(join(tmpdir(), 'broker-embedded-'));
+    await chmod(cwd, 0o755); // as root, PostgreSQL runs as its own user and must reach ./.data
+    const port = await freePort();
+    const run = runMain({ PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}` }, cwd);
+    t.teardown(() => void run.child.kill('SIGTERM'));
+    let link: string | undefined;
+    const deadline = Date.now() + 30_000;
+    while (link === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      link = /"url":"([^"]+\/console\/sign-in\?code=[^"]+)"/.exec(run.output().stdout)?.[1];
+    }
+    t.ok(link, 'the log prints the sign-in link');
+    t.match(run.output().stdout, 'development only');
+    const token = (await readFile(join(cwd, '.data/admin-token'), 'utf8')).trim();
+    t.ok(token.length >= 40, 'the admin token is kept under ./.data');
+    t.notOk(run.output().stdout.includes(token), 'the admin token itself is never logged');
+    const first = await fetch(link!, { redirect: 'manual' });
+    t.equal(first.status, 303);
+    t.equal(first.headers.get('location'), '/console');
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
+    const console = await fetch(`http://127.0.0.1:${port}/console`, { headers: { cookie }, redirect: 'manual' });
+    t.equal(console.status, 200, 'signed in with one click');
+    const again = await fetch(link!, { redirect: 'manual' });
+    t.equal(again.status, 200, 'the link works once: the second time is the sign-in page');
+    const admin = await fetch(`http://127.0.0.1:${port}/admin/tenants`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    t.equal(admin.status, 200, 'and the generated token is the admin token');
+    run.child.kill('SIGTERM');
+    t.equal(await run.exited, 0);
   },
 );

@@ -18,6 +18,8 @@ declare module 'fastify' {
 export interface ConsoleDeps extends ConsoleData {
   sessions: ConsoleSessions;
   adminToken: string | undefined;
+  /** A sign-in code that works once (the embedded database's start-up link), if any. */
+  signInCode?: string | undefined;
   publicUrl: string;
   secureCookies: boolean;
   rateLimitPerMinute: number;
@@ -97,7 +99,17 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     }
   });
 
-  app.get('/console/sign-in', async (_request, reply) => page(reply, 200, signInPage({})));
+  let signInCode = deps.signInCode;
+  app.get('/console/sign-in', async (request: FastifyRequest<{ Querystring: { code?: unknown } }>, reply) => {
+    const { code } = request.query;
+    if (signInCode !== undefined && typeof code === 'string' && safeEqual(code, signInCode)) {
+      signInCode = undefined; // once
+      reply.setCookie(cookieName, deps.sessions.seal(deps.sessions.issue('admin token')), cookieOptions);
+      request.log.info({ actor: 'admin token' }, 'console: signed in with the start-up link');
+      return seeOther(reply, '/console');
+    }
+    return page(reply, 200, signInPage({}));
+  });
   app.post('/console/sign-in', async (request: Req, reply) => {
     const token = request.body?.token;
     if (!sameOrigin(request)) throw new BrokerError('csrf_failed');
