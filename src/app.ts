@@ -86,7 +86,10 @@ export async function buildApp(
     configListener: services.configChanges,
   });
   await app.register(wellKnownRoutes, { keys: deps.keys });
+  const consoleSessions = new ConsoleSessions(services.secretBox);
   await app.register(browserRoutes, {
+    consoleSignIn: services.consoleSignIn,
+    consoleSessions,
     loginStart: services.loginStart,
     loginCallback: services.loginCallback,
     logout: services.logout,
@@ -121,7 +124,8 @@ export async function buildApp(
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
   await app.register(consoleRoutes, {
-    sessions: new ConsoleSessions(services.secretBox),
+    sessions: consoleSessions,
+    sso: services.consoleSignIn,
     adminToken: config.adminToken,
     signInCode: config.consoleSignInCode,
     publicUrl: config.publicUrl,

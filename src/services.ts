@@ -17,6 +17,7 @@ import { ConnectionService } from './domain/connections/connection.service.js';
 import { AttemptOutcomes } from './domain/login/attempt-outcomes.js';
 import { LoginCallbackService } from './domain/login/login-callback.service.js';
 import { LoginStartService } from './domain/login/login-start.service.js';
+import { ConsoleSignIn } from './domain/login/console-sign-in.service.js';
 import { LogoutService } from './domain/login/logout.service.js';
 import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
@@ -183,6 +184,15 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
   });
+  const consoleSignIn = new ConsoleSignIn({
+    tenantSlug: config.consoleTenant,
+    admins: config.consoleAdmins,
+    tenants: configCache.tenants,
+    connections: configCache.connections,
+    start: loginStart,
+    callback: loginCallback,
+    log: deps.logger,
+  });
   const changeLogRepo = new ChangeLogRepo(deps.database.pool);
   const changes = new ChangeLog(changeLogRepo);
   const setupLinks = new SetupLinkService({
@@ -198,6 +208,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   });
   return {
     secretBox,
+    consoleSignIn,
     tenantRepo,
     changes,
     changeLogRepo,

@@ -13,6 +13,10 @@ export interface Config {
   host: string;
   port: number;
   adminToken: string | undefined;
+  /** CONSOLE_TENANT: operators sign in to the console through this tenant's IdP. */
+  consoleTenant: string | undefined;
+  /** CONSOLE_ADMINS: who of it may — emails (verified), or `group:<value>`. */
+  consoleAdmins: string[];
   /** SECRET_KEY's keys; undefined until main resolves the embedded database's generated key. */
   secretKeys: Buffer[] | undefined;
   keysDir: string;
@@ -61,6 +65,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     host: env.HOST,
     port: env.PORT,
     adminToken: env.ADMIN_TOKEN,
+    consoleTenant: env.CONSOLE_TENANT,
+    consoleAdmins: env.CONSOLE_ADMINS,
     secretKeys: env.SECRET_KEY,
     keysDir: env.KEYS_DIR,
     signingKeyId: env.SIGNING_KEY_ID,

@@ -56,6 +56,20 @@ export const envSchema = z
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: intString(0, 65535).default(3000),
     ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    // The console's SSO sign-in: a tenant slug, and who of it may (emails, or group:<value>).
+    CONSOLE_TENANT: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a tenant slug')
+      .optional(),
+    CONSOLE_ADMINS: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0),
+      )
+      .default([]),
     SECRET_KEY: secretKeyList.optional(),
     KEYS_DIR: z.string().min(1).default('./keys'),
     SIGNING_KEY_ID: z.string().min(1).optional(),

@@ -7,7 +7,7 @@ import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
-import { ADA, auditedLogins, registerTenant } from '../helpers/scenario.js';
+import { ADA, GRACE, auditedLogins, registerTenant } from '../helpers/scenario.js';
 
 // The operators' console in Chromium: sign in with the admin token, see a tenant's connection
 // and its health, roll a connection back, create and revoke a setup link, rotate an app's
@@ -102,4 +102,47 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
   t.equal(forged.headers.get('location'), '/console/sign-in');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'SSO broker console' }).waitFor();
+});
+
+t.test('operators sign in to the console through one of the broker’s own tenants', { skip: missing }, async (t) => {
+  const broker = await startBroker(t, { consoleTenant: 'ops', consoleAdmins: ['ada@acme.example'] });
+  const idp = await startIdp(t, {
+    redirectUri: broker.config.callbackUrl,
+    brokerJwks: broker.keys.jwks(),
+    accounts: [ADA, GRACE],
+  });
+  t.equal((await broker.admin('POST', '/admin/tenants', { slug: 'ops', name: 'Operations' })).status, 201);
+  const connection = await broker.admin('POST', '/admin/tenants/ops/connections', {
+    issuer: idp.issuer,
+    clientId: idp.secretClient.clientId,
+    clientSecret: idp.secretClient.clientSecret,
+    tokenEndpointAuthMethod: 'client_secret_post',
+  });
+  t.equal(connection.status, 201);
+  await broker.admin('POST', '/admin/apps', { name: 'LMS', returnUrls: ['https://lms.example.test/'] });
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+  const signInAs = async (login: string) => {
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    await page.goto(`${broker.url}/console`);
+    await page.getByRole('button', { name: 'Sign in with single sign-on' }).click();
+    await page.getByLabel('Email').fill(login);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    return page;
+  };
+
+  const ada = await signInAs(ADA.claims.email as string);
+  await ada.getByRole('heading', { name: 'Tenants' }).waitFor();
+  t.match(await ada.locator('nav').textContent(), 'ada@acme.example', 'signed in as herself');
+  t.same(await seriousViolations(ada), []);
+  await ada.getByRole('link', { name: 'Apps' }).click();
+  await ada.getByRole('button', { name: /Rotate secret of/ }).click();
+  await ada.getByLabel(/New secret of app/).waitFor();
+  const [change] = (await broker.admin('GET', '/admin/changes?limit=1')).body.changes;
+  t.match(change, { actor: 'ada@acme.example', resource: 'app', action: 'rotate-secret' }, 'the change names her');
+
+  const grace = await signInAs(GRACE.claims.preferred_username);
+  await grace.getByText('Your account may not use the console').waitFor();
+  t.equal(await grace.getByRole('heading', { name: 'Tenants' }).count(), 0, 'someone CONSOLE_ADMINS does not list');
 });

@@ -59,6 +59,8 @@ export async function startBroker(
     host: '127.0.0.1',
     port,
     adminToken,
+    consoleTenant: undefined,
+    consoleAdmins: [],
     secretKeys: [randomBytes(32)],
     keysDir,
     signingKeyId: undefined,

@@ -15,6 +15,8 @@ t.test('defaults are the contract’s', async (t) => {
     host: '0.0.0.0',
     port: 3000,
     adminToken: undefined,
+    consoleTenant: undefined,
+    consoleAdmins: [],
     keysDir: './keys',
     tenantDomain: undefined,
     ticketTtlSeconds: 60,
@@ -23,6 +25,13 @@ t.test('defaults are the contract’s', async (t) => {
     logLevel: 'info',
   });
   t.ok(Object.isFrozen(config));
+});
+
+t.test('the console’s SSO sign-in: a tenant slug and a list of emails or groups', async (t) => {
+  const config = loadConfig({ CONSOLE_TENANT: 'ops', CONSOLE_ADMINS: ' ada@ops.example , group:broker-admins,' });
+  t.equal(config.consoleTenant, 'ops');
+  t.same(config.consoleAdmins, ['ada@ops.example', 'group:broker-admins']);
+  t.throws(() => loadConfig({ CONSOLE_TENANT: 'Not A Slug' }), /CONSOLE_TENANT/);
 });
 
 t.test('values are parsed and normalised', async (t) => {

@@ -23,7 +23,12 @@ export interface LoginTransaction {
   /** Milliseconds since the epoch. */
   createdAt: number;
   /** Who asked for the login: a relying app (the learner goes back to it) or a test login. */
-  purpose: AppPurpose | TestPurpose;
+  purpose: AppPurpose | TestPurpose | ConsolePurpose;
+}
+
+/** An operator signing in to the console through CONSOLE_TENANT: ends in a console session. */
+export interface ConsolePurpose {
+  kind: 'console';
 }
 
 export interface AppPurpose {
@@ -83,6 +88,7 @@ const sealedSchema = z.object({
   at: z.number(),
   a: z.object({ id: z.string(), r: z.string(), s: z.string().optional() }).optional(),
   t: z.number().int().positive().optional(),
+  k: z.literal('console').optional(),
 });
 
 export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
@@ -98,6 +104,8 @@ export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
       r: tx.purpose.returnToHash,
       ...(tx.purpose.appState !== undefined && { s: tx.purpose.appState }),
     };
+  } else if (tx.purpose.kind === 'console') {
+    sealed.k = 'console';
   } else if (tx.purpose.version !== undefined) {
     sealed.t = tx.purpose.version;
   }
@@ -123,6 +131,8 @@ export function openTransaction(box: SecretBox, state: string, sealed: string): 
     createdAt: parsed.at,
     purpose: parsed.a
       ? { kind: 'app', appId: parsed.a.id, returnToHash: parsed.a.r, appState: parsed.a.s }
-      : { kind: 'test', ...(parsed.t !== undefined && { version: parsed.t }) },
+      : parsed.k === 'console'
+        ? { kind: 'console' }
+        : { kind: 'test', ...(parsed.t !== undefined && { version: parsed.t }) },
   };
 }

@@ -9,14 +9,19 @@ import type { CookieToSet } from '../../domain/login/transaction-cookies.js';
 import type { LogoutService } from '../../domain/login/logout.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
+import type { ConsoleSignIn } from '../../domain/login/console-sign-in.service.js';
+import { consoleCookie, type ConsoleSessions } from '../console/console-session.js';
 import { renderDiagnosticsPage } from './diagnostics-page.js';
 import { errorBody, logError, toBrokerError } from '../errors.js';
 import { prefersJson } from '../content.js';
 import { limitRequests } from '../rate-limit.js';
-import { renderErrorPage, sendPage } from './pages.js';
+import { renderContinuePage, renderErrorPage, sendPage } from './pages.js';
 import { setupDocument, renderSetupPage } from './setup.js';
 
 export interface BrowserDeps {
+  /** The console's SSO sign-in finishes on a connection's callback like any login. */
+  consoleSignIn: Pick<ConsoleSignIn, 'complete'>;
+  consoleSessions: Pick<ConsoleSessions, 'issue' | 'seal'>;
   loginStart: LoginStartService;
   loginCallback: LoginCallbackService;
   logout: LogoutService;
@@ -109,6 +114,14 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
       setCookies(reply, [deps.loginCallback.finishedCookie(tx, request.host)]);
       deps.loginCallback.assertCallbackConnection(tx, request.params.connection);
       const callbackUrl = deps.loginCallback.callbackUrlOf(tx, request.url);
+      if (tx.purpose.kind === 'console') {
+        const actor = await deps.consoleSignIn.complete(tx, request.query, callbackUrl);
+        const { name, options } = consoleCookie(deps.secureCookies);
+        reply.setCookie(name, deps.consoleSessions.seal(deps.consoleSessions.issue(actor)), options);
+        // A page, not a redirect: the SameSite=Strict cookie set on this cross-site arrival is
+        // sent with a navigation that starts here.
+        return sendPage(reply, 200, renderContinuePage('/console', 'Signed in: continue to the console'));
+      }
       if (tx.purpose.kind === 'test') {
         const diagnostics = await deps.testLogin.complete(tx, request.query, callbackUrl);
         if (prefersJson(request.headers.accept)) return reply.header('cache-control', 'no-store').send(diagnostics);

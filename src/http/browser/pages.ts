@@ -42,6 +42,15 @@ ${body}
 `.markup;
 }
 
+/** A page that moves on to `path` of this broker at once (and links there, without refresh). */
+export function renderContinuePage(path: string, title: string): string {
+  return renderPage(
+    title,
+    html`<h1>${title}</h1><p><a href="${path}">Continue</a></p>`,
+    html`<meta http-equiv="refresh" content="0;url=${path}">`,
+  );
+}
+
 export function sendPage(reply: FastifyReply, status: number, html: string) {
   return reply.code(status).headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(html);
 }

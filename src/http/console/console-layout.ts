@@ -58,7 +58,7 @@ export function signInPage(options: { error?: string; ssoTenant?: string | undef
   const sso =
     options.ssoTenant &&
     html`<h2>Or with your organisation’s account</h2>
-<form method="post" action="/console/sso"><button type="submit">Sign in with single sign-on</button></form>`;
+<form method="post" action="/console/sign-in/sso"><button type="submit">Sign in with single sign-on</button></form>`;
   return renderPage(
     'Sign in · SSO broker console',
     html`<h1>SSO broker console</h1>${error}

@@ -52,3 +52,11 @@ export class ConsoleSessions {
     return typeof sent === 'string' && safeEqual(sent, session.csrf);
   }
 }
+
+/** The session cookie: `__Host-` and path / over https; otherwise on /console only. */
+export function consoleCookie(secure: boolean) {
+  return {
+    name: secure ? '__Host-sso_console' : 'sso_console',
+    options: { httpOnly: true, sameSite: 'strict' as const, secure, path: secure ? '/' : '/console' },
+  };
+}

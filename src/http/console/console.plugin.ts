@@ -6,7 +6,8 @@ import { BrokerError } from '../../errors/broker-error.js';
 import { toBrokerError, logError } from '../errors.js';
 import { limitRequests } from '../rate-limit.js';
 import { consolePage, CONSOLE_HEADERS, signInPage, type Chrome } from './console-layout.js';
-import type { ConsoleSession, ConsoleSessions } from './console-session.js';
+import { consoleCookie, type ConsoleSession, type ConsoleSessions } from './console-session.js';
+import type { ConsoleSignIn } from '../../domain/login/console-sign-in.service.js';
 import { consoleViews, type ConsoleData } from './console-views.js';
 
 declare module 'fastify' {
@@ -17,6 +18,8 @@ declare module 'fastify' {
 
 export interface ConsoleDeps extends ConsoleData {
   sessions: ConsoleSessions;
+  /** Sign-in through the broker's own SSO (CONSOLE_TENANT). */
+  sso: Pick<ConsoleSignIn, 'tenant' | 'start'>;
   adminToken: string | undefined;
   /** A sign-in code that works once (the embedded database's start-up link), if any. */
   signInCode?: string | undefined;
@@ -47,13 +50,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   await limitRequests(app, deps.rateLimitPerMinute, (request) => `console:${request.ip}`);
   const origin = new URL(deps.publicUrl).origin;
-  const cookieName = deps.secureCookies ? '__Host-sso_console' : 'sso_console';
-  const cookieOptions = {
-    httpOnly: true,
-    sameSite: 'strict' as const,
-    secure: deps.secureCookies,
-    path: deps.secureCookies ? '/' : '/console',
-  };
+  const { name: cookieName, options: cookieOptions } = consoleCookie(deps.secureCookies);
   const views = consoleViews(deps);
   const page = (reply: FastifyReply, status: number, html: string) =>
     reply.code(status).headers(CONSOLE_HEADERS).type('text/html; charset=utf-8').send(html);
@@ -108,14 +105,30 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
       request.log.info({ actor: 'admin token' }, 'console: signed in with the start-up link');
       return seeOther(reply, '/console');
     }
-    return page(reply, 200, signInPage({}));
+    return page(reply, 200, signInPage({ ssoTenant: deps.sso.tenant }));
+  });
+  // Through the broker's own SSO: to CONSOLE_TENANT's IdP; the callback opens the session.
+  app.post('/console/sign-in/sso', async (request, reply) => {
+    if (!sameOrigin(request)) throw new BrokerError('csrf_failed');
+    const started = await deps.sso.start({ host: request.host, cookies: request.cookies });
+    for (const cookie of started.cookies) {
+      reply.setCookie(cookie.name, cookie.value, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: deps.secureCookies,
+        path: '/',
+        maxAge: cookie.maxAgeSeconds,
+        ...(cookie.domain && { domain: cookie.domain }),
+      });
+    }
+    return seeOther(reply, started.location);
   });
   app.post('/console/sign-in', async (request: Req, reply) => {
     const token = request.body?.token;
     if (!sameOrigin(request)) throw new BrokerError('csrf_failed');
     if (deps.adminToken === undefined) throw new BrokerError('admin_disabled');
     if (typeof token !== 'string' || !safeEqual(token, deps.adminToken)) {
-      return page(reply, 401, signInPage({ error: 'That is not the admin token.' }));
+      return page(reply, 401, signInPage({ error: 'That is not the admin token.', ssoTenant: deps.sso.tenant }));
     }
     reply.setCookie(cookieName, deps.sessions.seal(deps.sessions.issue('admin token')), cookieOptions);
     request.log.info({ actor: 'admin token' }, 'console: signed in');

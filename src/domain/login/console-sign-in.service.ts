@@ -1,0 +1,66 @@
+import { BrokerError } from '../../errors/broker-error.js';
+import type { MappedIdentity } from '../../oidc/identity.js';
+import type { ConfigCache } from '../live-config/config-cache.js';
+import type { LoginCallbackService } from './login-callback.service.js';
+import type { BrowserContext, LoginStartService, StartResult } from './login-start.service.js';
+import type { LoginTransaction } from './login-transaction.js';
+
+/** Whether CONSOLE_ADMINS lets this identity in: a verified email it lists, or a `group:<value>` it has. */
+export function isConsoleAdmin(admins: readonly string[], identity: MappedIdentity): boolean {
+  const email = identity.emailVerified === true ? identity.email?.toLowerCase() : undefined;
+  return admins.some((entry) =>
+    entry.startsWith('group:')
+      ? identity.groups.includes(entry.slice('group:'.length))
+      : email !== undefined && entry.toLowerCase() === email,
+  );
+}
+
+/**
+ * The console's sign-in through the broker's own SSO (CONSOLE_TENANT, CONSOLE_ADMINS): a login
+ * at that tenant's default connection, checked by the same callback pipeline as any learner's,
+ * that ends in a console session instead of a ticket — for the operators CONSOLE_ADMINS lists.
+ */
+export class ConsoleSignIn {
+  constructor(
+    private readonly deps: {
+      tenantSlug: string | undefined;
+      admins: readonly string[];
+      tenants: Pick<ConfigCache['tenants'], 'findBySlug'>;
+      connections: Pick<ConfigCache['connections'], 'findDefaultEnabled'>;
+      start: Pick<LoginStartService, 'begin'>;
+      callback: Pick<LoginCallbackService, 'verify'>;
+      log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+    },
+  ) {}
+
+  /** The tenant whose users may sign in, when CONSOLE_TENANT is set. */
+  get tenant(): string | undefined {
+    return this.deps.tenantSlug;
+  }
+
+  async start(browser: BrowserContext): Promise<StartResult> {
+    const slug = this.deps.tenantSlug;
+    if (slug === undefined) throw new BrokerError('not_found', { description: 'CONSOLE_TENANT is not set.' });
+    const tenant = await this.deps.tenants.findBySlug(slug);
+    const connection = tenant && (await this.deps.connections.findDefaultEnabled(tenant.id));
+    if (!tenant || !connection) throw new BrokerError('no_connection');
+    return this.deps.start.begin({ tenant, connection, purpose: { kind: 'console' }, browser });
+  }
+
+  /** The signed-in operator's identity (their email, else their login), or access_denied. */
+  async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
+    const { tenant, identity } = await this.deps.callback.verify(tx, query, callbackUrl);
+    if (tenant.slug !== this.deps.tenantSlug || !isConsoleAdmin(this.deps.admins, identity)) {
+      this.deps.log.warn(
+        { tenant: tenant.slug, login: identity.login },
+        'console: sign-in refused (not in CONSOLE_ADMINS)',
+      );
+      throw new BrokerError('access_denied', {
+        description: 'Your account may not use the console. Ask its operators to add you to CONSOLE_ADMINS.',
+      });
+    }
+    const actor = identity.email ?? identity.login;
+    this.deps.log.info({ actor, tenant: tenant.slug }, 'console: signed in through SSO');
+    return actor;
+  }
+}
