@@ -20,6 +20,8 @@ export interface Hop {
   url: string;
   status: number;
   location?: string;
+  /** The broker's x-request-id, when it answered. */
+  requestId?: string;
 }
 
 /**
@@ -46,7 +48,13 @@ export class TestBrowser {
     });
     for (const header of response.headers.getSetCookie()) await this.jar.setCookie(header, url);
     const location = response.headers.get('location') ?? undefined;
-    this.hops.push({ url, status: response.status, ...(location && { location: new URL(location, url).href }) });
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    this.hops.push({
+      url,
+      status: response.status,
+      ...(location && { location: new URL(location, url).href }),
+      ...(requestId && { requestId }),
+    });
     return response;
   }
 

@@ -18,7 +18,9 @@ const scenario = await registerTenant(broker, idp, { method: 'client_secret_post
 
 t.test('successes and failures are recorded with connection, app, outcome, error and duration', async (t) => {
   await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
-  await signIn(new TestBrowser(), scenario.loginUrl(), 'nobody@acme.example', scenario.returnTo); // access_denied
+  const denied = new TestBrowser();
+  await signIn(denied, scenario.loginUrl(), 'nobody@acme.example', scenario.returnTo); // access_denied
+  const callbackRequest = denied.hops.find((hop) => hop.url.includes('/api/sso/callback/'))?.requestId;
   await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
 
   const all = await auditedLogins(broker, scenario.tenant, 3);
@@ -33,6 +35,8 @@ t.test('successes and failures are recorded with connection, app, outcome, error
     durationMs: Number,
   });
   t.match(all.body.logins[1], { outcome: 'failure', error: 'access_denied' });
+  t.ok(callbackRequest);
+  t.equal(all.body.logins[1].requestId, callbackRequest, 'the request id the learner saw names the attempt');
   const times = all.body.logins.map((l: { at: string }) => Date.parse(l.at));
   t.same(
     times,
@@ -41,7 +45,7 @@ t.test('successes and failures are recorded with connection, app, outcome, error
   );
   t.same(
     Object.keys(all.body.logins[0]).sort(),
-    ['app', 'at', 'connection', 'durationMs', 'error', 'outcome'],
+    ['app', 'at', 'connection', 'durationMs', 'error', 'outcome', 'requestId'],
     'nothing else: no tokens, codes or claims',
   );
 

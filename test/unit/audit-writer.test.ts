@@ -12,6 +12,7 @@ const attempt = (error: string) => ({
   outcome: 'failure' as const,
   error,
   durationMs: 5,
+  requestId: null,
 });
 
 function writerWith(fail: () => boolean, options: { maxPending?: number } = {}) {

@@ -8,6 +8,8 @@ export interface LoginAttempt {
   outcome: 'success' | 'failure';
   error: string | null;
   durationMs: number;
+  /** The request that ended it (on the learner's error page). */
+  requestId: string | null;
 }
 
 export interface LoginAttemptRow {
@@ -17,6 +19,7 @@ export interface LoginAttemptRow {
   outcome: 'success' | 'failure';
   error: string | null;
   durationMs: number;
+  requestId: string | null;
 }
 
 export interface ConnectionHealth {
@@ -36,9 +39,10 @@ export class LoginAuditRepo {
     if (attempts.length === 0) return;
     const column = <T>(pick: (a: LoginAttempt & { at: Date }) => T) => attempts.map(pick);
     await this.pool.query({
-      text: `INSERT INTO login_attempts (id, at, tenant_id, connection_id, app_id, outcome, error, duration_ms)
+      text: `INSERT INTO login_attempts (id, at, tenant_id, connection_id, app_id, outcome, error, duration_ms,
+                                         request_id)
              SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                  $7::text[], $8::int[])`,
+                                  $7::text[], $8::int[], $9::text[])`,
       values: [
         column(() => randomUUID()),
         column((a) => a.at),
@@ -48,6 +52,7 @@ export class LoginAuditRepo {
         column((a) => a.outcome),
         column((a) => a.error),
         column((a) => Math.max(0, Math.round(a.durationMs))),
+        column((a) => a.requestId),
       ],
     });
   }
@@ -63,8 +68,9 @@ export class LoginAuditRepo {
       outcome: 'success' | 'failure';
       error: string | null;
       duration_ms: number;
+      request_id: string | null;
     }>(
-      `SELECT at, connection_id AS connection, app_id AS app, outcome, error, duration_ms
+      `SELECT at, connection_id AS connection, app_id AS app, outcome, error, duration_ms, request_id
          FROM login_attempts
         WHERE tenant_id = $1 AND ($2::text IS NULL OR outcome = $2)
         ORDER BY at DESC, id
@@ -78,6 +84,7 @@ export class LoginAuditRepo {
       outcome: row.outcome,
       error: row.error,
       durationMs: row.duration_ms,
+      requestId: row.request_id,
     }));
   }
 
@@ -88,6 +95,7 @@ export class LoginAuditRepo {
     appId?: string | undefined;
     outcome?: 'success' | 'failure' | undefined;
     error?: string | undefined;
+    requestId?: string | undefined;
     limit: number;
   }): Promise<(LoginAttemptRow & { tenantId: string })[]> {
     const { rows } = await this.pool.query<{
@@ -98,12 +106,13 @@ export class LoginAuditRepo {
       outcome: 'success' | 'failure';
       error: string | null;
       duration_ms: number;
+      request_id: string | null;
     }>(
-      `SELECT at, tenant_id, connection_id AS connection, app_id AS app, outcome, error, duration_ms
+      `SELECT at, tenant_id, connection_id AS connection, app_id AS app, outcome, error, duration_ms, request_id
          FROM login_attempts
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR connection_id = $2)
           AND ($3::text IS NULL OR app_id = $3) AND ($4::text IS NULL OR outcome = $4)
-          AND ($5::text IS NULL OR error = $5)
+          AND ($5::text IS NULL OR error = $5) AND ($7::text IS NULL OR request_id = $7)
         ORDER BY at DESC, id LIMIT $6`,
       [
         filter.tenantId ?? null,
@@ -112,6 +121,7 @@ export class LoginAuditRepo {
         filter.outcome ?? null,
         filter.error ?? null,
         filter.limit,
+        filter.requestId ?? null,
       ],
     );
     return rows.map((row) => ({
@@ -122,6 +132,7 @@ export class LoginAuditRepo {
       outcome: row.outcome,
       error: row.error,
       durationMs: row.duration_ms,
+      requestId: row.request_id,
     }));
   }
 

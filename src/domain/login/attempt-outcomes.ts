@@ -26,7 +26,13 @@ export class AttemptOutcomes {
   }
 
   /** A login that could not even be sent to its IdP (the learner went back to the app). */
-  async failedToStart(input: { tenant: Tenant; connection: Connection; appId: string; error: string }): Promise<void> {
+  async failedToStart(input: {
+    tenant: Tenant;
+    connection: Connection;
+    appId: string;
+    error: string;
+    requestId: string | undefined;
+  }): Promise<void> {
     this.deps.metrics.loginsFailed.inc({ tenant: input.tenant.slug, reason: input.error });
     this.deps.audit.record({
       tenantId: input.tenant.id,
@@ -35,6 +41,7 @@ export class AttemptOutcomes {
       outcome: 'failure',
       error: input.error,
       durationMs: 0,
+      requestId: input.requestId ?? null,
     });
   }
 
@@ -50,6 +57,7 @@ export class AttemptOutcomes {
       outcome: 'success',
       error: null,
       durationMs,
+      requestId: tx.requestId ?? null,
     });
   }
 
@@ -67,6 +75,7 @@ export class AttemptOutcomes {
       outcome: 'failure',
       error,
       durationMs: Date.now() - tx.createdAt,
+      requestId: tx.requestId ?? null,
     });
   }
 }

@@ -44,8 +44,9 @@ export class LoginCallbackService {
   openTransaction(query: unknown, browser: BrowserContext): LoginTransaction {
     const parsed = callbackQuerySchema.safeParse(query);
     if (!parsed.success) throw new BrokerError('invalid_state', { description: 'The sign-in response has no state.' });
-    const tx = this.deps.cookies.find(parsed.data.state, browser.host, browser.cookies);
-    if (!tx) throw new BrokerError('invalid_state');
+    const found = this.deps.cookies.find(parsed.data.state, browser.host, browser.cookies);
+    if (!found) throw new BrokerError('invalid_state');
+    const tx = { ...found, requestId: browser.requestId };
     if (Date.now() - tx.createdAt > this.deps.transactionTtlSeconds * 1000) {
       void this.deps.outcomes.failed(tx, 'login_expired');
       throw new BrokerError('login_expired');

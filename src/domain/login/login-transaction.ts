@@ -22,6 +22,8 @@ export interface LoginTransaction {
   connectionId: string;
   /** Milliseconds since the epoch. */
   createdAt: number;
+  /** The id of the request that finished it (the callback's), for the audit; never sealed. */
+  requestId?: string | undefined;
   /** Who asked for the login: a relying app (the learner goes back to it) or a test login. */
   purpose: AppPurpose | TestPurpose | ConsolePurpose;
 }

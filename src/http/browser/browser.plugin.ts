@@ -87,7 +87,11 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
     return redirect(reply, result.location);
   };
   // request.host is the Host header, or X-Forwarded-Host from a proxy TRUST_PROXY names.
-  const browserOf = (request: FastifyRequest): BrowserContext => ({ host: request.host, cookies: request.cookies });
+  const browserOf = (request: FastifyRequest): BrowserContext => ({
+    host: request.host,
+    cookies: request.cookies,
+    requestId: request.id,
+  });
 
   app.get('/api/sso/login', async (request, reply) =>
     startLogin(reply, await deps.loginStart.start(request.query, browserOf(request))),

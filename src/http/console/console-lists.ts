@@ -32,6 +32,7 @@ export interface LoginFilter {
   app?: string | undefined;
   outcome?: string | undefined;
   error?: string | undefined;
+  request?: string | undefined;
 }
 
 /** The login audit, filtered, newest first. */
@@ -45,7 +46,8 @@ export function loginsPage(chrome: Chrome, filter: LoginFilter, rows: (LoginAtte
     (r) => html`<tr><td>${when(r.at)}</td><td><code>${r.tenant}</code></td>
 <td><code>${r.connection ?? '—'}</code></td>
 <td><code>${r.app ?? '—'}</code></td><td class="${r.outcome === 'success' ? 'ok' : 'bad'}">${r.outcome}</td>
-<td>${r.error ? html`<code>${r.error}</code>` : '—'}</td><td>${r.durationMs} ms</td></tr>`,
+<td>${r.error ? html`<code>${r.error}</code>` : '—'}</td><td>${r.durationMs} ms</td>
+<td><code>${r.requestId ?? '—'}</code></td></tr>`,
   );
   return consolePage(
     'Logins',
@@ -54,9 +56,10 @@ export function loginsPage(chrome: Chrome, filter: LoginFilter, rows: (LoginAtte
 ${input('connection', 'Connection')}${input('app', 'App')}
 <span><label for="f-outcome">Outcome</label><select id="f-outcome" name="outcome">${outcome('', 'any')}
 ${outcome('success', 'success')}${outcome('failure', 'failure')}</select></span>
-${input('error', 'Error code')}<button type="submit">Filter</button></fieldset></form>
+${input('error', 'Error code')}${input('request', 'Request id')}<button type="submit">Filter</button></fieldset></form>
 <table><thead><tr><th scope="col">When</th><th scope="col">Tenant</th><th scope="col">Connection</th>
-<th scope="col">App</th><th scope="col">Outcome</th><th scope="col">Error</th><th scope="col">Duration</th></tr></thead>
+<th scope="col">App</th><th scope="col">Outcome</th><th scope="col">Error</th><th scope="col">Duration</th>
+<th scope="col">Request</th></tr></thead>
 <tbody>${body}</tbody></table>`,
   );
 }

@@ -43,6 +43,7 @@ const loginsQuery = z.object({
   app: text,
   outcome: z.enum(['success', 'failure', '']).optional(),
   error: text,
+  request: text,
 });
 const orUndefined = (value: string | undefined) => (value ? value : undefined);
 
@@ -127,6 +128,7 @@ export function consoleViews(deps: ConsoleData) {
               appId: orUndefined(filter.app),
               outcome: filter.outcome === '' ? undefined : filter.outcome,
               error: orUndefined(filter.error),
+              requestId: orUndefined(filter.request),
               limit: 200,
             });
       const slugs = new Map<string, string>();

@@ -114,6 +114,7 @@ export const loginsAnswer = z.object({
       outcome: z.enum(['success', 'failure']),
       error: z.string().nullable(),
       durationMs: z.number(),
+      requestId: z.string().nullable().describe('The request id on the learner’s error page'),
     }),
   ),
 });

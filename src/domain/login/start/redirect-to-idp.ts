@@ -19,6 +19,8 @@ export type StartResult = { location: string; cookies: CookieToSet[] };
 export interface BrowserContext {
   host: string | undefined;
   cookies: Record<string, string | undefined>;
+  /** The request's id (on the learner's error page, in the log, in the login audit). */
+  requestId?: string | undefined;
 }
 
 export interface RedirectToIdpDeps {
@@ -76,7 +78,13 @@ export async function redirectToIdp(deps: RedirectToIdpDeps, login: LoginToStart
       { code: error.code, reason: error.message, connection: connection.id },
       'login could not reach the IdP',
     );
-    await deps.outcomes.failedToStart({ tenant, connection, appId: purpose.appId, error: error.code });
+    await deps.outcomes.failedToStart({
+      tenant,
+      connection,
+      appId: purpose.appId,
+      error: error.code,
+      requestId: login.browser.requestId,
+    });
     const params = { error: error.code, error_description: error.description, state: purpose.appState };
     return { location: withParams(returnTo, params), cookies: [] };
   }
