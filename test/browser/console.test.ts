@@ -75,14 +75,64 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
 
   await page.getByRole('link', { name: 'Apps' }).click();
   await page.getByRole('button', { name: /Rotate secret of/ }).click();
-  const secret = await page.getByLabel(/New secret of app/).inputValue();
+  const secret = await page.getByLabel(/Secret of app/).inputValue();
   t.ok(secret.length >= 40, 'the new secret is shown once');
   await shot(page, 'console-apps');
 
+  // A new organisation, end to end from the console: tenant, app, a setup link its IdP
+  // engineer completes, and its first learner's login in the logins view.
+  await page.getByRole('link', { name: 'Tenants' }).click();
+  await page.getByLabel('Slug').fill('northwind');
+  await page.getByLabel('Name', { exact: true }).fill('Northwind');
+  await page.getByRole('button', { name: 'Create tenant' }).click();
+  await page.getByText('Tenant northwind created.').waitFor();
+  await page.getByRole('button', { name: 'New setup link for Northwind' }).click();
+  const notice = (await page.getByRole('status').textContent()) ?? '';
+  const setupLink = /(http:\S+\/setup\/[A-Za-z0-9_-]{43})/.exec(notice)?.[1];
+  t.ok(setupLink, 'the setup link is shown once');
+  await page.getByRole('link', { name: 'Apps' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Northwind LMS');
+  await page.getByLabel(/Return URLs/).fill('https://lms.northwind.test/sso');
+  await page.getByLabel(/Tenants/).fill('northwind');
+  await page.getByRole('button', { name: 'Create app' }).click();
+  const appSecret = await page.getByLabel(/Secret of app/).inputValue();
+  const northwindApp = (await broker.admin('GET', '/admin/apps')).body.find(
+    (a: { name: string }) => a.name === 'Northwind LMS',
+  );
+  t.ok(appSecret && northwindApp, 'the app and its secret');
+
+  const engineer = await (await browser.newContext({ bypassCSP: true })).newPage();
+  await engineer.goto(`${setupLink}?idp=other&method=client_secret_post`);
+  await engineer.getByLabel('Issuer', { exact: true }).fill(idp.issuer);
+  await engineer.getByLabel('Client id', { exact: true }).fill(idp.secretClient.clientId);
+  await engineer.getByLabel('Client secret', { exact: true }).fill(idp.secretClient.clientSecret);
+  await engineer.getByRole('button', { name: 'Save and validate' }).click();
+  await engineer.getByText('every check passed').waitFor();
+  const [diagnostics] = await Promise.all([
+    engineer.context().waitForEvent('page'),
+    engineer.getByRole('button', { name: /Test sign-in/ }).click(),
+  ]);
+  await diagnostics.getByLabel('Email').fill(ADA.claims.email as string);
+  await diagnostics.getByRole('button', { name: 'Sign in' }).click();
+  await diagnostics.getByRole('heading', { name: 'Test login: it works' }).waitFor();
+  await engineer.reload();
+  await engineer.getByRole('button', { name: /Activate version/ }).click();
+  await engineer.getByText(/is active/).waitFor();
+  const learnerLogin = `${broker.url}/api/sso/login?app=${northwindApp.id}&tenant=northwind&return_to=https://lms.northwind.test/sso`;
+  const back = await signIn(
+    new TestBrowser(),
+    learnerLogin,
+    ADA.claims.email as string,
+    'https://lms.northwind.test/sso',
+  );
+  t.ok(back.searchParams.get('ticket'), 'a Northwind learner signs in');
+  await auditedLogins(broker, 'northwind', 1);
+
   await page.getByRole('link', { name: 'Logins' }).click();
-  await page.getByLabel('Tenant').fill(scenario.tenant);
+  await page.getByLabel('Tenant').fill('northwind');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.getByRole('cell', { name: 'success' }).first().waitFor();
+  t.match(await page.locator('tbody').textContent(), northwindApp.id, 'the learner’s login, by the new app');
   await shot(page, 'console-logins');
 
   await page.getByRole('link', { name: 'Changes' }).click();
@@ -138,7 +188,7 @@ t.test('operators sign in to the console through one of the broker’s own tenan
   t.same(await seriousViolations(ada), []);
   await ada.getByRole('link', { name: 'Apps' }).click();
   await ada.getByRole('button', { name: /Rotate secret of/ }).click();
-  await ada.getByLabel(/New secret of app/).waitFor();
+  await ada.getByLabel(/Secret of app/).waitFor();
   const [change] = (await broker.admin('GET', '/admin/changes?limit=1')).body.changes;
   t.match(change, { actor: 'ada@acme.example', resource: 'app', action: 'rotate-secret' }, 'the change names her');
 

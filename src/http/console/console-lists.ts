@@ -7,8 +7,8 @@ import { consolePage, csrfField, when, type Chrome } from './console-layout.js';
 /** Apps: return URLs, allowed tenants, rotate secret (the new one shown once). */
 export function appsPage(chrome: Chrome, apps: AppView[], rotated?: { app: string; secret: string }) {
   const secret = rotated
-    ? html`<div class="box good" role="status"><p><label for="new-secret">New secret of app ${rotated.app}
-(shown once: copy it now; the old one no longer works)</label></p>
+    ? html`<div class="box good" role="status"><p><label for="new-secret">Secret of app ${rotated.app}
+(shown once: copy it now; any older one no longer works)</label></p>
 <input id="new-secret" class="copy" readonly value="${rotated.secret}"></div>`
     : '';
   const rows = apps.map(
@@ -22,7 +22,13 @@ export function appsPage(chrome: Chrome, apps: AppView[], rotated?: { app: strin
     'Apps',
     chrome,
     html`${secret}<table><thead><tr><th scope="col">App</th><th scope="col">Return URLs</th>
-<th scope="col">Tenants</th><th scope="col">Secret</th></tr></thead><tbody>${rows}</tbody></table>`,
+<th scope="col">Tenants</th><th scope="col">Secret</th></tr></thead><tbody>${rows}</tbody></table>
+<h2>New app</h2>
+<form method="post" action="/console/apps">${csrfField(chrome)}<fieldset>
+<span><label for="a-name">Name</label><input id="a-name" name="name" required></span>
+<span><label for="a-urls">Return URLs (comma-separated)</label><input id="a-urls" name="returnUrls" required size="50"></span>
+<span><label for="a-tenants">Tenants (comma-separated; empty: every tenant)</label><input id="a-tenants" name="tenants"></span>
+<button type="submit">Create app</button></fieldset></form>`,
   );
 }
 

@@ -43,11 +43,18 @@ no connection yet</td></tr>`,
   return consolePage(
     'Tenants',
     chrome,
-    html`<p class="muted">Logins in the last 24 hours, by connection. Create tenants and apps through the admin API
-(<a href="/admin/reference/">reference</a>); onboard a connection with a setup link from its page.</p>
+    html`<p class="muted">Logins in the last 24 hours, by connection. Onboard a tenant’s connection with a setup
+link; the admin API does everything else (<a href="/admin/reference/">reference</a>).</p>
 <table><thead><tr><th scope="col">Tenant</th><th scope="col">Connection</th><th scope="col">State</th>
 <th scope="col">Logins (24 h)</th><th scope="col">Success</th><th scope="col">Last error</th>
 <th scope="col">IdP latency</th><th scope="col">Expiring soon</th></tr></thead><tbody>${rows}</tbody></table>
+<h2>New tenant</h2>
+<form method="post" action="/console/tenants">${csrfField(chrome)}<fieldset>
+<span><label for="t-slug">Slug</label><input id="t-slug" name="slug" required pattern="[a-z0-9-]+"></span>
+<span><label for="t-name">Name</label><input id="t-name" name="name" required></span>
+<span><label for="t-domains">Email domains (comma-separated)</label><input id="t-domains" name="domains"></span>
+<button type="submit">Create tenant</button></fieldset></form>
+<h2>Setup links</h2>
 ${tenants.map(
   ({ tenant }) => html`<form method="post" action="/console/tenants/${tenant.slug}/setup-links" class="inline">
 ${csrfField(chrome)}<button type="submit">New setup link for ${tenant.name}</button></form> `,

@@ -20,14 +20,14 @@ import { connectionPage, tenantsPage } from './console-pages.js';
 
 /** What the console reads and writes: the services the admin API uses, nothing of its own. */
 export interface ConsoleData {
-  tenants: Pick<TenantService, 'list'>;
+  tenants: Pick<TenantService, 'list' | 'create'>;
   tenantRepo: Pick<TenantRepo, 'findBySlug' | 'findById'>;
   connections: Pick<ConnectionService, 'list' | 'get'>;
   versions: Pick<ConnectionVersionService, 'list' | 'activate' | 'validate'>;
   versionRepo: Pick<ConnectionVersionRepo, 'findActive'>;
   testLogin: Pick<TestLoginService, 'create'>;
   setupLinks: Pick<SetupLinkService, 'create' | 'list' | 'revoke'>;
-  apps: Pick<AppService, 'list' | 'rotateSecret'>;
+  apps: Pick<AppService, 'list' | 'rotateSecret' | 'create'>;
   audit: Pick<LoginAuditRepo, 'healthSince' | 'search'>;
   changes: Pick<ChangeLog, 'list' | 'record'>;
   expiring: Pick<ExpiringCredentials, 'all'>;

@@ -33,6 +33,15 @@ type Req = FastifyRequest<{
   Body: Record<string, unknown> | undefined;
 }>;
 
+/** A comma-separated form field as a list. */
+const listField = (value: unknown) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0)
+    : [];
+
 /** Messages after a redirect, by a fixed code (nothing from the query is reflected). */
 const DONE: Record<string, string> = {
   activated: 'The version is active: every sign-in uses it from now on, on every server.',
@@ -140,6 +149,24 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   });
 
   app.get('/console', async (request, reply) => page(reply, 200, await views.tenants(chromeOf(request))));
+  app.post('/console/tenants', async (request: Req, reply) => {
+    const domains = listField(request.body?.domains);
+    const body = { slug: request.body?.slug, name: request.body?.name, ...(domains.length > 0 && { domains }) };
+    const tenant = await deps.tenants.create(body);
+    await views.record(request, 'tenant', tenant.slug, 'create', Object.keys(body).sort());
+    return page(reply, 201, await views.tenants(chromeOf(request, { notice: `Tenant ${tenant.slug} created.` })));
+  });
+  app.post('/console/apps', async (request: Req, reply) => {
+    const tenants = listField(request.body?.tenants);
+    const body = {
+      name: request.body?.name,
+      returnUrls: listField(request.body?.returnUrls),
+      ...(tenants.length > 0 && { tenants }),
+    };
+    const created = await deps.apps.create(body);
+    await views.record(request, 'app', created.id, 'create', Object.keys(body).sort());
+    return page(reply, 201, await views.apps(chromeOf(request), { app: created.id, secret: created.secret }));
+  });
   app.post('/console/tenants/:slug/setup-links', async (request: Req, reply) => {
     const link = await views.createLink(request, request.params.slug, undefined);
     return page(reply, 201, await views.tenants(chromeOf(request, { notice: `New setup link (shown once): ${link}` })));
