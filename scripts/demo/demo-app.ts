@@ -1,6 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import createClient from 'openapi-fetch';
 import { escapeHtml } from '../../src/http/browser/html.js';
+import type { components, paths } from './broker-api.js';
 
 /**
  * The demo's relying app — what an app team writes against the broker, and nothing more:
@@ -26,17 +28,8 @@ export interface DemoApp {
   close(): Promise<void>;
 }
 
-interface Identity {
-  tenant: string;
-  subject: string;
-  issuer: string;
-  login: string;
-  email?: string;
-  emailVerified: boolean | null;
-  name?: string;
-  groups: string[];
-  session: string;
-}
+/** The redeem answer, as the broker's OpenAPI document describes it (broker-api.d.ts). */
+type Identity = components['schemas']['Identity'];
 
 const STYLE = `body{font-family:system-ui,sans-serif;background:#eef2f7;color:#1b1f24;margin:0}
 header{background:#123f6b;color:#fff;padding:1rem 2rem;font-weight:700;font-size:1.1rem}
@@ -65,6 +58,10 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   const url = `http://localhost:${options.port}`;
   const returnUrl = `${url}/sso/done`;
   const sessions = new Map<string, Identity>();
+  const broker = createClient<paths>({
+    baseUrl: options.brokerApiUrl,
+    headers: { authorization: `Basic ${Buffer.from(`${options.app.id}:${options.app.secret}`).toString('base64')}` },
+  });
   const names = new Map(options.organisations.map((o) => [o.slug, o.name]));
 
   const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string | string[]> = {}) =>
@@ -140,25 +137,19 @@ ${orgButtons}
             home(undefined, `Sign-in failed (${q.get('error')}): ${q.get('error_description') ?? ''}`),
             { 'set-cookie': clearState },
           );
-        // Server to server: the ticket is worth an identity exactly once, to this app only.
-        const answer = await fetch(`${options.brokerApiUrl}/api/sso/tickets/redeem`, {
-          method: 'POST',
-          headers: {
-            authorization: `Basic ${Buffer.from(`${options.app.id}:${options.app.secret}`).toString('base64')}`,
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify({ ticket: q.get('ticket') }),
+        // Server to server: the ticket is worth an identity exactly once, to this app only. The
+        // client is typed from the broker's OpenAPI document.
+        const { data: redeemed, error } = await broker.POST('/api/sso/tickets/redeem', {
+          body: { ticket: q.get('ticket') ?? '' },
         });
-        if (answer.status !== 200) {
-          const { error } = (await answer.json().catch(() => ({}))) as { error?: string };
+        if (!redeemed) {
           return send(
             res,
             200,
-            home(undefined, `The sign-in could not be completed (${error ?? answer.status}). Please try again.`),
+            home(undefined, `The sign-in could not be completed (${error?.error ?? 'no answer'}). Please try again.`),
             { 'set-cookie': clearState },
           );
         }
-        const redeemed = (await answer.json()) as Identity;
         const session = randomBytes(24).toString('base64url');
         sessions.set(session, redeemed);
         return redirect(res, '/', {

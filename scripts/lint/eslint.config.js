@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 const rules = defineConfig(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'src/db/generated/**', 'keys/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'src/db/generated/**', 'keys/**', 'scripts/demo/broker-api.d.ts'],
   },
   js.configs.recommended,
   tseslint.configs.strict,

@@ -1,8 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
 import t from 'tap';
+import { brokerVersion } from '../../src/config/local.js';
+import { buildOpenApiDocument } from '../../src/http/openapi/document.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
@@ -11,7 +14,8 @@ import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
 // Contract v3: GET /admin/openapi.json, the OpenAPI 3.1 document of the admin API and the
 // relying apps' API, generated from the zod schemas that validate each route.
 
-const CONTRACT = resolve(import.meta.dirname, '../../../shared/spec/broker-contract.md');
+const ROOT = resolve(import.meta.dirname, '../..');
+const CONTRACT = resolve(ROOT, '../shared/spec/broker-contract.md');
 const broker = await startBroker(t);
 const response = await fetch(`${broker.url}/admin/openapi.json`);
 const doc = (await response.json()) as {
@@ -38,6 +42,16 @@ t.test('the API reference page shows it, from this machine only', async (t) => {
   t.match(html, /swagger-ui/i);
   t.notMatch(html, /https?:\/\/(?!127\.0\.0\.1)[a-z]/i, 'no asset from another host');
 });
+
+t.test(
+  'the document without a broker is the served one, and the demo app’s client types are made from it',
+  async (t) => {
+    const standalone = await buildOpenApiDocument({ publicUrl: broker.url, version: brokerVersion() });
+    t.same(JSON.parse(JSON.stringify(standalone)), doc, 'document.ts builds exactly what the broker serves');
+    const check = spawnSync('npm', ['run', '-s', 'openapi:types', '--', '--check'], { cwd: ROOT, encoding: 'utf8' });
+    t.equal(check.status, 0, `scripts/demo/broker-api.d.ts is what openapi-typescript makes now ${check.stderr}`);
+  },
+);
 
 t.test('every admin and relying-app route of the contract is in it', async (t) => {
   const contract = await readFile(CONTRACT, 'utf8');
