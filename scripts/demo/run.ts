@@ -43,6 +43,7 @@ say(`    client secret ${onboarding.clientSecret} (client secret method); test u
 say(`    ${onboarding.users[0]?.email ?? ''} password: ${DEMO_PASSWORD}`);
 say('');
 say(`  Broker: ${demo.brokerUrl} · setup page ${demo.brokerUrl}/api/sso/setup · admin token ${demo.adminToken}`);
+say(`  Operators' console: ${demo.brokerUrl}/console (sign in with the admin token)`);
 say('  Ctrl-C stops everything.');
 
 let stopping = false;
