@@ -4,7 +4,7 @@ import { brokerVersion } from './config/local.js';
 import { randomBytesPooled } from './crypto/random.js';
 import { startHousekeeping } from './domain/housekeeping.js';
 import { adminRoutes } from './http/admin/admin.plugin.js';
-import { jsonErrorHandler } from './http/errors.js';
+import { jsonErrorHandler, RETRY_AFTER_SECONDS, toBrokerError } from './http/errors.js';
 import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
 import { consoleRoutes } from './http/console/console.plugin.js';
@@ -58,6 +58,11 @@ export async function buildApp(
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
     done(null, payload);
+  });
+  // A request that failed because the database is away: clients are told when to retry.
+  app.addHook('onError', async (_request, reply, error) => {
+    if (toBrokerError(error).code === 'temporarily_unavailable')
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   });
   // The access log, once per request: method, path (never the query), status and time. Its
   // fields are known to be safe (the serializers keep no query, header or body), so it skips

@@ -2723,7 +2723,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header?: {
+          /** @description Retries: the same key, from the same app, within 60 s of the first success, gets its answer again */
+          'idempotency-key'?: string;
+        };
         path?: never;
         cookie?: never;
       };

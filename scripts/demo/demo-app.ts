@@ -138,10 +138,22 @@ ${orgButtons}
             { 'set-cookie': clearState },
           );
         // Server to server: the ticket is worth an identity exactly once, to this app only. The
-        // client is typed from the broker's OpenAPI document.
-        const { data: redeemed, error } = await broker.POST('/api/sso/tickets/redeem', {
-          body: { ticket: q.get('ticket') ?? '' },
-        });
+        // client is typed from the broker's OpenAPI document. A careful app sends an
+        // Idempotency-Key and retries once on a network error (or a 503): its retry gets the
+        // same answer, while a replayed ticket URL never does.
+        const idempotencyKey = randomBytes(16).toString('base64url');
+        const redeem = () =>
+          broker.POST('/api/sso/tickets/redeem', {
+            body: { ticket: q.get('ticket') ?? '' },
+            headers: { 'idempotency-key': idempotencyKey },
+          });
+        let outcome = await redeem().catch(() => undefined);
+        if (!outcome || outcome.response.status === 503) {
+          await new Promise((retry) => setTimeout(retry, 1000));
+          outcome = await redeem().catch(() => undefined);
+        }
+        const redeemed = outcome?.data;
+        const error = outcome?.error;
         if (!redeemed) {
           return send(
             res,

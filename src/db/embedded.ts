@@ -40,6 +40,8 @@ export async function startEmbeddedPostgres(options: {
   onLog?: (line: string) => void;
   /** Extra server settings, e.g. ['-c', 'shared_preload_libraries=pg_stat_statements'] (the benchmark). */
   postgresFlags?: string[];
+  /** The port to listen on (a restart on the same address, in fault tests); default: a free one. */
+  port?: number;
 }): Promise<EmbeddedCluster> {
   const dataDir = resolve(options.dataDir);
   const clusterDir = resolve(dataDir, 'pg');
@@ -52,7 +54,7 @@ export async function startEmbeddedPostgres(options: {
     ? (await readFile(passwordFile, 'utf8')).trim()
     : randomBytes(18).toString('base64url');
   if (!existsSync(passwordFile)) await writeFile(passwordFile, password, { mode: 0o600 });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const onLog = options.onLog ?? (() => {});
   const quiet = (message: unknown) => onLog(String(message));
   const EmbeddedPostgres = await loadEmbeddedPostgres();

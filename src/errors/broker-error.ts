@@ -96,6 +96,11 @@ export const ERROR_TABLE = {
   unsupported_media_type: { status: 415, allowRedirect: false, message: 'Send JSON (application/json).' },
   rate_limited: { status: 429, allowRedirect: false, message: 'Too many requests; try again shortly.' },
   not_ready: { status: 503, allowRedirect: false, message: 'The service is not ready.' },
+  temporarily_unavailable: {
+    status: 503,
+    allowRedirect: false,
+    message: 'The service is briefly unavailable; try again in a moment.',
+  },
   internal_error: { status: 500, allowRedirect: false, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: number; allowRedirect: boolean; message: string }>;
 

@@ -1,12 +1,19 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { BrokerError, isBrokerError } from '../errors/broker-error.js';
 
+/** How long a client is told to wait when the database is away, seconds. */
+export const RETRY_AFTER_SECONDS = 2;
+
 /**
- * Turns anything thrown in a route into a BrokerError: ours as they are, Fastify's own 4xx
- * (bad JSON, too large, wrong media type) by status, anything else is a bug → internal_error.
+ * Turns anything thrown in a route into a BrokerError: ours as they are, the database being away
+ * → temporarily_unavailable (503), Fastify's own 4xx (bad JSON, too large, wrong media type)
+ * by status, anything else is a bug → internal_error.
  */
 export function toBrokerError(error: unknown): BrokerError {
   if (isBrokerError(error)) return error;
+  // The database is away (restarting, down): a transient 503, not a bug.
+  if (isDatabaseUnavailable(error)) return new BrokerError('temporarily_unavailable', { cause: error });
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode ?? 500;
   if (status === 413) return new BrokerError('payload_too_large', { cause: error });

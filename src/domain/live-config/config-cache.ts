@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import type { ConnectionRepo } from '../connections/connection.repo.js';
@@ -23,7 +24,8 @@ const isDomain = (value: string) => DOMAIN_NAME.test(value);
  * Bounded: keys are checked for shape before anything else (above); rows found are kept in
  * an LRU of `maxEntries`, and "not found" answers in a separate, smaller LRU
  * (`maxMissingEntries`), so well-formed guesses (random UUIDs) evict only other guesses,
- * never the configuration real logins use. A failed read is not remembered.
+ * never the configuration real logins use. A failed read is not remembered; a read that fails
+ * because the database is away answers with the expired copy, when there is one.
  */
 export class ConfigCache {
   readonly #found: LRUCache<string, Promise<unknown>> | undefined;
@@ -42,7 +44,8 @@ export class ConfigCache {
     },
   ) {
     if (deps.ttlMs > 0) {
-      this.#found = new LRUCache({ max: deps.maxEntries ?? 10_000, ttl: deps.ttlMs });
+      // Expired entries stay (noDeleteOnStaleGet) as the fallback while the database is away.
+      this.#found = new LRUCache({ max: deps.maxEntries ?? 10_000, ttl: deps.ttlMs, noDeleteOnStaleGet: true });
       this.#missing = new LRUCache({ max: deps.maxMissingEntries ?? 1_000, ttl: deps.ttlMs });
     }
   }
@@ -61,7 +64,16 @@ export class ConfigCache {
       return (found?.get(key) as Promise<T> | undefined) ?? Promise.resolve(undefined);
     }
     this.deps.metrics?.configCache.inc({ result: 'miss' });
-    const value = load();
+    const stale = found?.get(key, { allowStale: true }) as Promise<T | undefined> | undefined;
+    // A refresh the database cannot answer serves the expired copy: nobody can change the
+    // configuration while the database is away, so that copy is still the configuration.
+    const value = stale
+      ? load().catch((error: unknown) => {
+          if (!isDatabaseUnavailable(error)) throw error;
+          this.deps.metrics?.configCache.inc({ result: 'stale' });
+          return stale;
+        })
+      : load();
     if (!found || !missing) return value;
     // Kept while loading, so concurrent logins share one query.
     found.set(key, value);

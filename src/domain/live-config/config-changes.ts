@@ -98,10 +98,11 @@ export class ConfigChanges {
     if (this.#stopped || this.#client !== client) return;
     this.#client = undefined;
     client.end().catch(() => {});
-    this.deps.onChange();
+    // The caches are kept: while the database is away nobody can change the configuration,
+    // so what they hold cannot go stale; they are dropped when the listener is back.
     this.deps.log.warn(
       { reason: error.message, retryMs: this.#retryMs },
-      'config change listener lost its connection; caches dropped',
+      'config change listener lost its connection; serving cached configuration until it is back',
     );
     this.#scheduleReconnect();
   }

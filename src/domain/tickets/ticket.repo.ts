@@ -61,11 +61,13 @@ export class TicketRepo {
     connectionId: string;
     idTokenEnc: string;
     expiresAt: Date;
+    /** SHA-256 of the redemption's Idempotency-Key, if it sent one. */
+    idempotencyKey: string | null;
   }): Promise<boolean> {
     const result = await this.pool.query({
       text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
-                                  identity, id_token_enc, expires_at, redeemed_at)
-             VALUES ($1, $1, $2, $3, $4, $5, '{}', $6, $7, now())
+                                  identity, id_token_enc, expires_at, redeemed_at, idempotency_key)
+             VALUES ($1, $1, $2, $3, $4, $5, '{}', $6, $7, now(), $8)
              ON CONFLICT DO NOTHING`,
       values: [
         claim.key,
@@ -75,9 +77,28 @@ export class TicketRepo {
         claim.connectionId,
         claim.idTokenEnc,
         claim.expiresAt,
+        claim.idempotencyKey,
       ],
     });
     return result.rowCount === 1;
+  }
+
+  /**
+   * A retry (contract v3): the ticket's first successful redemption was by this app, with this
+   * Idempotency-Key (SHA-256), less than 60 s ago. Its identity and session, when so.
+   */
+  async repeat(
+    hash: string,
+    appId: string,
+    idempotencyKey: string,
+  ): Promise<{ identity: Record<string, unknown>; sessionId: string } | undefined> {
+    const result = await this.pool.query<{ identity: Record<string, unknown>; session_id: string }>({
+      text: `SELECT identity, session_id FROM tickets
+             WHERE hash = $1 AND app_id = $2 AND idempotency_key = $3 AND redeemed_at > now() - interval '60 seconds'`,
+      values: [hash, appId, idempotencyKey],
+    });
+    const row = result.rows[0];
+    return row ? { identity: row.identity, sessionId: row.session_id } : undefined;
   }
 
   /**
@@ -87,12 +108,13 @@ export class TicketRepo {
   async redeem(
     hash: string,
     appId: string,
+    idempotencyKey: string | null,
   ): Promise<{ identity: Record<string, unknown>; sessionId: string } | undefined> {
     const result = await this.pool.query<{ identity: Record<string, unknown>; session_id: string }>({
-      text: `UPDATE tickets SET redeemed_at = now()
+      text: `UPDATE tickets SET redeemed_at = now(), idempotency_key = $3
              WHERE hash = $1 AND app_id = $2 AND redeemed_at IS NULL AND expires_at > now()
              RETURNING identity, session_id`,
-      values: [hash, appId],
+      values: [hash, appId, idempotencyKey],
     });
     const row = result.rows[0];
     return row ? { identity: row.identity, sessionId: row.session_id } : undefined;

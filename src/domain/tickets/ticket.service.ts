@@ -92,13 +92,18 @@ export class TicketService {
     return app;
   }
 
-  /** One answer for unknown, expired, redeemed and foreign tickets: no oracle. */
-  async redeem(appId: string, ticket: unknown): Promise<RedeemAnswer> {
+  /**
+   * One answer for unknown, expired, redeemed and foreign tickets: no oracle. With an
+   * Idempotency-Key (contract v3, retries), the same app's repeat with the same key within
+   * 60 s of the first success gets that answer again; nothing else does.
+   */
+  async redeem(appId: string, ticket: unknown, idempotencyKey?: string): Promise<RedeemAnswer> {
+    const key = idempotencyKey === undefined ? null : sha256Hex(`idempotency-key:${idempotencyKey}`);
     const answer =
       typeof ticket === 'string' && ticket.length > 0 && ticket.length <= MAX_TICKET_LENGTH
         ? isSealedTicket(ticket)
-          ? await this.#redeemSealed(appId, ticket)
-          : await this.#redeemStored(appId, ticket)
+          ? await this.#redeemSealed(appId, ticket, key)
+          : await this.#redeemStored(appId, ticket, key)
         : undefined;
     if (!answer) {
       this.deps.metrics.ticketsRefused.inc({ reason: 'invalid_ticket' });
@@ -109,23 +114,33 @@ export class TicketService {
   }
 
   /** Opened for this app, unexpired, then claimed: one INSERT, which also opens the session. */
-  async #redeemSealed(appId: string, ticket: string): Promise<RedeemAnswer | undefined> {
+  async #redeemSealed(appId: string, ticket: string, key: string | null): Promise<RedeemAnswer | undefined> {
     const opened = openTicket(this.deps.secretBox, appId, ticket);
-    if (!opened || opened.expiresAt <= Date.now()) return undefined;
-    const claimed = await this.deps.tickets.claim({
-      key: opened.key,
-      sessionId: opened.sessionId,
-      appId,
-      tenantId: opened.tenantId,
-      connectionId: opened.connectionId,
-      idTokenEnc: this.deps.secretBox.seal(opened.idToken, SEALED.sessionIdToken(opened.sessionId)),
-      expiresAt: new Date(opened.expiresAt),
-    });
-    return claimed ? { ...(opened.identity as unknown as TicketIdentity), session: opened.sessionId } : undefined;
+    if (!opened) return undefined;
+    const answer = { ...(opened.identity as unknown as TicketIdentity), session: opened.sessionId };
+    const claimed =
+      opened.expiresAt > Date.now() &&
+      (await this.deps.tickets.claim({
+        key: opened.key,
+        sessionId: opened.sessionId,
+        appId,
+        tenantId: opened.tenantId,
+        connectionId: opened.connectionId,
+        idTokenEnc: this.deps.secretBox.seal(opened.idToken, SEALED.sessionIdToken(opened.sessionId)),
+        expiresAt: new Date(opened.expiresAt),
+        idempotencyKey: key,
+      }));
+    if (claimed) return answer;
+    // A retry: the first success (possibly just before the ticket expired) had this key.
+    const repeated = key !== null && (await this.deps.tickets.repeat(opened.key, appId, key));
+    return repeated && repeated.sessionId === opened.sessionId ? answer : undefined;
   }
 
-  async #redeemStored(appId: string, ticket: string): Promise<RedeemAnswer | undefined> {
-    const row = await this.deps.tickets.redeem(sha256Hex(ticket), appId);
+  async #redeemStored(appId: string, ticket: string, key: string | null): Promise<RedeemAnswer | undefined> {
+    const hash = sha256Hex(ticket);
+    const row =
+      (await this.deps.tickets.redeem(hash, appId, key)) ??
+      (key === null ? undefined : await this.deps.tickets.repeat(hash, appId, key));
     return row ? { ...(row.identity as unknown as TicketIdentity), session: row.sessionId } : undefined;
   }
 }

@@ -121,6 +121,11 @@ const GUIDANCE: Record<string, Guidance> = {
       'Tell your IT team: the identity provider must send sign-ins to this connection’s own redirect URI, shown on ' +
       'the broker’s setup page for the connection (redirect URI mismatch).',
   },
+  temporarily_unavailable: {
+    title: 'The sign-in service is briefly unavailable',
+    tryThis: 'Try again in a moment: reload this page, or start again from the application.',
+    tellIt: 'Nothing to report unless it lasts more than a few minutes.',
+  },
   invalid_setup_link: {
     title: 'This setup link does not work',
     tryThis: 'Check that you opened the whole link, as the operator sent it.',

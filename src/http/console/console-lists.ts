@@ -26,8 +26,10 @@ export function appsPage(chrome: Chrome, apps: AppView[], rotated?: { app: strin
 <h2>New app</h2>
 <form method="post" action="/console/apps">${csrfField(chrome)}<fieldset>
 <span><label for="a-name">Name</label><input id="a-name" name="name" required></span>
-<span><label for="a-urls">Return URLs (comma-separated)</label><input id="a-urls" name="returnUrls" required size="50"></span>
-<span><label for="a-tenants">Tenants (comma-separated; empty: every tenant)</label><input id="a-tenants" name="tenants"></span>
+<span><label for="a-urls">Return URLs (comma-separated)</label>
+<input id="a-urls" name="returnUrls" required size="50"></span>
+<span><label for="a-tenants">Tenants (comma-separated; empty: every tenant)</label>
+<input id="a-tenants" name="tenants"></span>
 <button type="submit">Create app</button></fieldset></form>`,
   );
 }

@@ -26,6 +26,7 @@ export interface RouteDoc {
   security?: Record<string, string[]>[];
   params?: z.ZodType;
   querystring?: z.ZodType;
+  headers?: z.ZodType;
   body?: z.ZodType;
   response: Record<number, z.ZodType>;
 }
@@ -169,6 +170,14 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Redeem a one-time ticket for the identity (exactly once)',
     tags: ['relying apps'],
     security: [{ appBasic: [] }],
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe('Retries: the same key, from the same app, within 60 s of the first success, gets its answer again'),
+    }),
     body: z.object({ ticket: z.string() }),
     response: { 200: answer.redeemAnswer, ...errors(400, 401, 429, 503) },
   },

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { bearerTokenMatches } from '../bearer.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import { jsonErrorHandler } from '../errors.js';
@@ -33,12 +33,32 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps) {
       void reply.header('www-authenticate', 'Bearer realm="sso-broker-metrics"');
     return jsonErrorHandler(error, request, reply);
   });
+  // sso_dependency_up{dependency}: what /readyz says, for alerting (read at each scrape).
+  new Gauge({
+    name: 'sso_dependency_up',
+    help: 'Whether the broker reaches a dependency: the database, the configuration listener (1 up, 0 down)',
+    labelNames: ['dependency'],
+    registers: [deps.metrics],
+    async collect() {
+      const database = await deps.ping().then(
+        () => 1,
+        () => 0,
+      );
+      this.set({ dependency: 'database' }, database);
+      this.set({ dependency: 'config_listener' }, deps.configListener.listening ? 1 : 0);
+    },
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
       await deps.ping();
     } catch (error) {
-      throw new BrokerError('not_ready', { description: 'The database is not reachable.', cause: error });
+      const listener = deps.configListener.listening ? 'up' : 'down';
+      throw new BrokerError('not_ready', {
+        description: 'The database is not reachable.',
+        details: { database: 'down', configListener: listener },
+        cause: error,
+      });
     }
     void reply.header('cache-control', 'no-store');
     if (!deps.configListener.listening) return { status: 'degraded', configListener: 'down' };

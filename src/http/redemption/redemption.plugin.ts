@@ -40,6 +40,18 @@ async function authenticateApp(
   }
 }
 
+/** Contract v3, retries: `Idempotency-Key: <1–200 printable characters>`, or none. */
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  const value = request.headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[\x20-\x7E]{1,200}$/.test(value)) {
+    throw new BrokerError('invalid_request', {
+      description: 'Idempotency-Key must be 1 to 200 printable characters.',
+    });
+  }
+  return value;
+}
+
 /** Relying apps, server to server: ticket redemption. */
 export async function redemptionRoutes(
   app: FastifyInstance,
@@ -69,7 +81,7 @@ export async function redemptionRoutes(
     // Refused before the ticket is looked at: a failed authentication never uses it up.
     if (request.authenticatedAppId === null) throw new BrokerError('invalid_client');
     const body = request.body as { ticket?: unknown } | undefined;
-    const answer = await deps.tickets.redeem(request.authenticatedAppId, body?.ticket);
+    const answer = await deps.tickets.redeem(request.authenticatedAppId, body?.ticket, idempotencyKey(request));
     return reply.header('cache-control', 'no-store').send(answer);
   });
 }
