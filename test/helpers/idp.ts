@@ -53,6 +53,8 @@ export async function startIdp(
     accounts: IdpAccount[];
     config?: Partial<Configuration>;
     strictRedirectUris?: boolean;
+    /** More brokers' callback bases it accepts (replicas with their own PUBLIC_URL, in fault tests). */
+    otherBrokers?: string[];
     /** Behave as the many IdPs without RFC 9207 (Entra ID, Google): no `iss` in authorization responses, none advertised. */
     withoutResponseIssuer?: boolean;
   },
@@ -118,12 +120,12 @@ export async function startIdp(
   // any `<base>/<connection id>` (and the base, which the broker no longer sends); with
   // `strictRedirectUris` only those registered with registerRedirectUri(), as a real IdP would.
   const base = options.redirectUri;
+  const bases = [base, ...(options.otherBrokers ?? [])];
   const registered = new Set<string>();
+  const below = (value: string, b: string) =>
+    value === b || (value.startsWith(`${b}/`) && !value.slice(b.length + 1).includes('/') && !value.includes('?'));
   const allowed = (value: string) =>
-    options.strictRedirectUris
-      ? registered.has(value)
-      : value === base ||
-        (value.startsWith(`${base}/`) && !value.slice(base.length + 1).includes('/') && !value.includes('?'));
+    options.strictRedirectUris ? registered.has(value) : bases.some((b) => below(value, b));
   provider.Client.prototype.redirectUriAllowed = (value: string) => allowed(value);
   const addedSecrets = new Set<string>();
   const retiredSecrets = new Set<string>();

@@ -37,6 +37,14 @@ t.test('the database stops mid-run: 503 with Retry-After, never 500; cached logi
   const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
   const login = () => signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email as string, scenario.returnTo);
   t.ok((await redeem(broker, scenario.app, (await login()).searchParams.get('ticket'))).body.session, 'warm');
+  const setupLink = (await broker.admin('POST', `/admin/tenants/${scenario.tenant}/setup-links`, {})).body.url;
+  const signedIn = await fetch(`${broker.url}/console/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: broker.adminToken }).toString(),
+  });
+  const consoleCookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
 
   await cluster.stop();
 
@@ -67,6 +75,14 @@ t.test('the database stops mid-run: 503 with Retry-After, never 500; cached logi
   t.equal(page.status, 503, 'an uncached lookup');
   t.equal(page.headers.get('retry-after'), '2');
   t.match(await page.text(), 'briefly unavailable');
+  for (const [what, response] of [
+    ['setup link page', await fetch(setupLink)],
+    ['console', await fetch(`${broker.url}/console`, { headers: { cookie: consoleCookie } })],
+  ] as const) {
+    t.equal(response.status, 503, what);
+    t.equal(response.headers.get('retry-after'), '2', `${what}: Retry-After`);
+    t.match(await response.text(), 'briefly unavailable', `${what}: a page saying to try again`);
+  }
   const ready = await fetch(`${broker.url}/readyz`);
   t.equal(ready.status, 503);
   t.match(await ready.json(), { error: 'not_ready', details: { database: 'down' } });
