@@ -57,38 +57,16 @@ export class LoginAuditRepo {
     });
   }
 
+  /** One tenant's attempts, newest first (GET /admin/tenants/:slug/logins). */
   async listForTenant(
     tenantId: string,
     options: { limit: number; outcome?: 'success' | 'failure' | undefined },
   ): Promise<LoginAttemptRow[]> {
-    const { rows } = await this.pool.query<{
-      at: Date;
-      connection: string | null;
-      app: string | null;
-      outcome: 'success' | 'failure';
-      error: string | null;
-      duration_ms: number;
-      request_id: string | null;
-    }>(
-      `SELECT at, connection_id AS connection, app_id AS app, outcome, error, duration_ms, request_id
-         FROM login_attempts
-        WHERE tenant_id = $1 AND ($2::text IS NULL OR outcome = $2)
-        ORDER BY at DESC, id
-        LIMIT $3`,
-      [tenantId, options.outcome ?? null, options.limit],
-    );
-    return rows.map((row) => ({
-      at: row.at.toISOString(),
-      connection: row.connection,
-      app: row.app,
-      outcome: row.outcome,
-      error: row.error,
-      durationMs: row.duration_ms,
-      requestId: row.request_id,
-    }));
+    const rows = await this.search({ tenantId, outcome: options.outcome, limit: options.limit });
+    return rows.map(({ tenant: _tenant, ...row }) => row);
   }
 
-  /** Attempts of any tenant, filtered (the console's logins view), newest first. */
+  /** Attempts of any tenant, filtered (the console's logins view), newest first, with the tenant's slug. */
   async search(filter: {
     tenantId?: string | undefined;
     connectionId?: string | undefined;
@@ -97,10 +75,10 @@ export class LoginAuditRepo {
     error?: string | undefined;
     requestId?: string | undefined;
     limit: number;
-  }): Promise<(LoginAttemptRow & { tenantId: string })[]> {
+  }): Promise<(LoginAttemptRow & { tenant: string })[]> {
     const { rows } = await this.pool.query<{
       at: Date;
-      tenant_id: string;
+      tenant: string;
       connection: string | null;
       app: string | null;
       outcome: 'success' | 'failure';
@@ -108,25 +86,26 @@ export class LoginAuditRepo {
       duration_ms: number;
       request_id: string | null;
     }>(
-      `SELECT at, tenant_id, connection_id AS connection, app_id AS app, outcome, error, duration_ms, request_id
-         FROM login_attempts
-        WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR connection_id = $2)
-          AND ($3::text IS NULL OR app_id = $3) AND ($4::text IS NULL OR outcome = $4)
-          AND ($5::text IS NULL OR error = $5) AND ($7::text IS NULL OR request_id = $7)
-        ORDER BY at DESC, id LIMIT $6`,
+      `SELECT a.at, t.slug AS tenant, a.connection_id AS connection, a.app_id AS app, a.outcome, a.error,
+              a.duration_ms, a.request_id
+         FROM login_attempts a JOIN tenants t ON t.id = a.tenant_id
+        WHERE ($1::text IS NULL OR a.tenant_id = $1) AND ($2::text IS NULL OR a.connection_id = $2)
+          AND ($3::text IS NULL OR a.app_id = $3) AND ($4::text IS NULL OR a.outcome = $4)
+          AND ($5::text IS NULL OR a.error = $5) AND ($6::text IS NULL OR a.request_id = $6)
+        ORDER BY a.at DESC, a.id LIMIT $7`,
       [
         filter.tenantId ?? null,
         filter.connectionId ?? null,
         filter.appId ?? null,
         filter.outcome ?? null,
         filter.error ?? null,
-        filter.limit,
         filter.requestId ?? null,
+        filter.limit,
       ],
     );
     return rows.map((row) => ({
       at: row.at.toISOString(),
-      tenantId: row.tenant_id,
+      tenant: row.tenant,
       connection: row.connection,
       app: row.app,
       outcome: row.outcome,

@@ -21,7 +21,7 @@ import { connectionPage, tenantsPage } from './console-pages.js';
 /** What the console reads and writes: the services the admin API uses, nothing of its own. */
 export interface ConsoleData {
   tenants: Pick<TenantService, 'list' | 'create'>;
-  tenantRepo: Pick<TenantRepo, 'findBySlug' | 'findById'>;
+  tenantRepo: Pick<TenantRepo, 'findBySlug'>;
   connections: Pick<ConnectionService, 'list' | 'get'>;
   versions: Pick<ConnectionVersionService, 'list' | 'activate' | 'validate'>;
   versionRepo: Pick<ConnectionVersionRepo, 'findActive'>;
@@ -31,8 +31,8 @@ export interface ConsoleData {
   audit: Pick<LoginAuditRepo, 'healthSince' | 'search'>;
   changes: Pick<ChangeLog, 'list' | 'record'>;
   expiring: Pick<ExpiringCredentials, 'all'>;
-  /** Mean token-endpoint latency of a connection seen by this replica, ms. */
-  idpLatencyMs(connectionId: string): Promise<number | undefined>;
+  /** Each connection's mean token-endpoint latency seen by this replica, ms. */
+  idpLatencyMs(): Promise<Map<string, number>>;
 }
 
 const DAY_MS = 86_400_000;
@@ -77,9 +77,10 @@ export function consoleViews(deps: ConsoleData) {
 
     async tenants(chrome: Chrome): Promise<string> {
       const soon = new Date(Date.now() + 30 * DAY_MS).toISOString();
-      const [health, expiring] = await Promise.all([
+      const [health, expiring, latency] = await Promise.all([
         deps.audit.healthSince(new Date(Date.now() - DAY_MS)),
         deps.expiring.all(),
+        deps.idpLatencyMs(),
       ]);
       const tenants = await Promise.all(
         (await deps.tenants.list()).map(async (tenant) => ({
@@ -88,7 +89,7 @@ export function consoleViews(deps: ConsoleData) {
             (await deps.connections.list(tenant.slug)).map(async (connection) => ({
               connection,
               health: health.find((h) => h.connection === connection.id),
-              idpLatencyMs: await deps.idpLatencyMs(connection.id),
+              idpLatencyMs: latency.get(connection.id),
               expiring: expiring.filter(
                 (e) => e.kind === 'client_secret' && e.connection === connection.id && e.expiresAt <= soon,
               ),
@@ -131,16 +132,7 @@ export function consoleViews(deps: ConsoleData) {
               requestId: orUndefined(filter.request),
               limit: 200,
             });
-      const slugs = new Map<string, string>();
-      for (const row of rows) {
-        if (!slugs.has(row.tenantId))
-          slugs.set(row.tenantId, (await deps.tenantRepo.findById(row.tenantId))?.slug ?? '?');
-      }
-      return loginsPage(
-        chrome,
-        filter,
-        rows.map((row) => ({ ...row, tenant: slugs.get(row.tenantId) ?? '?' })),
-      );
+      return loginsPage(chrome, filter, rows);
     },
 
     async changes(chrome: Chrome): Promise<string> {
