@@ -10,8 +10,9 @@ import type { LogoutService } from '../../domain/login/logout.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { ConsoleSignIn } from '../../domain/login/console-sign-in.service.js';
-import { consoleCookie, type ConsoleSessions } from '../console/console-session.js';
+import { writeConsoleSession, type ConsoleSessions } from '../console/console-session.js';
 import { renderDiagnosticsPage } from './diagnostics-page.js';
+import { setLoginCookies } from './login-cookies.js';
 import { errorBody, logError, toBrokerError } from '../errors.js';
 import { prefersJson } from '../content.js';
 import { limitRequests } from '../rate-limit.js';
@@ -66,20 +67,8 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   // Only the browser flow has cookies (the login transaction); apps and operators send none.
   await app.register(fastifyCookie);
 
-  // Path `/`: starting a login must see the browser's other pending logins to bound them
-  // (transaction-cookies.ts); SameSite=Lax lets the IdP's top-level redirect carry it back.
-  const setCookies = (reply: FastifyReply, cookies: readonly CookieToSet[]) => {
-    for (const cookie of cookies) {
-      reply.setCookie(cookie.name, cookie.value, {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: deps.secureCookies,
-        path: '/',
-        maxAge: cookie.maxAgeSeconds,
-        ...(cookie.domain && { domain: cookie.domain }),
-      });
-    }
-  };
+  const setCookies = (reply: FastifyReply, cookies: readonly CookieToSet[]) =>
+    setLoginCookies(reply, cookies, deps.secureCookies);
 
   /** To the IdP with the transaction cookie, or back to the app when the IdP cannot be reached. */
   const startLogin = (reply: FastifyReply, result: StartResult) => {
@@ -120,8 +109,7 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
       const callbackUrl = deps.loginCallback.callbackUrlOf(tx, request.url);
       if (tx.purpose.kind === 'console') {
         const actor = await deps.consoleSignIn.complete(tx, request.query, callbackUrl);
-        const { name, options } = consoleCookie(deps.secureCookies);
-        reply.setCookie(name, deps.consoleSessions.seal(deps.consoleSessions.issue(actor)), options);
+        writeConsoleSession(reply, deps.consoleSessions, deps.consoleSessions.issue(actor), deps.secureCookies);
         // A page, not a redirect: the SameSite=Strict cookie set on this cross-site arrival is
         // sent with a navigation that starts here.
         return sendPage(reply, 200, renderContinuePage('/console', 'Signed in: continue to the console'));

@@ -11,23 +11,34 @@ h1{font-size:1.4rem;margin:0 0 .75rem}h2{font-size:1rem;margin:1.25rem 0 .25rem}
 code{background:#eef0f3;padding:.1rem .3rem;border-radius:4px}table{border-collapse:collapse}
 td,th{text-align:left;padding:.25rem .75rem .25rem 0;vertical-align:top}`;
 
-export const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
+const pinned = (inline: readonly string[]) =>
+  inline.map((text) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`).join(' ');
 
-/** Our pages load nothing from anywhere and run no script; the one inline style is pinned by hash. */
-export const PAGE_SECURITY_HEADERS = {
-  'content-security-policy': [
-    "default-src 'none'",
-    `style-src 'sha256-${STYLE_HASH}'`,
-    "img-src 'self'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; '),
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
+/**
+ * The headers of our pages: they load nothing from anywhere, their inline styles (ours, plus a
+ * page's own) and scripts are pinned by hash, and only a page with forms may post them — to
+ * this broker.
+ */
+export function pageSecurityHeaders(page: { styles?: string[]; scripts?: string[]; forms?: boolean } = {}) {
+  const { styles = [], scripts = [], forms = false } = page;
+  return {
+    'content-security-policy': [
+      "default-src 'none'",
+      `style-src ${pinned([STYLE, ...styles])}`,
+      ...(scripts.length > 0 ? [`script-src ${pinned(scripts)}`] : []),
+      ...(forms ? ["form-action 'self'"] : ["img-src 'self'", "form-action 'none'"]),
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  };
+}
+
+/** Our learner and setup pages: no script, no form. */
+export const PAGE_SECURITY_HEADERS = pageSecurityHeaders();
 
 /** A page in the broker's style; `head` adds to the head (a page's own style, pinned in its CSP). */
 export function renderPage(title: string, body: Html, head?: Html): string {
@@ -51,8 +62,8 @@ export function renderContinuePage(path: string, title: string): string {
   );
 }
 
-export function sendPage(reply: FastifyReply, status: number, html: string) {
-  return reply.code(status).headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(html);
+export function sendPage(reply: FastifyReply, status: number, html: string, headers = PAGE_SECURITY_HEADERS) {
+  return reply.code(status).headers(headers).type('text/html; charset=utf-8').send(html);
 }
 
 interface Guidance {

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { html, trusted, type Html } from '../browser/html.js';
-import { PAGE_SECURITY_HEADERS, renderPage, STYLE_HASH } from '../browser/pages.js';
+import { pageSecurityHeaders, renderPage } from '../browser/pages.js';
 
 const STYLE = `main{max-width:72rem;margin:2rem auto}nav{display:flex;gap:1rem;align-items:center;flex-wrap:wrap;
 border-bottom:1px solid #e3e6ea;padding-bottom:.5rem;margin-bottom:1rem}nav a{color:#1b5fc1}
@@ -11,19 +10,8 @@ form.inline{display:inline}label{font-weight:600;margin-right:.3rem}input,select
 .box.good{background:#dff3e4}.box.err{background:#fde2e2}.muted{color:#4a525c}
 input.copy{width:100%;font-family:monospace}fieldset{border:0;padding:0;margin:.5rem 0;display:flex;gap:.75rem;
 flex-wrap:wrap;align-items:end}`;
-const hash = (text: string) => createHash('sha256').update(text).digest('base64');
-
 /** Console pages post their own forms; they load and run nothing else. */
-export const CONSOLE_HEADERS = {
-  ...PAGE_SECURITY_HEADERS,
-  'content-security-policy': [
-    "default-src 'none'",
-    `style-src 'sha256-${STYLE_HASH}' 'sha256-${hash(STYLE)}'`,
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; '),
-};
+export const CONSOLE_HEADERS = pageSecurityHeaders({ styles: [STYLE], forms: true });
 
 export interface Chrome {
   actor: string;

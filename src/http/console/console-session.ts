@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { SEALED } from '../../crypto/purposes.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { randomToken, safeEqual } from '../../crypto/tokens.js';
@@ -59,4 +60,15 @@ export function consoleCookie(secure: boolean) {
     name: secure ? '__Host-sso_console' : 'sso_console',
     options: { httpOnly: true, sameSite: 'strict' as const, secure, path: secure ? '/' : '/console' },
   };
+}
+
+/** Puts a session (new, or slid forward) into the browser's console cookie. */
+export function writeConsoleSession(
+  reply: FastifyReply,
+  sessions: Pick<ConsoleSessions, 'seal'>,
+  session: ConsoleSession,
+  secure: boolean,
+): void {
+  const { name, options } = consoleCookie(secure);
+  reply.setCookie(name, sessions.seal(session), options);
 }

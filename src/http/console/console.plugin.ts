@@ -1,12 +1,16 @@
 import fastifyCookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { commaList } from '../../config/env.schema.js';
 import { safeEqual } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
+import { setLoginCookies } from '../browser/login-cookies.js';
+import { sendPage } from '../browser/pages.js';
 import { toBrokerError, logError } from '../errors.js';
+import { postedFromHere } from '../form-origin.js';
 import { limitRequests } from '../rate-limit.js';
 import { consolePage, CONSOLE_HEADERS, signInPage, type Chrome } from './console-layout.js';
-import { consoleCookie, type ConsoleSession, type ConsoleSessions } from './console-session.js';
+import { consoleCookie, writeConsoleSession, type ConsoleSession, type ConsoleSessions } from './console-session.js';
 import type { ConsoleSignIn } from '../../domain/login/console-sign-in.service.js';
 import { consoleViews, type ConsoleData } from './console-views.js';
 
@@ -34,13 +38,7 @@ type Req = FastifyRequest<{
 }>;
 
 /** A comma-separated form field as a list. */
-const listField = (value: unknown) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0)
-    : [];
+const listField = (value: unknown) => (typeof value === 'string' ? commaList(value) : []);
 
 /** Messages after a redirect, by a fixed code (nothing from the query is reflected). */
 const DONE: Record<string, string> = {
@@ -61,8 +59,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   const origin = new URL(deps.publicUrl).origin;
   const { name: cookieName, options: cookieOptions } = consoleCookie(deps.secureCookies);
   const views = consoleViews(deps);
-  const page = (reply: FastifyReply, status: number, html: string) =>
-    reply.code(status).headers(CONSOLE_HEADERS).type('text/html; charset=utf-8').send(html);
+  const page = (reply: FastifyReply, status: number, html: string) => sendPage(reply, status, html, CONSOLE_HEADERS);
   const seeOther = (reply: FastifyReply, location: string) =>
     reply.code(303).header('cache-control', 'no-store').header('location', location).send();
   const chromeOf = (request: FastifyRequest, extra: Partial<Chrome> = {}): Chrome => {
@@ -76,11 +73,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
       ...extra,
     };
   };
-  const sameOrigin = (request: FastifyRequest) => {
-    const from = request.headers.origin;
-    const site = request.headers['sec-fetch-site'];
-    return (from === undefined || from === 'null' || from === origin) && (site === undefined || site !== 'cross-site');
-  };
+  const sameOrigin = (request: FastifyRequest) => postedFromHere(request, origin);
 
   app.decorateRequest('consoleSession', null);
   app.setErrorHandler((error, request, reply) => {
@@ -95,7 +88,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     if (request.url.startsWith('/console/sign-in')) return;
     if (!request.consoleSession) return seeOther(reply, '/console/sign-in');
     // Sliding idle timeout: every request renews the cookie.
-    reply.setCookie(cookieName, deps.sessions.seal(request.consoleSession), cookieOptions);
+    writeConsoleSession(reply, deps.sessions, request.consoleSession, deps.secureCookies);
   });
   app.addHook('preHandler', async (request: Req) => {
     if (request.method !== 'POST' || request.url.startsWith('/console/sign-in')) return;
@@ -110,7 +103,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     const { code } = request.query;
     if (signInCode !== undefined && typeof code === 'string' && safeEqual(code, signInCode)) {
       signInCode = undefined; // once
-      reply.setCookie(cookieName, deps.sessions.seal(deps.sessions.issue('admin token')), cookieOptions);
+      writeConsoleSession(reply, deps.sessions, deps.sessions.issue('admin token'), deps.secureCookies);
       request.log.info({ actor: 'admin token' }, 'console: signed in with the start-up link');
       return seeOther(reply, '/console');
     }
@@ -120,16 +113,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   app.post('/console/sign-in/sso', async (request, reply) => {
     if (!sameOrigin(request)) throw new BrokerError('csrf_failed');
     const started = await deps.sso.start({ host: request.host, cookies: request.cookies });
-    for (const cookie of started.cookies) {
-      reply.setCookie(cookie.name, cookie.value, {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: deps.secureCookies,
-        path: '/',
-        maxAge: cookie.maxAgeSeconds,
-        ...(cookie.domain && { domain: cookie.domain }),
-      });
-    }
+    setLoginCookies(reply, started.cookies, deps.secureCookies);
     return seeOther(reply, started.location);
   });
   app.post('/console/sign-in', async (request: Req, reply) => {
@@ -139,7 +123,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     if (typeof token !== 'string' || !safeEqual(token, deps.adminToken)) {
       return page(reply, 401, signInPage({ error: 'That is not the admin token.', ssoTenant: deps.sso.tenant }));
     }
-    reply.setCookie(cookieName, deps.sessions.seal(deps.sessions.issue('admin token')), cookieOptions);
+    writeConsoleSession(reply, deps.sessions, deps.sessions.issue('admin token'), deps.secureCookies);
     request.log.info({ actor: 'admin token' }, 'console: signed in');
     return seeOther(reply, '/console');
   });

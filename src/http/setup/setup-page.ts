@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { ConnectionVersion } from '../../domain/connections/connection-version.repo.js';
 import type { ValidationReport } from '../../oidc/validate-idp.js';
 import { html, trusted, type Html } from '../browser/html.js';
-import { renderPage } from '../browser/pages.js';
+import { pageSecurityHeaders, renderPage } from '../browser/pages.js';
 import { IDP_PRODUCTS, type IdpProduct } from './idp-products.js';
 import { date, stepHandBack, stepTestAndActivate } from './setup-forms.js';
 
@@ -51,21 +50,8 @@ cursor:pointer}.hint{color:#4a525c;font-size:.9rem;margin:.1rem 0}.ok{color:#176
 .box{padding:.6rem .9rem;border-radius:6px;background:#fff4d6;margin:.75rem 0}.box.good{background:#dff3e4}
 .box.err{background:#fde2e2}button[data-copy]{margin:0 0 0 .4rem;padding:.05rem .5rem;font-size:.8rem}
 fieldset{border:0;padding:0;margin:0}`;
-const hash = (text: string) => createHash('sha256').update(text).digest('base64');
-
-/** The setup page may post its own forms, and runs one script; everything else as our other pages. */
-export function setupPageHeaders(baseStyleHash: string): Record<string, string> {
-  return {
-    'content-security-policy': [
-      "default-src 'none'",
-      `style-src 'sha256-${baseStyleHash}' 'sha256-${hash(STYLE)}'`,
-      `script-src 'sha256-${hash(SCRIPT)}'`,
-      "form-action 'self'",
-      "frame-ancestors 'none'",
-      "base-uri 'none'",
-    ].join('; '),
-  };
-}
+/** The setup page posts its own forms and runs one script, pinned like its style. */
+export const SETUP_PAGE_HEADERS = pageSecurityHeaders({ styles: [STYLE], scripts: [SCRIPT], forms: true });
 
 export const copy = (value: string) =>
   html`<code>${value}</code><button type="button" data-copy="${value}" hidden>Copy</button>`;

@@ -1,16 +1,18 @@
 import formbody from '@fastify/formbody';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { safeEqual } from '../../crypto/tokens.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import { redirectUriFor } from '../../domain/connections/redirect-uri.js';
 import type { SetupContext, SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import { hexThumbprint } from '../browser/setup.js';
-import { PAGE_SECURITY_HEADERS, renderErrorPage, sendPage, STYLE_HASH } from '../browser/pages.js';
+import { renderErrorPage, sendPage } from '../browser/pages.js';
 import { logError, toBrokerError } from '../errors.js';
+import { postedFromHere } from '../form-origin.js';
 import { limitRequests } from '../rate-limit.js';
 import { idpProduct } from './idp-products.js';
-import { renderSetupLinkPage, setupPageHeaders, type Method, type SetupPageModel } from './setup-page.js';
+import { renderSetupLinkPage, SETUP_PAGE_HEADERS, type Method, type SetupPageModel } from './setup-page.js';
 
 export interface SetupDeps {
   setupLinks: SetupLinkService;
@@ -42,7 +44,6 @@ const colonHex = (base64url: string) =>
 export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const origin = new URL(deps.publicUrl).origin;
-  const headers = { ...PAGE_SECURITY_HEADERS, ...setupPageHeaders(STYLE_HASH) };
   const csrfOf = (context: SetupContext) =>
     createHmac('sha256', deps.csrfKey).update(`setup-csrf:${context.link.id}`).digest('base64url');
 
@@ -113,23 +114,14 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
       expiring,
       ...rest,
     };
-    return reply.code(status).headers(headers).type('text/html; charset=utf-8').send(renderSetupLinkPage(model));
+    return sendPage(reply, status, renderSetupLinkPage(model), SETUP_PAGE_HEADERS);
   };
 
-  /**
-   * The form came from this link's page on this broker: its CSRF token, and not from another
-   * site. (With `Referrer-Policy: no-referrer`, browsers send `Origin: null` even for our own
-   * forms, so an Origin is refused only when it names another origin.)
-   */
+  /** The form came from this link's page on this broker: its CSRF token, and not from another site. */
   const assertForm = (request: TokenRequest, context: SetupContext) => {
-    const sent = Buffer.from(field(request.body, 'csrf') ?? '');
-    const expected = Buffer.from(csrfOf(context));
-    const tokenOk = sent.length === expected.length && timingSafeEqual(sent, expected);
-    const from = request.headers.origin;
-    const site = request.headers['sec-fetch-site'];
-    const originOk = from === undefined || from === 'null' || from === origin;
-    const siteOk = site === undefined || site === 'same-origin' || site === 'none';
-    if (!tokenOk || !originOk || !siteOk) throw new BrokerError('csrf_failed');
+    if (!safeEqual(field(request.body, 'csrf') ?? '', csrfOf(context)) || !postedFromHere(request, origin)) {
+      throw new BrokerError('csrf_failed');
+    }
   };
 
   app.get(
