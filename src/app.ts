@@ -147,7 +147,7 @@ export async function buildApp(
     audit: services.auditRepo,
     changes: services.changes,
     expiring: services.expiring,
-    idpLatencyMs: (connection) => metrics.meanIdpLatencyMs(connection, 'token'),
+    idpLatencyMs: () => metrics.meanIdpLatencyMs('token'),
   });
   const stopHousekeeping = startHousekeeping({
     audit: services.auditRepo,

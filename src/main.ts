@@ -17,24 +17,17 @@ const DATA_DIR = resolve(process.cwd(), '.data');
 /** A broker key's certificate this close to expiry is logged at start-up. */
 const CERTIFICATE_WARNING_DAYS = 30;
 
-/** On the embedded database only: a SECRET_KEY kept beside it under ./.data. */
-async function embeddedSecretKey(log: Logger): Promise<Buffer> {
-  const file = resolve(DATA_DIR, 'secret-key');
-  if (existsSync(file)) return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
-  const key = randomBytes(32);
-  await writeFile(file, key.toString('base64url'), { mode: 0o600 });
-  log.warn({ file }, 'SECRET_KEY unset: generated one for the embedded database (development only)');
-  return key;
-}
-
-/** On the embedded database only: an ADMIN_TOKEN kept beside it under ./.data. */
-async function embeddedAdminToken(log: Logger): Promise<string> {
-  const file = resolve(DATA_DIR, 'admin-token');
+/**
+ * On the embedded database only: a generated secret kept beside it under ./.data (SECRET_KEY,
+ * ADMIN_TOKEN), 32 random bytes as base64url, made once and read back on every start.
+ */
+async function embeddedSecret(name: string, variable: string, log: Logger): Promise<string> {
+  const file = resolve(DATA_DIR, name);
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const token = randomBytes(32).toString('base64url');
-  await writeFile(file, token, { mode: 0o600 });
-  log.warn({ file }, 'ADMIN_TOKEN unset: generated one for the embedded database (development only)');
-  return token;
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, secret, { mode: 0o600 });
+  log.warn({ file }, `${variable} unset: generated one for the embedded database (development only)`);
+  return secret;
 }
 
 async function main() {
@@ -68,9 +61,9 @@ async function main() {
       { dataDir: DATA_DIR },
       'DATABASE_URL unset: running on an embedded PostgreSQL under ./.data (development only)',
     );
-    secretKeys ??= [await embeddedSecretKey(logger)];
+    secretKeys ??= [Buffer.from(await embeddedSecret('secret-key', 'SECRET_KEY', logger), 'base64url')];
     if (config.adminToken === undefined) {
-      config = { ...config, adminToken: await embeddedAdminToken(logger) };
+      config = { ...config, adminToken: await embeddedSecret('admin-token', 'ADMIN_TOKEN', logger) };
       // One click into the console for a newcomer: a sign-in link that works once, for this
       // process only (the admin token itself stays in its file).
       consoleSignInCode = randomBytes(24).toString('base64url');

@@ -13,6 +13,14 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname.endsWith('.localhost');
 }
 
+/** A comma-separated list, each item trimmed, empty items dropped (env lists, console form fields). */
+export function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
 const secretKeyList = z.string().transform((value, ctx) => {
   const keys: Buffer[] = [];
   for (const [index, part] of value.split(',').entries()) {
@@ -61,15 +69,7 @@ export const envSchema = z
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a tenant slug')
       .optional(),
-    CONSOLE_ADMINS: z
-      .string()
-      .transform((value) =>
-        value
-          .split(',')
-          .map((item) => item.trim())
-          .filter((item) => item.length > 0),
-      )
-      .default([]),
+    CONSOLE_ADMINS: z.string().transform(commaList).default([]),
     SECRET_KEY: secretKeyList.optional(),
     KEYS_DIR: z.string().min(1).default('./keys'),
     SIGNING_KEY_ID: z.string().min(1).optional(),
@@ -90,10 +90,7 @@ export const envSchema = z
         if (value === 'false' || value === '0') return false;
         if (value === 'true') return true;
         if (/^\d+$/.test(value)) return Number(value);
-        const list = value
-          .split(',')
-          .map((part) => part.trim())
-          .filter(Boolean);
+        const list = commaList(value);
         if (list.length === 0 || list.some((part) => !/^[0-9a-f:.]+(\/\d{1,3})?$/i.test(part))) {
           ctx.addIssue({
             code: 'custom',
@@ -114,10 +111,7 @@ export const envSchema = z
     IDP_PRIVATE_NETWORKS: z
       .string()
       .transform((value, ctx) => {
-        const list = value
-          .split(',')
-          .map((part) => part.trim())
-          .filter(Boolean);
+        const list = commaList(value);
         for (const cidr of list) {
           if (!ipaddr.isValidCIDR(cidr)) {
             ctx.addIssue({ code: 'custom', message: `"${cidr}" is not a CIDR range such as 10.0.0.0/8 or ::1/128` });

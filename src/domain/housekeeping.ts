@@ -29,8 +29,16 @@ export function startHousekeeping(deps: {
       deps.log.warn({ reason: (error as Error).message }, 'housekeeping failed; will retry');
     }
   };
-  const first = setTimeout(run, 5_000);
-  const every = setInterval(run, deps.intervalMs ?? 60 * 60 * 1000);
+  return inBackground(run, { firstAfterMs: 5_000, everyMs: deps.intervalMs ?? 60 * 60 * 1000 });
+}
+
+/**
+ * Runs `run` after `firstAfterMs`, then every `everyMs`, without keeping the process alive.
+ * Returns the function that stops it.
+ */
+export function inBackground(run: () => unknown, times: { firstAfterMs: number; everyMs: number }): () => void {
+  const first = setTimeout(run, times.firstAfterMs);
+  const every = setInterval(run, times.everyMs);
   first.unref();
   every.unref();
   return () => {

@@ -62,19 +62,21 @@ export function createMetrics() {
     labelNames: ['result'],
     registers: [registry],
   });
-  /** The mean duration of one connection's requests to one IdP endpoint, ms, as this process saw them. */
-  const meanIdpLatencyMs = async (connection: string, endpoint: string): Promise<number | undefined> => {
-    const { values } = await idpRequestDuration.get();
-    const of = (suffix: string) =>
-      values.find(
-        (v) =>
-          v.metricName === `sso_idp_request_duration_seconds_${suffix}` &&
-          v.labels.connection === connection &&
-          v.labels.endpoint === endpoint,
-      )?.value;
-    const sum = of('sum');
-    const count = of('count');
-    return sum === undefined || !count ? undefined : Math.round((1000 * sum) / count);
+  /** Each connection's mean duration of requests to one IdP endpoint, ms, as this process saw them. */
+  const meanIdpLatencyMs = async (endpoint: string): Promise<Map<string, number>> => {
+    const sums = new Map<string, number>();
+    const counts = new Map<string, number>();
+    for (const v of (await idpRequestDuration.get()).values) {
+      const connection = v.labels.connection;
+      if (v.labels.endpoint !== endpoint || typeof connection !== 'string') continue;
+      if (v.metricName === 'sso_idp_request_duration_seconds_sum') sums.set(connection, v.value);
+      if (v.metricName === 'sso_idp_request_duration_seconds_count') counts.set(connection, v.value);
+    }
+    const means = new Map<string, number>();
+    for (const [connection, count] of counts) {
+      if (count > 0) means.set(connection, Math.round((1000 * (sums.get(connection) ?? 0)) / count));
+    }
+    return means;
   };
   return {
     registry,

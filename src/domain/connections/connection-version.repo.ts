@@ -62,6 +62,13 @@ export async function lockVersions(tx: Prisma.TransactionClient, connectionId: s
   await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${connectionId}))::text`;
 }
 
+/** Locks the connection's versions (lockVersions) and gives the number after every one so far. */
+async function nextVersion(tx: Prisma.TransactionClient, connectionId: string): Promise<number> {
+  await lockVersions(tx, connectionId);
+  const last = await tx.connectionVersion.aggregate({ where: { connectionId }, _max: { version: true } });
+  return (last._max.version ?? 0) + 1;
+}
+
 export function toVersion(row: Row): ConnectionVersion {
   return {
     ...row,
@@ -84,11 +91,7 @@ export async function insertActiveVersion(
   connection: Connection,
   meta: VersionMeta,
 ): Promise<void> {
-  await lockVersions(tx, connection.id);
-  const last = await tx.connectionVersion.aggregate({
-    where: { connectionId: connection.id },
-    _max: { version: true },
-  });
+  const version = await nextVersion(tx, connection.id);
   const previous = await tx.connectionVersion.findFirst({ where: { connectionId: connection.id, status: 'active' } });
   await tx.connectionVersion.updateMany({
     where: { connectionId: connection.id, status: 'active' },
@@ -99,7 +102,7 @@ export async function insertActiveVersion(
   await tx.connectionVersion.create({
     data: {
       connectionId: connection.id,
-      version: (last._max.version ?? 0) + 1,
+      version,
       tenantId: connection.tenantId,
       status: 'active',
       settings: settingsOf(connection) as unknown as Prisma.InputJsonObject,
@@ -154,16 +157,15 @@ export class ConnectionVersionRepo {
     draft: Pick<ConnectionVersion, 'settings' | 'clientSecretEnc' | 'clientSecretExpiresAt' | 'createdBy'>,
   ): Promise<ConnectionVersion> {
     return this.db.$transaction(async (tx) => {
-      await lockVersions(tx, connectionId);
+      const version = await nextVersion(tx, connectionId);
       await tx.connectionVersion.updateMany({ where: { connectionId, status: 'draft' }, data: { status: DISCARDED } });
-      const last = await tx.connectionVersion.aggregate({ where: { connectionId }, _max: { version: true } });
       const row = await tx.connectionVersion.create({
         data: {
           ...draft,
           settings: draft.settings as unknown as Prisma.InputJsonObject,
           connectionId,
           tenantId,
-          version: (last._max.version ?? 0) + 1,
+          version,
           status: 'draft',
         },
       });

@@ -2,6 +2,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { ConnectionVersionRepo } from '../connections/connection-version.repo.js';
+import { inBackground } from '../housekeeping.js';
 import { parseInput } from '../validation.js';
 
 export type ExpiringCredential =
@@ -99,13 +100,6 @@ export class ExpiringCredentials {
         this.deps.log.warn({ reason: (error as Error).message }, 'expiring credentials could not be checked');
       }
     };
-    const first = setTimeout(run, firstAfterMs);
-    const every = setInterval(run, DAY_MS);
-    first.unref();
-    every.unref();
-    return () => {
-      clearTimeout(first);
-      clearInterval(every);
-    };
+    return inBackground(run, { firstAfterMs, everyMs: DAY_MS });
   }
 }
