@@ -19,15 +19,44 @@ function assertMetricsToken(request: FastifyRequest, token: string | undefined):
   if (!bearerTokenMatches(request.headers.authorization, token)) throw new BrokerError('unauthorized');
 }
 
+/** How long one answer of the database is /readyz's answer, milliseconds. */
+export const READINESS_CACHE_MS = 1_000;
+
+/**
+ * `ping`, asked at most once per `ttlMs`: callers within that time share the last outcome
+ * (success or failure), and callers while a ping is in flight share that ping. /readyz needs
+ * no authentication and no rate limit stands before it (load balancers poll it from few
+ * addresses), so without this every call would cost a database round trip: a flood of them
+ * would be a flood of queries. A second's staleness is well inside any probe's period.
+ */
+export function sharedPing(ping: () => Promise<void>, ttlMs = READINESS_CACHE_MS): () => Promise<void> {
+  let last: { outcome: Promise<void>; settledAt: number } | undefined;
+  let inFlight: Promise<void> | undefined;
+  return () => {
+    if (last && performance.now() - last.settledAt < ttlMs) return last.outcome;
+    if (inFlight) return inFlight;
+    const outcome = ping();
+    inFlight = outcome;
+    const settle = () => {
+      inFlight = undefined;
+      last = { outcome, settledAt: performance.now() };
+    };
+    outcome.then(settle, settle);
+    return outcome;
+  };
+}
+
 /**
  * Liveness (the process answers), readiness (the database answers) and Prometheus metrics.
  *
- * /readyz follows the database only: 503 `not_ready` when it does not answer. A lost config
+ * /readyz follows the database only: 503 `not_ready` when it does not answer, as last seen at
+ * most READINESS_CACHE_MS ago (sharedPing). A lost config
  * listener is reported (200 `{"status":"degraded","configListener":"down"}`) but keeps the
  * replica in its load balancer: it is a problem every replica shares at once (it is the same
  * database), the caches still expire by their TTL, and the listener reconnects by itself.
  */
 export async function healthRoutes(app: FastifyInstance, deps: HealthDeps) {
+  const ping = sharedPing(deps.ping);
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof BrokerError && error.code === 'unauthorized')
       void reply.header('www-authenticate', 'Bearer realm="sso-broker-metrics"');
@@ -40,7 +69,7 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps) {
     labelNames: ['dependency'],
     registers: [deps.metrics],
     async collect() {
-      const database = await deps.ping().then(
+      const database = await ping().then(
         () => 1,
         () => 0,
       );
@@ -51,7 +80,7 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps) {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
-      await deps.ping();
+      await ping();
     } catch (error) {
       const listener = deps.configListener.listening ? 'up' : 'down';
       throw new BrokerError('not_ready', {
