@@ -187,3 +187,37 @@ t.test(
     );
   },
 );
+
+t.test(
+  'an IdP still sending to the shared /api/sso/callback is told callback_mismatch, even while a login is pending',
+  async (t) => {
+    const rogue = await startRogueIdp(t, { shared: {} });
+    const tenant = await registerAutoLoginTenant(broker, {
+      slug: 'shared-callback',
+      issuer: rogue.issuer('shared'),
+      clientSecret: rogue.clientSecret,
+    });
+    // The learner's browser starts a login: its transaction cookie is on /, so it reaches the
+    // shared path too, as it does when the IdP still redirects there.
+    const browser = new TestBrowser();
+    const start = await browser.request(
+      `${broker.url}/api/sso/login?${new URLSearchParams({ app: tenant.app.id, return_to: 'https://app.example.test/shared-callback', tenant: 'shared-callback' })}`,
+    );
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const shared = `${broker.config.callbackUrl}?${new URLSearchParams({ code: 'a-code', state })}`;
+    t.ok((await browser.jar.getCookieString(shared)).includes(state), 'the pending login’s cookie is sent there');
+
+    const json = await browser.request(shared, { accept: 'application/json' });
+    t.equal(json.status, 400);
+    const body = (await json.json()) as { error: string; error_description: string };
+    t.equal(body.error, 'callback_mismatch');
+    t.match(body.error_description, `${broker.config.callbackUrl}/<connection id>`);
+    t.match(body.error_description, `${broker.url}/api/sso/setup?connection=`, 'where the IdP engineer finds it');
+    const page = await browser.request(shared);
+    t.equal(page.status, 400);
+    const html = await page.text();
+    t.match(html, 'callback_mismatch');
+    t.match(html, '/api/sso/setup?connection=');
+    t.equal(rogue.hits.get('shared/token'), undefined, 'no code is redeemed anywhere');
+  },
+);

@@ -4,7 +4,6 @@ import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { Connection } from '../../domain/connections/connection.repo.js';
 import type { LoginCallbackService } from '../../domain/login/login-callback.service.js';
 import type { BrowserContext, LoginStartService, StartResult } from '../../domain/login/login-start.service.js';
-import { TRANSACTION_COOKIE_PREFIX } from '../../domain/login/login-transaction.js';
 import type { CookieToSet } from '../../domain/login/transaction-cookies.js';
 import type { LogoutService } from '../../domain/login/logout.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
@@ -124,19 +123,10 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
   );
 
   // The shared callback of contract v1 finishes nothing: a code that arrives here cannot say
-  // which IdP issued it. The page tells the IdP engineer where the right redirect URI is.
-  app.get('/api/sso/callback', async (request: FastifyRequest<{ Querystring: { state?: unknown } }>, reply) => {
-    // A login started before the upgrade to per-connection redirect URIs (its cookie lived on
-    // this path): the learner only needs to start again.
-    const state = request.query.state;
-    const legacyCookie = typeof state === 'string' ? `${TRANSACTION_COOKIE_PREFIX}${state}` : undefined;
-    if (legacyCookie !== undefined && request.cookies[legacyCookie] !== undefined) {
-      reply.clearCookie(legacyCookie, { path: '/api/sso/callback' });
-      throw new BrokerError('login_expired', {
-        description:
-          'This sign-in was started before the sign-in service was updated. Start again from the application.',
-      });
-    }
+  // which IdP issued it. The page tells the IdP engineer where the right redirect URI is —
+  // whatever cookies the browser holds: a pending login's cookie is on / and reaches this path
+  // too, and an IdP still registered here must be told the same thing then.
+  app.get('/api/sso/callback', async () => {
     throw new BrokerError('callback_mismatch', {
       description:
         `This identity provider sends sign-ins to ${deps.callbackUrl}, which no longer completes them: ` +
