@@ -8,7 +8,7 @@ import { jsonErrorHandler, RETRY_AFTER_SECONDS, toBrokerError } from './http/err
 import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
 import { consoleRoutes } from './http/console/console.plugin.js';
-import { ConsoleSessions } from './http/console/console-session.js';
+import { ConsoleSessions, type SignInCode } from './http/console/console-session.js';
 import { healthRoutes } from './http/ops/health.route.js';
 import { openApi } from './http/openapi/openapi.plugin.js';
 import { setupRoutes } from './http/setup/setup.plugin.js';
@@ -22,8 +22,8 @@ export type { AppDeps } from './services.js';
 export async function buildApp(
   config: Config & {
     secretKeys: Buffer[];
-    /** Embedded database without ADMIN_TOKEN: a console sign-in link that works once (main.ts). */
-    consoleSignInCode?: string | undefined;
+    /** Embedded database without ADMIN_TOKEN: a console sign-in link that works once, for a while (main.ts). */
+    consoleSignInCode?: SignInCode | undefined;
   },
   deps: AppDeps,
 ): Promise<FastifyInstance> {
@@ -112,6 +112,7 @@ export async function buildApp(
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
     csrfKey: config.secretKeys[0] ?? Buffer.alloc(32),
+    secureCookies: config.secureCookies,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
   await app.register(redemptionRoutes, { tickets: services.tickets, rateLimitPerMinute: config.rateLimitPerMinute });

@@ -101,6 +101,15 @@ export async function signIn(browser: TestBrowser, loginUrl: string, login: stri
   return new URL(back.url);
 }
 
+/**
+ * Where a page's `<meta http-equiv="refresh">` sends the browser (the broker's "continuing to
+ * your identity provider" page), resolved against the page URL; undefined without one.
+ */
+export function refreshTarget(html: string, pageUrl: string): string | undefined {
+  const match = /<meta http-equiv="refresh" content="\d+;url=([^"]+)"/i.exec(html);
+  return match ? new URL(match[1]!.replaceAll('&amp;', '&'), pageUrl).href : undefined;
+}
+
 /** The first form's hidden inputs (name → value), as a browser would submit them. */
 export function hiddenInputs(html: string): Record<string, string> {
   const fields: Record<string, string> = {};

@@ -121,3 +121,30 @@ t.test('an IdP without end_session_endpoint: straight back to the app', async (t
   t.equal(response.status, 302);
   t.equal(response.headers.get('location'), 'https://app.example.test/no-end-session');
 });
+
+t.test(
+  'logout rule: after the connection moved to another IdP, the old ID token is not sent to the new one',
+  async (t) => {
+    // A setup-link holder (or an admin) points the connection at another IdP after Ada signed in.
+    const rogue = await startRogueIdp(t, {
+      successor: { discovery: (doc) => ({ ...doc, end_session_endpoint: `${String(doc.issuer)}/session/end` }) },
+    });
+    const moved = await registerTenant(broker, idp, { method: 'client_secret_post' });
+    const back = await signIn(new TestBrowser(), moved.loginUrl(), ADA.claims.email, moved.returnTo);
+    const session = (await redeem(broker, moved.app, back.searchParams.get('ticket'))).body.session as string;
+    const patched = await broker.admin('PATCH', `/admin/connections/${moved.connectionId}`, {
+      issuer: rogue.issuer('successor'),
+      clientId: 'successor-client',
+      clientSecret: rogue.clientSecret,
+    });
+    t.equal(patched.status, 200, 'the connection now points at another IdP');
+
+    const response = await fetch(logoutUrl({ app: moved.app.id, session, post_logout_redirect_uri: moved.returnTo }), {
+      redirect: 'manual',
+    });
+    t.equal(response.status, 302);
+    t.equal(response.headers.get('location'), moved.returnTo, 'straight back to the app');
+    t.equal(rogue.hits.get('successor/session/end'), undefined, 'the new IdP never saw the session');
+    t.notOk(response.headers.get('location')?.includes('id_token_hint'), 'no ID token handed out');
+  },
+);

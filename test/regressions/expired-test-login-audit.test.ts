@@ -24,6 +24,7 @@ const tx = (purpose: LoginTransaction['purpose']): LoginTransaction => ({
   nonce: 'n',
   codeVerifier: 'v',
   connectionId: 'c1',
+  settings: 'f',
   createdAt: Date.now() - 1_000,
   purpose,
 });

@@ -9,6 +9,7 @@ import {
   openTransaction,
   returnToHash,
   sealTransaction,
+  settingsFingerprint,
   type LoginTransaction,
 } from '../../src/domain/login/login-transaction.js';
 import { stepRunner } from '../../src/domain/login/pipeline.js';
@@ -62,18 +63,29 @@ t.test('loadConnection: a removed or disabled connection finishes nothing', asyn
     createdAt: new Date(),
     updatedAt: new Date(),
   };
-  const tx = { connectionId: 'c1', purpose: { kind: 'app' } } as LoginTransaction;
-  const deps = (connection: object | undefined) => ({
-    connections: { findById: async () => connection as never },
+  const idpSettings = { issuer: 'https://idp.example', discoveryUrl: null, clientId: 'client' };
+  const settings = settingsFingerprint(idpSettings);
+  const tx = { connectionId: 'c1', settings, purpose: { kind: 'app' } } as LoginTransaction;
+  const connection = (more: object) => ({ id: 'c1', tenantId: 't1', enabled: true, ...idpSettings, ...more });
+  const deps = (found: object | undefined) => ({
+    connections: { findById: async () => found as never },
     tenants: { findById: async () => tenant },
-    versions: { asConnection: async () => ({ id: 'c1', tenantId: 't1', enabled: true, testedVersion: 2 }) as never },
+    versions: { asConnection: async () => connection({ testedVersion: 2 }) as never },
   });
-  t.same((await loadConnection(deps({ id: 'c1', tenantId: 't1', enabled: true }), tx)).tenant, tenant);
-  await t.rejects(loadConnection(deps({ id: 'c1', tenantId: 't1', enabled: false }), tx), { code: 'idp_error' });
+  t.same((await loadConnection(deps(connection({})), tx)).tenant, tenant);
+  await t.rejects(loadConnection(deps(connection({ enabled: false })), tx), { code: 'idp_error' });
   await t.rejects(loadConnection(deps(undefined), tx), { code: 'idp_error' });
   // A test login of a version finishes with that version's settings, whatever the active ones are.
-  const test = { connectionId: 'c1', purpose: { kind: 'test', version: 2 } } as LoginTransaction;
+  const test = { connectionId: 'c1', settings, purpose: { kind: 'test', version: 2 } } as LoginTransaction;
   t.equal((await loadConnection(deps(undefined), test)).connection.testedVersion, 2);
+  // Settings that name another IdP or client than the login was started with finish nothing.
+  for (const moved of [
+    { issuer: 'https://evil.example' },
+    { discoveryUrl: 'https://idp.example/d' },
+    { clientId: 'x' },
+  ]) {
+    await t.rejects(loadConnection(deps(connection(moved)), tx), { code: 'login_expired' }, JSON.stringify(moved));
+  }
 });
 
 t.test('assertDomainAllowed: verified email of a tenant domain, and hd when present', async (t) => {
@@ -127,6 +139,7 @@ t.test('the login transaction: sealed small, bound to its state, typed by purpos
     nonce: 'n'.repeat(43),
     codeVerifier: 'v'.repeat(43),
     connectionId: '4e3e2326-ed80-4442-955a-2723302b2fbc',
+    settings: settingsFingerprint({ issuer: 'https://idp.example', discoveryUrl: null, clientId: 'client' }),
     createdAt: 1_764_000_000_000,
     purpose: {
       kind: 'app',
@@ -154,6 +167,7 @@ t.test(
       nonce: 'n',
       codeVerifier: 'v',
       connectionId: 'c',
+      settings: 'f',
       createdAt: 1000 + i,
       purpose: { kind: 'test' },
     });

@@ -20,6 +20,12 @@ export interface LoginTransaction {
   codeVerifier: string;
   /** The connection the login was sent to: its redirect URI is the only one that may finish it. */
   connectionId: string;
+  /**
+   * settingsFingerprint() of the connection version the login was sent to: the callback
+   * finishes it only with those same IdP settings (issuer, discovery URL, client), never with
+   * a version activated or drafted meanwhile.
+   */
+  settings: string;
   /** Milliseconds since the epoch. */
   createdAt: number;
   /** The id of the request that finished it (the callback's), for the audit; never sealed. */
@@ -82,11 +88,30 @@ export function returnToHash(returnTo: string): string {
   return createHash('sha256').update(returnTo).digest().subarray(0, 16).toString('base64url');
 }
 
+/**
+ * Which IdP a connection's settings send codes to and redeem them at: 64 bits of SHA-256 over
+ * issuer, discovery URL and client id. Two versions of one connection share its redirect URI,
+ * so this (not the redirect URI) tells them apart at the callback — the mix-up rule between
+ * connections (RFC 9700 §4.4), applied between versions.
+ */
+export function settingsFingerprint(settings: {
+  issuer: string;
+  discoveryUrl: string | null;
+  clientId: string;
+}): string {
+  return createHash('sha256')
+    .update(JSON.stringify([settings.issuer, settings.discoveryUrl, settings.clientId]))
+    .digest()
+    .subarray(0, 8)
+    .toString('base64url');
+}
+
 /** The sealed form: one-letter keys, since every byte travels in a cookie. */
 const sealedSchema = z.object({
   n: z.string(),
   v: z.string(),
   c: z.string(),
+  f: z.string(),
   at: z.number(),
   a: z.object({ id: z.string(), r: z.string(), s: z.string().optional() }).optional(),
   t: z.number().int().positive().optional(),
@@ -98,6 +123,7 @@ export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
     n: tx.nonce,
     v: tx.codeVerifier,
     c: tx.connectionId,
+    f: tx.settings,
     at: tx.createdAt,
   };
   if (tx.purpose.kind === 'app') {
@@ -130,6 +156,7 @@ export function openTransaction(box: SecretBox, state: string, sealed: string): 
     nonce: parsed.n,
     codeVerifier: parsed.v,
     connectionId: parsed.c,
+    settings: parsed.f,
     createdAt: parsed.at,
     purpose: parsed.a
       ? { kind: 'app', appId: parsed.a.id, returnToHash: parsed.a.r, appState: parsed.a.s }

@@ -1,6 +1,8 @@
+import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { BrokerError } from '../../errors/broker-error.js';
+import { tenantOfIssuer } from '../../oidc/entra-tenant-issuer.js';
 import type { IdpRegistry } from '../../oidc/idp-registry.js';
 import type { AppRepo } from '../apps/app.repo.js';
 import type { ConnectionRepo } from '../connections/connection.repo.js';
@@ -54,6 +56,12 @@ export class LogoutService {
     const idToken = this.deps.secretBox.open(session.idTokenEnc, SEALED.sessionIdToken(session.sessionId));
     const connection = await this.deps.connections.findById(session.connectionId);
     if (!connection || idToken === undefined) return q.post_logout_redirect_uri;
+    if (!issuedBy(idToken, connection)) {
+      // The connection moved to another IdP or client since this sign-in (a new version):
+      // the session's ID token is never handed to an IdP that did not issue it.
+      this.deps.log.warn({ connection: connection.id }, 'logout skipped the IdP: the connection changed since sign-in');
+      return q.post_logout_redirect_uri;
+    }
     let endSession: string | undefined;
     try {
       const idp = await this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection));
@@ -98,4 +106,25 @@ export class LogoutService {
       });
     return to;
   }
+}
+
+/**
+ * Whether the connection's current settings name the IdP and client that issued this ID token
+ * (its `iss`, or the Entra template filled with one tenant, and its `aud`). It was validated at
+ * sign-in and sealed since; only the question of who it belongs to is asked here.
+ */
+function issuedBy(idToken: string, connection: { issuer: string; clientId: string }): boolean {
+  let claims: { iss?: unknown; aud?: unknown };
+  try {
+    claims = decodeJwt(idToken);
+  } catch {
+    return false;
+  }
+  const { iss, aud } = claims;
+  const issuerMatches =
+    typeof iss === 'string' &&
+    (iss === connection.issuer ||
+      (connection.issuer.includes('{tenantid}') && tenantOfIssuer(connection.issuer, iss) !== undefined));
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  return issuerMatches && audiences.includes(connection.clientId);
 }

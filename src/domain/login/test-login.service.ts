@@ -30,6 +30,8 @@ export interface Diagnostics {
  * Test login (contract: POST /admin/connections/:id/test-login): a one-time URL that runs a
  * real login against one connection, with no relying app, and ends on a page listing every
  * step the broker checked — the IdP engineer's validation checklist, ticked by the broker.
+ * The admin API's URL is the admin's own (single use, ten minutes); setup links and the
+ * console start the test in the asking browser instead (startHere), with no URL at all.
  */
 export class TestLoginService {
   constructor(
@@ -75,7 +77,21 @@ export class TestLoginService {
       throw new BrokerError('login_expired', {
         description: 'This test-login link is unknown, expired or already used. Ask for a new one.',
       });
-    const { connectionId, version } = link;
+    return this.#begin(link.connectionId, link.version, browser);
+  }
+
+  /**
+   * A test login started in the browser that asked for it (a setup link's or the console's
+   * form): straight to the IdP with this browser's transaction cookie, no link in between.
+   * Nothing can be handed to another browser: the IdP's answer finishes only where the
+   * cookie is, so a setup-link holder cannot lure anyone else through a draft's IdP.
+   */
+  async startHere(connectionId: string, version: string | number, browser: BrowserContext): Promise<StartResult> {
+    const tested = await this.deps.versions.require(connectionId, version);
+    return this.#begin(connectionId, tested.version, browser);
+  }
+
+  async #begin(connectionId: string, version: number | null, browser: BrowserContext): Promise<StartResult> {
     const connection =
       version === null
         ? await this.deps.connections.findById(connectionId)

@@ -8,6 +8,7 @@ import type { ConnectionVersionService } from '../connections/connection-version
 import type { ConnectionRepo } from '../connections/connection.repo.js';
 import type { ChangeLog } from '../changes/change-log.service.js';
 import type { TestLoginService } from '../login/test-login.service.js';
+import type { BrowserContext, StartResult } from '../login/login-start.service.js';
 import { notFound } from '../not-found.js';
 import type { Tenant, TenantRepo } from '../tenants/tenant.repo.js';
 import { parseInput } from '../validation.js';
@@ -73,8 +74,10 @@ export class SetupLinkService {
       connections: Pick<ConnectionRepo, 'findById'>;
       versionRepo: Pick<ConnectionVersionRepo, 'list'>;
       versions: Pick<ConnectionVersionService, 'draft' | 'validate' | 'activate'>;
-      testLogin: Pick<TestLoginService, 'create'>;
+      testLogin: Pick<TestLoginService, 'startHere'>;
       changes: Pick<ChangeLog, 'record'>;
+      /** CONSOLE_TENANT: no setup link changes its connections. */
+      consoleTenant: string | undefined;
       publicUrl: string;
       log: { info(obj: object, msg: string): void };
     },
@@ -162,15 +165,18 @@ export class SetupLinkService {
     return { draft, report };
   }
 
-  /** A test login of the draft (or, with none, of the active version): its one-time URL. */
-  async testLogin(context: SetupContext): Promise<string> {
+  /**
+   * A test login of the draft (or, with none, of the active version), started in the holder's
+   * own browser: no URL exists that another browser could open.
+   */
+  async testLogin(context: SetupContext, browser: BrowserContext): Promise<StartResult> {
     const tested = context.draft ?? context.active;
     if (!tested) {
       throw new BrokerError('invalid_request', { description: 'Save your IdP settings first (step 3).' });
     }
-    const { url } = await this.deps.testLogin.create(context.connectionId, tested.version);
+    const started = await this.deps.testLogin.startHere(context.connectionId, tested.version, browser);
     this.#log(context.link, 'test run', { version: tested.version });
-    return url;
+    return started;
   }
 
   /** Activates the draft, which must have passed a test login. */

@@ -25,7 +25,7 @@ export interface ConsoleData {
   connections: Pick<ConnectionService, 'list' | 'get'>;
   versions: Pick<ConnectionVersionService, 'list' | 'activate' | 'validate'>;
   versionRepo: Pick<ConnectionVersionRepo, 'findActive'>;
-  testLogin: Pick<TestLoginService, 'create'>;
+  testLogin: Pick<TestLoginService, 'startHere'>;
   setupLinks: Pick<SetupLinkService, 'create' | 'list' | 'revoke'>;
   apps: Pick<AppService, 'list' | 'rotateSecret' | 'create'>;
   audit: Pick<LoginAuditRepo, 'healthSince' | 'search'>;

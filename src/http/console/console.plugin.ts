@@ -4,13 +4,19 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { commaList } from '../../config/env.schema.js';
 import { safeEqual } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
-import { setLoginCookies } from '../browser/login-cookies.js';
+import { continueToIdp } from '../browser/continue-to-idp.js';
 import { sendPage } from '../browser/pages.js';
 import { toBrokerError, logError } from '../errors.js';
 import { postedFromHere } from '../form-origin.js';
 import { limitRequests } from '../rate-limit.js';
 import { consolePage, CONSOLE_HEADERS, signInPage, type Chrome } from './console-layout.js';
-import { consoleCookie, writeConsoleSession, type ConsoleSession, type ConsoleSessions } from './console-session.js';
+import {
+  consoleCookie,
+  writeConsoleSession,
+  type ConsoleSession,
+  type ConsoleSessions,
+  type SignInCode,
+} from './console-session.js';
 import type { ConsoleSignIn } from '../../domain/login/console-sign-in.service.js';
 import { consoleViews, type ConsoleData } from './console-views.js';
 
@@ -25,8 +31,8 @@ export interface ConsoleDeps extends ConsoleData {
   /** Sign-in through the broker's own SSO (CONSOLE_TENANT). */
   sso: Pick<ConsoleSignIn, 'tenant' | 'start'>;
   adminToken: string | undefined;
-  /** A sign-in code that works once (the embedded database's start-up link), if any. */
-  signInCode?: string | undefined;
+  /** A sign-in code that works once, until it expires (the embedded database's start-up link), if any. */
+  signInCode?: SignInCode | undefined;
   publicUrl: string;
   secureCookies: boolean;
   rateLimitPerMinute: number;
@@ -101,20 +107,22 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   let signInCode = deps.signInCode;
   app.get('/console/sign-in', async (request: FastifyRequest<{ Querystring: { code?: unknown } }>, reply) => {
     const { code } = request.query;
-    if (signInCode !== undefined && typeof code === 'string' && safeEqual(code, signInCode)) {
+    if (code === undefined) return page(reply, 200, signInPage({ ssoTenant: deps.sso.tenant }));
+    if (signInCode !== undefined && Date.now() >= signInCode.expiresAt) signInCode = undefined;
+    if (signInCode !== undefined && typeof code === 'string' && safeEqual(code, signInCode.code)) {
       signInCode = undefined; // once
       writeConsoleSession(reply, deps.sessions, deps.sessions.issue('admin token'), deps.secureCookies);
       request.log.info({ actor: 'admin token' }, 'console: signed in with the start-up link');
       return seeOther(reply, '/console');
     }
-    return page(reply, 200, signInPage({ ssoTenant: deps.sso.tenant }));
+    const error = 'This sign-in link has expired or was used already: sign in with the admin token.';
+    return page(reply, 401, signInPage({ error, ssoTenant: deps.sso.tenant }));
   });
   // Through the broker's own SSO: to CONSOLE_TENANT's IdP; the callback opens the session.
   app.post('/console/sign-in/sso', async (request, reply) => {
     if (!sameOrigin(request)) throw new BrokerError('csrf_failed');
-    const started = await deps.sso.start({ host: request.host, cookies: request.cookies });
-    setLoginCookies(reply, started.cookies, deps.secureCookies);
-    return seeOther(reply, started.location);
+    const started = await deps.sso.start({ host: request.host, cookies: request.cookies, requestId: request.id });
+    return continueToIdp(reply, started, deps.secureCookies);
   });
   app.post('/console/sign-in', async (request: Req, reply) => {
     const token = request.body?.token;
@@ -171,9 +179,11 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     await views.record(request, 'connection-version', `${request.params.id}/${request.params.n}`, 'activate', []);
     return seeOther(reply, `/console/connections/${request.params.id}?done=activated`);
   });
-  app.post('/console/connections/:id/versions/:n/test-login', async (request: Req, reply) =>
-    seeOther(reply, (await deps.testLogin.create(request.params.id, request.params.n)).url),
-  );
+  app.post('/console/connections/:id/versions/:n/test-login', async (request: Req, reply) => {
+    const browser = { host: request.host, cookies: request.cookies, requestId: request.id };
+    const started = await deps.testLogin.startHere(request.params.id, request.params.n, browser);
+    return continueToIdp(reply, started, deps.secureCookies);
+  });
   app.post('/console/connections/:id/setup-links', async (request: Req, reply) => {
     const connection = await deps.connections.get(request.params.id);
     const link = await views.createLink(request, connection.tenant, connection.id);

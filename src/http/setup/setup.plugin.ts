@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { createHmac } from 'node:crypto';
 import { safeEqual } from '../../crypto/tokens.js';
@@ -6,6 +7,7 @@ import type { BrokerKeys } from '../../config/broker-keys.js';
 import { redirectUriFor } from '../../domain/connections/redirect-uri.js';
 import type { SetupContext, SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
+import { continueToIdp } from '../browser/continue-to-idp.js';
 import { hexThumbprint } from '../browser/setup.js';
 import { renderErrorPage, sendPage } from '../browser/pages.js';
 import { logError, toBrokerError } from '../errors.js';
@@ -22,6 +24,7 @@ export interface SetupDeps {
   callbackUrl: string;
   /** Signs the forms' CSRF tokens (the first SECRET_KEY). */
   csrfKey: Buffer;
+  secureCookies: boolean;
   rateLimitPerMinute: number;
 }
 
@@ -43,6 +46,8 @@ const colonHex = (base64url: string) =>
  */
 export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  // The test sign-in starts a login here: it bounds the browser's pending logins by their cookies.
+  await app.register(fastifyCookie);
   const origin = new URL(deps.publicUrl).origin;
   const csrfOf = (context: SetupContext) =>
     createHmac('sha256', deps.csrfKey).update(`setup-csrf:${context.link.id}`).digest('base64url');
@@ -186,7 +191,8 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
   app.post('/setup/:token/test-login', async (request: TokenRequest, reply) => {
     const context = await deps.setupLinks.open(request.params.token);
     assertForm(request, context);
-    return seeOther(reply, await deps.setupLinks.testLogin(context));
+    const browser = { host: request.host, cookies: request.cookies, requestId: request.id };
+    return continueToIdp(reply, await deps.setupLinks.testLogin(context, browser), deps.secureCookies);
   });
 
   app.post('/setup/:token/activate', async (request: TokenRequest, reply) => {

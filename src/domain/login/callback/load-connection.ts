@@ -3,12 +3,15 @@ import type { ConnectionVersionService } from '../../connections/connection-vers
 import type { Connection } from '../../connections/connection.repo.js';
 import type { ConfigCache } from '../../live-config/config-cache.js';
 import type { Tenant } from '../../tenants/tenant.repo.js';
-import type { LoginTransaction } from '../login-transaction.js';
+import { settingsFingerprint, type LoginTransaction } from '../login-transaction.js';
 
 /**
  * Guarantees: the connection the login was sent to still exists and is enabled, with its
  * tenant, as the configuration says now (a connection disabled mid-login finishes nothing);
- * a test login of one version uses that version's settings.
+ * a test login of one version uses that version's settings; and those settings name the same
+ * IdP and client as when the login started. A version activated meanwhile (a setup-link
+ * holder's own IdP, say) never receives a code the previous version's IdP issued: refused
+ * before any request to an IdP, as a code on another connection's redirect URI is.
  */
 export async function loadConnection(
   deps: {
@@ -28,6 +31,12 @@ export async function loadConnection(
   if (!connection || !tenant || !connection.enabled) {
     throw new BrokerError('idp_error', {
       description: 'The sign-in connection was removed or disabled during the sign-in.',
+    });
+  }
+  if (settingsFingerprint(connection) !== tx.settings) {
+    throw new BrokerError('login_expired', {
+      description: "The organisation's sign-in settings changed while you were signing in. Please sign in again.",
+      logMessage: `connection ${tx.connectionId}: the IdP settings changed since the login started`,
     });
   }
   return { connection, tenant };

@@ -7,7 +7,7 @@ import type { ConnectionService } from '../../connections/connection.service.js'
 import { redirectUriFor } from '../../connections/redirect-uri.js';
 import type { Tenant } from '../../tenants/tenant.repo.js';
 import type { AttemptOutcomes } from '../attempt-outcomes.js';
-import type { LoginTransaction } from '../login-transaction.js';
+import { settingsFingerprint, type LoginTransaction } from '../login-transaction.js';
 import { withParams } from '../return-url.js';
 import type { CookieToSet, TransactionCookies } from '../transaction-cookies.js';
 import { withOrganisation } from './with-organisation.js';
@@ -58,6 +58,7 @@ export async function redirectToIdp(deps: RedirectToIdpDeps, login: LoginToStart
     nonce,
     codeVerifier,
     connectionId: connection.id,
+    settings: settingsFingerprint(connection),
     createdAt: Date.now(),
     purpose,
   };
