@@ -79,6 +79,8 @@ client id <code>${m.active.settings.clientId}</code>${since}.</p>`
   return html`<section aria-labelledby="s4"><h2 id="s4">4. Test sign-in</h2>
 <p>Sign in at your IdP with a test account, in this browser. The broker runs every check and shows each step;
 no application receives anything. Then come back to this page and reload it.</p>
+<p>The test uses the same redirect URI as the live connection (step 2): register nothing else. It works only in
+the browser that started it, once: there is no test link to send anyone.</p>
 ${last}
 <form method="post" action="${m.base}/test-login" target="_blank">${csrfField(m)}
 <button type="submit"${attr(!tested, 'disabled')}>Test sign-in${m.draft ? ` with version ${m.draft.version}` : ''}
