@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import type { EmbeddedCluster } from './db/embedded.js';
 import { MigrationError, migrate } from './db/migrate.js';
+import { SIGN_IN_CODE_TTL_MS, type SignInCode } from './http/console/console-session.js';
 import { bufferedStdout, createLogger } from './observability/logger.js';
 
 const MIGRATIONS_DIR = resolve(packageRoot(), 'prisma/migrations');
@@ -47,7 +48,7 @@ async function main() {
   let embedded: EmbeddedCluster | undefined;
   let databaseUrl = config.databaseUrl;
   let secretKeys = config.secretKeys;
-  let consoleSignInCode: string | undefined;
+  let consoleSignInCode: SignInCode | undefined;
   if (databaseUrl === undefined) {
     // Loaded only here: production (DATABASE_URL set) never loads the embedded database.
     const { startEmbeddedPostgres } = await import('./db/embedded.js');
@@ -65,8 +66,12 @@ async function main() {
     if (config.adminToken === undefined) {
       config = { ...config, adminToken: await embeddedSecret('admin-token', 'ADMIN_TOKEN', logger) };
       // One click into the console for a newcomer: a sign-in link that works once, for this
-      // process only (the admin token itself stays in its file).
-      consoleSignInCode = randomBytes(24).toString('base64url');
+      // process only and for SIGN_IN_CODE_TTL_MS (the admin token itself stays in its file): a
+      // log line read or kept later opens nothing.
+      consoleSignInCode = {
+        code: randomBytes(24).toString('base64url'),
+        expiresAt: Date.now() + SIGN_IN_CODE_TTL_MS,
+      };
     }
   }
   if (secretKeys === undefined) throw new Error('unreachable: SECRET_KEY is required with DATABASE_URL');
@@ -95,9 +100,14 @@ async function main() {
   const app = await buildApp({ ...config, secretKeys, consoleSignInCode }, { database, keys, logger });
   await app.listen({ host: config.host, port: config.port });
   if (consoleSignInCode !== undefined) {
+    const minutes = SIGN_IN_CODE_TTL_MS / 60_000;
     logger.warn(
-      { url: `${config.publicUrl}/console/sign-in?code=${consoleSignInCode}` },
-      'console: open this link to sign in (works once; development only: the admin token is in ./.data/admin-token)',
+      {
+        url: `${config.publicUrl}/console/sign-in?code=${consoleSignInCode.code}`,
+        expiresAt: new Date(consoleSignInCode.expiresAt).toISOString(),
+      },
+      `console: open this link to sign in (works once, within ${minutes} minutes; development only: ` +
+        'the admin token is in ./.data/admin-token)',
     );
   }
 

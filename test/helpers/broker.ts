@@ -10,6 +10,7 @@ import type { Config } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import type { IdpLookup } from '../../src/oidc/network-policy.js';
 import { createLogger } from '../../src/observability/logger.js';
+import type { SignInCode } from '../../src/http/console/console-session.js';
 import { testDatabaseUrl } from './db.js';
 import { freePort } from '../../src/config/local.js';
 
@@ -31,7 +32,8 @@ interface TestLike {
 /** A broker listening on 127.0.0.1 with a fresh database and a fresh RS256 key (`test-key-1`, with a certificate) unless `prepareKeys` fills KEYS_DIR. */
 export async function startBroker(
   t: TestLike,
-  overrides: Partial<Config> = {},
+  /** Config overrides; also the SECRET_KEYs (to restart on the same database) and a start-up sign-in code. */
+  overrides: Partial<Config & { secretKeys: Buffer[]; consoleSignInCode: SignInCode }> = {},
   options: {
     captureLogs?: string[];
     databaseUrl?: string;

@@ -196,7 +196,7 @@ t.test(
 );
 
 t.test(
-  'on the embedded database without ADMIN_TOKEN, one is generated under ./.data and the log prints a console sign-in link that works once',
+  'on the embedded database without ADMIN_TOKEN, one is generated under ./.data and the log prints a console sign-in link that works once, for 15 minutes',
   async (t) => {
     const cwd = await mkdtemp(join(tmpdir(), 'broker-embedded-'));
     await chmod(cwd, 0o755); // as root, PostgreSQL runs as its own user and must reach ./.data
@@ -211,6 +211,9 @@ t.test(
     }
     t.ok(link, 'the log prints the sign-in link');
     t.match(run.output().stdout, 'development only');
+    t.match(run.output().stdout, 'works once, within 15 minutes', 'and says for how long it works');
+    const expiresAt = Date.parse(/"expiresAt":"([^"]+)"/.exec(run.output().stdout)?.[1] ?? '');
+    t.ok(expiresAt > Date.now() && expiresAt <= Date.now() + 15 * 60_000, `it expires within 15 minutes`);
     const token = (await readFile(join(cwd, '.data/admin-token'), 'utf8')).trim();
     t.ok(token.length >= 40, 'the admin token is kept under ./.data');
     t.notOk(run.output().stdout.includes(token), 'the admin token itself is never logged');
@@ -221,7 +224,7 @@ t.test(
     const console = await fetch(`http://127.0.0.1:${port}/console`, { headers: { cookie }, redirect: 'manual' });
     t.equal(console.status, 200, 'signed in with one click');
     const again = await fetch(link!, { redirect: 'manual' });
-    t.equal(again.status, 200, 'the link works once: the second time is the sign-in page');
+    t.equal(again.status, 401, 'the link works once: the second time is the sign-in page, saying so');
     const admin = await fetch(`http://127.0.0.1:${port}/admin/tenants`, {
       headers: { authorization: `Bearer ${token}` },
     });

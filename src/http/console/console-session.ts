@@ -7,6 +7,14 @@ import { randomToken, safeEqual } from '../../crypto/tokens.js';
 export const CONSOLE_IDLE_MS = 30 * 60_000;
 /** And after this long in any case. */
 export const CONSOLE_MAX_MS = 12 * 60 * 60_000;
+/** The embedded database's start-up sign-in link works once, and only this long after start-up. */
+export const SIGN_IN_CODE_TTL_MS = 15 * 60_000;
+
+/** A console sign-in code that works once, until `expiresAt` (epoch ms): the start-up link's. */
+export interface SignInCode {
+  code: string;
+  expiresAt: number;
+}
 
 export interface ConsoleSession {
   /** Who: "admin token", or the console user's identity (their email) when signed in by SSO. */
