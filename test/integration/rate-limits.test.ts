@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import t from 'tap';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { startRogueIdp } from '../helpers/rogue-idp.js';
+import { registerAutoLoginTenant } from '../helpers/scenario.js';
 
 // Contract: RATE_LIMIT_PER_MINUTE per client IP on each public endpoint group (browser flow,
 // ticket redemption — also per authenticated app —, admin); 429 with Retry-After. Rate limits
@@ -54,7 +57,12 @@ interface Answer {
 }
 
 /** A redemption sent from `localAddress` (a loopback address: each one is a distinct client IP). */
-function redeemFrom(broker: TestBroker, localAddress: string, credentials: string | undefined): Promise<Answer> {
+function redeemFrom(
+  broker: TestBroker,
+  localAddress: string,
+  credentials: string | undefined,
+  ticket = 'no-such-ticket',
+): Promise<Answer> {
   const { port } = new URL(broker.url);
   return new Promise<Answer>((resolve, reject) => {
     const req = request(
@@ -84,7 +92,7 @@ function redeemFrom(broker: TestBroker, localAddress: string, credentials: strin
       },
     );
     req.on('error', reject);
-    req.end('{"ticket":"no-such-ticket"}');
+    req.end(JSON.stringify({ ticket }));
   });
 }
 
@@ -171,3 +179,62 @@ t.test('abuse rule: only authenticated requests count against the app, and past 
     'another app, from an address the first one used, is not affected',
   );
 });
+
+t.test(
+  'abuse rule: guessed app ids are counted before they are looked up; past the address limit none reaches the database',
+  async (t) => {
+    // Bug (issue 21, finding B): 200 redemptions with random app ids from one address were
+    // 180 × 429 but 200 app lookups: the address was counted only after each lookup.
+    const broker = await startBroker(t, { rateLimitPerMinute: 20 });
+    const rogue = await startRogueIdp(t, { ok: {} });
+    const legit = await registerAutoLoginTenant(broker, {
+      slug: 'guessed',
+      issuer: rogue.issuer('ok'),
+      clientSecret: rogue.clientSecret,
+    });
+    let appLookups = 0;
+    const query = broker.database.pool.query.bind(broker.database.pool);
+    broker.database.pool.query = ((...args: Parameters<typeof query>) => {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+      if (text?.includes('"apps"')) appLookups++;
+      return query(...args);
+    }) as typeof query;
+
+    const answers: Answer[] = [];
+    // 200 guesses, 20 at a time: concurrent ones must not slip past the count either.
+    for (let batch = 0; batch < 10; batch++) {
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: 20 }, () => redeemFrom(broker, '127.0.0.70', `${randomUUID()}:guessed-secret`)),
+        )),
+      );
+    }
+    const refused = answers.filter((a) => a.status === 429);
+    t.same(
+      [answers.filter((a) => a.status === 401).length, refused.length],
+      [20, 180],
+      'the guesses within the address limit are 401, the rest 429',
+    );
+    t.ok(
+      refused.every((a) => a.error === 'rate_limited' && /^\d+$/.test(a.retryAfter ?? '')),
+      'rate_limited, with Retry-After',
+    );
+    t.equal(appLookups, 20, 'one app lookup per guess within the limit, none past it');
+
+    const { ticket } = await legit.login();
+    const lookupsBefore = appLookups;
+    const served = await redeemFrom(broker, '127.0.0.71', `${legit.app.id}:${legit.app.secret}`, ticket!);
+    t.equal(served.status, 200, 'the real app redeems its ticket from another address');
+    t.same(
+      [(await redeemFrom(broker, '127.0.0.70', `${legit.app.id}:${legit.app.secret}`)).status],
+      [400],
+      'and is served (invalid_ticket) from the guesser’s own address too, being an app the broker holds',
+    );
+    t.equal(appLookups, lookupsBefore, 'from the cached record');
+    t.equal(
+      (await redeemFrom(broker, '127.0.0.70', `${legit.app.id}:wrong-secret`)).status,
+      429,
+      'a wrong secret for it from there is still refused by the limit',
+    );
+  },
+);

@@ -98,6 +98,12 @@ export class ConfigCache {
 
   readonly apps = {
     findById: (id: string) => this.#get(`app:${id}`, isUuid(id), () => this.deps.apps.findById(id)),
+    /**
+     * Whether this process holds the app (found, being looked up, or expired but kept), without
+     * a query: an id it does not hold may name no app at all. Looking a held app up again costs
+     * at most one query per TTL, whoever asks (redemption.plugin.ts).
+     */
+    isHeld: (id: string) => isUuid(id) && this.#found?.peek(`app:${id}`, { allowStale: true }) !== undefined,
     listByReturnUrl: (url: string) => this.deps.apps.listByReturnUrl(url),
   };
 

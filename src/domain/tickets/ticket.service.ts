@@ -4,8 +4,8 @@ import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { MappedIdentity } from '../../oidc/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { AppRepo } from '../apps/app.repo.js';
 import { appSecretMatches } from '../apps/app.service.js';
+import type { ConfigCache } from '../live-config/config-cache.js';
 import { isSealedTicket, openTicket, sealTicket } from './sealed-ticket.js';
 import type { TicketRepo } from './ticket.repo.js';
 
@@ -32,7 +32,7 @@ export class TicketService {
   constructor(
     private readonly deps: {
       tickets: TicketRepo;
-      apps: Pick<AppRepo, 'findById'>;
+      apps: Pick<ConfigCache['apps'], 'findById' | 'isHeld'>;
       secretBox: SecretBox;
       ttlSeconds: number;
       metrics: Pick<Metrics, 'ticketsRedeemed' | 'ticketsRefused'>;
@@ -78,6 +78,15 @@ export class TicketService {
       ttlSeconds: this.deps.ttlSeconds,
     });
     return inserted ? ticket : undefined;
+  }
+
+  /**
+   * Whether `authenticateApp(appId, …)` can be answered without looking for an app the process
+   * has never seen: true for an app it holds (whose lookup is shared and cached), false for an
+   * id that may name nothing (a guess, whose lookup would cost a query).
+   */
+  knowsApp(appId: string): boolean {
+    return this.deps.apps.isHeld(appId);
   }
 
   /** Checks the app's credentials first: a failed authentication never uses up the ticket. */

@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { TicketService } from '../../domain/tickets/ticket.service.js';
 import { jsonErrorHandler } from '../errors.js';
-import { limitRequests } from '../rate-limit.js';
+import { limitRequests, type RequestLimit } from '../rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,15 +25,25 @@ export function parseBasicAuth(header: string | undefined): { id: string; secret
  * Checks the Basic credentials before anything else runs and records the outcome on the
  * request: the rate limits below need to know whom a request may be counted against.
  * Missing, malformed and wrong credentials all record "none"; the route refuses them.
+ *
+ * Counted before looked up: an address past its limit gets 429 at once for an app id this
+ * process does not hold, so guessed app ids from one address cost the database nothing once
+ * the limit is reached. An app the process holds is still checked (in memory, or one shared
+ * query per cache TTL), so an app that shares its address with a guesser (a NAT, a proxy) is
+ * still served, and whoever fails there is counted and refused by the limit.
  */
 async function authenticateApp(
-  tickets: Pick<TicketService, 'authenticateApp'>,
+  tickets: Pick<TicketService, 'authenticateApp' | 'knowsApp'>,
+  addressLimit: RequestLimit,
   request: FastifyRequest,
+  reply: FastifyReply,
 ): Promise<void> {
   const credentials = parseBasicAuth(request.headers.authorization);
   if (!credentials) return;
+  if (!tickets.knowsApp(credentials.id)) addressLimit.refuseWhenExhausted(request, reply);
   try {
-    request.authenticatedAppId = (await tickets.authenticateApp(credentials.id, credentials.secret)).id;
+    const app = await addressLimit.hold(request, () => tickets.authenticateApp(credentials.id, credentials.secret));
+    request.authenticatedAppId = app.id;
   } catch (error) {
     // Anything but wrong credentials (the database is down) is answered as it is.
     if (!(error instanceof BrokerError && error.code === 'invalid_client')) throw error;
@@ -65,13 +75,16 @@ export async function redemptionRoutes(
   });
 
   app.decorateRequest('authenticatedAppId', null);
-  app.addHook('onRequest', async (request) => authenticateApp(deps.tickets, request));
   // Contract: rate limits on redemption never let a third party lock an app out. The app ids
   // are public (every login URL carries one), so only a request that proved its app's secret
   // counts against that app, and only there: its address may be shared with someone failing
   // (a NAT, a proxy). A request that proved nothing counts against its address and stays 401
   // until that address is past the limit.
-  await limitRequests(app, deps.rateLimitPerMinute, { exempt: (request) => request.authenticatedAppId !== null });
+  const addressLimit = await limitRequests(app, deps.rateLimitPerMinute, {
+    exempt: (request) => request.authenticatedAppId !== null,
+  });
+  // A context hook: it runs before the limits' route-level hooks, which count what it decided.
+  app.addHook('onRequest', async (request, reply) => authenticateApp(deps.tickets, addressLimit, request, reply));
   await limitRequests(app, deps.rateLimitPerMinute, {
     keyGenerator: (request) => `app:${request.authenticatedAppId}`,
     exempt: (request) => request.authenticatedAppId === null,
