@@ -81,6 +81,8 @@ export async function buildApp(
   const metrics = createMetrics();
   const services = createServices(config, deps, metrics);
   await services.configChanges.start();
+  // CONSOLE_TENANT's pinned issuers: one query, and a log line saying which.
+  await services.consolePin.load();
   app.addHook('onClose', async () => services.configChanges.stop());
   // Shutting down: the attempts still waiting for their batch are written (after the routes drain).
   app.addHook('onClose', async () => services.auditWriter.close());

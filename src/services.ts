@@ -18,6 +18,8 @@ import { AttemptOutcomes } from './domain/login/attempt-outcomes.js';
 import { LoginCallbackService } from './domain/login/login-callback.service.js';
 import { LoginStartService } from './domain/login/login-start.service.js';
 import { ConsoleSignIn } from './domain/login/console-sign-in.service.js';
+import { ConsolePin } from './domain/login/console-pin.js';
+import { ConsolePinRepo } from './domain/login/console-pin.repo.js';
 import { LogoutService } from './domain/login/logout.service.js';
 import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
@@ -184,11 +186,19 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
   });
+  // Read once at start-up (app.ts): which issuers may sign operators in to the console.
+  const consolePin = new ConsolePin({
+    tenantSlug: config.consoleTenant,
+    issuer: config.consoleIssuer,
+    repo: new ConsolePinRepo(deps.database.pool),
+    log: deps.logger,
+  });
   const consoleSignIn = new ConsoleSignIn({
     tenantSlug: config.consoleTenant,
     admins: config.consoleAdmins,
     tenants: configCache.tenants,
     connections: configCache.connections,
+    pin: consolePin,
     start: loginStart,
     callback: loginCallback,
     log: deps.logger,
@@ -197,6 +207,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const changes = new ChangeLog(changeLogRepo);
   const setupLinks = new SetupLinkService({
     changes,
+    consoleTenant: config.consoleTenant,
     links: new SetupLinkRepo(deps.database.prisma),
     tenants: tenantRepo,
     connections: connectionRepo,
@@ -208,6 +219,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   });
   return {
     secretBox,
+    consolePin,
     consoleSignIn,
     tenantRepo,
     changes,

@@ -17,6 +17,11 @@ export interface Config {
   consoleTenant: string | undefined;
   /** CONSOLE_ADMINS: who of it may — emails (verified), or `group:<value>`. */
   consoleAdmins: string[];
+  /**
+   * CONSOLE_ISSUER: console sign-ins are admitted only from this issuer; unset, from the
+   * issuers pinned when the broker first started with CONSOLE_TENANT (console-pin.ts).
+   */
+  consoleIssuer: string | undefined;
   /** SECRET_KEY's keys; undefined until main resolves the embedded database's generated key. */
   secretKeys: Buffer[] | undefined;
   keysDir: string;
@@ -67,6 +72,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     adminToken: env.ADMIN_TOKEN,
     consoleTenant: env.CONSOLE_TENANT,
     consoleAdmins: env.CONSOLE_ADMINS,
+    consoleIssuer: env.CONSOLE_ISSUER,
     secretKeys: env.SECRET_KEY,
     keysDir: env.KEYS_DIR,
     signingKeyId: env.SIGNING_KEY_ID,

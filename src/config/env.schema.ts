@@ -70,6 +70,9 @@ export const envSchema = z
       .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a tenant slug')
       .optional(),
     CONSOLE_ADMINS: z.string().transform(commaList).default([]),
+    // The issuer console sign-ins must come from, exactly as in its ID tokens' `iss`; unset: the
+    // issuers of CONSOLE_TENANT's connections when the broker first started with it (console-pin.ts).
+    CONSOLE_ISSUER: z.url({ protocol: /^https?$/, message: 'must be an issuer: an absolute http(s) URL' }).optional(),
     SECRET_KEY: secretKeyList.optional(),
     KEYS_DIR: z.string().min(1).default('./keys'),
     SIGNING_KEY_ID: z.string().min(1).optional(),
@@ -128,6 +131,10 @@ export const envSchema = z
     // the operator, never invented at start-up (it would be lost with the container).
     if (env.DATABASE_URL !== undefined && env.SECRET_KEY === undefined) {
       ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'is required when DATABASE_URL is set' });
+    }
+    // An issuer for the console's sign-in means nothing without the tenant it signs in through.
+    if (env.CONSOLE_ISSUER !== undefined && env.CONSOLE_TENANT === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['CONSOLE_ISSUER'], message: 'needs CONSOLE_TENANT' });
     }
   });
 

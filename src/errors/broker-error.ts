@@ -82,6 +82,13 @@ export const ERROR_TABLE = {
     allowRedirect: false,
     message: 'This version has no successful test login yet; run one before activating it.',
   },
+  console_tenant: {
+    status: 409,
+    allowRedirect: false,
+    message:
+      'This organisation signs operators in to the broker’s console: its connections are changed by the broker’s ' +
+      'operators only, never through a setup link.',
+  },
   invalid_setup_link: {
     status: 404,
     allowRedirect: false,

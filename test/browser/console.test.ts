@@ -155,20 +155,29 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
 });
 
 t.test('operators sign in to the console through one of the broker’s own tenants', { skip: missing }, async (t) => {
-  const broker = await startBroker(t, { consoleTenant: 'ops', consoleAdmins: ['ada@acme.example'] });
+  // The console's tenant and its connection exist before the broker starts with CONSOLE_TENANT:
+  // that first start pins the connection's issuer (console-pin.ts).
+  const setup = await startBroker(t);
   const idp = await startIdp(t, {
-    redirectUri: broker.config.callbackUrl,
-    brokerJwks: broker.keys.jwks(),
+    redirectUri: setup.config.callbackUrl,
+    brokerJwks: setup.keys.jwks(),
     accounts: [ADA, GRACE],
+    strictRedirectUris: true,
   });
-  t.equal((await broker.admin('POST', '/admin/tenants', { slug: 'ops', name: 'Operations' })).status, 201);
-  const connection = await broker.admin('POST', '/admin/tenants/ops/connections', {
+  t.equal((await setup.admin('POST', '/admin/tenants', { slug: 'ops', name: 'Operations' })).status, 201);
+  const connection = await setup.admin('POST', '/admin/tenants/ops/connections', {
     issuer: idp.issuer,
     clientId: idp.secretClient.clientId,
     clientSecret: idp.secretClient.clientSecret,
     tokenEndpointAuthMethod: 'client_secret_post',
   });
   t.equal(connection.status, 201);
+  const broker = await startBroker(
+    t,
+    { consoleTenant: 'ops', consoleAdmins: ['ada@acme.example'], secretKeys: setup.config.secretKeys },
+    { databaseUrl: setup.config.databaseUrl! },
+  );
+  idp.registerRedirectUri(`${broker.config.callbackUrl}/${connection.body.id}`);
   await broker.admin('POST', '/admin/apps', { name: 'LMS', returnUrls: ['https://lms.example.test/'] });
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });

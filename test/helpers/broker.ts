@@ -63,6 +63,7 @@ export async function startBroker(
     adminToken,
     consoleTenant: undefined,
     consoleAdmins: [],
+    consoleIssuer: undefined,
     secretKeys: [randomBytes(32)],
     keysDir,
     signingKeyId: undefined,

@@ -17,6 +17,7 @@ t.test('defaults are the contract’s', async (t) => {
     adminToken: undefined,
     consoleTenant: undefined,
     consoleAdmins: [],
+    consoleIssuer: undefined,
     keysDir: './keys',
     tenantDomain: undefined,
     ticketTtlSeconds: 60,
@@ -32,6 +33,20 @@ t.test('the console’s SSO sign-in: a tenant slug and a list of emails or group
   t.equal(config.consoleTenant, 'ops');
   t.same(config.consoleAdmins, ['ada@ops.example', 'group:broker-admins']);
   t.throws(() => loadConfig({ CONSOLE_TENANT: 'Not A Slug' }), /CONSOLE_TENANT/);
+});
+
+t.test('CONSOLE_ISSUER: the one issuer console sign-ins may come from, kept exactly as written', async (t) => {
+  for (const issuer of ['https://idp.ops.example/', 'https://idp.ops.example', 'https://login.example/tenant/v2.0']) {
+    t.equal(loadConfig({ CONSOLE_TENANT: 'ops', CONSOLE_ISSUER: issuer }).consoleIssuer, issuer, issuer);
+  }
+  t.equal(loadConfig({ CONSOLE_TENANT: 'ops', CONSOLE_ISSUER: '' }).consoleIssuer, undefined, 'empty is unset');
+  t.throws(() => loadConfig({ CONSOLE_TENANT: 'ops', CONSOLE_ISSUER: 'idp.ops.example' }), /CONSOLE_ISSUER: must be/);
+  t.throws(() => loadConfig({ CONSOLE_TENANT: 'ops', CONSOLE_ISSUER: 'ftp://idp.ops.example' }), /CONSOLE_ISSUER/);
+  t.throws(
+    () => loadConfig({ CONSOLE_ISSUER: 'https://idp.ops.example' }),
+    /CONSOLE_ISSUER: needs CONSOLE_TENANT/,
+    'meaningless without the tenant',
+  );
 });
 
 t.test('values are parsed and normalised', async (t) => {

@@ -1,6 +1,7 @@
 import { BrokerError } from '../../errors/broker-error.js';
 import type { MappedIdentity } from '../../oidc/identity.js';
 import type { ConfigCache } from '../live-config/config-cache.js';
+import { isPinned, type ConsolePin } from './console-pin.js';
 import type { LoginCallbackService } from './login-callback.service.js';
 import type { BrowserContext, LoginStartService, StartResult } from './login-start.service.js';
 import type { LoginTransaction } from './login-transaction.js';
@@ -18,7 +19,9 @@ export function isConsoleAdmin(admins: readonly string[], identity: MappedIdenti
 /**
  * The console's sign-in through the broker's own SSO (CONSOLE_TENANT, CONSOLE_ADMINS): a login
  * at that tenant's default connection, checked by the same callback pipeline as any learner's,
- * that ends in a console session instead of a ticket — for the operators CONSOLE_ADMINS lists.
+ * that ends in a console session instead of a ticket — for the operators CONSOLE_ADMINS lists,
+ * signed in by a pinned issuer (console-pin.ts): whoever repoints the tenant's connection at
+ * another IdP gets its users into apps, not into the console.
  */
 export class ConsoleSignIn {
   constructor(
@@ -27,6 +30,7 @@ export class ConsoleSignIn {
       admins: readonly string[];
       tenants: Pick<ConfigCache['tenants'], 'findBySlug'>;
       connections: Pick<ConfigCache['connections'], 'findDefaultEnabled'>;
+      pin: Pick<ConsolePin, 'issuers'>;
       start: Pick<LoginStartService, 'begin'>;
       callback: Pick<LoginCallbackService, 'verify'>;
       log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -44,13 +48,33 @@ export class ConsoleSignIn {
     const tenant = await this.deps.tenants.findBySlug(slug);
     const connection = tenant && (await this.deps.connections.findDefaultEnabled(tenant.id));
     if (!tenant || !connection) throw new BrokerError('no_connection');
+    // Nothing pinned: nobody could be let in at the end, so nobody is sent to the IdP.
+    if ((await this.deps.pin.issuers()).length === 0) {
+      this.deps.log.warn(
+        { tenant: slug },
+        'console: SSO sign-in refused: no issuer is pinned ' +
+          '(set CONSOLE_ISSUER, or restart once CONSOLE_TENANT has a connection)',
+      );
+      throw this.#notPinned();
+    }
     return this.deps.start.begin({ tenant, connection, purpose: { kind: 'console' }, browser });
   }
 
   /** The signed-in operator's identity (their email, else their login), or access_denied. */
   async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
-    const { tenant, identity } = await this.deps.callback.verify(tx, query, callbackUrl);
-    if (tenant.slug !== this.deps.tenantSlug || !isConsoleAdmin(this.deps.admins, identity)) {
+    const { tenant, connection, result, identity } = await this.deps.callback.verify(tx, query, callbackUrl);
+    const pinned = await this.deps.pin.issuers();
+    if (
+      tenant.slug !== this.deps.tenantSlug ||
+      !isPinned(pinned, { iss: result.claims.iss, connectionIssuer: connection.issuer })
+    ) {
+      this.deps.log.warn(
+        { tenant: tenant.slug, issuer: result.claims.iss, pinned, login: identity.login },
+        'console: sign-in refused (not from a pinned issuer: CONSOLE_ISSUER, or the one pinned at start-up)',
+      );
+      throw this.#notPinned();
+    }
+    if (!isConsoleAdmin(this.deps.admins, identity)) {
       this.deps.log.warn(
         { tenant: tenant.slug, login: identity.login },
         'console: sign-in refused (not in CONSOLE_ADMINS)',
@@ -62,5 +86,13 @@ export class ConsoleSignIn {
     const actor = identity.email ?? identity.login;
     this.deps.log.info({ actor, tenant: tenant.slug }, 'console: signed in through SSO');
     return actor;
+  }
+
+  #notPinned(): BrokerError {
+    return new BrokerError('access_denied', {
+      description:
+        'The console does not accept sign-ins from this identity provider. Its operators choose which one it does ' +
+        '(CONSOLE_ISSUER).',
+    });
   }
 }

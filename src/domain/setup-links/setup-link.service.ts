@@ -65,6 +65,10 @@ export interface SetupContext {
  * once and stored as its SHA-256; whoever holds it reaches that one connection and nothing
  * else, and never sees a stored secret. Every action is logged with the link's id (never its
  * token) and recorded on the version (`createdBy: "setup-link"`).
+ *
+ * CONSOLE_TENANT is the exception: its users may sign in to the console, so its connections
+ * change through the admin API only. No link is made for it, and a link made before it became
+ * the console's tenant opens to a refusal (`console_tenant`, 409) and changes nothing.
  */
 export class SetupLinkService {
   constructor(
@@ -90,6 +94,7 @@ export class SetupLinkService {
     body: unknown,
   ): Promise<{ id: string; url: string; expiresAt: string; connection: string }> {
     const tenant = await this.#requireTenant(tenantSlug);
+    this.#assertNotConsoleTenant(tenant);
     const input = parseInput(createSetupLinkSchema, body ?? {});
     let connectionId = input.connection;
     if (connectionId !== undefined) {
@@ -136,6 +141,8 @@ export class SetupLinkService {
     const link = TOKEN.test(token) ? await this.deps.links.findUsable(sha256Hex(token)) : undefined;
     const tenant = link && (await this.deps.tenants.findById(link.tenantId));
     if (!link || !tenant) throw new BrokerError('invalid_setup_link');
+    // Before anything else: the page, its saves, test sign-ins and activations all stop here.
+    this.#assertNotConsoleTenant(tenant, link);
     if (link.usedAt === null) {
       await this.deps.links.markUsed(link.id);
       this.#log(link, 'opened');
@@ -208,6 +215,19 @@ export class SetupLinkService {
       { setupLink: link.id, tenantId: link.tenantId, connection: link.connectionId, action, ...extra },
       `setup link: ${action}`,
     );
+  }
+
+  /** 409 `console_tenant` for CONSOLE_TENANT (the holder's refusals are logged with the link's id). */
+  #assertNotConsoleTenant(tenant: Tenant, link?: SetupLink): void {
+    if (this.deps.consoleTenant === undefined || tenant.slug !== this.deps.consoleTenant) return;
+    if (link) this.#log(link, 'refused (CONSOLE_TENANT)');
+    throw new BrokerError('console_tenant', {
+      description: link
+        ? 'This setup link cannot change this organisation’s sign-in any more: its users sign in to the broker’s ' +
+          'console, so only the broker’s operators change its connections.'
+        : `Tenant ${tenant.slug} is CONSOLE_TENANT: its connections change through the admin API only, never ` +
+          'through a setup link.',
+    });
   }
 
   async #requireTenant(slug: string): Promise<Tenant> {

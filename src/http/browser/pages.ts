@@ -142,6 +142,11 @@ const GUIDANCE: Record<string, Guidance> = {
     tryThis: 'Check that you opened the whole link, as the operator sent it.',
     tellIt: 'Ask the operator of the sign-in service for a new setup link: links expire and can be revoked.',
   },
+  console_tenant: {
+    title: 'This setup link cannot change this organisation’s sign-in',
+    tryThis: 'Nothing on this page will work: it saves and activates nothing.',
+    tellIt: 'Send your IdP settings to the operator of the sign-in service, who enters them directly.',
+  },
   csrf_failed: {
     title: 'This form could not be verified',
     tryThis: 'Reload the setup page and submit the form again.',
