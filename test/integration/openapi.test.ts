@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -15,7 +14,6 @@ import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
 // relying apps' API, generated from the zod schemas that validate each route.
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CONTRACT = resolve(ROOT, '../shared/spec/broker-contract.md');
 const broker = await startBroker(t);
 const response = await fetch(`${broker.url}/admin/openapi.json`);
 const doc = (await response.json()) as {
@@ -53,31 +51,65 @@ t.test(
   },
 );
 
-t.test('every admin and relying-app route of the contract is in it', async (t) => {
-  const contract = await readFile(CONTRACT, 'utf8');
-  const routes = new Set<string>();
-  const mention =
-    /`((?:GET|POST|PATCH|DELETE|PUT)(?:\/(?:GET|POST|PATCH|DELETE|PUT))*) (\/(?:admin|api\/sso\/(?:tickets|logout))[^`?\s]*)/g;
-  for (const [, methods, path] of contract.matchAll(mention)) {
-    for (const method of methods!.split('/')) routes.add(`${method} ${path!.replace(/:(\w+)/g, '{$1}')}`);
-  }
-  routes.delete('GET /admin/openapi.json'); // the document itself
-  t.ok(routes.size >= 25, `${routes.size} routes named in the contract`);
+/**
+ * The admin and relying-app routes of the broker's API (docs/reference/http-api.md), as
+ * "METHOD /path" in OpenAPI's template form. A route added to the API is added here and there.
+ */
+const API_ROUTES = [
+  'DELETE /admin/apps/{id}',
+  'DELETE /admin/connections/{id}',
+  'DELETE /admin/setup-links/{id}',
+  'DELETE /admin/tenants/{slug}',
+  'GET /admin/apps',
+  'GET /admin/apps/{id}',
+  'GET /admin/changes',
+  'GET /admin/connections/{id}',
+  'GET /admin/connections/{id}/versions',
+  'GET /admin/expiring',
+  'GET /admin/tenants',
+  'GET /admin/tenants/{slug}',
+  'GET /admin/tenants/{slug}/connections',
+  'GET /admin/tenants/{slug}/logins',
+  'GET /admin/tenants/{slug}/setup-links',
+  'GET /api/sso/logout',
+  'PATCH /admin/apps/{id}',
+  'PATCH /admin/connections/{id}',
+  'PATCH /admin/tenants/{slug}',
+  'POST /admin/apps',
+  'POST /admin/apps/{id}/rotate-secret',
+  'POST /admin/connections/{id}/test-login',
+  'POST /admin/connections/{id}/validate',
+  'POST /admin/connections/{id}/versions',
+  'POST /admin/connections/{id}/versions/{n}/activate',
+  'POST /admin/connections/{id}/versions/{n}/test-login',
+  'POST /admin/connections/{id}/versions/{n}/validate',
+  'POST /admin/tenants',
+  'POST /admin/tenants/{slug}/connections',
+  'POST /admin/tenants/{slug}/setup-links',
+  'POST /api/sso/tickets/redeem',
+];
+
+t.test('every admin and relying-app route is in it, and every route it names is served', async (t) => {
   const documented = new Set(
     Object.entries(doc.paths).flatMap(([path, operations]) =>
       Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`),
     ),
   );
   t.same(
-    [...routes].filter((route) => !documented.has(route)),
+    API_ROUTES.filter((route) => !documented.has(route)),
     [],
     'none missing',
   );
   t.same(
-    [...documented].filter((route) => !routes.has(route)),
+    [...documented].filter((route) => !API_ROUTES.includes(route)),
     [],
-    'and nothing the contract does not name',
+    'and nothing the API does not have',
   );
+  for (const route of documented) {
+    const [method, path] = route.split(' ') as [string, string];
+    const url = path.replace(/\{(\w+)\}/g, ':$1');
+    t.ok(broker.app.hasRoute({ method: method as 'GET', url }), `${route} is served`);
+  }
 });
 
 t.test('real answers match their documented schemas', async (t) => {
