@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
@@ -6,6 +10,44 @@ import { ROUTE_DOCS } from './routes.js';
 
 /** The API reference page (Swagger UI, served from this package: nothing loads from elsewhere). */
 export const REFERENCE = '/admin/reference';
+
+/**
+ * The inline `<style>` elements Swagger UI renders (the top bar's SVG logo has one), read from
+ * the bundle this broker serves, so that an upgrade that changes them changes their hashes too.
+ */
+function swaggerUiInlineStyles(): string[] {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui'));
+  const preset = readFileSync(join(packageDir, 'static/swagger-ui-standalone-preset.js'), 'utf8');
+  return [...preset.matchAll(/createElement\("style",null,("(?:[^"\\]|\\.)*")\)/g)].map(
+    ([, literal]) => JSON.parse(literal ?? '""') as string,
+  );
+}
+
+const sha256Source = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * The reference page's headers, as strict as the broker's other pages: scripts, styles and the
+ * document only from this broker ('self': Swagger UI's files are served from this package),
+ * its one inline style pinned by hash, images also as data: URIs (its CSS icons, its logo), no
+ * framing, no base, no form posts.
+ */
+function referenceHeaders(): Record<string, string> {
+  return {
+    'content-security-policy': [
+      "default-src 'none'",
+      "script-src 'self'",
+      `style-src 'self' ${swaggerUiInlineStyles().map(sha256Source).join(' ')}`.trim(),
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+  };
+}
 
 /** The APIs the document describes: the admin API and the relying apps' (contract v3). */
 export function isDocumented(url: string): boolean {
@@ -60,7 +102,11 @@ export async function openApi(app: FastifyInstance, options: { publicUrl: string
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: REFERENCE, staticCSP: true });
+  const headers = referenceHeaders();
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith(REFERENCE)) reply.headers(headers);
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: REFERENCE });
   app.get('/admin/openapi.json', async (_request, reply) =>
     reply.header('cache-control', 'no-cache').send(app.swagger()),
   );
