@@ -42,6 +42,22 @@ const rules = defineConfig(
       'max-len': 'off',
     },
   },
+  {
+    // A connection that nobody listens to for 'error' ends the whole test process when its
+    // server goes away (a database dropped at a file's end): tests open theirs through
+    // test/helpers/pg.ts, which listens.
+    files: ['test/**/*.ts'],
+    ignores: ['test/helpers/pg.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.object.name='pg'][callee.property.name=/^(Pool|Client)$/]",
+          message: 'Open PostgreSQL connections with testPool/testClient (test/helpers/pg.ts): they listen for errors.',
+        },
+      ],
+    },
+  },
 );
 
 // The config lives with its toolchain (scripts/lint); the files it governs are the project's.

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,14 +20,81 @@ export function brokerVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports handed out below the kernel's ephemeral range (32768–60999 on Linux by default). */
+const PORT_RANGE = { first: 20_000, last: 32_000 };
+const CLAIMS_DIR = join(tmpdir(), 'sso-broker-ports');
+const claimed = new Set<number>();
+
+/**
+ * A loopback port for a server that must know its port before it listens (a PostgreSQL, a
+ * broker or IdP whose public URL names it), reserved against every other process on this
+ * machine that asks here — test files run in parallel, and a port handed out by one and bound
+ * a moment later must not be taken meanwhile. So: a port below the kernel's ephemeral range
+ * (no outgoing connection picks it as its source port), claimed by an atomic mkdir that names
+ * this process (a claim whose process is gone is taken over), free when tried, and released
+ * when this process exits. Servers that need not know their port first listen on port 0.
+ */
+export async function freePort(): Promise<number> {
+  mkdirSync(CLAIMS_DIR, { recursive: true });
+  const span = PORT_RANGE.last - PORT_RANGE.first;
+  const start = Math.floor(Math.random() * span);
+  for (let i = 0; i < span; i++) {
+    const port = PORT_RANGE.first + ((start + i) % span);
+    if (claimed.has(port) || !claim(port)) continue;
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port to hand out');
+}
+
+function claim(port: number): boolean {
+  const dir = join(CLAIMS_DIR, String(port));
+  try {
+    mkdirSync(dir);
+  } catch {
+    // Claimed: by a live process, it stays theirs; by one that is gone, it is taken over once.
+    const owner = Number.parseInt(readOwner(dir), 10);
+    if (Number.isInteger(owner) && isAlive(owner)) return false;
+    try {
+      renameSync(dir, `${dir}.stale-${process.pid}`);
+      rmSync(`${dir}.stale-${process.pid}`, { recursive: true, force: true });
+      mkdirSync(dir);
+    } catch {
+      return false;
+    }
+  }
+  writeFileSync(join(dir, 'pid'), String(process.pid));
+  if (claimed.size === 0) process.once('exit', releaseClaims);
+  claimed.add(port);
+  return true;
+}
+
+function readOwner(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'pid'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function releaseClaims(): void {
+  for (const port of claimed) rmSync(join(CLAIMS_DIR, String(port)), { recursive: true, force: true });
+}
+
+/** Whether a server can listen on 127.0.0.1:port now (nothing outside these claims holds it). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }

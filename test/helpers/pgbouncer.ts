@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { freePort } from '../../src/config/local.js';
+import { testClient } from './pg.js';
 
 export const PGBOUNCER = '/usr/sbin/pgbouncer';
 
@@ -52,7 +52,7 @@ export async function startPgBouncer(t: { teardown(fn: () => unknown): void }, d
   url.port = String(port);
   url.pathname = '/broker';
   for (let i = 0; ; i++) {
-    const client = new pg.Client({ connectionString: url.href });
+    const client = testClient({ connectionString: url.href });
     const ok = await client.connect().then(
       () => client.end().then(() => true),
       () => false,

@@ -1,17 +1,17 @@
 import { createServer, connect, type Socket } from 'node:net';
-import pg from 'pg';
 import t from 'tap';
 import { ConfigChanges } from '../../src/domain/live-config/config-changes.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { testDatabaseUrl } from '../helpers/db.js';
 import { waitFor } from '../helpers/wait.js';
+import { testClient, testPool } from '../helpers/pg.js';
 
 // The LISTEN connection behind live configuration (src/db/config-changes.ts) is lost whenever
 // PostgreSQL restarts, fails over, or an operator kills idle sessions. It must come back by
 // itself, as often as it is lost, also when a reconnect fails; /readyz says when it is down.
 
 const databaseUrl = await testDatabaseUrl(t);
-const admin = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+const admin = testPool({ connectionString: databaseUrl, max: 2 });
 t.teardown(() => admin.end());
 
 /** What an operator (or a failover) does to the listener: terminate its backend. */
@@ -32,7 +32,7 @@ t.test('live config rule: the listener reconnects as often as it is lost, also a
     onChange: () => changes++,
     log: { info() {}, warn() {} },
     newClient: () =>
-      new pg.Client({
+      testClient({
         connectionString: failing.has(++clients) ? 'postgres://broker@127.0.0.1:1/closed' : databaseUrl,
       }),
   });
@@ -181,7 +181,7 @@ t.test(
       heartbeatMs: 200,
       // The first connection goes through the relay; reconnects go straight to PostgreSQL.
       newClient: () =>
-        new pg.Client({ connectionString: ++clients === 1 ? viaRelay.href : databaseUrl, query_timeout: 500 }),
+        testClient({ connectionString: ++clients === 1 ? viaRelay.href : databaseUrl, query_timeout: 500 }),
     });
     t.teardown(() => listener.stop());
     await listener.start();

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import t from 'tap';
 import { startEmbeddedPostgres, type EmbeddedCluster } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -11,6 +10,7 @@ import { MIGRATIONS_DIR } from '../helpers/db.js';
 import { startIdp } from '../helpers/idp.js';
 import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
 import { waitFor } from '../helpers/wait.js';
+import { testPool } from '../helpers/pg.js';
 
 // Contract, Operations: while the database cannot be reached, requests that need it answer 503
 // with Retry-After — a page on browser routes, temporarily_unavailable elsewhere — never 500,
@@ -25,7 +25,7 @@ t.test('the database stops mid-run: 503 with Retry-After, never 500; cached logi
     await rm(dir, { recursive: true, force: true });
   });
   const port = Number(new URL(cluster.url).port);
-  const pool = new pg.Pool({ connectionString: cluster.url, max: 1 });
+  const pool = testPool({ connectionString: cluster.url, max: 1 });
   await migrate(pool, MIGRATIONS_DIR, { info() {}, warn() {} });
   await pool.end();
   const broker = await startBroker(t, {}, { databaseUrl: cluster.url });

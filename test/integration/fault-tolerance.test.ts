@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import t from 'tap';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { freePort } from '../../src/config/local.js';
@@ -15,6 +14,7 @@ import { MIGRATIONS_DIR } from '../helpers/db.js';
 import { startIdp } from '../helpers/idp.js';
 import { ADA } from '../helpers/scenario.js';
 import { waitFor } from '../helpers/wait.js';
+import { testPool } from '../helpers/pg.js';
 
 // Faults under load, bounded in time: two broker processes on one PostgreSQL, a login loop
 // through both (each login on one replica, its redemption at the other, with Idempotency-Key
@@ -35,7 +35,7 @@ t.test('PostgreSQL restarts and a replica is SIGKILLed mid-loop: nothing redeeme
     await cluster.stop();
     await rm(dir, { recursive: true, force: true });
   });
-  const migrator = new pg.Pool({ connectionString: cluster.url, max: 1 });
+  const migrator = testPool({ connectionString: cluster.url, max: 1 });
   await migrate(migrator, MIGRATIONS_DIR, { info() {}, warn() {} });
   await migrator.end();
 
@@ -181,7 +181,7 @@ t.test('PostgreSQL restarts and a replica is SIGKILLed mid-loop: nothing redeeme
   }
   t.equal(sessions.length, tickets.length, 'every ticket the loop received was redeemed');
   t.equal(new Set(sessions).size, sessions.length, 'each once');
-  const check = new pg.Pool({ connectionString: cluster.url, max: 1 });
+  const check = testPool({ connectionString: cluster.url, max: 1 });
   const { rows } = await check.query<{ sessions: number; redeemed: number }>(
     `SELECT count(DISTINCT session_id)::int AS sessions, count(*)::int AS redeemed
        FROM tickets WHERE redeemed_at IS NOT NULL`,

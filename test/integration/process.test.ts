@@ -9,6 +9,7 @@ import t from 'tap';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { testDatabaseUrl } from '../helpers/db.js';
 import { freePort } from '../../src/config/local.js';
+import { testPool } from '../helpers/pg.js';
 
 // The broker as an operator runs it: src/main.ts in its own process.
 
@@ -47,8 +48,7 @@ t.test(
   async (t) => {
     const databaseUrl = await testDatabaseUrl(t);
     // Start from an empty schema so the process itself must migrate.
-    const pg = (await import('pg')).default;
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    const pool = testPool({ connectionString: databaseUrl, max: 1 });
     await pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
     const port = await freePort();
     const adminToken = randomBytes(24).toString('base64url');

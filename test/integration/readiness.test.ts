@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import t from 'tap';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -9,6 +8,7 @@ import { READINESS_CACHE_MS } from '../../src/http/ops/health.route.js';
 import { startBroker } from '../helpers/broker.js';
 import { MIGRATIONS_DIR } from '../helpers/db.js';
 import { waitFor } from '../helpers/wait.js';
+import { testPool } from '../helpers/pg.js';
 
 // Bug (issue 21, finding C): /readyz pinged the database on every call, with no limit before
 // it: 300 calls under RATE_LIMIT_PER_MINUTE=20 were 300 queries. The database's answer is now
@@ -23,7 +23,7 @@ t.test('a flood of /readyz costs the database a handful of pings; readiness stil
     if (!stopped) await cluster.stop();
     await rm(dir, { recursive: true, force: true });
   });
-  const pool = new pg.Pool({ connectionString: cluster.url, max: 1 });
+  const pool = testPool({ connectionString: cluster.url, max: 1 });
   pool.on('error', () => {});
   await migrate(pool, MIGRATIONS_DIR, { info() {}, warn() {} });
   await pool.end();

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import t from 'tap';
 import { migrate, readMigrations } from '../../src/db/migrate.js';
 import { MIGRATIONS_DIR, testDatabaseUrl } from '../helpers/db.js';
+import { testPool } from '../helpers/pg.js';
 
 const quiet = { info() {}, warn() {} };
 
 t.test('the runner keeps Prisma’s bookkeeping, so `prisma migrate deploy` sees an up-to-date database', async (t) => {
   const url = await testDatabaseUrl(t); // already migrated once by the helper
   // Ended in the test body: teardowns stop the cluster, and an idle client must not outlive it.
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = testPool({ connectionString: url, max: 2 });
   pool.on('error', () => {});
   const migrations = await readMigrations(MIGRATIONS_DIR);
   t.ok(migrations.length >= 1);
@@ -39,7 +39,7 @@ t.test('the runner keeps Prisma’s bookkeeping, so `prisma migrate deploy` sees
 
 t.test('a migration that failed earlier stops start-up until an operator resolves it', async (t) => {
   const url = await testDatabaseUrl(t);
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const pool = testPool({ connectionString: url, max: 1 });
   pool.on('error', () => {});
   await pool.query(
     `INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ('00000000-0000-0000-0000-000000000001', 'x', '29991231000000_broken')`,
