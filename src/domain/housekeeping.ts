@@ -4,15 +4,19 @@ import type { TicketRepo } from './tickets/ticket.repo.js';
 
 /**
  * Bounded retention, in the background: login attempts and admin changes older than
- * AUDIT_RETENTION_DAYS and tickets a day past expiry are deleted every hour (and once shortly after start). Every
- * replica runs it; the deletes are idempotent.
+ * AUDIT_RETENTION_DAYS and sessions past their use are deleted every hour (and once shortly
+ * after start); stored tickets that expired unredeemed, every minute, since scripted logins
+ * can make many of them (ticket.repo.ts purgeUnredeemed). Every replica runs it; the deletes
+ * are idempotent.
  */
 export function startHousekeeping(deps: {
   audit: Pick<LoginAuditRepo, 'purge'>;
-  tickets: Pick<TicketRepo, 'purge'>;
+  tickets: Pick<TicketRepo, 'purge' | 'purgeUnredeemed'>;
   changes?: Pick<ChangeLogRepo, 'purge'>;
   retentionDays: number;
   intervalMs?: number;
+  /** How often expired unredeemed tickets are purged; a minute unless told (tests). */
+  unredeemedIntervalMs?: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }): () => void {
   const run = async () => {
@@ -29,7 +33,22 @@ export function startHousekeeping(deps: {
       deps.log.warn({ reason: (error as Error).message }, 'housekeeping failed; will retry');
     }
   };
-  return inBackground(run, { firstAfterMs: 5_000, everyMs: deps.intervalMs ?? 60 * 60 * 1000 });
+  const runUnredeemed = async () => {
+    try {
+      const tickets = await deps.tickets.purgeUnredeemed();
+      if (tickets > 0) deps.log.info({ tickets }, 'purged expired unredeemed tickets');
+    } catch (error) {
+      deps.log.warn({ reason: (error as Error).message }, 'ticket purge failed; will retry');
+    }
+  };
+  const unredeemedMs = deps.unredeemedIntervalMs ?? 60_000;
+  const stops = [
+    inBackground(run, { firstAfterMs: 5_000, everyMs: deps.intervalMs ?? 60 * 60 * 1000 }),
+    inBackground(runUnredeemed, { firstAfterMs: unredeemedMs, everyMs: unredeemedMs }),
+  ];
+  return () => {
+    for (const stop of stops) stop();
+  };
 }
 
 /**

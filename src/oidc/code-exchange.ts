@@ -4,6 +4,7 @@ import { BrokerError } from '../errors/broker-error.js';
 import type { Idp } from './idp.js';
 import { redeemForTenantIssuer } from './entra-tenant-issuer.js';
 import { verifyIdTokenSignature } from './id-token-signature.js';
+import { assertIdTokenSize, assertUserinfoSize } from './identity-size.js';
 import { translateTokenError, translateUserinfoError } from './translate-error.js';
 
 export interface LoginChecks {
@@ -58,6 +59,8 @@ export async function exchangeCode(
     const result = idp.issuerTemplate
       ? await redeemForTenantIssuer(idp, idp.issuerTemplate, callbackUrl, redirectUri, checks)
       : await redeem(idp, callbackUrl, redirectUri, checks);
+    // Before anything else is done with it: a token over the bound never reaches a ticket.
+    assertIdTokenSize(result.idToken);
     const { claims } = result;
     // OpenID Connect Core §3.1.3.7 step 5: openid-client compares azp only when aud has
     // several values; an azp naming another client is a token minted for someone else.
@@ -95,10 +98,15 @@ const grantChecks = (checks: LoginChecks): client.AuthorizationCodeGrantChecks =
   idTokenExpected: true,
 });
 
-/** Userinfo (OpenID Connect Core §5.3.2): its `sub` must equal the ID token's. */
+/**
+ * Userinfo (OpenID Connect Core §5.3.2): its `sub` must equal the ID token's, and its claims
+ * stay within MAX_USERINFO_LENGTH (identity-size.ts).
+ */
 export async function fetchUserinfo(idp: Idp, accessToken: string, subject: string): Promise<Record<string, unknown>> {
   try {
-    return await client.fetchUserInfo(idp.configuration, accessToken, subject);
+    const userinfo = await client.fetchUserInfo(idp.configuration, accessToken, subject);
+    assertUserinfoSize(userinfo);
+    return userinfo;
   } catch (error) {
     throw translateUserinfoError(error);
   }

@@ -121,15 +121,29 @@ export class TicketRepo {
   }
 
   /**
-   * Deletes tickets long past expiry. An unredeemed ticket is useless a minute after minting;
-   * a day's margin keeps replay detection (its transaction id is unique) well past any login
-   * transaction's lifetime. A redeemed one is the app's session, kept for logout until the
+   * Deletes the stored tickets that expired unredeemed: nobody can redeem them any more, and
+   * their identity (as large as oidc/identity-size.ts allows) is what scripted logins make the
+   * database hold. Run every minute (housekeeping.ts), so such a row lives at most
+   * TICKET_TTL_SECONDS and a minute; the partial index on unredeemed tickets keeps the query
+   * to those rows. A replayed callback of a purged ticket's login (which needs the login's
+   * transaction cookie and an IdP that accepts its code twice) could mint again, but that
+   * login's first ticket was never redeemed: still at most one redemption per login.
+   */
+  async purgeUnredeemed(): Promise<number> {
+    const tickets = await this.pool.query(`DELETE FROM tickets WHERE redeemed_at IS NULL AND expires_at < now()`);
+    return tickets.rowCount ?? 0;
+  }
+
+  /**
+   * Deletes tickets past their use: unredeemed ones once expired (purgeUnredeemed), redeemed
+   * ones — the app's session, kept for logout — a day past expiry once logged out or once the
    * retention ends.
    */
   async purge(retentionDays: number): Promise<number> {
     const tickets = await this.pool.query(
-      `DELETE FROM tickets WHERE expires_at < now() - interval '1 day'
-          AND (redeemed_at IS NULL OR id_token_enc IS NULL OR created_at < now() - make_interval(days => $1))`,
+      `DELETE FROM tickets WHERE (redeemed_at IS NULL AND expires_at < now())
+          OR (expires_at < now() - interval '1 day'
+              AND (id_token_enc IS NULL OR created_at < now() - make_interval(days => $1)))`,
       [retentionDays],
     );
     return tickets.rowCount ?? 0;

@@ -1,5 +1,6 @@
 import { exchangeCode } from '../../../oidc/code-exchange.js';
 import { mapIdentity } from '../../../oidc/identity.js';
+import { assertClaimsSize } from '../../../oidc/identity-size.js';
 import type { IdpRegistry } from '../../../oidc/idp-registry.js';
 import { assertResponseIssuer } from '../../../oidc/response-issuer.js';
 import type { ConnectionVersionService } from '../../connections/connection-version.service.js';
@@ -92,7 +93,11 @@ export async function verifyCallback(
   };
   const identity = await step(
     'claims',
-    () => mapIdentity(claims, rules),
+    () => {
+      // The ID token and userinfo each have their bound; together too, since both feed the ticket.
+      assertClaimsSize(claims);
+      return mapIdentity(claims, rules);
+    },
     (id) => `user id (${connection.subjectClaim}) ${id.subject}; login ${id.login}`,
   );
   await step(
