@@ -2,8 +2,9 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
- * The broker's environment, exactly as `shared/spec/broker-contract.md` lists it.
- * Parsed once at start-up; nothing else reads `process.env`.
+ * The broker's environment, as docs/reference/environment.md documents it (a test checks that
+ * every variable here is there and in .env.example). Parsed once at start-up; nothing else
+ * reads `process.env`.
  */
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
@@ -104,13 +105,13 @@ export const envSchema = z
         return list;
       })
       .default(false),
-    // Beyond the contract's list: the security bounds issue 3 asks to be configurable.
+    // The security bounds issue 3 asks to be configurable.
     TRANSACTION_TTL_SECONDS: intString(30, 3600).default(600),
     IDP_TIMEOUT_SECONDS: intString(1, 120).default(10),
     CLOCK_SKEW_SECONDS: intString(0, 600).default(60),
     AUDIT_RETENTION_DAYS: intString(1, 3650).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    // Networks IdP hosts may resolve to besides public addresses (contract: IdP network policy).
+    // Networks IdP hosts may resolve to besides public addresses (the IdP network policy, network-policy.ts).
     IDP_PRIVATE_NETWORKS: z
       .string()
       .transform((value, ctx) => {
