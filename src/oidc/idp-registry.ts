@@ -8,6 +8,7 @@ import { boundedFetch } from './bounded-fetch.js';
 import { clientAuthFor } from './client-auth.js';
 import { assertDiscoveredMetadata, endpointProblems, ENDPOINT_FIELDS } from './idp-metadata-rules.js';
 import { defaultDiscoveryUrl, discoveryOriginProblem, usesPlainHttp } from './idp-url.js';
+import { boundedJwksFetch } from './jwks-bounds.js';
 import type { IdpNetworkPolicy } from './network-policy.js';
 import type { Idp, IdpConnection } from './idp.js';
 import { describeUpstream } from './translate-error.js';
@@ -184,16 +185,17 @@ export class IdpRegistry {
     // assertDiscoveredMetadata has refused a document without one; the compiler cannot know it.
     if (metadata.jwks_uri === undefined)
       throw new BrokerError('idp_error', { logMessage: 'discovery has no jwks_uri' });
-    const keys = jose.createRemoteJWKSet(new URL(metadata.jwks_uri), {
+    const remote = jose.createRemoteJWKSet(new URL(metadata.jwks_uri), {
       timeoutDuration: this.#options.timeoutSeconds * 1000,
       cooldownDuration: this.#options.jwksCooldownSeconds * 1000,
       cacheMaxAge: (this.#options.jwksMaxAgeSeconds ?? 600) * 1000,
-      [jose.customFetch]: idpFetch,
+      [jose.customFetch]: boundedJwksFetch(idpFetch),
     });
     const log = this.#options.log;
     const idp: Idp = {
       configuration,
-      keys,
+      // Fetched by the first login that needs them; each copy prepared once (id-token-signature.ts).
+      keys: { remote, copy: undefined, fetching: undefined },
       clockToleranceSeconds: this.#options.clockToleranceSeconds,
       hasUserinfo: typeof metadata.userinfo_endpoint === 'string',
       onStaleKeys: (reason) =>

@@ -1,5 +1,6 @@
 import type * as jose from 'jose';
 import type * as client from 'openid-client';
+import type { FastPathKeys } from './id-token-fast-path.js';
 
 /** What the OIDC layer needs to know of a connection (secrets already decrypted). */
 export interface IdpConnection {
@@ -24,11 +25,11 @@ export interface IdpConnection {
 export interface Idp {
   configuration: client.Configuration;
   /**
-   * The IdP's JWKS (jose): fetched on first use, cached, refetched when a token names an
-   * unknown `kid` (key rotation) but at most once per cooldown, and every candidate key is
-   * tried when a token has no `kid`.
+   * The IdP's JWKS: fetched on first use, cached, refetched when a token names an unknown
+   * `kid` (key rotation) but at most once per cooldown, and every candidate key is tried when
+   * a token has no `kid` (id-token-signature.ts).
    */
-  keys: ReturnType<typeof jose.createRemoteJWKSet>;
+  keys: IdpKeys;
   clockToleranceSeconds: number;
   /** Whether discovery names a userinfo endpoint. */
   hasUserinfo: boolean;
@@ -43,4 +44,26 @@ export interface Idp {
     /** Whether the IdP's endpoints use plain http (listed loopback only). */
     insecure: boolean;
   };
+}
+
+/**
+ * An IdP's signing keys, kept on its registry entry. jose's remote set only fetches (with its
+ * timeout, cache age and cooldown); each copy it fetches is prepared once, here, and every
+ * login verifies against the prepared copy (id-token-signature.ts).
+ */
+export interface IdpKeys {
+  /** jose's remote JWKS: `reload()` fetches; `fresh`, `coolingDown` and `jwks()` describe its copy. */
+  remote: ReturnType<typeof jose.createRemoteJWKSet>;
+  /** The copy last fetched, prepared; undefined until the first fetch succeeds. */
+  copy: KeyCopy | undefined;
+  /** The fetch under way, shared by the logins that wait for it. */
+  fetching: Promise<KeyCopy> | undefined;
+}
+
+/** One fetched JWKS, as both ways of verifying use it: built once per fetch, never per login. */
+export interface KeyCopy {
+  /** jose's view: picks the candidate keys for a token and imports each once. */
+  jose: ReturnType<typeof jose.createLocalJWKSet>;
+  /** The shortcut's view (id-token-fast-path.ts). */
+  fast: FastPathKeys;
 }

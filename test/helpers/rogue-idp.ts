@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, sign as signWithCallback, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { freePort } from '../../src/config/local.js';
 
@@ -249,4 +250,42 @@ export function handMadeJws(
   const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(claims))}`;
   const signature = sign(input);
   return `${input}.${typeof signature === 'string' ? signature : b64u(signature)}`;
+}
+
+const signOffTheLoop = promisify(signWithCallback);
+
+/**
+ * An RS256 JWS signed by node:crypto with any RSA private key, whatever its size (jose refuses
+ * to sign with one under 2048 bits), under `header` (`alg` RS256 unless the header says
+ * otherwise). Signed on the thread pool: an 8192-bit signature would otherwise stall the
+ * test process, which the broker shares.
+ */
+export async function signWithAnyKey(
+  claims: Record<string, unknown>,
+  privateKey: KeyObject,
+  header: Record<string, unknown>,
+): Promise<string> {
+  const input = `${b64u(JSON.stringify({ alg: 'RS256', ...header }))}.${b64u(JSON.stringify(claims))}`;
+  return `${input}.${b64u(await signOffTheLoop('sha256', Buffer.from(input), privateKey))}`;
+}
+
+/**
+ * A provider with hostile key material: it serves `jwks` as its JWKS — any JSON value, or a
+ * body already serialised (`raw`: megabytes, say) sent with or without a Content-Length — and
+ * makes the ID token with `idToken` (signWithAnyKey, handMadeJws, a forged signature…).
+ */
+export function hostileKeys(options: {
+  jwks: unknown;
+  raw?: { body: Buffer; contentLength: boolean };
+  idToken: (claims: Record<string, unknown>, ctx: TokenContext) => Promise<string> | string;
+}): Behaviour {
+  const body = options.raw?.body ?? Buffer.from(JSON.stringify(options.jwks));
+  const headers = {
+    'content-type': 'application/json',
+    ...((options.raw?.contentLength ?? true) && { 'content-length': String(body.length) }),
+  };
+  return {
+    idToken: options.idToken,
+    jwks: () => (res) => void res.writeHead(200, headers).end(body),
+  };
 }
