@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BrokerError } from '../../errors/broker-error.js';
 import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
-import type { ValidationReport } from '../../oidc/validate-idp.js';
+import type { ValidationReport, ValidationReports } from '../../oidc/validate-idp.js';
 import { notFound } from '../not-found.js';
 import { invalidField, parseInput } from '../validation.js';
 import type { ConnectionVersion, ConnectionVersionRepo, VersionAuthor } from './connection-version.repo.js';
@@ -148,12 +148,20 @@ export class ConnectionVersionService {
     return toVersionView(await this.activate(connectionId, version, { force: force === true, by: 'admin' }));
   }
 
-  /** The validation report of a version, kept with it (a setup page shows it again). */
+  /** The validation report of a version, for operators (admin API, console). */
   async validate(connectionId: string, version: string | number): Promise<ValidationReport> {
+    return (await this.validateReports(connectionId, version)).operators;
+  }
+
+  /**
+   * A version's validation, told to operators and to a setup-link holder (validate-idp.ts). The
+   * holder's is kept with the version: only the setup page shows a report again.
+   */
+  async validateReports(connectionId: string, version: string | number): Promise<ValidationReports> {
     const found = await this.require(connectionId, version);
-    const report = await this.deps.connectionService.validateSettings(found.settings);
-    await this.deps.versions.recordValidation(connectionId, found.version, report);
-    return report;
+    const reports = await this.deps.connectionService.validateSettings(found.settings);
+    await this.deps.versions.recordValidation(connectionId, found.version, reports.holder);
+    return reports;
   }
 
   /**

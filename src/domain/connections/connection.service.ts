@@ -5,7 +5,7 @@ import type { SecretBox } from '../../crypto/secret-box.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { IdpConnection } from '../../oidc/idp.js';
 import type { IdpNetworkPolicy } from '../../oidc/network-policy.js';
-import { validateIdp, type ValidationReport } from '../../oidc/validate-idp.js';
+import { validateIdpReports, type ValidationReport, type ValidationReports } from '../../oidc/validate-idp.js';
 import type { TenantRepo } from '../tenants/tenant.repo.js';
 import { notFound } from '../not-found.js';
 import { invalidField, parseInput } from '../validation.js';
@@ -44,14 +44,14 @@ export class ConnectionService {
 
   /** The discovery report for a stored connection (contract: POST /admin/connections/:id/validate). */
   async validate(id: string): Promise<ValidationReport> {
-    return this.validateSettings(await this.require(id));
+    return (await this.validateSettings(await this.require(id))).operators;
   }
 
   /** The discovery report for IdP settings (a connection's, or a version's). */
   async validateSettings(
     connection: Pick<Connection, 'issuer' | 'discoveryUrl' | 'tokenEndpointAuthMethod'>,
-  ): Promise<ValidationReport> {
-    return validateIdp({
+  ): Promise<ValidationReports> {
+    return validateIdpReports({
       issuer: connection.issuer,
       discoveryUrl: connection.discoveryUrl,
       tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,

@@ -77,7 +77,7 @@ export class SetupLinkService {
       tenants: Pick<TenantRepo, 'findBySlug' | 'findById'>;
       connections: Pick<ConnectionRepo, 'findById'>;
       versionRepo: Pick<ConnectionVersionRepo, 'list'>;
-      versions: Pick<ConnectionVersionService, 'draft' | 'validate' | 'activate'>;
+      versions: Pick<ConnectionVersionService, 'draft' | 'validateReports' | 'activate'>;
       testLogin: Pick<TestLoginService, 'startHere'>;
       changes: Pick<ChangeLog, 'record'>;
       /** CONSOLE_TENANT: no setup link changes its connections. */
@@ -157,7 +157,11 @@ export class SetupLinkService {
     };
   }
 
-  /** Saves the holder's settings as the connection's draft, and its validation report. */
+  /**
+   * Saves the holder's settings as the connection's draft, and its validation report — the
+   * holder's: whether the IdP's URLs are allowed and answered, never where names resolve nor
+   * how a connection failed (validate-idp.ts).
+   */
   async saveDraft(
     context: SetupContext,
     body: Record<string, unknown>,
@@ -168,7 +172,7 @@ export class SetupLinkService {
     this.#log(context.link, 'draft saved', { version: draft.version });
     const fields = Object.keys(body).filter((key) => body[key] !== undefined && body[key] !== null);
     await this.#recordChange(context, draft.version, 'create', fields.sort(), address);
-    const report = await this.deps.versions.validate(context.connectionId, draft.version);
+    const { holder: report } = await this.deps.versions.validateReports(context.connectionId, draft.version);
     return { draft, report };
   }
 
