@@ -5,6 +5,7 @@ import { randomBytesPooled } from './crypto/random.js';
 import { startHousekeeping } from './domain/housekeeping.js';
 import { adminRoutes } from './http/admin/admin.plugin.js';
 import { jsonErrorHandler, RETRY_AFTER_SECONDS, toBrokerError } from './http/errors.js';
+import { refuseNulCharacters } from './http/nul-characters.js';
 import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
 import { consoleRoutes } from './http/console/console.plugin.js';
@@ -64,6 +65,12 @@ export async function buildApp(
     if (toBrokerError(error).code === 'temporarily_unavailable')
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   });
+  // Before any route is added, so that they all have them. Routes whose plugin sets no error
+  // handler of its own (the API reference's) and requests outside every route (an unknown path
+  // whose body Fastify already refused, say) get the same JSON errors as the API, never
+  // Fastify's own format; a route keeps the error handler in force when it was added.
+  app.setErrorHandler(jsonErrorHandler);
+  refuseNulCharacters(app);
   // The access log, once per request: method, path (never the query), status and time. Its
   // fields are known to be safe (the serializers keep no query, header or body), so it skips
   // the redaction pass that every other line gets, which would triple its cost.
@@ -163,9 +170,6 @@ export async function buildApp(
   services.expiring.registerGauge(metrics.registry);
   const stopExpiryWarnings = services.expiring.warnDaily();
   app.addHook('onClose', async () => stopExpiryWarnings());
-  // Requests outside every route (an unknown path whose body Fastify already refused, say)
-  // get the same JSON errors as the API, never Fastify's own format.
-  app.setErrorHandler(jsonErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'not_found', error_description: 'No such endpoint.', request_id: request.id }),
   );

@@ -18,7 +18,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 }
 
 /** Where in a parsed JSON value a NUL character is (a dotted path), or undefined. */
-function nulPath(value: unknown, path: string[]): string | undefined {
+export function nulPath(value: unknown, path: string[]): string | undefined {
   if (typeof value === 'string') return value.includes('\0') ? path.join('.') : undefined;
   if (value === null || typeof value !== 'object') return undefined;
   for (const [key, item] of Object.entries(value)) {

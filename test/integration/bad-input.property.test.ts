@@ -288,3 +288,211 @@ t.test('admin: arbitrary bodies for every write endpoint keep the data consisten
   );
   t.same(slugs, [], 'every slug is a DNS label');
 });
+
+/** Every route the broker registered, from Fastify's own tree: routes added later are fuzzed too. */
+function registeredRoutes(): { method: string; url: string }[] {
+  const routes: { method: string; url: string }[] = [];
+  const prefixes: string[] = [];
+  for (const line of broker.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const match = /^((?:[│ ] {3})*)[├└]── (.+?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!match) continue;
+    const depth = (match[1] ?? '').length / 4;
+    const url = (prefixes[depth - 1] ?? '') + (match[2] ?? '');
+    prefixes.length = depth;
+    prefixes.push(url);
+    for (const method of match[3]?.split(', ') ?? []) routes.push({ method, url });
+  }
+  return routes;
+}
+
+t.test('every route: junk in its path, query and body (JSON and form) is never a 5xx', async (t) => {
+  const routes = registeredRoutes();
+  for (const expected of [
+    'GET /console/logins',
+    'POST /console/connections/:id/versions/:n/activate',
+    'GET /api/sso/initiate',
+    'POST /setup/:token/draft',
+    'DELETE /admin/apps/:id',
+    'GET /.well-known/jwks.json',
+    'GET /readyz',
+    'GET /admin/openapi.json',
+  ]) {
+    t.ok(
+      routes.some((r) => `${r.method} ${r.url}` === expected),
+      `found ${expected}`,
+    );
+  }
+
+  // Its own tenant, connection and app: the tests above may have deleted the first ones.
+  const main = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  // Credentials, so that the junk reaches the handlers: the admin token, a console session and
+  // its CSRF token, a setup link and its CSRF token, an app's Basic credentials.
+  const signedIn = await fetch(`${broker.url}/console/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: broker.adminToken }).toString(),
+  });
+  const consoleCookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+  const csrfIn = async (url: string, headers: Record<string, string> = {}) =>
+    /name="csrf" value="([^"]+)"/.exec(await (await fetch(url, { headers })).text())?.[1] ?? '';
+  const consoleCsrf = await csrfIn(`${broker.url}/console`, { cookie: consoleCookie });
+  const link = await broker.admin('POST', `/admin/tenants/${main.tenant}/setup-links`, {
+    connection: main.connectionId,
+  });
+  if (link.status !== 201) throw new Error(`setup link: ${link.status} ${JSON.stringify(link.body)}`);
+  const setupToken = new URL(link.body.url).pathname.split('/').pop()!;
+  const setupCsrf = await csrfIn(link.body.url);
+  t.ok(consoleCsrf && setupCsrf, 'signed in to the console, a setup link open');
+  // Deletions, revocations and rotations take spare rows (realParam).
+  const spare = { slugs: [] as string[], apps: [] as string[], connections: [] as string[], links: [] as string[] };
+  for (let i = 0; i < 3; i++) {
+    const slug = `spare-${i}`;
+    await broker.admin('POST', '/admin/tenants', { slug, name: slug });
+    spare.slugs.push(slug);
+    const connection = await broker.admin('POST', `/admin/tenants/${slug}/connections`, {
+      issuer: idp.issuer,
+      clientId: idp.secretClient.clientId,
+      clientSecret: idp.secretClient.clientSecret,
+      tokenEndpointAuthMethod: 'client_secret_post',
+    });
+    spare.connections.push(connection.body.id);
+    spare.apps.push((await broker.admin('POST', '/admin/apps', { name: slug, returnUrls: [main.returnTo] })).body.id);
+    spare.links.push((await broker.admin('POST', `/admin/tenants/${slug}/setup-links`, {})).body.id);
+  }
+
+  /**
+   * A value that names something real for the parameter `name` of `url`: a spare one to delete,
+   * revoke or rotate, so that the main ones keep working.
+   */
+  const realParam = (method: string, url: string, name: string): string => {
+    const spend = method === 'DELETE' || /\/(revoke|rotate-secret)$/.test(url);
+    const pick = (main: string, spares: string[]) => (spend ? (spares[0] ?? main) : main);
+    if (name === 'slug') return pick(main.tenant, spare.slugs);
+    if (name === 'token') return setupToken;
+    if (name === 'n') return '1';
+    if (name === 'file') return `${broker.keys.activeKid}.crt`;
+    if (name === 'connection') return main.connectionId;
+    if (url.includes('/apps/')) return pick(main.app.id, spare.apps);
+    if (url.includes('/setup-links/')) return pick(link.body.id, spare.links);
+    if (url.includes('/connections/')) return pick(main.connectionId, spare.connections);
+    return 'x';
+  };
+
+  const protoKeys = ['__proto__', 'constructor', 'prototype', '__proto__.polluted', 'constructor.prototype'];
+  const junk = fc.oneof(
+    { weight: 4, arbitrary: nasty },
+    { weight: 2, arbitrary: fc.constantFrom('\u0000', 'a\u0000b', '%00', 'é', '\u202e', '\ufeff', 'Ω≈ç√') },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
+    { weight: 1, arbitrary: fc.constantFrom('x'.repeat(4000), '🙂'.repeat(500)) },
+    { weight: 1, arbitrary: fc.constantFrom(...protoKeys) },
+    // Real values, so that a request gets past its first check now and then.
+    { weight: 2, arbitrary: fc.constantFrom(main.app.id, main.tenant, main.returnTo, main.connectionId, idp.issuer) },
+  );
+  const fieldNames = fc.constantFrom(
+    ...protoKeys,
+    ...['slug', 'name', 'domains', 'restrictToDomains', 'issuer', 'discoveryUrl', 'clientId', 'clientSecret'],
+    ...['tokenEndpointAuthMethod', 'returnUrls', 'tenants', 'ticket', 'token', 'connection', 'idp', 'scopes'],
+    ...['clientSecretExpiresAt', 'subjectClaim', 'claimMapping', 'enabled', 'isDefault', 'force', 'expiresInDays'],
+    ...['app', 'return_to', 'tenant', 'login_hint', 'state', 'code', 'iss', 'target_link_uri', 'session'],
+    ...['post_logout_redirect_uri', 'limit', 'outcome', 'error', 'request', 'resource', 'done', 'x'],
+  );
+  const scalarOrArray = fc.oneof(
+    { weight: 3, arbitrary: junk },
+    { weight: 1, arbitrary: fc.array(junk, { minLength: 1, maxLength: 3 }) },
+  );
+  const fields = fc.dictionary(fieldNames, scalarOrArray, { maxKeys: 5 });
+  const body = fc.oneof(
+    { weight: 3, arbitrary: fields.map((f) => ({ type: 'form' as const, f })) },
+    {
+      weight: 3,
+      arbitrary: fc.dictionary(fieldNames, fc.oneof(scalarOrArray, jsonish)).map((f) => ({ type: 'json' as const, f })),
+    },
+    { weight: 1, arbitrary: jsonish.map((f) => ({ type: 'json' as const, f })) },
+    { weight: 1, arbitrary: fc.constant({ type: 'json' as const, f: { name: 'y'.repeat(70 * 1024) } }) },
+    { weight: 1, arbitrary: fc.constant({ type: 'none' as const, f: {} }) },
+  );
+  const request = fc.record({
+    route: fc.constantFrom(...routes),
+    params: fc.array(fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: junk }), {
+      minLength: 4,
+      maxLength: 4,
+    }),
+    query: fields,
+    body,
+    accept: fc.constantFrom('text/html', 'application/json', '*/*', 'x/y;;'),
+    authenticated: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+  });
+
+  const allowedOrigins = new Set([broker.url, new URL(idp.issuer).origin, new URL(main.returnTo).origin]);
+  const registeredOrigin = async (origin: string) => {
+    const { rows } = await broker.database.pool.query<{ u: string }>(`SELECT unnest(return_urls) AS u FROM apps`);
+    return rows.some((row) => URL.canParse(row.u) && new URL(row.u).origin === origin);
+  };
+  const started = performance.now();
+  let count = 0;
+  await fc.assert(
+    fc.asyncProperty(request, async ({ route, params, query, body, accept, authenticated }) => {
+      count++;
+      let index = 0;
+      const path = route.url.replace(/:(\w+)|\*/g, (_whole, name: string | undefined) => {
+        const value = params[index++] ?? realParam(route.method, route.url, name ?? '*');
+        return encodeURIComponent(value);
+      });
+      const search = new URLSearchParams();
+      for (const [key, value] of Object.entries(query)) for (const v of [value].flat()) search.append(key, v);
+      const headers: Record<string, string> = { accept };
+      const posting = route.method !== 'GET' && route.method !== 'HEAD';
+      if (authenticated) {
+        if (route.url.startsWith('/admin/')) headers.authorization = `Bearer ${broker.adminToken}`;
+        if (route.url === '/api/sso/tickets/redeem')
+          headers.authorization = `Basic ${Buffer.from(`${main.app.id}:${main.app.secret}`).toString('base64')}`;
+        if (route.url.startsWith('/console')) headers.cookie = consoleCookie;
+      }
+      let payload: string | undefined;
+      if (posting && body.type !== 'none') {
+        const csrf = route.url.startsWith('/setup/') ? setupCsrf : consoleCsrf;
+        const isObject = body.f !== null && typeof body.f === 'object' && !Array.isArray(body.f);
+        const sent = authenticated && isObject ? { csrf, ...(body.f as object) } : body.f;
+        headers.origin = broker.url;
+        if (body.type === 'form') {
+          const form = new URLSearchParams();
+          for (const [key, value] of Object.entries(sent as Record<string, unknown>))
+            for (const v of [value].flat()) form.append(key, String(v));
+          headers['content-type'] = 'application/x-www-form-urlencoded';
+          payload = form.toString();
+        } else {
+          headers['content-type'] = 'application/json';
+          payload = JSON.stringify(sent);
+        }
+      }
+      const target = `${path}${search.size > 0 ? `?${search}` : ''}`;
+      const answer = await call(target, {
+        method: route.method,
+        headers,
+        ...(payload !== undefined && { body: payload }),
+      });
+      // Past 16 KiB of request line and headers, Node's HTTP parser answers 431 itself, in its
+      // own format (no error code), before the broker sees the request; HEAD answers have no body.
+      if (route.method === 'HEAD' || target.length > 8192) {
+        if (answer.status >= 500) throw new Error(`${route.method} ${target.slice(0, 300)}: ${answer.status}`);
+        return;
+      }
+      try {
+        assertClientError(answer);
+      } catch (error) {
+        // The console's and the setup link's forms say what went wrong in an alert box, without a code.
+        const formPage = route.url.startsWith('/console') || route.url.startsWith('/setup/');
+        if (!(formPage && answer.status < 500 && answer.text.includes('role="alert"')))
+          throw new Error(`${route.method} ${target.slice(0, 300)}: ${(error as Error).message}`, { cause: error });
+      }
+      if (answer.location && /^https?:/i.test(answer.location)) {
+        const origin = new URL(answer.location).origin;
+        if (!allowedOrigins.has(origin) && !(await registeredOrigin(origin)))
+          throw new Error(`${route.method} ${target.slice(0, 300)}: redirect to ${answer.location}`);
+      }
+    }),
+    { numRuns: Number(process.env.PROPERTY_ROUTE_RUNS ?? 3000) },
+  );
+  t.comment(`${count} requests over ${routes.length} routes in ${Math.round(performance.now() - started)} ms`);
+});

@@ -42,13 +42,6 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
     reply.header('cache-control', 'no-store');
   });
   recordChanges(app, deps.changes);
-  // A slug or id with a NUL character names nothing, and PostgreSQL would refuse it as text.
-  app.addHook('onRequest', async (request) => {
-    const params = request.params as Record<string, string> | undefined;
-    if (params && Object.values(params).some((value) => value.includes('\0'))) {
-      throw new BrokerError('not_found', { description: 'No such resource.' });
-    }
-  });
 
   // Tenants
   app.post('/admin/tenants', async (request, reply) => reply.code(201).send(await deps.tenants.create(request.body)));
