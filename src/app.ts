@@ -100,7 +100,12 @@ export async function buildApp(
     configListener: services.configChanges,
   });
   await app.register(wellKnownRoutes, { keys: deps.keys });
-  const consoleSessions = new ConsoleSessions(services.secretBox);
+  const consoleSessions = new ConsoleSessions({
+    box: services.secretBox,
+    store: services.consoleSessionRepo,
+    adminToken: config.adminToken,
+    sso: services.consoleSignIn,
+  });
   await app.register(browserRoutes, {
     consoleSignIn: services.consoleSignIn,
     consoleSessions,
@@ -163,6 +168,7 @@ export async function buildApp(
     audit: services.auditRepo,
     tickets: services.ticketRepo,
     changes: services.changeLogRepo,
+    consoleSessions: services.consoleSessionRepo,
     retentionDays: config.auditRetentionDays,
     log: deps.logger,
   });

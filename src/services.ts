@@ -18,6 +18,7 @@ import { AttemptOutcomes } from './domain/login/attempt-outcomes.js';
 import { LoginCallbackService } from './domain/login/login-callback.service.js';
 import { LoginStartService } from './domain/login/login-start.service.js';
 import { ConsoleSignIn } from './domain/login/console-sign-in.service.js';
+import { ConsoleSessionRepo } from './domain/login/console-session.repo.js';
 import { ConsolePin } from './domain/login/console-pin.js';
 import { ConsolePinRepo } from './domain/login/console-pin.repo.js';
 import { LogoutService } from './domain/login/logout.service.js';
@@ -221,6 +222,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     secretBox,
     consolePin,
     consoleSignIn,
+    consoleSessionRepo: new ConsoleSessionRepo(deps.database.pool),
     tenantRepo,
     changes,
     changeLogRepo,

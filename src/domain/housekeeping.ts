@@ -1,18 +1,20 @@
 import type { LoginAuditRepo } from './audit/login-audit.repo.js';
 import type { ChangeLogRepo } from './changes/change-log.repo.js';
+import type { ConsoleSessionRepo } from './login/console-session.repo.js';
 import type { TicketRepo } from './tickets/ticket.repo.js';
 
 /**
  * Bounded retention, in the background: login attempts and admin changes older than
- * AUDIT_RETENTION_DAYS and sessions past their use are deleted every hour (and once shortly
- * after start); stored tickets that expired unredeemed, every minute, since scripted logins
- * can make many of them (ticket.repo.ts purgeUnredeemed). Every replica runs it; the deletes
- * are idempotent.
+ * AUDIT_RETENTION_DAYS, sessions past their use and expired console sessions are deleted every
+ * hour (and once shortly after start); stored tickets that expired unredeemed, every minute,
+ * since scripted logins can make many of them (ticket.repo.ts purgeUnredeemed). Every replica
+ * runs it; the deletes are idempotent.
  */
 export function startHousekeeping(deps: {
   audit: Pick<LoginAuditRepo, 'purge'>;
   tickets: Pick<TicketRepo, 'purge' | 'purgeUnredeemed'>;
   changes?: Pick<ChangeLogRepo, 'purge'>;
+  consoleSessions?: Pick<ConsoleSessionRepo, 'purge'>;
   retentionDays: number;
   intervalMs?: number;
   /** How often expired unredeemed tickets are purged; a minute unless told (tests). */
@@ -25,9 +27,10 @@ export function startHousekeeping(deps: {
         attempts: await deps.audit.purge(deps.retentionDays),
         tickets: await deps.tickets.purge(deps.retentionDays),
         changes: (await deps.changes?.purge(deps.retentionDays)) ?? 0,
+        consoleSessions: (await deps.consoleSessions?.purge()) ?? 0,
       };
-      if (purged.attempts + purged.tickets + purged.changes > 0) {
-        deps.log.info(purged, 'purged old login attempts, admin changes and tickets');
+      if (purged.attempts + purged.tickets + purged.changes + purged.consoleSessions > 0) {
+        deps.log.info(purged, 'purged old login attempts, admin changes, tickets and expired console sessions');
       }
     } catch (error) {
       deps.log.warn({ reason: (error as Error).message }, 'housekeeping failed; will retry');

@@ -2,18 +2,30 @@ import { BrokerError } from '../../errors/broker-error.js';
 import type { MappedIdentity } from '../../oidc/identity.js';
 import type { ConfigCache } from '../live-config/config-cache.js';
 import { isPinned, type ConsolePin } from './console-pin.js';
+import type { ConsoleGrounds } from './console-session.repo.js';
 import type { LoginCallbackService } from './login-callback.service.js';
 import type { BrowserContext, LoginStartService, StartResult } from './login-start.service.js';
 import type { LoginTransaction } from './login-transaction.js';
 
 /** Whether CONSOLE_ADMINS lets this identity in: a verified email it lists, or a `group:<value>` it has. */
-export function isConsoleAdmin(admins: readonly string[], identity: MappedIdentity): boolean {
+export function isConsoleAdmin(
+  admins: readonly string[],
+  identity: Pick<MappedIdentity, 'email' | 'emailVerified' | 'groups'>,
+): boolean {
   const email = identity.emailVerified === true ? identity.email?.toLowerCase() : undefined;
   return admins.some((entry) =>
     entry.startsWith('group:')
       ? identity.groups.includes(entry.slice('group:'.length))
       : email !== undefined && entry.toLowerCase() === email,
   );
+}
+
+export type SsoGrounds = Extract<ConsoleGrounds, { method: 'sso' }>;
+
+/** A completed console sign-in through SSO: who, and on what grounds. */
+export interface ConsoleSsoSignIn {
+  actor: string;
+  grounds: SsoGrounds;
 }
 
 /**
@@ -60,8 +72,11 @@ export class ConsoleSignIn {
     return this.deps.start.begin({ tenant, connection, purpose: { kind: 'console' }, browser });
   }
 
-  /** The signed-in operator's identity (their email, else their login), or access_denied. */
-  async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<string> {
+  /**
+   * The signed-in operator (their email, else their login) and what admitted them — kept with
+   * the session, which lasts only while `admits` says it still would; or access_denied.
+   */
+  async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<ConsoleSsoSignIn> {
     const { tenant, connection, result, identity } = await this.deps.callback.verify(tx, query, callbackUrl);
     const pinned = await this.deps.pin.issuers();
     if (
@@ -85,7 +100,32 @@ export class ConsoleSignIn {
     }
     const actor = identity.email ?? identity.login;
     this.deps.log.info({ actor, tenant: tenant.slug }, 'console: signed in through SSO');
-    return actor;
+    const grounds: SsoGrounds = {
+      method: 'sso',
+      tenant: tenant.slug,
+      email: identity.emailVerified === true && identity.email !== undefined ? identity.email.toLowerCase() : null,
+      // Only the groups that let them in: enough to ask again, and bounded by CONSOLE_ADMINS.
+      groups: identity.groups.filter((group) => this.deps.admins.includes(`group:${group}`)),
+      issuers: [...new Set([result.claims.iss, connection.issuer])],
+    };
+    return { actor, grounds };
+  }
+
+  /**
+   * Whether an SSO session's grounds would still let it in now: the same CONSOLE_TENANT, an
+   * email or group CONSOLE_ADMINS still lists, an issuer still pinned. Asked on every console
+   * request, so a changed list ends the sessions it no longer allows.
+   */
+  async admits(grounds: SsoGrounds): Promise<boolean> {
+    if (grounds.tenant !== this.deps.tenantSlug) return false;
+    const identity = {
+      email: grounds.email ?? undefined,
+      emailVerified: grounds.email !== null,
+      groups: grounds.groups,
+    };
+    if (!isConsoleAdmin(this.deps.admins, identity)) return false;
+    const pinned = await this.deps.pin.issuers();
+    return grounds.issuers.some((issuer) => isPinned(pinned, { iss: issuer, connectionIssuer: issuer }));
   }
 
   #notPinned(): BrokerError {

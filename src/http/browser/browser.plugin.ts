@@ -21,7 +21,7 @@ import { setupDocument, renderSetupPage } from './setup.js';
 export interface BrowserDeps {
   /** The console's SSO sign-in finishes on a connection's callback like any login. */
   consoleSignIn: Pick<ConsoleSignIn, 'complete'>;
-  consoleSessions: Pick<ConsoleSessions, 'issue' | 'seal'>;
+  consoleSessions: Pick<ConsoleSessions, 'start' | 'seal'>;
   loginStart: LoginStartService;
   loginCallback: LoginCallbackService;
   logout: LogoutService;
@@ -107,8 +107,9 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
       deps.loginCallback.assertCallbackConnection(tx, request.params.connection);
       const callbackUrl = deps.loginCallback.callbackUrlOf(tx, request.url);
       if (tx.purpose.kind === 'console') {
-        const actor = await deps.consoleSignIn.complete(tx, request.query, callbackUrl);
-        writeConsoleSession(reply, deps.consoleSessions, deps.consoleSessions.issue(actor), deps.secureCookies);
+        const signedIn = await deps.consoleSignIn.complete(tx, request.query, callbackUrl);
+        const session = await deps.consoleSessions.start({ method: 'sso', ...signedIn });
+        writeConsoleSession(reply, deps.consoleSessions, session, deps.secureCookies);
         // A page, not a redirect: the SameSite=Strict cookie set on this cross-site arrival is
         // sent with a navigation that starts here.
         return sendPage(reply, 200, renderContinuePage('/console', 'Signed in: continue to the console'));

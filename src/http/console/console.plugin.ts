@@ -54,7 +54,8 @@ const DONE: Record<string, string> = {
 
 /**
  * `/console`: the operators' web console, server-rendered HTML forms. Sign-in with ADMIN_TOKEN
- * makes a sealed session cookie (console-session.ts; HttpOnly, SameSite=Strict, /console only);
+ * makes a stored session and its sealed cookie (console-session.ts; HttpOnly, SameSite=Strict,
+ * /console only), which sign-out revokes;
  * every form carries the session's CSRF token and is refused from another origin; writes are
  * recorded in the change log with the session's actor. Its own rate limit.
  */
@@ -90,7 +91,8 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     return page(reply, brokerError.status, consolePage('That did not work', chrome, views.backLink()));
   });
   app.addHook('onRequest', async (request, reply) => {
-    request.consoleSession = deps.sessions.open(request.cookies[cookieName]) ?? null;
+    // The cookie, and its stored session: unknown, revoked, or no longer admitted is signed out.
+    request.consoleSession = (await deps.sessions.resume(request.cookies[cookieName])) ?? null;
     if (request.url.startsWith('/console/sign-in')) return;
     if (!request.consoleSession) return seeOther(reply, '/console/sign-in');
     // Sliding idle timeout: every request renews the cookie.
@@ -111,7 +113,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     if (signInCode !== undefined && Date.now() >= signInCode.expiresAt) signInCode = undefined;
     if (signInCode !== undefined && typeof code === 'string' && safeEqual(code, signInCode.code)) {
       signInCode = undefined; // once
-      writeConsoleSession(reply, deps.sessions, deps.sessions.issue('admin token'), deps.secureCookies);
+      writeConsoleSession(reply, deps.sessions, await deps.sessions.start({ method: 'token' }), deps.secureCookies);
       request.log.info({ actor: 'admin token' }, 'console: signed in with the start-up link');
       return seeOther(reply, '/console');
     }
@@ -131,11 +133,13 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     if (typeof token !== 'string' || !safeEqual(token, deps.adminToken)) {
       return page(reply, 401, signInPage({ error: 'That is not the admin token.', ssoTenant: deps.sso.tenant }));
     }
-    writeConsoleSession(reply, deps.sessions, deps.sessions.issue('admin token'), deps.secureCookies);
+    writeConsoleSession(reply, deps.sessions, await deps.sessions.start({ method: 'token' }), deps.secureCookies);
     request.log.info({ actor: 'admin token' }, 'console: signed in');
     return seeOther(reply, '/console');
   });
-  app.post('/console/sign-out', async (_request, reply) => {
+  app.post('/console/sign-out', async (request, reply) => {
+    // Revoked where it is stored: a copy of the cookie kept anywhere opens nothing afterwards.
+    if (request.consoleSession) await deps.sessions.end(request.consoleSession);
     reply.clearCookie(cookieName, cookieOptions);
     return seeOther(reply, '/console/sign-in');
   });
