@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
+import { watch } from '../helpers/journey.js';
 
 // The API reference page (Swagger UI, /admin/reference/) in Chromium under its own headers —
-// no bypassCSP: its CSP is as strict as every other page's (nothing from elsewhere, no
-// wildcard, no framing), and the page still renders the whole document without one
-// violation or console error.
+// its real CSP, as strict as every other page's (nothing from elsewhere, no wildcard, no
+// framing) — and the page still renders the whole document without one violation or console
+// error (test/helpers/journey.ts watches), nor a failed request.
 
 const CHROMIUM = '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
@@ -35,18 +36,10 @@ t.test(
     });
     t.teardown(() => browser.close());
     const context = await browser.newContext(); // the page's own CSP applies
+    const journey = await watch(context, t);
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('requestfailed', (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText}`));
-    await page.exposeBinding('reportViolation', (_source, text: string) => void problems.push(text));
-    // Init scripts run outside the page's CSP: they see every violation the page causes.
-    await page.addInitScript(`document.addEventListener('securitypolicyviolation', (event) =>
-      window.reportViolation('CSP violation: ' + event.effectiveDirective + ' blocked ' +
-        (event.blockedURI || 'inline') + ' (' + event.sample + ')'));`);
+    const failed: string[] = [];
+    page.on('requestfailed', (request) => failed.push(`failed: ${request.url()} ${request.failure()?.errorText}`));
 
     const response = await page.goto(`${broker.url}/admin/reference/`);
     t.equal(response?.status(), 200);
@@ -96,6 +89,7 @@ t.test(
     await page.locator('.models, section.models').first().scrollIntoViewIfNeeded();
     // Let anything the page still does settle, then look.
     await page.waitForLoadState('networkidle');
-    t.same(problems, [], 'no CSP violation, no console error, no failed request');
+    journey.assertClean(t, 'the API reference');
+    t.same(failed, [], 'no failed request');
   },
 );

@@ -7,11 +7,15 @@ import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
+import { watch, type Watch } from '../helpers/journey.js';
 import { ADA, GRACE, auditedLogins, registerTenant } from '../helpers/scenario.js';
 
 // The operators' console in Chromium: sign in with the admin token, see a tenant's connection
-// and its health, roll a connection back, create and revoke a setup link, rotate an app's
-// secret, find a learner's login, and see the changes name the operator. axe-core on every page.
+// and its health, roll a connection back, run a test sign-in at the IdP, create and revoke a
+// setup link, rotate an app's secret, find a learner's login, and see the changes name the
+// operator; and operators signing in through the broker's own SSO. The browser keeps the pages'
+// real headers (their CSP): a CSP violation, a console error or an uncaught error on any page
+// fails the test. axe-core on every page of the console (it scans a copy: accessibility.ts).
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(resolve(import.meta.dirname, '../..'), 'test-artifacts');
@@ -31,10 +35,16 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
   await signIn(new TestBrowser(), scenario.loginUrl(), ADA.claims.email as string, scenario.returnTo);
   await auditedLogins(broker, scenario.tenant, 1);
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking'],
+  });
   t.teardown(() => browser.close());
   await mkdir(ARTIFACTS, { recursive: true });
-  const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+  const operator = await browser.newContext();
+  const operatorWatch = await watch(operator, t);
+  const page = await operator.newPage();
   const shot = async (p: Page, name: string) => {
     t.same(await seriousViolations(p), [], `${name}: no serious or critical accessibility violation`);
     await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -47,6 +57,7 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
   await page.getByRole('heading', { name: 'SSO broker console' }).waitFor();
   await shot(page, 'console-sign-in');
   await page.getByLabel('Admin token').fill('not-the-token');
+  operatorWatch.expectErrorPage(401, '/console/sign-in');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText('That is not the admin token.').waitFor();
   await page.getByLabel('Admin token').fill(broker.adminToken);
@@ -65,6 +76,25 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
     versions.body.versions.find((v: { version: number }) => v.version === 1),
     { status: 'active' },
   );
+  // A test sign-in of version 2, in this tab: the broker's page moves on to the IdP's sign-in
+  // form, and the IdP sends the browser back to the diagnostics.
+  const connectionPage = page.url().split('?')[0]!;
+  await page
+    .getByRole('row', { name: /^2 retired/ })
+    .getByRole('button', { name: 'Test sign-in' })
+    .click();
+  await page.getByLabel('Email', { exact: true }).fill(ADA.claims.email as string);
+  t.equal(new URL(page.url()).origin, new URL(idp.issuer).origin, 'at the IdP’s sign-in form');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Test login: it works' }).waitFor();
+  t.match(await page.locator('main').textContent(), ', version 2,', 'the version asked for');
+  t.same(await seriousViolations(page), [], 'the diagnostics: no serious or critical accessibility violation');
+  await page.goto(connectionPage);
+  t.match(
+    await page.getByRole('row', { name: /^2 retired/ }).textContent(),
+    'passed',
+    'the connection page shows the test passed',
+  );
   await page.getByRole('button', { name: 'Create a setup link' }).click();
   const link = await page.getByLabel(/New setup link/).inputValue();
   t.match(link, new RegExp(`^${broker.url}/setup/[A-Za-z0-9_-]{43}$`));
@@ -82,7 +112,13 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
   // A new organisation, end to end from the console: tenant, app, a setup link its IdP
   // engineer completes, and its first learner's login in the logins view.
   await page.getByRole('link', { name: 'Tenants' }).click();
-  await page.getByLabel('Slug').fill('northwind');
+  const slug = page.getByLabel('Slug');
+  await slug.fill('North wind');
+  t.notOk(
+    await slug.evaluate((input) => (input as unknown as { checkValidity(): boolean }).checkValidity()),
+    'the browser checks the slug',
+  );
+  await slug.fill('northwind');
   await page.getByLabel('Name', { exact: true }).fill('Northwind');
   await page.getByRole('button', { name: 'Create tenant' }).click();
   await page.getByText('Tenant northwind created.').waitFor();
@@ -101,7 +137,9 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
   );
   t.ok(appSecret && northwindApp, 'the app and its secret');
 
-  const engineer = await (await browser.newContext({ bypassCSP: true })).newPage();
+  const engineerContext = await browser.newContext();
+  const engineerWatch = await watch(engineerContext, t);
+  const engineer = await engineerContext.newPage();
   await engineer.goto(`${setupLink}?idp=other&method=client_secret_post`);
   await engineer.getByLabel('Issuer', { exact: true }).fill(idp.issuer);
   await engineer.getByLabel('Client id', { exact: true }).fill(idp.secretClient.clientId);
@@ -115,6 +153,7 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
   await diagnostics.getByLabel('Email').fill(ADA.claims.email as string);
   await diagnostics.getByRole('button', { name: 'Sign in' }).click();
   await diagnostics.getByRole('heading', { name: 'Test login: it works' }).waitFor();
+  await diagnostics.close();
   await engineer.reload();
   await engineer.getByRole('button', { name: /Activate version/ }).click();
   await engineer.getByText(/is active/).waitFor();
@@ -152,6 +191,9 @@ t.test('an operator runs the broker from the console', { skip: missing }, async 
   t.equal(forged.headers.get('location'), '/console/sign-in');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'SSO broker console' }).waitFor();
+
+  operatorWatch.assertClean(t, 'the operator’s journey');
+  engineerWatch.assertClean(t, 'the IdP engineer’s setup link');
 });
 
 t.test('operators sign in to the console through one of the broker’s own tenants', { skip: missing }, async (t) => {
@@ -180,13 +222,25 @@ t.test('operators sign in to the console through one of the broker’s own tenan
   idp.registerRedirectUri(`${broker.config.callbackUrl}/${connection.body.id}`);
   await broker.admin('POST', '/admin/apps', { name: 'LMS', returnUrls: ['https://lms.example.test/'] });
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking'],
+  });
   t.teardown(() => browser.close());
-  const signInAs = async (login: string) => {
-    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+  const journeys: [string, Watch][] = [];
+  /** `refused`: the IdP signs the person in, and the broker's answer is its error page (access_denied, 400). */
+  const signInAs = async (login: string, refused = false) => {
+    const context = await browser.newContext();
+    const journey = await watch(context, t);
+    journeys.push([login, journey]);
+    if (refused) journey.expectErrorPage(400, `/api/sso/callback/${connection.body.id}`);
+    const page = await context.newPage();
     await page.goto(`${broker.url}/console`);
+    t.same(await seriousViolations(page), [], 'the sign-in page: no serious or critical accessibility violation');
     await page.getByRole('button', { name: 'Sign in with single sign-on' }).click();
     await page.getByLabel('Email').fill(login);
+    t.equal(new URL(page.url()).origin, new URL(idp.issuer).origin, 'at the IdP’s sign-in form');
     await page.getByRole('button', { name: 'Sign in' }).click();
     return page;
   };
@@ -201,7 +255,10 @@ t.test('operators sign in to the console through one of the broker’s own tenan
   const [change] = (await broker.admin('GET', '/admin/changes?limit=1')).body.changes;
   t.match(change, { actor: 'ada@acme.example', resource: 'app', action: 'rotate-secret' }, 'the change names her');
 
-  const grace = await signInAs(GRACE.claims.preferred_username);
+  const grace = await signInAs(GRACE.claims.preferred_username, true);
   await grace.getByText('Your account may not use the console').waitFor();
   t.equal(await grace.getByRole('heading', { name: 'Tenants' }).count(), 0, 'someone CONSOLE_ADMINS does not list');
+  t.same(await seriousViolations(grace), [], 'the refusal: no serious or critical accessibility violation');
+
+  for (const [login, journey] of journeys) journey.assertClean(t, `${login}’s sign-in`);
 });

@@ -7,14 +7,17 @@ import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
+import { watch } from '../helpers/journey.js';
 import { ADA } from '../helpers/scenario.js';
 
 // The IdP engineer's setup link, played end to end in Chromium against a real oidc-provider
 // that accepts only the redirect URIs registered with it: open the link, register the shown
 // redirect URI, hand back (with a deliberate mistake the report points out), test sign-in,
 // activate; a learner signs in. Then a second link rotates the client secret while logins
-// run, and the operator rolls back. Every page passes axe-core (no serious or critical
-// violation). Screenshots go to test-artifacts/setup-*.png.
+// run, and the operator rolls back. The browser keeps the pages' real headers (their CSP): a CSP
+// violation, a console error or an uncaught error on any page of either journey fails the test.
+// Every page of the broker passes axe-core (no serious or critical violation; axe scans a copy
+// of the page, test/helpers/accessibility.ts). Screenshots go to test-artifacts/setup-*.png.
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -39,8 +42,8 @@ t.test('an IdP engineer onboards an organisation alone, in a real browser', { sk
   });
   t.teardown(() => browser.close());
   await mkdir(ARTIFACTS, { recursive: true });
-  // axe is injected as a script: the context must let it past the pages' CSP.
-  const context = await browser.newContext({ bypassCSP: true });
+  const context = await browser.newContext();
+  const engineer = await watch(context, t);
   const shot = async (page: Page, name: string) => {
     t.same(await seriousViolations(page), [], `${name}: no serious or critical accessibility violation`);
     await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -95,14 +98,26 @@ t.test('an IdP engineer onboards an organisation alone, in a real browser', { sk
   t.notOk((await page.content()).includes(idp.secretClient.clientSecret), 'the secret is never shown back');
   await shot(page, 'setup-3-report-passed');
 
-  // 4. Test sign-in, in a new tab of the same browser.
+  // 4. Test sign-in, in a new tab of the same browser: the broker's page moves on to the IdP's
+  // sign-in form, and the IdP sends the browser back to the diagnostics.
   const [diagnostics] = await Promise.all([
     context.waitForEvent('page'),
     page.getByRole('button', { name: 'Test sign-in with version 2' }).click(),
   ]);
   await diagnostics.getByLabel('Email', { exact: true }).fill(ADA.claims.email as string);
+  t.equal(new URL(diagnostics.url()).origin, new URL(idp.issuer).origin, 'at the IdP’s sign-in form');
   await diagnostics.getByRole('button', { name: 'Sign in' }).click();
   await diagnostics.getByRole('heading', { name: 'Test login: it works' }).waitFor();
+  t.equal(new URL(diagnostics.url()).origin, broker.url, 'back at the broker');
+  t.equal(await diagnostics.getByLabel('failed').count(), 0, 'no step failed');
+  t.ok(
+    await diagnostics
+      .getByRole('row', { name: /Token exchange/ })
+      .getByLabel('passed')
+      .count(),
+    'each step',
+  );
+  t.match(await diagnostics.locator('main').textContent(), 'ada@acme.example', 'and the validated claims');
   await shot(diagnostics, 'setup-4-test-sign-in');
   await diagnostics.close();
 
@@ -128,7 +143,8 @@ t.test('an IdP engineer onboards an organisation alone, in a real browser', { sk
     while (running) outcomes.push((await learnerSignsIn()).get('ticket') ? 'ok' : 'failed');
   })();
   // Another day, another browser session of the IdP engineer.
-  const later = await browser.newContext({ bypassCSP: true });
+  const later = await browser.newContext();
+  const rotator = await watch(later, t);
   const second = await later.newPage();
   await second.goto(rotation.body.url);
   await second.getByLabel('Client secret', { exact: true }).fill(newSecret);
@@ -142,9 +158,13 @@ t.test('an IdP engineer onboards an organisation alone, in a real browser', { sk
   await test.getByLabel('Email', { exact: true }).fill(ADA.claims.email as string);
   await test.getByRole('button', { name: 'Sign in' }).click();
   await test.getByRole('heading', { name: 'Test login: it works' }).waitFor();
+  t.same(await seriousViolations(test), [], 'the diagnostics: no serious or critical accessibility violation');
+  await test.close();
   await second.reload();
+  t.match(await second.locator('main').textContent(), 'Last test sign-in of version 3: succeeded');
   await second.getByRole('button', { name: 'Activate version 3' }).click();
   await second.getByText('Version 3 is active').waitFor();
+  t.same(await seriousViolations(second), [], 'the rotated connection’s page: no serious or critical violation');
   const switched = outcomes.length;
   while (outcomes.length < switched + 3) await new Promise((r) => setTimeout(r, 50));
   running = false;
@@ -167,4 +187,7 @@ t.test('an IdP engineer onboards an organisation alone, in a real browser', { sk
     { version: 3, status: 'retired', createdBy: 'setup-link', clientSecretExpiresAt: '2031-01-31T23:59:59.000Z' },
     { version: 2, status: 'active', createdBy: 'setup-link', lastTest: { ok: true } },
   ]);
+
+  engineer.assertClean(t, 'the onboarding');
+  rotator.assertClean(t, 'the rotation');
 });

@@ -7,6 +7,13 @@ import type { TenantView } from '../../domain/tenants/tenant.service.js';
 import { html, type Html } from '../browser/html.js';
 import { consolePage, csrfField, when, type Chrome } from './console-layout.js';
 
+/**
+ * A tenant slug's rule (tenant.schema.ts) for the browser to check: it compiles a pattern with
+ * the `v` flag, where a `-` inside a class must be escaped, or the pattern is an error and
+ * checks nothing.
+ */
+const SLUG_PATTERN = String.raw`[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?`;
+
 export interface ConnectionSummary {
   connection: ConnectionView;
   health: ConnectionHealth | undefined;
@@ -50,7 +57,7 @@ link; the admin API does everything else (<a href="/admin/reference/">reference<
 <th scope="col">IdP latency</th><th scope="col">Expiring soon</th></tr></thead><tbody>${rows}</tbody></table>
 <h2>New tenant</h2>
 <form method="post" action="/console/tenants">${csrfField(chrome)}<fieldset>
-<span><label for="t-slug">Slug</label><input id="t-slug" name="slug" required pattern="[a-z0-9-]+"></span>
+<span><label for="t-slug">Slug</label><input id="t-slug" name="slug" required pattern="${SLUG_PATTERN}"></span>
 <span><label for="t-name">Name</label><input id="t-name" name="name" required></span>
 <span><label for="t-domains">Email domains (comma-separated)</label><input id="t-domains" name="domains"></span>
 <button type="submit">Create tenant</button></fieldset></form>

@@ -49,7 +49,7 @@ padding:.4rem;box-sizing:border-box;font:inherit}button{font:inherit;padding:.4r
 cursor:pointer}.hint{color:#4a525c;font-size:.9rem;margin:.1rem 0}.ok{color:#176b2c}.bad{color:#a3121d}
 .box{padding:.6rem .9rem;border-radius:6px;background:#fff4d6;margin:.75rem 0}.box.good{background:#dff3e4}
 .box.err{background:#fde2e2}button[data-copy]{margin:0 0 0 .4rem;padding:.05rem .5rem;font-size:.8rem}
-fieldset{border:0;padding:0;margin:0}`;
+fieldset{border:0;padding:0;margin:0}label.choice{font-weight:normal}`;
 /** The setup page posts its own forms and runs one script, pinned like its style. */
 export const SETUP_PAGE_HEADERS = pageSecurityHeaders({ styles: [STYLE], scripts: [SCRIPT], forms: true });
 
@@ -78,7 +78,7 @@ function stepChoose(m: SetupPageModel): Html {
   const options = IDP_PRODUCTS.map(
     (p) => html`<option value="${p.key}"${attr(p.key === m.product?.key, 'selected')}>${p.name}</option>`,
   );
-  const method = (value: Method, label: string, why: string) => html`<label style="font-weight:normal">
+  const method = (value: Method, label: string, why: string) => html`<label class="choice">
 <input type="radio" name="method" value="${value}"${attr(m.method === value, 'checked')} required>
 <strong>${label}</strong>: ${why}</label>`;
   return html`<section aria-labelledby="s1">
