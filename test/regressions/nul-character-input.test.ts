@@ -57,11 +57,12 @@ t.test('browser routes: a NUL in the query is a 400 page (JSON when asked), neve
     const json = await fetch(logout, { redirect: 'manual', headers: { accept: 'application/json' } });
     t.same([json.status, ((await json.json()) as { error: string }).error], [400, 'invalid_request'], 'logout');
   }
-  for (const query of [
+  const initiations: Record<string, string>[] = [
     { iss: 'https://idp.example\u0000' },
     { iss: 'https://idp.example', target_link_uri: 'https://nul.example/\u0000' },
     { iss: 'https://idp.example', login_hint: 'a\u0000@b.example' },
-  ]) {
+  ];
+  for (const query of initiations) {
     const initiate = `${broker.url}/api/sso/initiate?${new URLSearchParams(query)}`;
     const page = await fetch(initiate, { redirect: 'manual', headers: { accept: 'text/html' } });
     t.equal(page.status, 400, `initiate ${Object.keys(query).join(', ')}`);
