@@ -17,16 +17,50 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   });
 }
 
-/** Where in a parsed JSON value a NUL character is (a dotted path), or undefined. */
+/** How deep a request's parsed input may nest: nothing the broker takes goes past a few levels. */
+export const MAX_INPUT_DEPTH = 32;
+
+interface Frame {
+  value: unknown;
+  depth: number;
+  parent?: Frame;
+  key?: string;
+}
+
+/**
+ * Where in a parsed JSON value a NUL character is (a dotted path after `path`), or undefined.
+ * Walked with a stack of its own, never by recursion, and the path is built only for the NUL it
+ * finds: a hostile body nested thousands deep (a few KiB of `[[[[…`) must neither overflow the
+ * call stack (a 500) nor cost time growing with the square of its depth (a stalled event loop).
+ * Input nested deeper than MAX_INPUT_DEPTH is refused outright (`400 invalid_request`).
+ */
 export function nulPath(value: unknown, path: string[]): string | undefined {
-  if (typeof value === 'string') return value.includes('\0') ? path.join('.') : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\0')) return [...path, key.replaceAll('\0', '\\0')].join('.');
-    const found = nulPath(item, [...path, key]);
-    if (found !== undefined) return found;
+  const stack: Frame[] = [{ value, depth: 0 }];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const current = frame.value;
+    if (typeof current === 'string') {
+      if (current.includes('\0')) return pathOf(frame, path);
+      continue;
+    }
+    if (current === null || typeof current !== 'object') continue;
+    if (frame.depth >= MAX_INPUT_DEPTH) {
+      throw new BrokerError('invalid_request', {
+        description: `The request nests deeper than ${MAX_INPUT_DEPTH} levels.`,
+      });
+    }
+    for (const [key, item] of Object.entries(current)) {
+      if (key.includes('\0'))
+        return pathOf({ value: item, depth: 0, parent: frame, key: key.replaceAll('\0', '\\0') }, path);
+      stack.push({ value: item, depth: frame.depth + 1, parent: frame, key });
+    }
   }
   return undefined;
+}
+
+function pathOf(frame: Frame, prefix: string[]): string {
+  const keys: string[] = [];
+  for (let at: Frame | undefined = frame; at?.key !== undefined; at = at.parent) keys.push(at.key);
+  return [...prefix, ...keys.reverse()].join('.');
 }
 
 export function invalidField(path: string, message: string): BrokerError {
