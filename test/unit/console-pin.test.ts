@@ -79,12 +79,14 @@ t.test('without CONSOLE_TENANT there is nothing to pin and no query', async (t) 
   t.equal(calls.length, 0);
 });
 
-t.test('a login is pinned by its ID token’s iss, or by its connection’s issuer (an Entra template)', async (t) => {
+t.test('a login is pinned by its validated ID token’s iss, exactly; an Entra template pins nobody', async (t) => {
   const template = 'https://login.microsoftonline.com/{tenantid}/v2.0';
   const concrete = 'https://login.microsoftonline.com/1111-2222/v2.0';
-  t.ok(isPinned([concrete], { iss: concrete, connectionIssuer: template }));
-  t.ok(isPinned([template], { iss: concrete, connectionIssuer: template }));
-  t.notOk(isPinned([concrete], { iss: 'https://rogue.example', connectionIssuer: 'https://rogue.example' }));
-  t.notOk(isPinned([], { iss: concrete, connectionIssuer: concrete }));
-  t.notOk(isPinned(['https://idp.example/'], { iss: 'https://idp.example', connectionIssuer: 'https://idp.example' }));
+  t.ok(isPinned([concrete], concrete));
+  // A multi-tenant connection's configured issuer would admit every tenant it accepts.
+  t.notOk(isPinned([template], concrete), 'a pinned template does not admit a tenant of it');
+  t.notOk(isPinned([template], template), 'nor a token claiming the template itself');
+  t.notOk(isPinned([concrete], 'https://rogue.example'));
+  t.notOk(isPinned([], concrete));
+  t.notOk(isPinned(['https://idp.example/'], 'https://idp.example'), 'compared exactly, no slash normalisation');
 });

@@ -72,6 +72,13 @@ export class ConsolePin {
           'set CONSOLE_ISSUER, or restart the broker once the connection exists',
       );
     } else {
+      if (issuers.some((issuer) => issuer.includes('{tenantid}'))) {
+        this.deps.log.warn(
+          { tenant, issuers },
+          'console: a pinned issuer is an Entra {tenantid} template, which admits no console sign-in: ' +
+            "set CONSOLE_ISSUER to your own tenant's issuer",
+        );
+      }
       this.deps.log.info(
         { tenant, issuers, pinnedAt: pinnedAt.toISOString() },
         'console: SSO sign-ins admitted only from the issuers pinned when CONSOLE_TENANT was first configured; ' +
@@ -81,7 +88,12 @@ export class ConsolePin {
   }
 }
 
-/** Whether a console login came through a pinned issuer: its ID token's `iss`, or its connection's issuer. */
-export function isPinned(pinned: readonly string[], login: { iss: string; connectionIssuer: string }): boolean {
-  return pinned.includes(login.iss) || pinned.includes(login.connectionIssuer);
+/**
+ * Whether a console login came through a pinned issuer: its validated ID token's `iss`, exactly.
+ * Never the connection's configured issuer: for an Entra multi-tenant connection that is the
+ * `{tenantid}` template, which every tenant the connection admits would match. Such a pin
+ * admits nobody (the start-up log says to set CONSOLE_ISSUER to the one tenant's issuer).
+ */
+export function isPinned(pinned: readonly string[], iss: string): boolean {
+  return !iss.includes('{tenantid}') && pinned.includes(iss);
 }

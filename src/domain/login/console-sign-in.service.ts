@@ -79,10 +79,7 @@ export class ConsoleSignIn {
   async complete(tx: LoginTransaction, query: Record<string, unknown>, callbackUrl: URL): Promise<ConsoleSsoSignIn> {
     const { tenant, connection, result, identity } = await this.deps.callback.verify(tx, query, callbackUrl);
     const pinned = await this.deps.pin.issuers();
-    if (
-      tenant.slug !== this.deps.tenantSlug ||
-      !isPinned(pinned, { iss: result.claims.iss, connectionIssuer: connection.issuer })
-    ) {
+    if (tenant.slug !== this.deps.tenantSlug || !isPinned(pinned, result.claims.iss)) {
       this.deps.log.warn(
         { tenant: tenant.slug, issuer: result.claims.iss, pinned, login: identity.login },
         'console: sign-in refused (not from a pinned issuer: CONSOLE_ISSUER, or the one pinned at start-up)',
@@ -125,7 +122,7 @@ export class ConsoleSignIn {
     };
     if (!isConsoleAdmin(this.deps.admins, identity)) return false;
     const pinned = await this.deps.pin.issuers();
-    return grounds.issuers.some((issuer) => isPinned(pinned, { iss: issuer, connectionIssuer: issuer }));
+    return grounds.issuers.some((issuer) => isPinned(pinned, issuer));
   }
 
   #notPinned(): BrokerError {
