@@ -42,28 +42,34 @@ if (!server) {
 }
 
 const template = `broker_test_template_${randomBytes(4).toString('hex')}`;
-await withClient(server, (client) => client.query(`CREATE DATABASE ${template}`));
-const templateUrl = new URL(server);
-templateUrl.pathname = `/${template}`;
-const pool = new pg.Pool({ connectionString: templateUrl.href, max: 1 });
-pool.on('error', () => {});
-await migrate(pool, join(root, 'prisma/migrations'), { info() {}, warn() {} });
-await pool.end();
+let code: number;
+try {
+  await withClient(server, (client) => client.query(`CREATE DATABASE ${template}`));
+  const templateUrl = new URL(server);
+  templateUrl.pathname = `/${template}`;
+  const pool = new pg.Pool({ connectionString: templateUrl.href, max: 1 });
+  pool.on('error', () => {});
+  await migrate(pool, join(root, 'prisma/migrations'), { info() {}, warn() {} });
+  await pool.end();
 
-const bin = (name: string) => join(root, 'node_modules/.bin', name);
-const child = spawn(coverage ? bin('c8') : bin('tap'), coverage ? ['tap', ...tapArgs] : tapArgs, {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, DATABASE_URL: server, BROKER_TEST_TEMPLATE: template },
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-const code = await new Promise<number>((resolve) =>
-  child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))),
-);
-
-await withClient(server, (client) => client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`)).catch(() => {});
-await cluster?.stop();
-if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
+  const bin = (name: string) => join(root, 'node_modules/.bin', name);
+  const child = spawn(coverage ? bin('c8') : bin('tap'), coverage ? ['tap', ...tapArgs] : tapArgs, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, DATABASE_URL: server, BROKER_TEST_TEMPLATE: template },
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  code = await new Promise<number>((resolve) =>
+    child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))),
+  );
+} finally {
+  // Whatever happened, nothing of this run is left behind: the template, the cluster, its files.
+  await withClient(server, (client) => client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`)).catch(
+    () => {},
+  );
+  await cluster?.stop();
+  if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
+}
 process.exit(code);
 
 async function withClient(url: string, use: (client: pg.Client) => Promise<unknown>): Promise<void> {

@@ -30,12 +30,17 @@ const claimed = new Set<number>();
  * broker or IdP whose public URL names it), reserved against every other process on this
  * machine that asks here — test files run in parallel, and a port handed out by one and bound
  * a moment later must not be taken meanwhile. So: a port below the kernel's ephemeral range
- * (no outgoing connection picks it as its source port), claimed by an atomic mkdir that names
+ * (no outgoing connection picks it as its source port), claimed by an atomic rename of a directory naming
  * this process (a claim whose process is gone is taken over), free when tried, and released
  * when this process exits. Servers that need not know their port first listen on port 0.
  */
 export async function freePort(): Promise<number> {
-  mkdirSync(CLAIMS_DIR, { recursive: true });
+  try {
+    mkdirSync(CLAIMS_DIR, { recursive: true });
+  } catch {
+    // No writable temporary directory: a port the system picks, unreserved.
+    return systemPort();
+  }
   const span = PORT_RANGE.last - PORT_RANGE.first;
   const start = Math.floor(Math.random() * span);
   for (let i = 0; i < span; i++) {
@@ -46,25 +51,44 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port to hand out');
 }
 
+/**
+ * Claims a port: a directory holding this process's id, made elsewhere and renamed into place
+ * (atomic: a claim is never seen without its owner, and the rename fails when one exists). A
+ * claim whose process is gone is first renamed away, which only one process can do.
+ */
 function claim(port: number): boolean {
   const dir = join(CLAIMS_DIR, String(port));
+  const mine = `${dir}.${process.pid}.new`;
   try {
-    mkdirSync(dir);
+    mkdirSync(mine, { recursive: true });
+    writeFileSync(join(mine, 'pid'), String(process.pid));
   } catch {
-    // Claimed: by a live process, it stays theirs; by one that is gone, it is taken over once.
-    const owner = Number.parseInt(readOwner(dir), 10);
-    if (Number.isInteger(owner) && isAlive(owner)) return false;
+    return false;
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      renameSync(dir, `${dir}.stale-${process.pid}`);
-      rmSync(`${dir}.stale-${process.pid}`, { recursive: true, force: true });
-      mkdirSync(dir);
+      renameSync(mine, dir);
+      if (claimed.size === 0) process.once('exit', releaseClaims);
+      claimed.add(port);
+      return true;
     } catch {
-      return false;
+      const owner = Number.parseInt(readOwner(dir), 10);
+      if (!Number.isInteger(owner) || isAlive(owner) || !takeOver(dir)) break;
     }
   }
-  writeFileSync(join(dir, 'pid'), String(process.pid));
-  if (claimed.size === 0) process.once('exit', releaseClaims);
-  claimed.add(port);
+  rmSync(mine, { recursive: true, force: true });
+  return false;
+}
+
+/** Moves a dead process's claim out of the way; false when another process got there first. */
+function takeOver(dir: string): boolean {
+  const stale = `${dir}.stale-${process.pid}`;
+  try {
+    renameSync(dir, stale);
+  } catch {
+    return false;
+  }
+  rmSync(stale, { recursive: true, force: true });
   return true;
 }
 
@@ -87,6 +111,18 @@ function isAlive(pid: number): boolean {
 
 function releaseClaims(): void {
   for (const port of claimed) rmSync(join(CLAIMS_DIR, String(port)), { recursive: true, force: true });
+}
+
+function systemPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 /** Whether a server can listen on 127.0.0.1:port now (nothing outside these claims holds it). */
