@@ -4,7 +4,7 @@ import { BrokerError } from '../errors/broker-error.js';
  * How much identity the broker takes from an IdP. Whatever a login accepts ends up in its
  * ticket, and a ticket too large for a URL is stored in the database until it is redeemed or
  * expires (domain/tickets): without a bound, a hostile IdP could make every scripted login
- * write about a megabyte (the most an IdP answer may be, bounded-fetch.ts).
+ * write about half a megabyte (the most an IdP answer may be, bounded-fetch.ts).
  *
  * 32 KiB each, twice what real IdPs send at most: Entra ID and Okta tokens with many groups
  * reach 10–16 KiB (Entra ID sends a groups overage claim instead beyond 200 groups). Lengths

@@ -53,7 +53,7 @@ ${body}
 `.markup;
 }
 
-/** A page that moves on to `path` of this broker at once (and links there, without refresh). */
+/** A page that moves on to `path` at once — a page of this broker, or an IdP's authorization URL — and links there. */
 export function renderContinuePage(path: string, title: string): string {
   return renderPage(
     title,
