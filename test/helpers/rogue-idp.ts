@@ -289,3 +289,36 @@ export function hostileKeys(options: {
     jwks: () => (res) => void res.writeHead(200, headers).end(body),
   };
 }
+
+/**
+ * The mix-up attacker's IdP (RFC 9700 §4.4): discovery and keys like any IdP; once it holds an
+ * authorization request stolen from the attacker's own session at the victim's IdP
+ * (`state.stolen`), its authorization endpoint bounces every browser there with that request
+ * and the browser's own `state`; its token endpoint collects whatever codes reach it.
+ */
+export async function startMixUpAttackerIdp(tap: { teardown(fn: () => unknown): void }) {
+  const state = { stolen: undefined as URL | undefined, codesReceived: [] as string[] };
+  const rogue = await startRogueIdp(tap, {
+    attacker: {
+      authorize: (res, params) => {
+        if (!state.stolen) return false;
+        // Into the victim's IdP with the attacker's own session's request, but the victim's state.
+        const bounce = new URL(state.stolen);
+        bounce.searchParams.set('state', params.get('state') ?? '');
+        res.writeHead(302, { location: bounce.href }).end();
+        return true;
+      },
+      clientAuth: (form) => {
+        const code = form.get('code');
+        if (code) state.codesReceived.push(code);
+        return undefined;
+      },
+    },
+  });
+  return {
+    issuer: rogue.issuer('attacker'),
+    clientSecret: rogue.clientSecret,
+    state,
+    tokenRequests: () => rogue.hits.get('attacker/token') ?? 0,
+  };
+}

@@ -2,7 +2,7 @@ import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, formAction, hiddenInputs, refreshTarget } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
-import { startRogueIdp } from '../helpers/rogue-idp.js';
+import { startMixUpAttackerIdp } from '../helpers/rogue-idp.js';
 import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
 
 // Mix-up inside one connection, through its versions (RFC 9700 §4.4 between versions instead of
@@ -25,28 +25,6 @@ const victimIdp = await startIdp(t, {
   strictRedirectUris: true,
   withoutResponseIssuer: true,
 });
-
-/** The attacker's IdP: bounces browsers into the victim IdP with a stolen request once it has one; collects codes. */
-async function startAttackerIdp(tap: { teardown(fn: () => unknown): void }) {
-  const state = { stolen: undefined as URL | undefined, codesReceived: [] as string[] };
-  const rogue = await startRogueIdp(tap, {
-    attacker: {
-      authorize: (res, params) => {
-        if (!state.stolen) return false;
-        const bounce = new URL(state.stolen);
-        bounce.searchParams.set('state', params.get('state') ?? '');
-        res.writeHead(302, { location: bounce.href }).end();
-        return true;
-      },
-      clientAuth: (form) => {
-        const code = form.get('code');
-        if (code) state.codesReceived.push(code);
-        return undefined;
-      },
-    },
-  });
-  return { issuer: rogue.issuer('attacker'), clientSecret: rogue.clientSecret, state };
-}
 
 /** The victim's organisation, its app, and a setup link for its live connection in the attacker's hands. */
 async function victimTenantWithLink() {
@@ -95,7 +73,7 @@ async function victimSignsIn(victimBrowser: TestBrowser, url: string) {
 /** The attacker replays every collected code in its own session: fails the test if one yields a ticket. */
 async function replayCodes(
   attackerBrowser: TestBrowser,
-  attacker: Awaited<ReturnType<typeof startAttackerIdp>>,
+  attacker: Awaited<ReturnType<typeof startMixUpAttackerIdp>>,
   app: { id: string; secret: string },
   returnTo: string,
 ) {
@@ -115,7 +93,7 @@ async function replayCodes(
 t.test(
   'a setup link’s test sign-in works only in the holder’s browser: a victim lured to it yields no code',
   async (t) => {
-    const attacker = await startAttackerIdp(t);
+    const attacker = await startMixUpAttackerIdp(t);
     const { victim, linkUrl } = await victimTenantWithLink();
     const holder = new TestBrowser();
     const csrf = await saveDraft(holder, linkUrl, attacker.issuer, attacker.clientSecret);
@@ -156,7 +134,7 @@ t.test(
 t.test(
   'a login started under one version never finishes with another: activation mid-login sends no code to the new IdP',
   async (t) => {
-    const attacker = await startAttackerIdp(t);
+    const attacker = await startMixUpAttackerIdp(t);
     const { victim, linkUrl } = await victimTenantWithLink();
 
     // A learner starts signing in while version 1 (the real IdP) is active.

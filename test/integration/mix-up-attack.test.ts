@@ -2,7 +2,7 @@ import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, formAction } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
-import { startRogueIdp } from '../helpers/rogue-idp.js';
+import { startMixUpAttackerIdp, startRogueIdp } from '../helpers/rogue-idp.js';
 import { ADA, redeem, registerAutoLoginTenant, registerTenant, auditedLogins } from '../helpers/scenario.js';
 
 // Account takeover by IdP mix-up (RFC 9700 §4.4), played end to end. The attacker runs the IdP
@@ -28,41 +28,10 @@ const victimIdp = await startIdp(t, {
   withoutResponseIssuer: true,
 });
 
-/**
- * The attacker's IdP: discovery and keys like any IdP; an authorization endpoint that bounces the
- * browser into the victim IdP with the request it stole; a token endpoint that collects codes.
- */
-async function startAttackerIdp(tap: { teardown(fn: () => unknown): void }) {
-  const state = { stolen: undefined as URL | undefined, codesReceived: [] as string[] };
-  const rogue = await startRogueIdp(tap, {
-    attacker: {
-      authorize: (res, params) => {
-        if (!state.stolen) return false;
-        // Into the victim's IdP with the attacker's own session's request, but the victim's state.
-        const bounce = new URL(state.stolen);
-        bounce.searchParams.set('state', params.get('state') ?? '');
-        res.writeHead(302, { location: bounce.href }).end();
-        return true;
-      },
-      clientAuth: (form) => {
-        const code = form.get('code');
-        if (code) state.codesReceived.push(code);
-        return undefined;
-      },
-    },
-  });
-  return {
-    issuer: rogue.issuer('attacker'),
-    clientSecret: rogue.clientSecret,
-    state,
-    tokenRequests: () => rogue.hits.get('attacker/token') ?? 0,
-  };
-}
-
 t.test(
   'mix-up rule: a victim bounced through a hostile tenant IdP yields no code and no ticket to the attacker',
   async (t) => {
-    const attacker = await startAttackerIdp(t);
+    const attacker = await startMixUpAttackerIdp(t);
     const victim = await registerTenant(broker, victimIdp, { method: 'client_secret_post' });
     const victimConnection = (await broker.admin('GET', `/admin/connections/${victim.connectionId}`)).body;
     // The victim's IdP engineer registered what the broker told them (before contract v2: the one shared callback).
