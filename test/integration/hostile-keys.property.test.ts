@@ -14,6 +14,10 @@ import {
 } from '../helpers/rogue-idp.js';
 import { registerAutoLoginTenant } from '../helpers/scenario.js';
 
+// The same cases on every run, so that CI is deterministic; PROPERTY_SEED=<n> explores others
+// (a failure prints the seed that reproduces it).
+fc.configureGlobal({ seed: Number(process.env.PROPERTY_SEED ?? 20_261_207) });
+
 // Hostile key material rule: whatever an IdP publishes as its keys — weak, huge, malformed,
 // of another type, thousands of them, megabytes — and however it signs, a login ends with a
 // clear error sent back to the app (or a ticket, for a sound key that signed the token); never

@@ -104,7 +104,12 @@ export async function openApi(app: FastifyInstance, options: { publicUrl: string
   });
   const headers = referenceHeaders();
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith(REFERENCE)) reply.headers(headers);
+    if (!request.url.startsWith(REFERENCE)) return;
+    reply.headers(headers);
+    // Swagger UI answers its static index.html with a redirect to the same URL when a query
+    // follows (its pattern expects the path to end there): a loop, echoing any query into
+    // Location. The page lives at the prefix itself.
+    if (request.url.startsWith(`${REFERENCE}/static/index.html`)) return reply.redirect(`${REFERENCE}/`);
   });
   await app.register(fastifySwaggerUi, { routePrefix: REFERENCE });
   app.get('/admin/openapi.json', async (_request, reply) =>
