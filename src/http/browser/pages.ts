@@ -11,7 +11,8 @@ h1{font-size:1.4rem;margin:0 0 .75rem}h2{font-size:1rem;margin:1.25rem 0 .25rem}
 code{background:#eef0f3;padding:.1rem .3rem;border-radius:4px}table{border-collapse:collapse}
 td,th{text-align:left;padding:.25rem .75rem .25rem 0;vertical-align:top}`;
 
-const pinned = (inline: readonly string[]) =>
+/** CSP sources that allow exactly these inline styles or scripts, by their SHA-256. */
+export const pinned = (inline: readonly string[]) =>
   inline.map((text) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`).join(' ');
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -6,6 +5,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { pinned } from '../browser/pages.js';
 import { ROUTE_DOCS } from './routes.js';
 
 /** The API reference page (Swagger UI, served from this package: nothing loads from elsewhere). */
@@ -23,8 +23,6 @@ function swaggerUiInlineStyles(): string[] {
   );
 }
 
-const sha256Source = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
 /**
  * The reference page's headers, as strict as the broker's other pages: scripts, styles and the
  * document only from this broker ('self': Swagger UI's files are served from this package),
@@ -36,7 +34,7 @@ function referenceHeaders(): Record<string, string> {
     'content-security-policy': [
       "default-src 'none'",
       "script-src 'self'",
-      `style-src 'self' ${swaggerUiInlineStyles().map(sha256Source).join(' ')}`.trim(),
+      `style-src 'self' ${pinned(swaggerUiInlineStyles())}`.trim(),
       "img-src 'self' data:",
       "connect-src 'self'",
       "form-action 'none'",
