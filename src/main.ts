@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { KeysError, loadBrokerKeys } from './config/broker-keys.js';
 import { packageRoot } from './config/local.js';
-import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { ConfigError, DEVELOPMENT_HOST, loadConfig, type Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import type { EmbeddedCluster } from './db/embedded.js';
 import { MigrationError, migrate } from './db/migrate.js';
@@ -99,6 +99,14 @@ async function main() {
 
   const app = await buildApp({ ...config, secretKeys, consoleSignInCode }, { database, keys, logger });
   await app.listen({ host: config.host, port: config.port });
+  if (embedded !== undefined && config.host === DEVELOPMENT_HOST) {
+    // The generated admin token and the console link below open the console: this machine only.
+    logger.warn(
+      { host: config.host, port: config.port },
+      `listening on ${DEVELOPMENT_HOST} only: the embedded database's default (development); set HOST ` +
+        '(HOST=0.0.0.0: every interface) to be reachable from other machines',
+    );
+  }
   if (consoleSignInCode !== undefined) {
     const minutes = SIGN_IN_CODE_TTL_MS / 60_000;
     logger.warn(

@@ -57,6 +57,12 @@ export interface Config {
   metricsToken: string | undefined;
 }
 
+/**
+ * HOST on the embedded database when unset: its generated admin token and one-time console link
+ * make it a development broker, reachable from this machine only unless HOST says otherwise.
+ */
+export const DEVELOPMENT_HOST = '127.0.0.1';
+
 /** IDP_PRIVATE_NETWORKS on the embedded database when unset: the demo's and `npm start`'s local IdPs. */
 export const DEVELOPMENT_IDP_NETWORKS = ['127.0.0.0/8', '::1/128'];
 
@@ -67,7 +73,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     publicUrl: env.PUBLIC_URL,
     callbackUrl: `${env.PUBLIC_URL}/api/sso/callback`,
     secureCookies: env.PUBLIC_URL.startsWith('https:'),
-    host: env.HOST,
+    host: env.HOST ?? (env.DATABASE_URL === undefined ? DEVELOPMENT_HOST : '0.0.0.0'),
     port: env.PORT,
     adminToken: env.ADMIN_TOKEN,
     consoleTenant: env.CONSOLE_TENANT,

@@ -62,7 +62,8 @@ export const envSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
       .optional(),
     PUBLIC_URL: publicUrl.default('http://localhost:3000'),
-    HOST: z.string().min(1).default('0.0.0.0'),
+    // Unset: every interface, except on the embedded (development) database: loopback (config.ts).
+    HOST: z.string().min(1).optional(),
     PORT: intString(0, 65535).default(3000),
     ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     // The console's SSO sign-in: a tenant slug, and who of it may (emails, or group:<value>).

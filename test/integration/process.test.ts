@@ -196,12 +196,13 @@ t.test(
 );
 
 t.test(
-  'on the embedded database without ADMIN_TOKEN, one is generated under ./.data and the log prints a console sign-in link that works once, for 15 minutes',
+  'on the embedded database without ADMIN_TOKEN, one is generated under ./.data and the log prints a console sign-in link that works once, for 15 minutes; without HOST it listens on 127.0.0.1 only, and says so',
   async (t) => {
     const cwd = await mkdtemp(join(tmpdir(), 'broker-embedded-'));
     await chmod(cwd, 0o755); // as root, PostgreSQL runs as its own user and must reach ./.data
     const port = await freePort();
-    const run = runMain({ PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}` }, cwd);
+    // No HOST: the development broker with its generated admin token is reachable from this machine only.
+    const run = runMain({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }, cwd);
     t.teardown(() => void run.child.kill('SIGTERM'));
     let link: string | undefined;
     const deadline = Date.now() + 30_000;
@@ -212,6 +213,11 @@ t.test(
     t.ok(link, 'the log prints the sign-in link');
     t.match(run.output().stdout, 'development only');
     t.match(run.output().stdout, 'works once, within 15 minutes', 'and says for how long it works');
+    t.match(
+      run.output().stdout,
+      /"host":"127\.0\.0\.1".*listening on 127\.0\.0\.1 only/,
+      'the log says where it listens',
+    );
     const expiresAt = Date.parse(/"expiresAt":"([^"]+)"/.exec(run.output().stdout)?.[1] ?? '');
     t.ok(expiresAt > Date.now() && expiresAt <= Date.now() + 15 * 60_000, `it expires within 15 minutes`);
     const token = (await readFile(join(cwd, '.data/admin-token'), 'utf8')).trim();

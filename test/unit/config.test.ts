@@ -12,7 +12,7 @@ t.test('defaults are the contract’s', async (t) => {
     publicUrl: 'http://localhost:3000',
     callbackUrl: 'http://localhost:3000/api/sso/callback',
     secureCookies: false,
-    host: '0.0.0.0',
+    host: '127.0.0.1',
     port: 3000,
     adminToken: undefined,
     consoleTenant: undefined,
@@ -155,6 +155,15 @@ t.test(
     }
   },
 );
+
+t.test('HOST: loopback on the embedded database, every interface with DATABASE_URL, else as set', async (t) => {
+  t.equal(loadConfig({}).host, '127.0.0.1', 'npm start with its generated admin token: this machine only');
+  const production = { DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() };
+  t.equal(loadConfig(production).host, '0.0.0.0', 'a real database: every interface, as before');
+  t.equal(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0', 'HOST set wins on the embedded database too');
+  t.equal(loadConfig({ ...production, HOST: '10.1.2.3' }).host, '10.1.2.3');
+  t.equal(loadConfig({ HOST: '' }).host, '127.0.0.1', 'empty is unset');
+});
 
 t.test('METRICS_TOKEN: unset leaves /metrics open; when set, at least 32 characters', async (t) => {
   t.equal(loadConfig({}).metricsToken, undefined);
