@@ -115,6 +115,7 @@ export async function buildApp(
     testLogin: services.testLogin,
     keys: deps.keys,
     findConnection: services.findConnection,
+    findApp: services.findApp,
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
     secureCookies: config.secureCookies,

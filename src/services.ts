@@ -244,5 +244,6 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     auditWriter,
     ticketRepo,
     findConnection: configCache.connections.findById,
+    findApp: configCache.apps.findById,
   };
 }

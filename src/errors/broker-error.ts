@@ -122,6 +122,8 @@ export class BrokerError extends Error {
   readonly details: unknown;
   /** The organisation's display name, when known where the error arose (learner pages show it). */
   organisation: string | undefined;
+  /** Which case of its code a learner's page explains, when it has its own words (pages.ts). */
+  learnerCase: string | undefined;
 
   constructor(
     code: ErrorCode,

@@ -1,7 +1,9 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
+import type { App } from '../../domain/apps/app.repo.js';
 import type { Connection } from '../../domain/connections/connection.repo.js';
+import { wayBackToApp } from '../../domain/login/start/way-back-to-app.js';
 import type { LoginCallbackService } from '../../domain/login/login-callback.service.js';
 import type { BrowserContext, LoginStartService, StartResult } from '../../domain/login/login-start.service.js';
 import type { CookieToSet } from '../../domain/login/transaction-cookies.js';
@@ -29,6 +31,8 @@ export interface BrowserDeps {
   keys: BrokerKeys;
   /** For the setup page of one connection (cached configuration). */
   findConnection(id: string): Promise<Connection | undefined>;
+  /** For a learner's way back to the app from an error page (cached configuration). */
+  findApp(id: string): Promise<App | undefined>;
   publicUrl: string;
   /** PUBLIC_URL/api/sso/callback: each connection's redirect URI is below it. */
   callbackUrl: string;
@@ -41,7 +45,7 @@ export interface BrowserDeps {
  * (or JSON for callers that prefer it); a redirect happens only to a verified return URL.
  */
 export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     const brokerError = toBrokerError(error);
     logError(request, brokerError);
     if (prefersJson(request.headers.accept)) {
@@ -50,6 +54,11 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
         .headers({ 'cache-control': 'no-store' })
         .send(errorBody(brokerError, request.id));
     }
+    // Without the database (an outage) there is no way back to offer, and the page says the rest.
+    const wayBack =
+      request.routeOptions.url === '/api/sso/login'
+        ? await wayBackToApp({ apps: { findById: deps.findApp } }, request.query, brokerError).catch(() => undefined)
+        : undefined;
     return sendPage(
       reply,
       brokerError.status,
@@ -58,6 +67,8 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
         description: brokerError.description,
         requestId: request.id,
         organisation: brokerError.organisation,
+        learnerCase: brokerError.learnerCase,
+        wayBack,
       }),
     );
   });

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { ERROR_TABLE } from '../../errors/broker-error.js';
+import { guidanceFor } from './learner-guidance.js';
 import { html, trusted, type Html } from './html.js';
 
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;
@@ -67,163 +69,36 @@ export function sendPage(reply: FastifyReply, status: number, html: string, head
   return reply.code(status).headers(headers).type('text/html; charset=utf-8').send(html);
 }
 
-interface Guidance {
-  /** What happened, as a heading. `{org}` is the organisation's name when known. */
-  title: string;
-  /** What the learner can try. */
-  tryThis: string;
-  /** What to pass on, and to whom (the seeds' troubleshooting tables, in plain words). */
-  tellIt: string;
-}
-
-const GENERIC: Guidance = {
-  title: 'We could not sign you in',
-  tryThis: 'Go back to the application and try again.',
-  tellIt: 'If it keeps happening, tell your IT team the reference below.',
-};
-
-/** Per error code: what happened, what to try, what to tell whom. */
-const GUIDANCE: Record<string, Guidance> = {
-  unknown_tenant: {
-    title: 'We do not recognise this organisation',
-    tryThis:
-      'Check that you used your organisation’s own sign-in link, or sign in with your work email address from the ' +
-      'application.',
-    tellIt:
-      'If the link is right, tell your IT team: single sign-on is not configured for this organisation ' +
-      '(configuration not found).',
-  },
-  no_connection: {
-    title: 'Single sign-on is not set up for {org} yet',
-    tryThis: 'You cannot sign in this way until it is.',
-    tellIt: 'Tell your IT team: the organisation has no enabled identity-provider connection.',
-  },
-  tenant_not_allowed: {
-    title: 'This application is not enabled for {org}',
-    tryThis: 'Check that you chose the right organisation.',
-    tellIt: 'Tell your IT team: the application is not enabled for this organisation.',
-  },
-  invalid_return_to: {
-    title: 'This sign-in link is not valid',
-    tryThis: 'Go back to the application and start again from its sign-in button.',
-    tellIt:
-      'Tell the application’s support team: it sent a return address that is not registered with the sign-in ' +
-      'service (redirect URI mismatch).',
-  },
-  unknown_app: {
-    title: 'This sign-in link is not valid',
-    tryThis: 'Go back to the application and start again from its sign-in button.',
-    tellIt: 'Tell the application’s support team: the application is not registered with the sign-in service.',
-  },
-  invalid_request: {
-    title: 'This sign-in link is incomplete',
-    tryThis: 'Go back to the application and start again from its sign-in button.',
-    tellIt: 'If it keeps happening, tell the application’s support team the reference below.',
-  },
-  invalid_state: {
-    title: 'This sign-in could not be matched to your browser',
-    tryThis: 'Start again from the application, in the same browser. Make sure cookies are allowed for this site.',
-    tellIt: 'If it keeps happening, tell your IT team the reference below.',
-  },
-  callback_mismatch: {
-    title: 'This sign-in came back to the wrong address',
-    tryThis:
-      'Start again from the application. If you were sent here by a link someone gave you, do not use that link again.',
-    tellIt:
-      'Tell your IT team: the identity provider must send sign-ins to this connection’s own redirect URI, shown on ' +
-      'the broker’s setup page for the connection (redirect URI mismatch).',
-  },
-  temporarily_unavailable: {
-    title: 'The sign-in service is briefly unavailable',
-    tryThis: 'Try again in a moment: reload this page, or start again from the application.',
-    tellIt: 'Nothing to report unless it lasts more than a few minutes.',
-  },
-  invalid_setup_link: {
-    title: 'This setup link does not work',
-    tryThis: 'Check that you opened the whole link, as the operator sent it.',
-    tellIt: 'Ask the operator of the sign-in service for a new setup link: links expire and can be revoked.',
-  },
-  console_tenant: {
-    title: 'This setup link cannot change this organisation’s sign-in',
-    tryThis: 'Nothing on this page will work: it saves and activates nothing.',
-    tellIt: 'Send your IdP settings to the operator of the sign-in service, who enters them directly.',
-  },
-  csrf_failed: {
-    title: 'This form could not be verified',
-    tryThis: 'Reload the setup page and submit the form again.',
-    tellIt: 'Nothing to report unless it keeps happening.',
-  },
-  login_expired: {
-    title: 'This sign-in took too long or was already completed',
-    tryThis: 'Start again from the application.',
-    tellIt: 'Nothing to report unless it keeps happening.',
-  },
-  unknown_session: {
-    title: 'You are already signed out',
-    tryThis: 'Go back to the application.',
-    tellIt: 'Nothing to report.',
-  },
-  access_denied: {
-    title: 'The sign-in was cancelled',
-    tryThis: 'Try again, and approve the sign-in at your organisation’s page.',
-    tellIt: 'If your organisation refused it, ask your IT team for access to this application.',
-  },
-  idp_error: {
-    title: '{org}’s sign-in service had a problem',
-    tryThis: 'Try again in a few minutes.',
-    tellIt:
-      'If it keeps happening, tell your IT team: the identity provider returned an error or could not be reached.',
-  },
-  token_exchange_failed: {
-    title: 'The sign-in could not be completed with {org}’s sign-in service',
-    tryThis: 'Try again in a few minutes.',
-    tellIt:
-      'Tell your IT team: the token exchange failed — check the connection’s client ID and secret or key, and that ' +
-      'they have not expired.',
-  },
-  invalid_id_token: {
-    title: 'Your identity could not be verified',
-    tryThis: 'Try again. If it keeps happening, your organisation’s setup needs a change.',
-    tellIt:
-      'Tell your IT team: the identity provider’s token failed verification (token verification failure: signature, ' +
-      'issuer, audience or time).',
-  },
-  missing_claims: {
-    title: 'Your account is missing details we need',
-    tryThis: 'You cannot sign in this way until your account has an email address or username.',
-    tellIt: 'Tell your IT team: the identity provider sent no user id and no email or username.',
-  },
-  domain_not_allowed: {
-    title: 'This account does not belong to {org}',
-    tryThis: 'Sign in with your {org} account, or choose your own organisation in the application.',
-    tellIt:
-      'If this is your organisation’s account, tell your IT team: the identity provider must send a verified email ' +
-      'address of one of the organisation’s registered domains.',
-  },
-  rate_limited: {
-    title: 'Too many attempts',
-    tryThis: 'Wait a minute, then try again.',
-    tellIt: 'Nothing to report unless it keeps happening.',
-  },
-};
+/** The code's usual description (the one ERROR_TABLE gives), which a titleSaysIt guidance's title restates. */
+const usual = (code: string) => (ERROR_TABLE as Record<string, { message: string } | undefined>)[code]?.message;
 
 export function renderErrorPage(input: {
   code: string;
   description: string;
   requestId: string;
   organisation?: string | undefined;
+  /** BrokerError.learnerCase: the case of the code with words of its own. */
+  learnerCase?: string | undefined;
+  /**
+   * A link back to the app: only ever a return URL that passed the app's exact-match check
+   * (way-back-to-app.ts), never one taken from the request as it came.
+   */
+  wayBack?: { url: string; app: string } | undefined;
 }): string {
-  const guidance = GUIDANCE[input.code] ?? GENERIC;
+  const guidance = guidanceFor(input.code, input.learnerCase);
   const org = input.organisation ?? 'your organisation';
   const fill = (text: string) => text.replaceAll('{org}', org);
   const title = fill(guidance.title);
   const organisation = input.organisation ? html`Organisation: ${input.organisation} · ` : '';
+  const description =
+    guidance.titleSaysIt && input.description === usual(input.code) ? '' : html`<p>${input.description}</p>`;
+  const wayBack = input.wayBack && html`<p><a href="${input.wayBack.url}">Back to ${input.wayBack.app}</a></p>`;
   return renderPage(
     title,
     html`<h1>${title.charAt(0).toUpperCase()}${title.slice(1)}</h1>
-<p>${input.description}</p>
+${description}
 <h2>What you can do</h2>
-<p>${fill(guidance.tryThis)}</p>
+<p>${fill(guidance.tryThis)}</p>${wayBack}
 <h2>If you need help</h2>
 <p>${fill(guidance.tellIt)}</p>
 <p class="ref">${organisation}Reference: <code>${input.code}</code> · request <code>${input.requestId}</code></p>`,

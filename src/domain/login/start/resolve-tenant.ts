@@ -29,6 +29,18 @@ export function tenantSlugFromHost(host: string | undefined, tenantDomain: strin
 }
 
 /**
+ * The learner typed an email whose domain no organisation registered: said in their terms (the
+ * domain is theirs, from login_hint), not as an unknown organisation they never named.
+ */
+function unknownEmailDomain(domain: string): BrokerError {
+  const error = new BrokerError('unknown_tenant', {
+    description: `No organisation uses single sign-on for email addresses ending in @${domain}.`,
+  });
+  error.learnerCase = 'email_domain';
+  return error;
+}
+
+/**
  * Guarantees: exactly one tenant, chosen by the contract's selector precedence —
  * `connection` > `tenant` > tenant subdomain > `login_hint` domain. The first selector
  * present decides; a later one never overrides it. A selected connection is returned too.
@@ -56,6 +68,7 @@ export async function resolveTenant(
         });
       }
       tenant = await deps.tenants.findByDomain(domain);
+      if (!tenant) throw unknownEmailDomain(domain);
     }
   }
   if (!tenant) throw new BrokerError('unknown_tenant');
