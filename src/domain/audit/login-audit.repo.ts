@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 
 export interface LoginAttempt {
-  tenantId: string;
+  /** Null: the attempt failed before a tenant was known (no such organisation, app, return URL). */
+  tenantId: string | null;
   connectionId: string | null;
   appId: string | null;
   outcome: 'success' | 'failure';
@@ -10,6 +11,8 @@ export interface LoginAttempt {
   durationMs: number;
   /** The request that ended it (on the learner's error page). */
   requestId: string | null;
+  /** The step a failure happened at (a start step, or a callback step of pipeline.ts). */
+  step?: string | null;
 }
 
 export interface LoginAttemptRow {
@@ -40,9 +43,9 @@ export class LoginAuditRepo {
     const column = <T>(pick: (a: LoginAttempt & { at: Date }) => T) => attempts.map(pick);
     await this.pool.query({
       text: `INSERT INTO login_attempts (id, at, tenant_id, connection_id, app_id, outcome, error, duration_ms,
-                                         request_id)
+                                         request_id, step)
              SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                  $7::text[], $8::int[], $9::text[])`,
+                                  $7::text[], $8::int[], $9::text[], $10::text[])`,
       values: [
         column(() => randomUUID()),
         column((a) => a.at),
@@ -53,6 +56,7 @@ export class LoginAuditRepo {
         column((a) => a.error),
         column((a) => Math.max(0, Math.round(a.durationMs))),
         column((a) => a.requestId),
+        column((a) => a.step ?? null),
       ],
     });
   }
@@ -63,33 +67,38 @@ export class LoginAuditRepo {
     options: { limit: number; outcome?: 'success' | 'failure' | undefined },
   ): Promise<LoginAttemptRow[]> {
     const rows = await this.search({ tenantId, outcome: options.outcome, limit: options.limit });
-    return rows.map(({ tenant: _tenant, ...row }) => row);
+    return rows.map(({ tenant: _tenant, step: _step, ...row }) => row);
   }
 
-  /** Attempts of any tenant, filtered (the console's logins view), newest first, with the tenant's slug. */
+  /**
+   * Attempts of any tenant, filtered (the console's logins view), newest first, with the tenant's
+   * slug (null: failed before a tenant was known; `tenantId: null` finds only those).
+   */
   async search(filter: {
-    tenantId?: string | undefined;
+    tenantId?: string | null | undefined;
     connectionId?: string | undefined;
     appId?: string | undefined;
     outcome?: 'success' | 'failure' | undefined;
     error?: string | undefined;
     requestId?: string | undefined;
     limit: number;
-  }): Promise<(LoginAttemptRow & { tenant: string })[]> {
+  }): Promise<(LoginAttemptRow & { tenant: string | null; step: string | null })[]> {
     const { rows } = await this.pool.query<{
       at: Date;
-      tenant: string;
+      tenant: string | null;
       connection: string | null;
       app: string | null;
       outcome: 'success' | 'failure';
       error: string | null;
       duration_ms: number;
       request_id: string | null;
+      step: string | null;
     }>(
       `SELECT a.at, t.slug AS tenant, a.connection_id AS connection, a.app_id AS app, a.outcome, a.error,
-              a.duration_ms, a.request_id
-         FROM login_attempts a JOIN tenants t ON t.id = a.tenant_id
-        WHERE ($1::text IS NULL OR a.tenant_id = $1) AND ($2::text IS NULL OR a.connection_id = $2)
+              a.duration_ms, a.request_id, a.step
+         FROM login_attempts a LEFT JOIN tenants t ON t.id = a.tenant_id
+        WHERE CASE WHEN $8::boolean THEN a.tenant_id IS NULL ELSE ($1::text IS NULL OR a.tenant_id = $1) END
+          AND ($2::text IS NULL OR a.connection_id = $2)
           AND ($3::text IS NULL OR a.app_id = $3) AND ($4::text IS NULL OR a.outcome = $4)
           AND ($5::text IS NULL OR a.error = $5) AND ($6::text IS NULL OR a.request_id = $6)
         ORDER BY a.at DESC, a.id LIMIT $7`,
@@ -101,6 +110,7 @@ export class LoginAuditRepo {
         filter.error ?? null,
         filter.requestId ?? null,
         filter.limit,
+        filter.tenantId === null,
       ],
     );
     return rows.map((row) => ({
@@ -112,6 +122,7 @@ export class LoginAuditRepo {
       error: row.error,
       durationMs: row.duration_ms,
       requestId: row.request_id,
+      step: row.step,
     }));
   }
 

@@ -6,11 +6,19 @@ import type { Tenant } from '../tenants/tenant.repo.js';
 import type { LoginTransaction } from './login-transaction.js';
 
 /**
+ * How many logins that failed before reaching an IdP each process records a minute, at most.
+ * Anyone can make those without any credential; past this, they are counted in the metrics only.
+ */
+export const UNREACHED_PER_MINUTE = 600;
+
+/**
  * The one place a login attempt's outcome is recorded: metrics and the audit row (written in
  * the next batch, audit-writer.ts). Never tokens, codes or claims. The tenant is the
  * connection's.
  */
 export class AttemptOutcomes {
+  #unreached = { minute: 0, count: 0 };
+
   constructor(
     private readonly deps: {
       connections: Pick<ConfigCache['connections'], 'findById'>;
@@ -45,6 +53,38 @@ export class AttemptOutcomes {
     });
   }
 
+  /**
+   * A login that failed before it was sent to an IdP: no such app, an unregistered return URL,
+   * no such organisation, no connection. Recorded with what was known by then (the tenant, app
+   * and connection, or null), so the request id on the learner's error page finds it. Such
+   * failures need no credential, so each process writes at most UNREACHED_PER_MINUTE of them a
+   * minute (the audit retention deletes them like any attempt): a flood cannot grow the table
+   * beyond that bound.
+   */
+  failedBeforeIdp(input: {
+    tenant: Tenant | undefined;
+    connectionId: string | undefined;
+    appId: string | undefined;
+    error: string;
+    step: string;
+    requestId: string | undefined;
+  }): void {
+    this.deps.metrics.loginsFailed.inc({ tenant: input.tenant?.slug ?? 'unknown', reason: input.error });
+    const minute = Math.floor(Date.now() / 60_000);
+    if (this.#unreached.minute !== minute) this.#unreached = { minute, count: 0 };
+    if (++this.#unreached.count > UNREACHED_PER_MINUTE) return;
+    this.deps.audit.record({
+      tenantId: input.tenant?.id ?? null,
+      connectionId: input.connectionId ?? null,
+      appId: input.appId ?? null,
+      outcome: 'failure',
+      error: input.error,
+      durationMs: 0,
+      requestId: input.requestId ?? null,
+      step: input.step,
+    });
+  }
+
   /** A login that minted its ticket for `appId`. */
   succeeded(tx: LoginTransaction, tenant: Tenant, appId: string): void {
     const durationMs = Date.now() - tx.createdAt;
@@ -61,8 +101,8 @@ export class AttemptOutcomes {
     });
   }
 
-  /** A login whose transaction is known and that failed with `error`. */
-  async failed(tx: LoginTransaction, error: string): Promise<void> {
+  /** A login whose transaction is known and that failed with `error`, at `step` when known. */
+  async failed(tx: LoginTransaction, error: string, step?: string): Promise<void> {
     const connection = await this.deps.connections.findById(tx.connectionId).catch(() => undefined);
     const tenant = connection && (await this.deps.tenants.findById(connection.tenantId).catch(() => undefined));
     this.deps.metrics.loginsFailed.inc({ tenant: tenant?.slug ?? 'unknown', reason: error });
@@ -76,6 +116,7 @@ export class AttemptOutcomes {
       error,
       durationMs: Date.now() - tx.createdAt,
       requestId: tx.requestId ?? null,
+      step: step ?? null,
     });
   }
 }

@@ -10,7 +10,7 @@ import type { AttemptOutcomes } from './attempt-outcomes.js';
 import { verifyCallback } from './callback/index.js';
 import type { BrowserContext } from './login-start.service.js';
 import { returnToHash, type AppPurpose, type LoginTransaction } from './login-transaction.js';
-import type { Trace } from './pipeline.js';
+import { failedStep, type Trace } from './pipeline.js';
 import { withParams } from './return-url.js';
 import type { CookieToSet, TransactionCookies } from './transaction-cookies.js';
 
@@ -48,7 +48,7 @@ export class LoginCallbackService {
     if (!found) throw new BrokerError('invalid_state');
     const tx = { ...found, requestId: browser.requestId };
     if (Date.now() - tx.createdAt > this.deps.transactionTtlSeconds * 1000) {
-      void this.deps.outcomes.failed(tx, 'login_expired');
+      void this.deps.outcomes.failed(tx, 'login_expired', 'transaction');
       throw new BrokerError('login_expired');
     }
     return tx;
@@ -68,7 +68,7 @@ export class LoginCallbackService {
    */
   assertCallbackConnection(tx: LoginTransaction, callbackConnection: string): void {
     if (callbackConnection === tx.connectionId) return;
-    void this.deps.outcomes.failed(tx, 'callback_mismatch');
+    void this.deps.outcomes.failed(tx, 'callback_mismatch', 'callback');
     throw new BrokerError('callback_mismatch', {
       logMessage:
         `a transaction for connection ${tx.connectionId} came back on the redirect URI of ` +
@@ -99,7 +99,11 @@ export class LoginCallbackService {
       const ticket = await this.#completeOrThrow(tx, purpose, query, callbackUrl);
       return back({ ticket });
     } catch (error) {
-      await this.deps.outcomes.failed(tx, isBrokerError(error) ? error.code : 'internal_error');
+      await this.deps.outcomes.failed(
+        tx,
+        isBrokerError(error) ? error.code : 'internal_error',
+        failedStep(error) ?? 'ticket',
+      );
       if (isBrokerError(error) && error.allowRedirect) {
         this.deps.log.warn({ code: error.code, reason: error.message, connection: tx.connectionId }, 'login failed');
         return back({ error: error.code, error_description: error.description });
@@ -117,7 +121,7 @@ export class LoginCallbackService {
     const app = await this.deps.apps.findById(purpose.appId);
     const returnTo = app?.returnUrls.find((url) => returnToHash(url) === purpose.returnToHash);
     if (returnTo === undefined) {
-      await this.deps.outcomes.failed(tx, 'invalid_return_to');
+      await this.deps.outcomes.failed(tx, 'invalid_return_to', 'return_to');
       throw new BrokerError('invalid_return_to', {
         description: 'The application no longer accepts this return address.',
       });

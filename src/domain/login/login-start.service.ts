@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { isBrokerError } from '../../errors/broker-error.js';
 import type { ConfigCache } from '../live-config/config-cache.js';
 import { parseQuery } from '../validation.js';
-import { startAppLogin, type StartDeps } from './start/index.js';
+import type { AttemptOutcomes } from './attempt-outcomes.js';
+import { startAppLogin, type StartDeps, type StartProgress } from './start/index.js';
 import { matchInitiation } from './start/match-initiation.js';
 import { redirectToIdp, type BrowserContext, type LoginToStart, type StartResult } from './start/redirect-to-idp.js';
 
@@ -11,6 +13,7 @@ export type LoginStartDeps = StartDeps & {
   apps: ConfigCache['apps'];
   tenants: ConfigCache['tenants'];
   connections: ConfigCache['connections'];
+  outcomes: Pick<AttemptOutcomes, 'started' | 'failedToStart' | 'failedBeforeIdp'>;
 };
 
 const loginQuerySchema = z.object({
@@ -44,16 +47,18 @@ export class LoginStartService {
 
   /** `GET /api/sso/login` */
   async start(query: unknown, browser: BrowserContext): Promise<StartResult> {
-    const q = parseQuery(loginQuerySchema, query);
-    const request = {
-      appId: q.app,
-      returnTo: q.return_to,
-      connection: q.connection,
-      tenant: q.tenant,
-      loginHint: q.login_hint,
-      appState: q.state,
-    };
-    return startAppLogin(this.deps, request, browser);
+    return this.#recorded(browser, async (progress) => {
+      const q = parseQuery(loginQuerySchema, query);
+      const request = {
+        appId: q.app,
+        returnTo: q.return_to,
+        connection: q.connection,
+        tenant: q.tenant,
+        loginHint: q.login_hint,
+        appState: q.state,
+      };
+      return startAppLogin(this.deps, request, browser, progress);
+    });
   }
 
   /**
@@ -61,14 +66,45 @@ export class LoginStartService {
    * an ordinary SP-initiated login, so state, nonce and PKCE bind the result to this browser.
    */
   async initiate(query: unknown, browser: BrowserContext): Promise<StartResult> {
-    const q = parseQuery(initiateQuerySchema, query);
-    const { app, connection } = await matchInitiation(this.deps, {
-      issuer: q.iss,
-      targetLinkUri: q.target_link_uri,
-      loginHint: q.login_hint,
+    return this.#recorded(browser, async (progress) => {
+      const q = parseQuery(initiateQuerySchema, query);
+      progress.step = 'initiation';
+      const { app, connection } = await matchInitiation(this.deps, {
+        issuer: q.iss,
+        targetLinkUri: q.target_link_uri,
+        loginHint: q.login_hint,
+      });
+      const request = {
+        appId: app.id,
+        returnTo: q.target_link_uri,
+        connection: connection.id,
+        loginHint: q.login_hint,
+      };
+      return startAppLogin(this.deps, request, browser, progress);
     });
-    const request = { appId: app.id, returnTo: q.target_link_uri, connection: connection.id, loginHint: q.login_hint };
-    return startAppLogin(this.deps, request, browser);
+  }
+
+  /**
+   * Runs a start, and records its failure with the step it stopped at and what it knew by then:
+   * the request id on the learner's error page then finds it in the login audit, also when no
+   * tenant was known yet. (A start that reached the IdP and went back to the app is recorded
+   * by redirect-to-idp.ts.)
+   */
+  async #recorded(browser: BrowserContext, run: (progress: StartProgress) => Promise<StartResult>) {
+    const progress: StartProgress = { step: 'request' };
+    try {
+      return await run(progress);
+    } catch (error) {
+      this.deps.outcomes.failedBeforeIdp({
+        tenant: progress.tenant,
+        connectionId: progress.connectionId,
+        appId: progress.appId,
+        error: isBrokerError(error) ? error.code : 'internal_error',
+        step: progress.step,
+        requestId: browser.requestId,
+      });
+      throw error;
+    }
   }
 
   /** A login for a known tenant and connection (test logins): straight to the IdP. */

@@ -11,6 +11,14 @@ export type StepId =
   | 'claims'
   | 'domain';
 
+/** The step each error failed at (the login audit records it); the innermost step names it. */
+const failedSteps = new WeakMap<object, StepId>();
+
+/** The step `error` failed at, when a step runner threw it. */
+export function failedStep(error: unknown): StepId | undefined {
+  return typeof error === 'object' && error !== null ? failedSteps.get(error) : undefined;
+}
+
 /** Hears each step's outcome (test logins); real logins pass none. */
 export type Trace = (step: { id: StepId; ok: boolean; message: string }) => void;
 
@@ -26,6 +34,7 @@ export function stepRunner(trace: Trace | undefined) {
       trace?.({ id, ok: true, message: describe(value) });
       return value;
     } catch (error) {
+      if (typeof error === 'object' && error !== null && !failedSteps.has(error)) failedSteps.set(error, id);
       trace?.({ id, ok: false, message: isBrokerError(error) ? `${error.code}: ${error.message}` : String(error) });
       throw error;
     }

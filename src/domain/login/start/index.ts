@@ -1,4 +1,5 @@
 import type { ConfigCache } from '../../live-config/config-cache.js';
+import type { Tenant } from '../../tenants/tenant.repo.js';
 import { returnToHash } from '../login-transaction.js';
 import { assertAppAllowed } from './assert-app-allowed.js';
 import { assertReturnToRegistered } from './assert-return-to-registered.js';
@@ -23,6 +24,18 @@ export interface AppLoginRequest {
   appState?: string | undefined;
 }
 
+/** The steps of a login's start, as the login audit names the one a failure happened at. */
+export type StartStepId =
+  'request' | 'initiation' | 'app' | 'return_to' | 'tenant' | 'app_allowed' | 'connection' | 'idp';
+
+/** How far a start got: its step, and what it knew by then (the login audit records it on failure). */
+export interface StartProgress {
+  step: StartStepId;
+  appId?: string;
+  tenant?: Tenant;
+  connectionId?: string;
+}
+
 /**
  * `GET /api/sso/login`, in the contract's order. Until the app and its return URL are
  * verified an error must be a page, never a redirect; configuration comes from the cache, so
@@ -32,17 +45,24 @@ export async function startAppLogin(
   deps: StartDeps,
   request: AppLoginRequest,
   browser: BrowserContext,
+  progress: StartProgress = { step: 'app' },
 ): Promise<StartResult> {
+  progress.step = 'app';
   const app = await findApp(deps, request.appId);
+  Object.assign(progress, { step: 'return_to', appId: app.id });
   assertReturnToRegistered(app.returnUrls, request.returnTo);
+  progress.step = 'tenant';
   const { tenant, connection: selected } = await resolveTenant(deps, {
     connection: request.connection,
     tenant: request.tenant,
     host: browser.host,
     loginHint: request.loginHint,
   });
+  Object.assign(progress, { step: 'app_allowed', tenant, connectionId: selected?.id });
   assertAppAllowed(app, tenant);
+  progress.step = 'connection';
   const connection = await pickConnection(deps, tenant, selected);
+  Object.assign(progress, { step: 'idp', connectionId: connection.id });
   return redirectToIdp(deps, {
     tenant,
     connection,
