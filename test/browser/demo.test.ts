@@ -228,11 +228,9 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
       await page.getByText('every check passed').waitFor();
       await accessible(t, page, 'the validation report');
 
-      // Test sign-in at Initech's IdP, in a new tab; the diagnostics come back to it.
-      const [test] = await Promise.all([
-        page.context().waitForEvent('page'),
-        page.getByRole('button', { name: 'Test sign-in with version 1' }).click(),
-      ]);
+      // Test sign-in at Initech's IdP, in the same tab; the diagnostics lead back to the setup page.
+      await page.getByRole('button', { name: 'Test sign-in with version 1' }).click();
+      const test = page;
       await test.getByRole('heading', { name: 'Initech sign-in' }).waitFor();
       await test.getByLabel('Work email').fill(peter.email);
       await test.getByLabel('Password').fill(DEMO_PASSWORD);
@@ -241,10 +239,9 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
       t.equal(await test.getByLabel('failed').count(), 0, 'every step passed');
       t.match(await test.locator('main').textContent(), peter.email, 'with the validated claims');
       await accessible(t, test, 'the diagnostics');
-      await test.close();
 
-      // Back on the setup page: reload, activate.
-      await page.reload();
+      // Back on the setup page: the result and Activate, at the top.
+      await test.getByRole('link', { name: 'Back to the setup page: activate version 1' }).click();
       await page.getByRole('button', { name: 'Activate version 1' }).click();
       await page.getByText('Version 1 is active').waitFor();
       await accessible(t, page, 'the active connection');

@@ -137,7 +137,7 @@ t.test('an IdP engineer sets up a new connection alone: draft, validation, test 
     .map((line) => JSON.parse(line) as { setupLink?: string; action?: string })
     .filter((entry) => entry.setupLink === created.body.id && entry.action !== undefined)
     .map((entry) => entry.action);
-  t.same(actions, ['opened', 'draft saved', 'test run', 'activated'], 'every action of the link is logged');
+  t.same(actions, ['opened', 'chose', 'draft saved', 'test run', 'activated'], 'every action of the link is logged');
   t.notOk(
     logs.some((line) => line.includes(token)),
     'the token never reaches a log',

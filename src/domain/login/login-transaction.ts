@@ -53,6 +53,11 @@ export interface TestPurpose {
   kind: 'test';
   /** The connection version under test (a draft, say); absent: the active settings. */
   version?: number | undefined;
+  /**
+   * The broker page that started the test (a setup link's page: its path holds the link's
+   * token, which this browser already has), where the diagnostics lead back to.
+   */
+  backTo?: string | undefined;
 }
 
 /** The cookie names carry this prefix (after `__Host-` where that is used). */
@@ -115,6 +120,7 @@ const sealedSchema = z.object({
   at: z.number(),
   a: z.object({ id: z.string(), r: z.string(), s: z.string().optional() }).optional(),
   t: z.number().int().positive().optional(),
+  b: z.string().max(200).optional(),
   k: z.literal('console').optional(),
 });
 
@@ -134,8 +140,9 @@ export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
     };
   } else if (tx.purpose.kind === 'console') {
     sealed.k = 'console';
-  } else if (tx.purpose.version !== undefined) {
-    sealed.t = tx.purpose.version;
+  } else {
+    if (tx.purpose.version !== undefined) sealed.t = tx.purpose.version;
+    if (tx.purpose.backTo !== undefined) sealed.b = tx.purpose.backTo;
   }
   return box.seal(JSON.stringify(sealed), SEALED.loginTransaction(tx.state));
 }
@@ -162,6 +169,10 @@ export function openTransaction(box: SecretBox, state: string, sealed: string): 
       ? { kind: 'app', appId: parsed.a.id, returnToHash: parsed.a.r, appState: parsed.a.s }
       : parsed.k === 'console'
         ? { kind: 'console' }
-        : { kind: 'test', ...(parsed.t !== undefined && { version: parsed.t }) },
+        : {
+            kind: 'test',
+            ...(parsed.t !== undefined && { version: parsed.t }),
+            ...(parsed.b !== undefined && { backTo: parsed.b }),
+          },
   };
 }

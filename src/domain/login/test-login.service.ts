@@ -12,6 +12,9 @@ import type { StepId } from './pipeline.js';
 
 const TEST_LOGIN_TTL_SECONDS = 600;
 
+/** A page of this broker (a path, never another origin): where a test's diagnostics may lead back. */
+const isBrokerPath = (path: string) => path.startsWith('/') && !path.startsWith('//') && !path.includes('\\');
+
 export interface Diagnostics {
   connection: string;
   /** The version tested, when the test named one. */
@@ -82,23 +85,38 @@ export class TestLoginService {
 
   /**
    * A test login started in the browser that asked for it (a setup link's or the console's
-   * form): straight to the IdP with this browser's transaction cookie, no link in between.
+   * form): straight to the IdP with this browser's transaction cookie, no link in between;
+   * `backTo`, a page of this broker the diagnostics lead back to (the asking page).
    * Nothing can be handed to another browser: the IdP's answer finishes only where the
    * cookie is, so a setup-link holder cannot lure anyone else through a draft's IdP.
    */
-  async startHere(connectionId: string, version: string | number, browser: BrowserContext): Promise<StartResult> {
+  async startHere(
+    connectionId: string,
+    version: string | number,
+    browser: BrowserContext,
+    backTo?: string,
+  ): Promise<StartResult> {
     const tested = await this.deps.versions.require(connectionId, version);
-    return this.#begin(connectionId, tested.version, browser);
+    return this.#begin(connectionId, tested.version, browser, backTo);
   }
 
-  async #begin(connectionId: string, version: number | null, browser: BrowserContext): Promise<StartResult> {
+  async #begin(
+    connectionId: string,
+    version: number | null,
+    browser: BrowserContext,
+    backTo?: string,
+  ): Promise<StartResult> {
     const connection =
       version === null
         ? await this.deps.connections.findById(connectionId)
         : await this.deps.versions.asConnection(connectionId, version);
     const tenant = connection && (await this.deps.tenants.findById(connection.tenantId));
     if (!connection || !tenant) throw new BrokerError('no_connection');
-    const purpose = { kind: 'test' as const, ...(version !== null && { version }) };
+    const purpose = {
+      kind: 'test' as const,
+      ...(version !== null && { version }),
+      ...(backTo !== undefined && isBrokerPath(backTo) && { backTo }),
+    };
     return this.deps.start.begin({ tenant, connection, purpose, browser });
   }
 

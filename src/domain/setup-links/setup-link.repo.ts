@@ -7,7 +7,9 @@ export type SetupLink = Prisma.SetupLinkGetPayload<object>;
 export class SetupLinkRepo {
   constructor(private readonly db: Db) {}
 
-  async create(link: Omit<SetupLink, 'createdAt' | 'usedAt' | 'revokedAt'>): Promise<SetupLink> {
+  async create(
+    link: Omit<SetupLink, 'createdAt' | 'usedAt' | 'revokedAt' | 'idpProduct' | 'authMethod'>,
+  ): Promise<SetupLink> {
     return this.db.setupLink.create({ data: link });
   }
 
@@ -28,6 +30,27 @@ export class SetupLinkRepo {
   async findUsable(tokenHash: string): Promise<SetupLink | undefined> {
     const link = await this.db.setupLink.findFirst({
       where: { tokenHash, revokedAt: null, expiresAt: { gt: new Date() } },
+    });
+    return link ?? undefined;
+  }
+
+  /** Keeps what the holder chose in step 1 (either may be left as it was). */
+  async saveChoice(id: string, choice: { idpProduct: string | null; authMethod: string | null }): Promise<void> {
+    await this.db.setupLink.update({ where: { id }, data: choice });
+  }
+
+  /**
+   * The latest choice made on any link of this connection: a new link (a rotation, another day)
+   * starts where the last one left off.
+   */
+  async lastChoice(
+    tenantId: string,
+    connectionId: string,
+  ): Promise<{ idpProduct: string | null; authMethod: string | null } | undefined> {
+    const link = await this.db.setupLink.findFirst({
+      where: { tenantId, connectionId, idpProduct: { not: null } },
+      orderBy: { createdAt: 'desc' },
+      select: { idpProduct: true, authMethod: true },
     });
     return link ?? undefined;
   }

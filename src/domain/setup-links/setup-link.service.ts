@@ -12,6 +12,7 @@ import type { BrowserContext, StartResult } from '../login/login-start.service.j
 import { notFound } from '../not-found.js';
 import type { Tenant, TenantRepo } from '../tenants/tenant.repo.js';
 import { parseInput } from '../validation.js';
+import type { SetupChoice, SetupContext } from './setup-context.js';
 import type { SetupLink, SetupLinkRepo } from './setup-link.repo.js';
 
 export const createSetupLinkSchema = z.strictObject({
@@ -50,14 +51,7 @@ function toView(link: SetupLink): SetupLinkView {
   };
 }
 
-/** What a setup page shows: the link's tenant and connection, and its versions that matter. */
-export interface SetupContext {
-  link: SetupLink;
-  tenant: Tenant;
-  connectionId: string;
-  active: ConnectionVersion | undefined;
-  draft: ConnectionVersion | undefined;
-}
+export type { SetupChoice, SetupContext } from './setup-context.js';
 
 /**
  * Setup links (contract v3): a bearer link for one tenant's connection, with which its IdP
@@ -148,13 +142,23 @@ export class SetupLinkService {
       this.#log(link, 'opened');
     }
     const versions = await this.deps.versionRepo.list(link.connectionId);
+    const chosen = link.idpProduct !== null ? link : await this.deps.links.lastChoice(link.tenantId, link.connectionId);
     return {
       link,
       tenant,
       connectionId: link.connectionId,
       active: versions.find((v) => v.status === 'active'),
       draft: versions.find((v) => v.status === 'draft'),
+      choice: { idpProduct: chosen?.idpProduct ?? undefined, authMethod: chosen?.authMethod ?? undefined },
     };
+  }
+
+  /** Keeps step 1 on the link: the page shows it on every reload, after activation, another day. */
+  async choose(context: SetupContext, choice: SetupChoice): Promise<void> {
+    const { idpProduct = context.link.idpProduct, authMethod = context.link.authMethod } = choice;
+    if (idpProduct === context.link.idpProduct && authMethod === context.link.authMethod) return;
+    await this.deps.links.saveChoice(context.link.id, { idpProduct, authMethod });
+    this.#log(context.link, 'chose', { idpProduct, authMethod });
   }
 
   /**
@@ -178,14 +182,15 @@ export class SetupLinkService {
 
   /**
    * A test login of the draft (or, with none, of the active version), started in the holder's
-   * own browser: no URL exists that another browser could open.
+   * own browser: no URL exists that another browser could open. `backTo` is the setup page the
+   * diagnostics lead back to (sealed in that browser's transaction cookie, like the rest).
    */
-  async testLogin(context: SetupContext, browser: BrowserContext): Promise<StartResult> {
+  async testLogin(context: SetupContext, browser: BrowserContext, backTo?: string): Promise<StartResult> {
     const tested = context.draft ?? context.active;
     if (!tested) {
       throw new BrokerError('invalid_request', { description: 'Save your IdP settings first (step 3).' });
     }
-    const started = await this.deps.testLogin.startHere(context.connectionId, tested.version, browser);
+    const started = await this.deps.testLogin.startHere(context.connectionId, tested.version, browser, backTo);
     this.#log(context.link, 'test run', { version: tested.version });
     return started;
   }

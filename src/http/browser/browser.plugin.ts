@@ -128,7 +128,7 @@ export async function browserRoutes(app: FastifyInstance, deps: BrowserDeps) {
       if (tx.purpose.kind === 'test') {
         const diagnostics = await deps.testLogin.complete(tx, request.query, callbackUrl);
         if (prefersJson(request.headers.accept)) return reply.header('cache-control', 'no-store').send(diagnostics);
-        return sendPage(reply, 200, renderDiagnosticsPage(diagnostics, request.id));
+        return sendPage(reply, 200, renderDiagnosticsPage(diagnostics, request.id, tx.purpose.backTo));
       }
       return redirect(reply, await deps.loginCallback.complete(tx, request.query, callbackUrl));
     },

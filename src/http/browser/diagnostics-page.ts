@@ -16,8 +16,18 @@ const STEP_NAMES: Record<StepId, string> = {
   domain: 'Verified email (and hosted domain) allowed for the tenant',
 };
 
+/**
+ * The way back to the page that started the test (a setup link's), first thing after the verdict:
+ * that page shows this result at its top, with the next action (activate, or fix and test again).
+ */
+function back(d: Diagnostics, backTo: string | undefined) {
+  if (backTo === undefined) return '';
+  const next = d.ok ? `activate version ${d.version ?? ''}`.trim() : 'fix it and test again';
+  return html`<p class="next"><a href="${backTo}">Back to the setup page: ${next}</a></p>`;
+}
+
 /** The test-login result: each step ticked or crossed with its reason, then the validated claims. */
-export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string {
+export function renderDiagnosticsPage(d: Diagnostics, requestId: string, backTo?: string): string {
   const rows = d.steps.map(
     (s) => html`<tr><td><span aria-label="${s.ok ? 'passed' : 'failed'}">${s.ok ? '✓' : '✗'}</span></td>
 <th scope="row">${STEP_NAMES[s.id]}</th><td>${s.message}</td></tr>
@@ -36,6 +46,7 @@ export function renderDiagnosticsPage(d: Diagnostics, requestId: string): string
       d.version === undefined ? '' : html`, version ${d.version}`
     },
 redirect URI <code>${d.redirectUri}</code>. No app received anything.</p>
+${back(d, backTo)}
 <table>${rows}</table>
 ${
   d.ok
@@ -44,7 +55,6 @@ ${
 connection’s settings, then run the test sign-in again.</p>`
 }
 ${claims}
-${d.version === undefined ? '' : html`<p>Back on the setup page, reload it to see this result and activate.</p>`}
 <p class="ref">Request <code>${requestId}</code></p>`,
   );
 }

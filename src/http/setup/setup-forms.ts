@@ -1,11 +1,13 @@
 import { html, trusted, type Html } from '../browser/html.js';
+import { humanTime } from '../browser/time.js';
 import type { SetupPageModel } from './setup-page.js';
 
 /** Steps 3 to 5 of the setup page: the forms that draft, test and activate a version. */
 
-export const date = (d: Date) => d.toISOString().slice(0, 10);
+/** The value of an `<input type="date">`: YYYY-MM-DD. */
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 const attr = (on: boolean, name: string) => trusted(on ? ` ${name}` : '');
-const csrfField = (m: SetupPageModel) => html`<input type="hidden" name="csrf" value="${m.csrf}">`;
+export const csrfField = (m: SetupPageModel) => html`<input type="hidden" name="csrf" value="${m.csrf}">`;
 
 function report(m: SetupPageModel): Html | undefined {
   if (!m.report) return undefined;
@@ -28,7 +30,7 @@ export function stepHandBack(m: SetupPageModel): Html {
   const secretHint = current?.clientSecretEnc
     ? 'A secret is set. Leave this empty to keep it.'
     : 'Write-only: it is never shown again.';
-  const expiry = current?.clientSecretExpiresAt ? date(current.clientSecretExpiresAt) : '';
+  const expiry = current?.clientSecretExpiresAt ? isoDay(current.clientSecretExpiresAt) : '';
   const secret =
     method === 'client_secret_post'
       ? html`<label for="clientSecret">Client secret</label>
@@ -55,37 +57,41 @@ ${secret}
 <button type="submit">Save and validate</button></form></section>`;
 }
 
+/** The last test sign-in of `version`, said once, with its time (the next-step box and step 4 share it). */
+export function lastTest(version: SetupPageModel['draft']): Html | undefined {
+  if (!version?.lastTestAt) return undefined;
+  const outcome = version.lastTestOk ? 'succeeded' : 'failed';
+  return html`<span class="${version.lastTestOk ? 'ok' : 'bad'}">${version.lastTestOk ? '✓' : '✗'} The test sign-in
+of version ${version.version} ${outcome}</span> (${humanTime(version.lastTestAt)})`;
+}
+
 export function stepTestAndActivate(m: SetupPageModel): Html {
   const tested = m.draft ?? m.active;
-  const outcome = tested?.lastTestOk ? 'succeeded' : 'failed — run it again to see which step and what to fix';
   const last = tested?.lastTestAt
-    ? html`<p class="${tested.lastTestOk ? 'ok' : 'bad'}">Last test sign-in of version ${tested.version}: ${outcome}
-(${tested.lastTestAt.toISOString()}).</p>`
+    ? html`<p>${lastTest(tested)}.${tested.lastTestOk ? '' : ' Its page said which step failed and why.'}</p>`
     : html`<p class="hint">No test sign-in of ${tested ? `version ${tested.version}` : 'your settings'} yet.</p>`;
-  const canActivate = m.draft?.lastTestOk === true;
-  const since = m.active?.activatedAt ? `, since ${m.active.activatedAt.toISOString()}` : '';
+  const since = m.active?.activatedAt ? html`, since ${humanTime(m.active.activatedAt)}` : '';
   const active = m.active
     ? html`<p>Active now: version ${m.active.version}, issuer <code>${m.active.settings.issuer}</code>,
 client id <code>${m.active.settings.clientId}</code>${since}.</p>`
     : html`<p>Nothing is active yet: learners cannot sign in through this connection.</p>`;
-  const why = canActivate
-    ? 'Its test sign-in succeeded: activate it and every sign-in uses it from now on, on every server at once.'
-    : 'It can be activated once a test sign-in with it succeeded.';
-  const activate =
+  const draft =
     m.draft &&
-    html`<p>Version ${m.draft.version} is a draft. ${why}</p>
-<form method="post" action="${m.base}/activate">${csrfField(m)}
-<button type="submit"${attr(!canActivate, 'disabled')}>Activate version ${m.draft.version}</button></form>`;
+    (m.draft.lastTestOk === true
+      ? html`<p>Version ${m.draft.version} is a draft whose test sign-in succeeded: activate it with the button in
+<a href="#next">Next</a>, at the top of this page.</p>`
+      : html`<p>Version ${m.draft.version} is a draft. It can be activated once a test sign-in with it succeeded
+(step 4).</p>`);
   return html`<section aria-labelledby="s4"><h2 id="s4">4. Test sign-in</h2>
 <p>Sign in at your IdP with a test account, in this browser. The broker runs every check and shows each step;
-no application receives anything. Then come back to this page and reload it.</p>
+no application receives anything. Its page then leads back here, to the result and what to do next.</p>
 <p>The test uses the same redirect URI as the live connection (step 2): register nothing else. It works only in
 the browser that started it, once: there is no test link to send anyone.</p>
 ${last}
-<form method="post" action="${m.base}/test-login" target="_blank">${csrfField(m)}
+<form method="post" action="${m.base}/test-login">${csrfField(m)}
 <button type="submit"${attr(!tested, 'disabled')}>Test sign-in${m.draft ? ` with version ${m.draft.version}` : ''}
 </button></form></section>
 <section aria-labelledby="s5"><h2 id="s5">5. Activate</h2>${active}
-${activate}
+${draft}
 </section>`;
 }

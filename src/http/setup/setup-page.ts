@@ -2,8 +2,10 @@ import type { ConnectionVersion } from '../../domain/connections/connection-vers
 import type { ValidationReport } from '../../oidc/validate-idp.js';
 import { html, trusted, type Html } from '../browser/html.js';
 import { pageSecurityHeaders, renderPage } from '../browser/pages.js';
+import { humanTime, timeUntil } from '../browser/time.js';
 import { IDP_PRODUCTS, type IdpProduct } from './idp-products.js';
-import { date, stepHandBack, stepTestAndActivate } from './setup-forms.js';
+import { csrfField, stepHandBack, stepTestAndActivate } from './setup-forms.js';
+import { nextStep } from './setup-next.js';
 
 export type Method = 'client_secret_post' | 'private_key_jwt';
 
@@ -27,6 +29,8 @@ export interface SetupPageModel {
   method: Method | undefined;
   active: ConnectionVersion | undefined;
   draft: ConnectionVersion | undefined;
+  /** Until when the link works (the operator chose it when making the link). */
+  linkExpiresAt: Date;
   report?: ValidationReport;
   problems?: { path: string; message: string }[];
   /** A sentence at the top: what just happened. */
@@ -49,25 +53,49 @@ padding:.4rem;box-sizing:border-box;font:inherit}button{font:inherit;padding:.4r
 cursor:pointer}.hint{color:#4a525c;font-size:.9rem;margin:.1rem 0}.ok{color:#176b2c}.bad{color:#a3121d}
 .box{padding:.6rem .9rem;border-radius:6px;background:#fff4d6;margin:.75rem 0}.box.good{background:#dff3e4}
 .box.err{background:#fde2e2}button[data-copy]{margin:0 0 0 .4rem;padding:.05rem .5rem;font-size:.8rem}
-fieldset{border:0;padding:0;margin:0}label.choice{font-weight:normal}`;
+fieldset{border:0;padding:0;margin:0}label.choice{font-weight:normal}
+section.next{border:2px solid #1b5fc1;background:#f3f7fd;margin-top:.75rem;padding:.4rem .9rem}
+section.next h2{margin-top:.2rem}`;
 /** The setup page posts its own forms and runs one script, pinned like its style. */
 export const SETUP_PAGE_HEADERS = pageSecurityHeaders({ styles: [STYLE], scripts: [SCRIPT], forms: true });
+
+/** What the page says when private_key_jwt is chosen on a broker without a key of its own. */
+export const NO_BROKER_KEY =
+  'Private key JWT needs a broker key, and this broker has none yet. An operator of the sign-in service must ' +
+  'create one first (npm run keys:generate, then restart the broker); until then, choose Client secret.';
+
+/**
+ * The chosen method cannot work here: private_key_jwt without a broker key, or a method the
+ * chosen product does not support. Steps 2 onwards then wait for step 1 to change.
+ */
+export const blocked = (m: SetupPageModel) =>
+  (m.method === 'private_key_jwt' && m.keys.length === 0) ||
+  (m.product !== undefined && m.method !== undefined && !m.product.methods.includes(m.method));
 
 export const copy = (value: string) =>
   html`<code>${value}</code><button type="button" data-copy="${value}" hidden>Copy</button>`;
 const attr = (on: boolean, name: string) => trusted(on ? ` ${name}` : '');
 
+/**
+ * Where the holder is: a step is done when it is, or when a later one is (a live connection was
+ * registered, whoever chose its IdP). A method that cannot work here holds everything from step
+ * 2 on, whatever was saved before; after activation every step is done and none is current.
+ */
 function progress(m: SetupPageModel): Html {
   const tested = m.draft?.lastTestOk === true;
   const live = m.draft === undefined && m.active !== undefined;
-  const steps: [string, boolean][] = [
-    ['1 · Your IdP', m.product !== undefined || m.draft !== undefined || m.active !== undefined],
-    ['2 · Register the broker', m.product !== undefined && m.method !== undefined],
-    ['3 · Hand back your settings', m.draft !== undefined || m.active !== undefined],
-    ['4 · Test sign-in', tested || live],
-    ['5 · Activate', live],
+  const own = [
+    m.product !== undefined,
+    m.product !== undefined && m.method !== undefined,
+    m.draft !== undefined || m.active !== undefined,
+    tested || live,
+    live,
   ];
-  const now = steps.findIndex(([, done]) => !done);
+  const done = own.map((_, i) => own.slice(i).some(Boolean));
+  if (blocked(m)) done.fill(false, 1);
+  const names = ['1 · Your IdP', '2 · Register the broker', '3 · Hand back your settings', '4 · Test sign-in'];
+  const steps: [string, boolean][] = [...names, '5 · Activate'].map((name, i) => [name, done[i] === true]);
+  const now = steps.findIndex(([, isDone]) => !isDone);
   const item = ([name, done]: [string, boolean], i: number) =>
     html`<li class="${done ? 'done' : i === now ? 'now' : ''}"${attr(i === now, 'aria-current="step"')}>
 ${done ? '✓ ' : ''}${name}</li>`;
@@ -78,17 +106,21 @@ function stepChoose(m: SetupPageModel): Html {
   const options = IDP_PRODUCTS.map(
     (p) => html`<option value="${p.key}"${attr(p.key === m.product?.key, 'selected')}>${p.name}</option>`,
   );
-  const method = (value: Method, label: string, why: string) => html`<label class="choice">
-<input type="radio" name="method" value="${value}"${attr(m.method === value, 'checked')} required>
-<strong>${label}</strong>: ${why}</label>`;
+  const noKey = m.keys.length === 0;
+  const method = (value: Method, label: string, why: string, off = false) => html`<label class="choice">
+<input type="radio" name="method" value="${value}"${attr(m.method === value && !off, 'checked')}${attr(off, 'disabled')}
+ required><strong>${label}</strong>: ${why}</label>`;
+  const pkjWhy = noKey
+    ? 'unavailable on this broker for now: it has no key of its own yet, and an operator must create one first.'
+    : 'your IdP trusts the broker’s key; nothing secret changes hands.';
   return html`<section aria-labelledby="s1">
 <h2 id="s1">1. Which identity provider, and how the broker authenticates</h2>
-<form method="get" action="${m.base}"><label for="idp">Identity provider</label>
+<form method="post" action="${m.base}/choose">${csrfField(m)}<label for="idp">Identity provider</label>
 <select id="idp" name="idp" required><option value="">Choose…</option>${options}</select>
 <fieldset><legend class="hint">Client authentication: which should I pick? A secret is quickest;
 a key pair has no secret to leak or expire.</legend>
 ${method('client_secret_post', 'Client secret', 'your IdP issues a secret and you paste it here.')}
-${method('private_key_jwt', 'Private key JWT', 'your IdP trusts the broker’s key; nothing secret changes hands.')}
+${method('private_key_jwt', 'Private key JWT', pkjWhy, noKey)}
 </fieldset><button type="submit">Show what to register</button></form></section>`;
 }
 
@@ -101,7 +133,8 @@ function keyItem(m: SetupPageModel, k: SetupPageModel['keys'][number]): Html {
         : html`<code>x5t#S256</code> ${copy(k.x5tS256 ?? '')}`;
   const certificate =
     k.certificateUrl &&
-    html`: <a href="${k.certificateUrl}" download>download the certificate</a>, valid until ${k.notAfter};
+    html`: <a href="${k.certificateUrl}" download>download the certificate</a>, valid until
+${k.notAfter ? humanTime(k.notAfter, 'day') : ''};
 ${thumb}`;
   return html`<li>Key <code>${k.kid}</code>${k.active ? ' (signs now)' : ''}${certificate}</li>`;
 }
@@ -112,11 +145,12 @@ function stepRegister(m: SetupPageModel): Html {
 <p class="hint">Choose your IdP in step 1 first.</p></section>`;
   }
   const pkj = m.method === 'private_key_jwt';
-  const noKey = html`<li>No broker key yet: ask the operator to run <code>npm run keys:generate</code>.</li>`;
-  const keys = pkj && html`<ul>${m.keys.length ? m.keys.map((k) => keyItem(m, k)) : noKey}</ul>`;
-  const unsupported =
-    !m.product.methods.includes(m.method) &&
-    html`<p class="box">${m.product.name} does not support this method: pick the other one in step 1.</p>`;
+  if (blocked(m)) {
+    const why = pkj && m.keys.length === 0 ? NO_BROKER_KEY : `${m.product.name} does not support ${m.method}.`;
+    return html`<section aria-labelledby="s2"><h2 id="s2">2. Register the broker at ${m.product.name}</h2>
+<p class="box err">${why} Choose the other method in step 1.</p></section>`;
+  }
+  const keys = pkj && html`<ul>${m.keys.map((k) => keyItem(m, k))}</ul>`;
   return html`<section aria-labelledby="s2"><h2 id="s2">2. Register the broker at ${m.product.name}</h2>
 <p>${trusted(m.product.notes)}</p>
 <table>
@@ -128,13 +162,13 @@ function stepRegister(m: SetupPageModel): Html {
 (or <code>preferred_username</code>)</td></tr>
 ${pkj && html`<tr><th scope="row">JWKS URL</th><td>${copy(m.uris.jwks)}</td></tr>`}
 </table>
-${keys}${unsupported}
+${keys}
 </section>`;
 }
 
 export function renderSetupLinkPage(m: SetupPageModel): string {
   const expiring = m.expiring.map(
-    (e) => html`<p class="box" role="note">${e.what} expires on ${date(e.at)}:
+    (e) => html`<p class="box" role="note">${e.what} expires on ${humanTime(e.at, 'day')}:
 renew it and save the new one in step 3.</p>`,
   );
   const notice = m.notice && html`<p class="box good" role="status">${m.notice}</p>`;
@@ -142,9 +176,12 @@ renew it and save the new one in step 3.</p>`,
   return renderPage(
     `Set up single sign-on for ${m.tenantName}`,
     html`<h1>Set up single sign-on for ${m.tenantName}</h1>
-<p class="hint">Connection <code>${m.connectionId}</code>. This page is a private link: do not share it.</p>
+<p class="hint">Connection <code>${m.connectionId}</code>. This page is a private link: do not share it. It works
+until ${humanTime(m.linkExpiresAt)} (${timeUntil(m.linkExpiresAt)}), as the operator chose when making it, unless
+they revoke it sooner; come back with it any time until then.</p>
 ${progress(m)}
 ${notice}${error}${expiring}
+${nextStep(m)}
 ${stepChoose(m)}${stepRegister(m)}${stepHandBack(m)}${stepTestAndActivate(m)}
 <script>${trusted(SCRIPT)}</script>`,
     html`<style>${trusted(STYLE)}</style>`,

@@ -13,8 +13,14 @@ import { renderErrorPage, sendPage } from '../browser/pages.js';
 import { logError, toBrokerError } from '../errors.js';
 import { postedFromHere } from '../form-origin.js';
 import { limitRequests } from '../rate-limit.js';
-import { idpProduct } from './idp-products.js';
-import { renderSetupLinkPage, SETUP_PAGE_HEADERS, type Method, type SetupPageModel } from './setup-page.js';
+import { idpProduct, type IdpProduct } from './idp-products.js';
+import {
+  NO_BROKER_KEY,
+  renderSetupLinkPage,
+  SETUP_PAGE_HEADERS,
+  type Method,
+  type SetupPageModel,
+} from './setup-page.js';
 
 export interface SetupDeps {
   setupLinks: SetupLinkService;
@@ -31,6 +37,8 @@ export interface SetupDeps {
 type TokenRequest = FastifyRequest<{ Params: { token: string }; Body: Record<string, unknown> | undefined }>;
 
 const THIRTY_DAYS_MS = 30 * 86_400_000;
+const asMethod = (value: unknown): Method | undefined =>
+  value === 'client_secret_post' || value === 'private_key_jwt' ? value : undefined;
 const field = (form: Record<string, unknown> | undefined, name: string) => {
   const value = form?.[name];
   return typeof value === 'string' ? value.trim() : undefined;
@@ -71,10 +79,11 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
     extra: Partial<Omit<SetupPageModel, 'product' | 'method'>> & { product?: unknown; method?: unknown },
   ) => {
     const current = context.draft ?? context.active;
+    // What the page shows in step 1: a choice in the URL, else the one kept on the link, else the
+    // method of the settings saved last.
     const method: Method | undefined =
-      extra.method === 'client_secret_post' || extra.method === 'private_key_jwt'
-        ? extra.method
-        : current?.settings.tokenEndpointAuthMethod;
+      asMethod(extra.method) ?? asMethod(context.choice.authMethod) ?? current?.settings.tokenEndpointAuthMethod;
+    const product = idpProduct(extra.product) ?? idpProduct(context.choice.idpProduct);
     const expiring = [context.active, context.draft].flatMap((v) =>
       v?.clientSecretExpiresAt && v.clientSecretExpiresAt.getTime() - Date.now() < THIRTY_DAYS_MS
         ? [{ what: `The client secret of version ${v.version}`, at: v.clientSecretExpiresAt }]
@@ -112,10 +121,11 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
         jwks: `${deps.publicUrl}/.well-known/jwks.json`,
       },
       keys,
-      product: idpProduct(extra.product),
+      product,
       method,
       active: context.active,
       draft: context.draft,
+      linkExpiresAt: context.link.expiresAt,
       expiring,
       ...rest,
     };
@@ -157,12 +167,37 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
       .header('location', location)
       .send();
 
+  /** Why this product and method cannot work on this broker, in the holder's words; undefined when they can. */
+  const unworkable = (product: IdpProduct | undefined, method: Method | undefined) =>
+    method === 'private_key_jwt' && deps.keys.keys.size === 0
+      ? NO_BROKER_KEY
+      : product && method && !product.methods.includes(method)
+        ? `${product.name} does not support ${method}: choose the other method.`
+        : undefined;
+
+  // Step 1, kept on the link: the page shows the same IdP and method on every visit.
+  app.post('/setup/:token/choose', async (request: TokenRequest, reply) => {
+    const context = await deps.setupLinks.open(request.params.token);
+    assertForm(request, context);
+    const product = idpProduct(field(request.body, 'idp'));
+    const method = asMethod(field(request.body, 'method'));
+    if (!product || !method) {
+      return render(reply, 400, context, { error: 'Choose an identity provider and a method.' });
+    }
+    const problem = unworkable(product, method);
+    if (problem) return render(reply, 400, context, { product: product.key, method, error: problem });
+    await deps.setupLinks.choose(context, { idpProduct: product.key, authMethod: method });
+    return seeOther(reply, `/setup/${request.params.token}#s2`);
+  });
+
   app.post('/setup/:token/draft', async (request: TokenRequest, reply) => {
     const context = await deps.setupLinks.open(request.params.token);
     assertForm(request, context);
     const form = request.body;
     const product = idpProduct(field(form, 'idp'));
     const method = field(form, 'tokenEndpointAuthMethod');
+    const problem = unworkable(product, asMethod(method));
+    if (problem) return render(reply, 400, context, { product: product?.key, method, error: problem });
     const expires = field(form, 'clientSecretExpiresAt');
     const secret = field(form, 'clientSecret');
     const body = {
@@ -176,6 +211,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
       ...(product?.key === 'auth0' && method === 'private_key_jwt' && { assertionAudience: 'issuer' }),
       ...(product?.key === 'entra' && !context.active && { subjectClaim: 'oid' }),
     };
+    await deps.setupLinks.choose(context, { idpProduct: product?.key, authMethod: asMethod(method) });
     let version: number;
     try {
       version = (await deps.setupLinks.saveDraft(context, body, request.ip)).draft.version;
@@ -184,15 +220,16 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
       const problems = Array.isArray(error.details) ? (error.details as { path: string; message: string }[]) : [];
       return render(reply, 400, context, { product: product?.key, method, problems, error: error.description });
     }
-    const query = new URLSearchParams({ idp: product?.key ?? '', method: method ?? '', saved: String(version) });
-    return seeOther(reply, `/setup/${request.params.token}?${query}#s3`);
+    return seeOther(reply, `/setup/${request.params.token}?saved=${version}#s3`);
   });
 
   app.post('/setup/:token/test-login', async (request: TokenRequest, reply) => {
     const context = await deps.setupLinks.open(request.params.token);
     assertForm(request, context);
     const browser = { host: request.host, cookies: request.cookies, requestId: request.id };
-    return continueToIdp(reply, await deps.setupLinks.testLogin(context, browser), deps.secureCookies);
+    // The diagnostics lead back to this page, where the result and the next action are at the top.
+    const backTo = `/setup/${request.params.token}#next`;
+    return continueToIdp(reply, await deps.setupLinks.testLogin(context, browser, backTo), deps.secureCookies);
   });
 
   app.post('/setup/:token/activate', async (request: TokenRequest, reply) => {
@@ -200,7 +237,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
     assertForm(request, context);
     try {
       const activated = await deps.setupLinks.activate(context, request.ip);
-      return seeOther(reply, `/setup/${request.params.token}?activated=${activated.version}`);
+      return seeOther(reply, `/setup/${request.params.token}?activated=${activated.version}#next`);
     } catch (error) {
       if (!isBrokerError(error) || (error.code !== 'not_tested' && error.code !== 'invalid_request')) throw error;
       return render(reply, error.status, context, { error: error.description });
