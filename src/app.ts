@@ -8,7 +8,8 @@ import { jsonErrorHandler, RETRY_AFTER_SECONDS, toBrokerError } from './http/err
 import { refuseNulCharacters } from './http/nul-characters.js';
 import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
-import { consoleRoutes } from './http/console/console.plugin.js';
+import { consoleNotFound, consoleRoutes } from './http/console/console.plugin.js';
+import { landingRoutes } from './http/console/landing.js';
 import { ConsoleSessions, type SignInCode } from './http/console/console-session.js';
 import { healthRoutes } from './http/ops/health.route.js';
 import { openApi } from './http/openapi/openapi.plugin.js';
@@ -177,8 +178,11 @@ export async function buildApp(
   services.expiring.registerGauge(metrics.registry);
   const stopExpiryWarnings = services.expiring.warnDaily();
   app.addHook('onClose', async () => stopExpiryWarnings());
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', error_description: 'No such endpoint.', request_id: request.id }),
+  await app.register(landingRoutes);
+  app.setNotFoundHandler(
+    (request, reply) =>
+      consoleNotFound(request, reply) ??
+      reply.code(404).send({ error: 'not_found', error_description: 'No such endpoint.', request_id: request.id }),
   );
   return app;
 }

@@ -9,7 +9,10 @@ form.inline{display:inline}label{font-weight:600;margin-right:.3rem}input,select
 .ok{color:#176b2c}.bad{color:#a3121d}.box{padding:.6rem .9rem;border-radius:6px;background:#fff4d6;margin:.75rem 0}
 .box.good{background:#dff3e4}.box.err{background:#fde2e2}.muted{color:#4a525c}
 input.copy{width:100%;font-family:monospace}fieldset{border:0;padding:0;margin:.5rem 0;display:flex;gap:.75rem;
-flex-wrap:wrap;align-items:end}`;
+flex-wrap:wrap;align-items:end}fieldset>span{display:flex;flex-direction:column}
+.field-error{color:#a3121d;font-size:.88rem}input[aria-invalid=true]{border:2px solid #a3121d}
+.empty{padding:.6rem .9rem;border:1px dashed #c3c8cf;border-radius:6px;color:#4a525c}
+details{margin:.3rem 0}summary{cursor:pointer;color:#1b5fc1}time{white-space:nowrap}`;
 /** Console pages post their own forms; they load and run nothing else. */
 export const CONSOLE_HEADERS = pageSecurityHeaders({ styles: [STYLE], forms: true });
 
@@ -40,6 +43,24 @@ export function consolePage(title: string, chrome: Chrome, body: Html): string {
   );
 }
 
+/** What an empty list holds, and the next step. */
+export const emptyState = (text: Html | string) => html`<p class="empty">${text}</p>`;
+
+/** The console's links, for a page shown without a session (no sign-out form). */
+const NAV_LINKS = html`<a href="/console">Tenants</a><a href="/console/apps">Apps</a>
+<a href="/console/logins">Logins</a><a href="/console/changes">Changes</a>`;
+
+/** An unknown console path: a console page, not the API's JSON (the session is not needed to say so). */
+export function consoleNotFoundPage(path: string): string {
+  return renderPage(
+    'Not found · SSO broker console',
+    html`<nav aria-label="Console"><strong>SSO broker console</strong>${NAV_LINKS}</nav><h1>No such console page</h1>
+<p>The console has no page at <code>${path.slice(0, 200)}</code>. It may have been a link to something deleted,
+or a typo. Start again from the <a href="/console">tenants</a>.</p>`,
+    html`<style>${trusted(STYLE)}</style>`,
+  );
+}
+
 /** The sign-in page: the admin token, and the broker's own SSO when CONSOLE_TENANT is set. */
 export function signInPage(options: { error?: string; ssoTenant?: string | undefined }): string {
   const error = options.error && html`<p class="box err" role="alert">${options.error}</p>`;
@@ -51,10 +72,50 @@ export function signInPage(options: { error?: string; ssoTenant?: string | undef
     'Sign in · SSO broker console',
     html`<h1>SSO broker console</h1>${error}
 <form method="post" action="/console/sign-in"><p><label for="token">Admin token</label></p>
-<p><input id="token" name="token" type="password" autocomplete="current-password" required size="40"></p>
+<p><input id="token" name="token" type="password" autocomplete="current-password" required size="40"
+aria-describedby="token-hint"></p>
+<p id="token-hint" class="muted">The admin token is the <code>ADMIN_TOKEN</code> the broker was started with. On the
+embedded database (no <code>DATABASE_URL</code>) the broker made one: it is in <code>./.data/admin-token</code>, and the
+start-up log prints a sign-in link that works once.</p>
 <button type="submit">Sign in</button></form>${sso}`,
     html`<style>${trusted(STYLE)}</style>`,
   );
 }
 
-export const when = (iso: string | null | undefined) => (iso ? iso.replace('T', ' ').slice(0, 19) : '—');
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const UNITS: [number, string][] = [
+  [86_400_000, 'day'],
+  [3_600_000, 'hour'],
+  [60_000, 'minute'],
+];
+
+/** "3 minutes ago", "in 6 hours": within a day of `now`; undefined further away. */
+function relative(at: number, now: number): string | undefined {
+  const diff = at - now;
+  const size = Math.abs(diff);
+  if (size >= 86_400_000) return undefined;
+  if (size < 60_000) return diff <= 0 ? 'just now' : 'in less than a minute';
+  const [unit, name] = UNITS.find(([ms]) => size >= ms) ?? [60_000, 'minute'];
+  const n = Math.floor(size / unit);
+  const amount = `${n} ${name}${n === 1 ? '' : 's'}`;
+  return diff < 0 ? `${amount} ago` : `in ${amount}`;
+}
+
+/** "7 Dec 2026 19:40 UTC". */
+export function utcDate(iso: string): string {
+  const d = new Date(iso);
+  const hh = String(d.getUTCHours()).padStart(2, '0');
+  const mm = String(d.getUTCMinutes()).padStart(2, '0');
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${hh}:${mm} UTC`;
+}
+
+/**
+ * A time as people read it — "3 minutes ago" within a day, else "7 Dec 2026 19:40 UTC" — with the
+ * exact UTC time in the element's `datetime` and on hover (no script: rendered at request time).
+ */
+export function when(iso: string | null | undefined, now = Date.now()): Html | string {
+  if (!iso) return '—';
+  const exact = new Date(iso).toISOString();
+  const shown = relative(Date.parse(iso), now) ?? utcDate(iso);
+  return html`<time datetime="${exact}" title="${exact}">${shown}</time>`;
+}

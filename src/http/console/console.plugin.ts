@@ -1,15 +1,17 @@
 import fastifyCookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { commaList } from '../../config/env.schema.js';
 import { safeEqual } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import { continueToIdp } from '../browser/continue-to-idp.js';
 import { sendPage } from '../browser/pages.js';
 import { toBrokerError, logError } from '../errors.js';
+import { prefersJson } from '../content.js';
 import { postedFromHere } from '../form-origin.js';
 import { limitRequests } from '../rate-limit.js';
-import { consolePage, CONSOLE_HEADERS, signInPage, type Chrome } from './console-layout.js';
+import { appRoutes } from './console-app-routes.js';
+import { tenantRoutes, type Req, type RouteKit } from './console-routes.js';
+import { consoleNotFoundPage, consolePage, CONSOLE_HEADERS, signInPage, type Chrome } from './console-layout.js';
 import {
   consoleCookie,
   writeConsoleSession,
@@ -38,19 +40,22 @@ export interface ConsoleDeps extends ConsoleData {
   rateLimitPerMinute: number;
 }
 
-type Req = FastifyRequest<{
-  Params: { id: string; n: string; slug: string };
-  Body: Record<string, unknown> | undefined;
-}>;
-
-/** A comma-separated form field as a list. */
-const listField = (value: unknown) => (typeof value === 'string' ? commaList(value) : []);
-
 /** Messages after a redirect, by a fixed code (nothing from the query is reflected). */
 const DONE: Record<string, string> = {
   activated: 'The version is active: every sign-in uses it from now on, on every server.',
   revoked: 'The setup link is revoked: its page stops working at once.',
+  switched: 'The connection’s switches are saved.',
 };
+
+/**
+ * An unknown path below `/console`, asked for by a browser: a console page (404) that leads back
+ * into the console, not the API's JSON. Undefined for any other path (the caller answers).
+ */
+export function consoleNotFound(request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url.split('?')[0] ?? '';
+  if (!(path === '/console' || path.startsWith('/console/')) || prefersJson(request.headers.accept)) return undefined;
+  return sendPage(reply, 404, consoleNotFoundPage(path), CONSOLE_HEADERS);
+}
 
 /**
  * `/console`: the operators' web console, server-rendered HTML forms. Sign-in with ADMIN_TOKEN
@@ -144,71 +149,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
     return seeOther(reply, '/console/sign-in');
   });
 
-  app.get('/console', async (request, reply) => page(reply, 200, await views.tenants(chromeOf(request))));
-  app.post('/console/tenants', async (request: Req, reply) => {
-    const domains = listField(request.body?.domains);
-    const body = { slug: request.body?.slug, name: request.body?.name, ...(domains.length > 0 && { domains }) };
-    const tenant = await deps.tenants.create(body);
-    await views.record(request, 'tenant', tenant.slug, 'create', Object.keys(body).sort());
-    return page(reply, 201, await views.tenants(chromeOf(request, { notice: `Tenant ${tenant.slug} created.` })));
-  });
-  app.post('/console/apps', async (request: Req, reply) => {
-    const tenants = listField(request.body?.tenants);
-    const body = {
-      name: request.body?.name,
-      returnUrls: listField(request.body?.returnUrls),
-      ...(tenants.length > 0 && { tenants }),
-    };
-    const created = await deps.apps.create(body);
-    await views.record(request, 'app', created.id, 'create', Object.keys(body).sort());
-    return page(reply, 201, await views.apps(chromeOf(request), { app: created.id, secret: created.secret }));
-  });
-  app.post('/console/tenants/:slug/setup-links', async (request: Req, reply) => {
-    const link = await views.createLink(request, request.params.slug, undefined);
-    return page(reply, 201, await views.tenants(chromeOf(request, { notice: `New setup link (shown once): ${link}` })));
-  });
-  app.get('/console/connections/:id', async (request: Req, reply) =>
-    page(reply, 200, await views.connection(chromeOf(request), request.params.id)),
-  );
-  app.post('/console/connections/:id/validate', async (request: Req, reply) => {
-    const report = await deps.versions.validate(request.params.id, await views.activeVersion(request.params.id));
-    const failed = report.checks.filter((c) => !c.ok).map((c) => c.message);
-    const chrome = failed.length
-      ? chromeOf(request, { error: `Validation failed: ${failed.join('; ')}` })
-      : chromeOf(request, { notice: 'Validation: every check passed.' });
-    return page(reply, 200, await views.connection(chrome, request.params.id));
-  });
-  app.post('/console/connections/:id/versions/:n/activate', async (request: Req, reply) => {
-    await deps.versions.activate(request.params.id, request.params.n, { force: false, by: chromeOf(request).actor });
-    await views.record(request, 'connection-version', `${request.params.id}/${request.params.n}`, 'activate', []);
-    return seeOther(reply, `/console/connections/${request.params.id}?done=activated`);
-  });
-  app.post('/console/connections/:id/versions/:n/test-login', async (request: Req, reply) => {
-    const browser = { host: request.host, cookies: request.cookies, requestId: request.id };
-    const started = await deps.testLogin.startHere(request.params.id, request.params.n, browser);
-    return continueToIdp(reply, started, deps.secureCookies);
-  });
-  app.post('/console/connections/:id/setup-links', async (request: Req, reply) => {
-    const connection = await deps.connections.get(request.params.id);
-    const link = await views.createLink(request, connection.tenant, connection.id);
-    return page(reply, 201, await views.connection(chromeOf(request), connection.id, link));
-  });
-  app.post('/console/setup-links/:id/revoke', async (request: Req, reply) => {
-    await deps.setupLinks.revoke(request.params.id);
-    await views.record(request, 'setup-link', request.params.id, 'revoke', []);
-    const connection = request.body?.connection;
-    const back =
-      typeof connection === 'string' && /^[0-9a-f-]{36}$/.test(connection) ? `/connections/${connection}` : '';
-    return seeOther(reply, `/console${back}?done=revoked`);
-  });
-  app.get('/console/apps', async (request, reply) => page(reply, 200, await views.apps(chromeOf(request))));
-  app.post('/console/apps/:id/rotate-secret', async (request: Req, reply) => {
-    const { secret } = await deps.apps.rotateSecret(request.params.id);
-    await views.record(request, 'app', request.params.id, 'rotate-secret', ['secret']);
-    return page(reply, 200, await views.apps(chromeOf(request), { app: request.params.id, secret }));
-  });
-  app.get('/console/logins', async (request, reply) =>
-    page(reply, 200, await views.logins(chromeOf(request), request.query)),
-  );
-  app.get('/console/changes', async (request, reply) => page(reply, 200, await views.changes(chromeOf(request))));
+  const kit: RouteKit = { deps, views, page, seeOther, chromeOf };
+  tenantRoutes(app, kit);
+  appRoutes(app, kit);
 }
