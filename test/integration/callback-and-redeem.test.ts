@@ -3,6 +3,7 @@ import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, formAction, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
 import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
+import { installClock } from '../helpers/clock.js';
 
 // What the callback and ticket redemption refuse (contract: GET /api/sso/callback,
 // POST /api/sso/tickets/redeem).
@@ -67,6 +68,7 @@ t.test('ticket rule: unknown, malformed and missing tickets all get the same inv
 });
 
 t.test('ticket rule: an expired ticket is invalid_ticket', async (t) => {
+  const clock = installClock(t);
   const short = await startBroker(t, { ticketTtlSeconds: 1 });
   const shortIdp = await startIdp(t, {
     redirectUri: short.config.callbackUrl,
@@ -75,8 +77,7 @@ t.test('ticket rule: an expired ticket is invalid_ticket', async (t) => {
   });
   const s = await registerTenant(short, shortIdp, { method: 'client_secret_post' });
   const back = await signIn(new TestBrowser(), s.loginUrl(), ADA.claims.email, s.returnTo);
-  // The ticket's one-second lifetime has to pass: a time threshold, not a wait for an event.
-  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  clock.advance(1_100); // past the ticket's one-second lifetime
   const answer = await redeem(short, s.app, back.searchParams.get('ticket'));
   t.same([answer.status, answer.body.error], [400, 'invalid_ticket']);
 });
@@ -172,6 +173,7 @@ t.test('transaction rule: a cookie sealed for one state does not open for anothe
 });
 
 t.test('transaction rule: an expired transaction is refused with login_expired', async (t) => {
+  const clock = installClock(t);
   const shortBroker = await startBroker(t, { transactionTtlSeconds: 2 });
   const shortIdp = await startIdp(t, {
     redirectUri: shortBroker.config.callbackUrl,
@@ -182,7 +184,7 @@ t.test('transaction rule: an expired transaction is refused with login_expired',
   const browser = new TestBrowser();
   const first = await browser.follow(s.loginUrl(), () => false);
   const action = formAction(await first.response.text(), browser.hops.at(-1)!.url);
-  await new Promise((resolve) => setTimeout(resolve, 3100));
+  clock.advance(3_100); // past the transaction's two-second lifetime
   const back = await browser.follow(action, (url) => url.startsWith(s.returnTo.split('?')[0]!), {
     form: { login: ADA.claims.email },
     accept: 'application/json',

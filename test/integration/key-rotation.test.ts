@@ -2,9 +2,11 @@ import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
 import { registerAutoLoginTenant } from '../helpers/scenario.js';
 import { rs256, startRogueIdp, type RogueKeys } from '../helpers/rogue-idp.js';
+import { installClock } from '../helpers/clock.js';
 
 // Key rotation at the IdP: a token signed with a key the broker has not seen triggers one JWKS
-// refetch, at most once per cooldown (here 1 s), and then verifies.
+// refetch, at most once per cooldown (here 1 s), and then verifies. The cooldown passes on the
+// process's clock, moved forward (helpers/clock.ts).
 
 t.test('rotation rule: an unknown kid refetches the JWKS once, rate-limited, then succeeds', async (t) => {
   let signer: keyof RogueKeys = 'other';
@@ -15,6 +17,7 @@ t.test('rotation rule: an unknown kid refetches the JWKS once, rate-limited, the
       jwks: (keys) => ({ keys: published.map((name) => keys[name].publicJwk) }),
     },
   });
+  const clock = installClock(t);
   const broker = await startBroker(t, { jwksCooldownSeconds: 1 });
   const tenant = await registerAutoLoginTenant(broker, {
     slug: 'rotating',
@@ -35,7 +38,7 @@ t.test('rotation rule: an unknown kid refetches the JWKS once, rate-limited, the
   t.equal(await login(), 'invalid_id_token', 'right after a fetch the unknown kid may not refetch (cooldown)');
   t.equal(jwksFetches(), 1, 'no refetch within the cooldown');
 
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  clock.advance(1100);
   t.equal(await login(), 'ticket', 'after the cooldown: one refetch finds the new key');
   t.equal(jwksFetches(), 2, 'exactly one refetch');
   t.equal(await login(), 'ticket');
@@ -43,6 +46,6 @@ t.test('rotation rule: an unknown kid refetches the JWKS once, rate-limited, the
 
   signer = 'current';
   published = ['current'];
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  clock.advance(1100);
   t.equal(await login(), 'ticket', 'a retired key leaving the JWKS changes nothing for tokens signed with the new one');
 });

@@ -41,8 +41,6 @@ function fakeRepos(options: { fail?: boolean } = {}) {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 t.test('memory rule: 100k distinct ill-formed keys make no database read and leave no entry', async (t) => {
   const { calls, repos } = fakeRepos();
   const directory = new ConfigCache({ ...repos, ttlMs: 60_000 });
@@ -135,14 +133,17 @@ t.test('memory rule: entries are bounded, and guesses never evict the configurat
 
 t.test('memory rule: entries expire by TTL', async (t) => {
   const { calls, repos } = fakeRepos();
-  const directory = new ConfigCache({ ...repos, ttlMs: 100 });
+  let now = 1_000; // lru-cache takes a start time of 0 as "no TTL"
+  const directory = new ConfigCache({ ...repos, ttlMs: 100, clock: { now: () => now } });
   await directory.apps.findById(APP_ID);
   const missing = randomUUID();
   await directory.apps.findById(missing);
   await directory.apps.findById(APP_ID);
   await directory.apps.findById(missing);
   t.equal(calls.count, 2, 'cached within the TTL');
-  await sleep(150);
+  now += 150;
+  // lru-cache reads its clock at most once per millisecond (its ttlResolution): let that pass.
+  await new Promise((resolve) => setTimeout(resolve, 1));
   await directory.apps.findById(APP_ID);
   await directory.apps.findById(missing);
   t.equal(calls.count, 4, 'read again after it, found and not found alike');

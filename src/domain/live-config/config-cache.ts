@@ -41,12 +41,15 @@ export class ConfigCache {
       maxEntries?: number;
       maxMissingEntries?: number;
       metrics?: Pick<Metrics, 'configCache'>;
+      /** The clock entries age by, in milliseconds (performance.now() unless a test moves its own). */
+      clock?: { now(): number };
     },
   ) {
     if (deps.ttlMs > 0) {
+      const { ttlMs: ttl, clock: perf } = deps;
       // Expired entries stay (noDeleteOnStaleGet) as the fallback while the database is away.
-      this.#found = new LRUCache({ max: deps.maxEntries ?? 10_000, ttl: deps.ttlMs, noDeleteOnStaleGet: true });
-      this.#missing = new LRUCache({ max: deps.maxMissingEntries ?? 1_000, ttl: deps.ttlMs });
+      this.#found = new LRUCache({ max: deps.maxEntries ?? 10_000, ttl, perf, noDeleteOnStaleGet: true });
+      this.#missing = new LRUCache({ max: deps.maxMissingEntries ?? 1_000, ttl, perf });
     }
   }
 
