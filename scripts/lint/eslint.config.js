@@ -55,6 +55,11 @@ const rules = defineConfig(
           selector: "NewExpression[callee.object.name='pg'][callee.property.name=/^(Pool|Client)$/]",
           message: 'Open PostgreSQL connections with testPool/testClient (test/helpers/pg.ts): they listen for errors.',
         },
+        {
+          // Tests run compiled, from dist/test/: a path relative to the test file points into dist/.
+          selector: "MemberExpression[object.type='MetaProperty'][property.name=/^(dirname|filename)$/]",
+          message: 'Tests run from dist/test/: find the project with packageRoot() (src/config/local.ts).',
+        },
       ],
     },
   },

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import t from 'tap';
 import { seriousViolations } from '../helpers/accessibility.js';
@@ -10,6 +10,7 @@ import { startIdp } from '../helpers/idp.js';
 import { draftThroughLink } from '../helpers/console.js';
 import { watch, type Watch } from '../helpers/journey.js';
 import { ADA, GRACE, auditedLogins, registerTenant } from '../helpers/scenario.js';
+import { packageRoot } from '../../src/config/local.js';
 
 // The operators' console in Chromium: sign in with the admin token, see a tenant's connection
 // and its health, roll a connection back, run a test sign-in at the IdP, create and revoke a
@@ -20,8 +21,8 @@ import { ADA, GRACE, auditedLogins, registerTenant } from '../helpers/scenario.j
 // fails the test. axe-core on every page of the console (it scans a copy: accessibility.ts).
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(resolve(import.meta.dirname, '../..'), 'test-artifacts');
-const README_SHOTS = join(resolve(import.meta.dirname, '../..'), 'docs/screenshots');
+const ARTIFACTS = join(packageRoot(), 'test-artifacts');
+const README_SHOTS = join(packageRoot(), 'docs/screenshots');
 const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
 if (missing && process.env.CI) throw new Error(missing);
 

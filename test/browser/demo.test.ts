@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { DEMO_PASSWORD, startDemo, type Demo } from '../../scripts/demo/demo.js';
-import { freePort } from '../../src/config/local.js';
+import { freePort, packageRoot } from '../../src/config/local.js';
 import { seriousViolations } from '../helpers/accessibility.js';
 import { watch, type Watch } from '../helpers/journey.js';
 
@@ -18,7 +18,7 @@ import { watch, type Watch } from '../helpers/journey.js';
 // test-artifacts/; UPDATE_SCREENSHOTS=1 also refreshes the README's.
 
 const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = packageRoot();
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const README_SCREENSHOT = join(ROOT, 'scripts/demo/screenshot.png');
 const README_SETUP_SCREENSHOT = join(ROOT, 'scripts/demo/setup-page.png');

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import t from 'tap';
 import { seriousViolations } from '../helpers/accessibility.js';
@@ -9,6 +9,7 @@ import { TestBrowser, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
 import { watch } from '../helpers/journey.js';
 import { ADA } from '../helpers/scenario.js';
+import { packageRoot } from '../../src/config/local.js';
 
 // The IdP engineer's setup link, played end to end in Chromium against a real oidc-provider
 // that accepts only the redirect URIs registered with it: open the link, register the shown
@@ -20,7 +21,7 @@ import { ADA } from '../helpers/scenario.js';
 // of the page, test/helpers/accessibility.ts). Screenshots go to test-artifacts/setup-*.png.
 
 const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = packageRoot();
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 /** UPDATE_SCREENSHOTS=1 also refreshes the README's copies. */
 const README_SHOTS = join(ROOT, 'docs/screenshots');

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import { testClient, testPool } from './pg.js';
+import { packageRoot } from '../../src/config/local.js';
 
-export const MIGRATIONS_DIR = resolve(import.meta.dirname, '../../prisma/migrations');
+export const MIGRATIONS_DIR = join(packageRoot(), 'prisma/migrations');
 
 interface Teardown {
   teardown(fn: () => unknown): void;

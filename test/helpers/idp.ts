@@ -1,8 +1,9 @@
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { serveWithSignIn } from '../../scripts/demo/demo-idp.js';
 import type { PublicJwk } from '../../src/config/broker-keys.js';
 import { freePort } from '../../src/config/local.js';
+import { testRsaKey } from './test-keys.js';
 
 export interface IdpAccount {
   sub: string;
@@ -61,7 +62,7 @@ export async function startIdp(
 ): Promise<TestIdp> {
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const privateKey = await testRsaKey();
   const signingJwk = { ...(await exportJWK(privateKey)), kid: 'idp-key-1', alg: 'RS256', use: 'sig' };
   const accounts = new Map(options.accounts.map((a) => [a.sub, a]));
   const byLogin = new Map(

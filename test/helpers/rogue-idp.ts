@@ -1,8 +1,9 @@
-import { createHash, randomBytes, sign as signWithCallback, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, sign as signWithCallback, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { SignJWT, exportJWK, type JWK } from 'jose';
 import { freePort } from '../../src/config/local.js';
+import { testRsaKey } from './test-keys.js';
 
 /**
  * A deliberately misbehaving OpenID provider: many behaviours side by side, each under its own
@@ -11,7 +12,7 @@ import { freePort } from '../../src/config/local.js';
  * straight back with a code. Every behaviour starts from a correct provider and bends one thing.
  */
 
-type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+type PrivateKey = KeyObject;
 
 export interface RogueKeys {
   current: { kid: string; privateKey: PrivateKey; publicJwk: JWK };
@@ -88,7 +89,8 @@ export async function rs256(
 }
 
 async function makeKey(kid: string) {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const privateKey = await testRsaKey();
+  const publicKey = createPublicKey(privateKey);
   return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
 }
 

@@ -2,14 +2,15 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import t from 'tap';
+import { packageRoot } from '../../src/config/local.js';
 
 // `npm run bench` keeps working: its quick mode runs every phase end to end (stub IdP, the
 // compiled broker, embedded PostgreSQL, both auth methods, redeem, two replicas) and reports.
 // No timing is asserted: timings belong to the benchmark, not to tests.
 
-const RUN = resolve(import.meta.dirname, '../../dist/scripts/bench/run.js');
+const RUN = join(packageRoot(), 'dist/scripts/bench/run.js');
 if (!existsSync(RUN)) throw new Error(`${RUN} is missing: run npm run build (npm test does)`);
 
 t.test('npm run bench -- --quick completes every phase and writes its report', async (t) => {

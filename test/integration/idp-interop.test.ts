@@ -1,4 +1,4 @@
-import { KeyObject, X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import t from 'tap';
 import type { Dispatcher } from 'undici';
@@ -380,7 +380,7 @@ const rogue = await startRogueIdp(t, {
   },
 } satisfies Record<string, Behaviour>);
 rogueCertificate = new X509Certificate(
-  await selfSignedCertificate(KeyObject.from(rogue.keys.current.privateKey as never), {
+  await selfSignedCertificate(rogue.keys.current.privateKey, {
     commonName: 'login.microsoftonline.com',
     days: 30,
   }),

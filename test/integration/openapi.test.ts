@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
 import t from 'tap';
-import { brokerVersion } from '../../src/config/local.js';
+import { brokerVersion, packageRoot } from '../../src/config/local.js';
 import { buildOpenApiDocument } from '../../src/http/openapi/document.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
@@ -13,7 +12,7 @@ import { ADA, redeem, registerTenant } from '../helpers/scenario.js';
 // Contract v3: GET /admin/openapi.json, the OpenAPI 3.1 document of the admin API and the
 // relying apps' API, generated from the zod schemas that validate each route.
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = packageRoot();
 const broker = await startBroker(t);
 const response = await fetch(`${broker.url}/admin/openapi.json`);
 const doc = (await response.json()) as {

@@ -8,12 +8,12 @@ import { join, resolve } from 'node:path';
 import t from 'tap';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { testDatabaseUrl } from '../helpers/db.js';
-import { freePort } from '../../src/config/local.js';
+import { freePort, packageRoot } from '../../src/config/local.js';
 import { testPool } from '../helpers/pg.js';
 
 // The broker as an operator runs it: src/main.ts in its own process.
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = packageRoot();
 const MAIN = resolve(ROOT, 'dist/src/main.js');
 
 // Operators run the compiled build (`npm test` builds it first); tsx's signal relay would

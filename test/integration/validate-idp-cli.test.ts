@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import t from 'tap';
 import { startRogueIdp } from '../helpers/rogue-idp.js';
+import { packageRoot } from '../../src/config/local.js';
 
 // npm run validate-idp: the same report as the admin endpoint, for an IdP engineer's terminal.
 
-const CLI = resolve(import.meta.dirname, '../../dist/scripts/validate-idp.js');
+const CLI = join(packageRoot(), 'dist/scripts/validate-idp.js');
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`);
 
 function run(args: string[]) {

@@ -8,13 +8,14 @@ import { redeemAnswer } from '../../src/http/openapi/answers.js';
 import { IdpNetworkPolicy } from '../../src/oidc/network-policy.js';
 import { validateIdp } from '../../src/oidc/validate-idp.js';
 import { startBroker } from '../helpers/broker.js';
+import { packageRoot } from '../../src/config/local.js';
 
 // The project documents itself (docs/reference/): what integrators and operators rely on is
 // read from the code here and looked up in those pages, so that a variable, error code,
 // connection field, validation check, route or redeem-answer field cannot be added without
 // being documented, and a page cannot keep describing one that is gone.
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = packageRoot();
 const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
 
 /** The part of a page from the heading `title` (any level) to the next heading of that level or higher. */
