@@ -311,7 +311,7 @@ try {
     const plan: [number, number, number][] = quick
       ? [
           [1, 20, 5],
-          [16, 200, 5],
+          [16, 64, 5],
         ]
       : [
           [1, 1000, 8],
@@ -373,7 +373,7 @@ try {
       const tickets: string[] = [];
       await runConcurrently(
         64,
-        quick ? 200 : 12_000,
+        quick ? 64 : 12_000,
         quick ? 5 : 12,
         async () => void tickets.push(await driver.browserLogin(t, publicUrl)),
       );
@@ -394,7 +394,7 @@ try {
           '2 replicas',
           'client_secret_post',
           16,
-          quick ? 200 : 10_000,
+          quick ? 64 : 10_000,
           quick ? 5 : 10,
           completeLogin(scaled, both),
         ),
