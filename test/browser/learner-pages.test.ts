@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/config/local.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import t from 'tap';
 import { seriousViolations } from '../helpers/accessibility.js';
@@ -15,7 +16,7 @@ import { watch } from '../helpers/journey.js';
 // network): only the broker's pages are real. Screenshots go to test-artifacts/learner-*.png.
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(resolve(import.meta.dirname, '../..'), 'test-artifacts');
+const ARTIFACTS = join(packageRoot(), 'test-artifacts');
 const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
 if (missing && process.env.CI) throw new Error(missing);
 

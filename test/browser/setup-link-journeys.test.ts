@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/config/local.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { seriousViolations } from '../helpers/accessibility.js';
@@ -17,7 +18,7 @@ import { ADA } from '../helpers/scenario.js';
 // that could work. Screenshots go to test-artifacts/setup-journey-*.png.
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(resolve(import.meta.dirname, '../..'), 'test-artifacts');
+const ARTIFACTS = join(packageRoot(), 'test-artifacts');
 const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
 if (missing && process.env.CI) throw new Error(missing);
 /** An ISO 8601 date-time as the page must not show it (it goes in <time datetime> and on hover). */
