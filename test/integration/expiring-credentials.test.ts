@@ -82,7 +82,10 @@ t.test('the setup page warns of a secret expiring within 30 days', async (t) => 
     connection: soon.connectionId,
   });
   const html = await (await new TestBrowser().request(link.body.url)).text();
-  t.match(html, /The client secret of version 1 expires on \d{4}-\d{2}-\d{2}/);
+  t.match(
+    html,
+    /The client secret of version 1 expires on <time datetime="\d{4}-\d{2}-\d{2}T[^"]+"[^>]*>\d{1,2} \w{3} \d{4}<\/time>/,
+  );
 });
 
 t.test('the log warns of each credential expiring within 30 days', async (t) => {
