@@ -140,7 +140,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     versions,
     idps,
   };
-  const outcomes = new AttemptOutcomes({ ...loginConfig, audit, metrics });
+  const outcomes = new AttemptOutcomes({ ...loginConfig, audit, metrics, log: deps.logger });
   const cookies = new TransactionCookies({
     secretBox,
     secure: config.secureCookies,

@@ -25,6 +25,12 @@ export function createMetrics() {
     labelNames: ['tenant', 'reason'],
     registers: [registry],
   });
+  const loginAttemptsUnrecorded = new Counter({
+    name: 'sso_login_attempts_unrecorded_total',
+    help: 'Logins that failed before reaching an IdP, not written to the login audit (past its budget a minute)',
+    labelNames: ['tenant'],
+    registers: [registry],
+  });
   const ticketsRedeemed = new Counter({
     name: 'sso_tickets_redeemed_total',
     help: 'Tickets redeemed by apps',
@@ -84,6 +90,7 @@ export function createMetrics() {
     loginsStarted,
     loginsCompleted,
     loginsFailed,
+    loginAttemptsUnrecorded,
     ticketsRedeemed,
     ticketsRefused,
     loginDuration,

@@ -6,10 +6,20 @@ import type { Tenant } from '../tenants/tenant.repo.js';
 import type { LoginTransaction } from './login-transaction.js';
 
 /**
- * How many logins that failed before reaching an IdP each process records a minute, at most.
- * Anyone can make those without any credential; past this, they are counted in the metrics only.
+ * How many logins that failed before reaching an IdP each process records a minute, at most, per
+ * tenant (and as many for those with no tenant). Anyone can make those without any credential;
+ * past this, they are counted in the metrics only (`sso_login_attempts_unrecorded_total`).
  */
 export const UNREACHED_PER_MINUTE = 600;
+
+/** The budget of attempts with no tenant (unknown organisation, app or return URL). */
+const NO_TENANT = '';
+
+/** One tenant's budget in the current minute. */
+interface Budget {
+  recorded: number;
+  warned: boolean;
+}
 
 /**
  * The one place a login attempt's outcome is recorded: metrics and the audit row (written in
@@ -17,14 +27,22 @@ export const UNREACHED_PER_MINUTE = 600;
  * connection's.
  */
 export class AttemptOutcomes {
-  #unreached = { minute: 0, count: 0 };
+  /**
+   * This minute's budget of each tenant (by id; NO_TENANT for none), made anew each minute: it
+   * holds at most one entry per tenant in the configuration, plus one.
+   */
+  #budgets = { minute: 0, byTenant: new Map<string, Budget>() };
 
   constructor(
     private readonly deps: {
       connections: Pick<ConfigCache['connections'], 'findById'>;
       tenants: Pick<ConfigCache['tenants'], 'findById'>;
       audit: Pick<LoginAuditService, 'record'>;
-      metrics: Pick<Metrics, 'loginsStarted' | 'loginsCompleted' | 'loginsFailed' | 'loginDuration'>;
+      metrics: Pick<
+        Metrics,
+        'loginsStarted' | 'loginsCompleted' | 'loginsFailed' | 'loginDuration' | 'loginAttemptsUnrecorded'
+      >;
+      log: { warn(obj: object, msg: string): void };
     },
   ) {}
 
@@ -58,8 +76,9 @@ export class AttemptOutcomes {
    * no such organisation, no connection. Recorded with what was known by then (the tenant, app
    * and connection, or null), so the request id on the learner's error page finds it. Such
    * failures need no credential, so each process writes at most UNREACHED_PER_MINUTE of them a
-   * minute (the audit retention deletes them like any attempt): a flood cannot grow the table
-   * beyond that bound.
+   * minute per tenant, and as many with no tenant (the audit retention deletes them like any
+   * attempt): a flood cannot grow the table beyond that bound, and a flood of bogus links (no
+   * tenant, or another tenant) leaves a tenant's own learners' failures recorded.
    */
   failedBeforeIdp(input: {
     tenant: Tenant | undefined;
@@ -69,10 +88,9 @@ export class AttemptOutcomes {
     step: string;
     requestId: string | undefined;
   }): void {
-    this.deps.metrics.loginsFailed.inc({ tenant: input.tenant?.slug ?? 'unknown', reason: input.error });
-    const minute = Math.floor(Date.now() / 60_000);
-    if (this.#unreached.minute !== minute) this.#unreached = { minute, count: 0 };
-    if (++this.#unreached.count > UNREACHED_PER_MINUTE) return;
+    const tenant = input.tenant?.slug ?? 'unknown';
+    this.deps.metrics.loginsFailed.inc({ tenant, reason: input.error });
+    if (!this.#withinBudget(input.tenant?.id ?? NO_TENANT, tenant)) return;
     this.deps.audit.record({
       tenantId: input.tenant?.id ?? null,
       connectionId: input.connectionId ?? null,
@@ -83,6 +101,34 @@ export class AttemptOutcomes {
       requestId: input.requestId ?? null,
       step: input.step,
     });
+  }
+
+  /**
+   * Whether this minute's budget of `tenantId` still has room for one more attempt; past it the
+   * attempt is counted as unrecorded, and the log says so once a minute per tenant.
+   */
+  #withinBudget(tenantId: string, tenant: string): boolean {
+    const minute = Math.floor(Date.now() / 60_000);
+    if (this.#budgets.minute !== minute) this.#budgets = { minute, byTenant: new Map() };
+    let budget = this.#budgets.byTenant.get(tenantId);
+    if (budget === undefined) {
+      budget = { recorded: 0, warned: false };
+      this.#budgets.byTenant.set(tenantId, budget);
+    }
+    if (budget.recorded < UNREACHED_PER_MINUTE) {
+      budget.recorded++;
+      return true;
+    }
+    this.deps.metrics.loginAttemptsUnrecorded.inc({ tenant });
+    if (!budget.warned) {
+      budget.warned = true;
+      this.deps.log.warn(
+        { tenant, perMinute: UNREACHED_PER_MINUTE },
+        'logins failing before reaching an IdP exceed the audit budget: the rest of this minute are counted in ' +
+          'sso_login_attempts_unrecorded_total only',
+      );
+    }
+    return false;
   }
 
   /** A login that minted its ticket for `appId`. */
