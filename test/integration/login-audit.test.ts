@@ -5,6 +5,7 @@ import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
 import { ADA, auditedLogins, registerTenant } from '../helpers/scenario.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Contract: GET /admin/tenants/:slug/logins — every login attempt, newest first, never tokens.
 
@@ -84,4 +85,39 @@ t.test('retention rule: attempts older than the retention and tickets a day past
     left.body.logins.map((l: { outcome: string }) => l.outcome),
     ['success', 'success'],
   );
+});
+
+t.test('a connection’s health leaves out failures from before its IdP was involved', async (t) => {
+  const target = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  const other = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  await signIn(new TestBrowser(), target.loginUrl(), ADA.claims.email, target.returnTo);
+  // Anyone's links naming the connection, for an app it is not allowed for: refused before its IdP.
+  for (let i = 0; i < 3; i++) {
+    const query = new URLSearchParams({
+      app: other.app.id,
+      return_to: other.returnTo,
+      connection: target.connectionId,
+    });
+    const refused = await fetch(`${broker.url}/api/sso/login?${query}`);
+    t.equal(refused.status, 400);
+    await refused.arrayBuffer();
+  }
+  t.ok(
+    await waitFor(async () => {
+      const { rowCount } = await broker.database.pool.query(
+        `SELECT 1 FROM login_attempts WHERE connection_id = $1 AND outcome = 'failure'`,
+        [target.connectionId],
+      );
+      return rowCount === 3;
+    }, 3_000),
+    'the refusals are in the login audit, with the connection',
+  );
+
+  const operator = new TestBrowser();
+  const signedIn = await operator.request(`${broker.url}/console/sign-in`, { form: { token: broker.adminToken } });
+  t.equal(signedIn.status, 303);
+  const page = await (await operator.request(`${broker.url}/console`)).text();
+  const row = page.split('<tr>').find((r) => r.includes(`/console/connections/${target.connectionId}"`)) ?? '';
+  const cells = [...row.matchAll(/<td>(.*?)<\/td>/gs)].map((m) => m[1]);
+  t.same(cells.slice(2, 5), ['1', '100%', '—'], 'one login, all successful, no last error');
 });

@@ -13,6 +13,11 @@ export interface LoginAttempt {
   requestId: string | null;
   /** The step a failure happened at (a start step, or a callback step of pipeline.ts). */
   step?: string | null;
+  /**
+   * Failed before its IdP was involved (true only from AttemptOutcomes.failedBeforeIdp): anyone
+   * can make such a failure with a link, so it never counts in a connection's health.
+   */
+  beforeIdp?: boolean;
 }
 
 export interface LoginAttemptRow {
@@ -43,9 +48,9 @@ export class LoginAuditRepo {
     const column = <T>(pick: (a: LoginAttempt & { at: Date }) => T) => attempts.map(pick);
     await this.pool.query({
       text: `INSERT INTO login_attempts (id, at, tenant_id, connection_id, app_id, outcome, error, duration_ms,
-                                         request_id, step)
+                                         request_id, step, before_idp)
              SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                  $7::text[], $8::int[], $9::text[], $10::text[])`,
+                                  $7::text[], $8::int[], $9::text[], $10::text[], $11::boolean[])`,
       values: [
         column(() => randomUUID()),
         column((a) => a.at),
@@ -57,6 +62,7 @@ export class LoginAuditRepo {
         column((a) => Math.max(0, Math.round(a.durationMs))),
         column((a) => a.requestId),
         column((a) => a.step ?? null),
+        column((a) => a.beforeIdp ?? false),
       ],
     });
   }
@@ -128,7 +134,8 @@ export class LoginAuditRepo {
 
   /**
    * Each connection's logins since `since`: how many, how many succeeded, and its last error
-   * with its time (the console's health at a glance).
+   * with its time (the console's health at a glance). Failures before the IdP was involved are
+   * left out: anyone can make them with a link naming the connection, and they say nothing of it.
    */
   async healthSince(since: Date): Promise<ConnectionHealth[]> {
     const { rows } = await this.pool.query<{
@@ -142,7 +149,7 @@ export class LoginAuditRepo {
               count(*) FILTER (WHERE outcome = 'success')::int AS successes,
               (array_agg(error ORDER BY at DESC) FILTER (WHERE outcome = 'failure'))[1] AS last_error,
               max(at) FILTER (WHERE outcome = 'failure') AS last_error_at
-         FROM login_attempts WHERE at >= $1 AND connection_id IS NOT NULL
+         FROM login_attempts WHERE at >= $1 AND connection_id IS NOT NULL AND NOT before_idp
         GROUP BY connection_id`,
       [since],
     );

@@ -100,6 +100,8 @@ export class AttemptOutcomes {
       durationMs: 0,
       requestId: input.requestId ?? null,
       step: input.step,
+      // At 'idp' the connection's IdP could not be reached: that is its health; before, nothing was asked of it.
+      beforeIdp: input.step !== 'idp',
     });
   }
 
