@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/wait.js';
 
 // The console's lists in Chromium, with the pages' real CSP: the request id on a learner's error
 // page finds their attempt, also one that failed before a tenant was known (unknown organisation,
-// unregistered return URL), with its error code and the step it failed at; logins and changes name
+// unregistered return URL, a callback without the browser's transaction), with its error code and the step it failed at; logins and changes name
 // and link tenants, connections and apps, changes filter by tenant, and times read as people read
 // them with the exact UTC time beside.
 
@@ -31,19 +31,33 @@ t.test(
     const learnerContext = await browser.newContext();
     const learnerJourney = await watch(learnerContext, t);
     const learner = await learnerContext.newPage();
-    /** The learner meets an error page: the request id it shows. */
-    const failedLogin = async (params: Record<string, string>) => {
-      const query = new URLSearchParams({ app: scenario.app.id, return_to: scenario.returnTo, ...params });
-      learnerJourney.expectErrorPage(400, '/api/sso/login');
-      await learner.goto(`${broker.url}/api/sso/login?${query}`);
+    /** The learner meets an error page at `path`: the request id it shows. */
+    const errorPage = async (path: string, query: URLSearchParams) => {
+      learnerJourney.expectErrorPage(400, path);
+      await learner.goto(`${broker.url}${path}?${query}`);
       const reference = (await learner.locator('.ref').textContent()) ?? '';
       const id = /request (\S+)/.exec(reference)?.[1];
       t.ok(id, `the error page shows a request id (${reference.trim()})`);
       return id!;
     };
+    const failedLogin = (params: Record<string, string>) =>
+      errorPage(
+        '/api/sso/login',
+        new URLSearchParams({ app: scenario.app.id, return_to: scenario.returnTo, ...params }),
+      );
     const attempts = [
       { id: await failedLogin({ tenant: 'umbrela' }), error: 'unknown_tenant', step: 'tenant', tenant: 'no tenant' },
       { id: await failedLogin({ tenant: 'initech' }), error: 'no_connection', step: 'connection', tenant: 'Initech' },
+      {
+        // Back from the IdP without this browser's transaction cookie (blocked, or another browser).
+        id: await errorPage(
+          `/api/sso/callback/${scenario.connectionId}`,
+          new URLSearchParams({ state: 'not-this-browsers', code: 'x' }),
+        ),
+        error: 'invalid_state',
+        step: 'transaction',
+        tenant: 'no tenant',
+      },
       {
         id: await failedLogin({ tenant: scenario.tenant, return_to: 'https://evil.test/' }),
         error: 'invalid_return_to',
@@ -74,7 +88,7 @@ t.test(
     }
     t.match(
       await page
-        .getByRole('row', { name: new RegExp(attempts[2]!.id) })
+        .getByRole('row', { name: new RegExp(attempts[3]!.id) })
         .getByRole('link')
         .first()
         .textContent(),
@@ -85,7 +99,7 @@ t.test(
     await page.getByLabel('Tenant').selectOption({ label: 'no tenant (failed before one was known)' });
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('row', { name: new RegExp(attempts[0]!.id) }).waitFor();
-    t.equal(await page.locator('tbody tr').count(), 2, 'the attempts without a tenant, and only those');
+    t.equal(await page.locator('tbody tr').count(), 3, 'the attempts without a tenant, and only those');
     t.same(await seriousViolations(page), [], 'the logins: no serious or critical accessibility violation');
     journey.assertClean(t);
     learnerJourney.assertClean(t, 'the learner’s error pages');

@@ -73,8 +73,9 @@ export class AttemptOutcomes {
 
   /**
    * A login that failed before it was sent to an IdP: no such app, an unregistered return URL,
-   * no such organisation, no connection. Recorded with what was known by then (the tenant, app
-   * and connection, or null), so the request id on the learner's error page finds it. Such
+   * no such organisation, no connection; or a callback with no transaction of this browser.
+   * Recorded with what was known by then (the tenant, app and connection, or null), so the
+   * request id on the learner's error page finds it. Such
    * failures need no credential, so each process writes at most UNREACHED_PER_MINUTE of them a
    * minute per tenant, and as many with no tenant (the audit retention deletes them like any
    * attempt): a flood cannot grow the table beyond that bound, and a flood of bogus links (no

@@ -24,7 +24,7 @@ export interface LoginCallbackDeps {
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: Pick<IdpRegistry, 'idp'>;
   tickets: Pick<TicketService, 'mint'>;
-  outcomes: Pick<AttemptOutcomes, 'succeeded' | 'failed'>;
+  outcomes: Pick<AttemptOutcomes, 'succeeded' | 'failed' | 'failedBeforeIdp'>;
   cookies: Pick<TransactionCookies, 'find' | 'finished'>;
   /** PUBLIC_URL/api/sso/callback: each connection's redirect URI is this plus `/<connection id>`. */
   callbackUrl: string;
@@ -40,18 +40,39 @@ const callbackQuerySchema = z.object({
 export class LoginCallbackService {
   constructor(private readonly deps: LoginCallbackDeps) {}
 
-  /** Finds the browser's transaction for a callback; a page (400) when there is none. */
+  /**
+   * Finds the browser's transaction for a callback; a page (400) when there is none. That page
+   * gives the learner a request id for IT, so the failure is recorded too: with no tenant (nothing
+   * but the URL, which anyone can write, names one), within the budget of failures anyone can make.
+   */
   openTransaction(query: unknown, browser: BrowserContext): LoginTransaction {
     const parsed = callbackQuerySchema.safeParse(query);
-    if (!parsed.success) throw new BrokerError('invalid_state', { description: 'The sign-in response has no state.' });
+    if (!parsed.success) {
+      this.#noTransaction(browser);
+      throw new BrokerError('invalid_state', { description: 'The sign-in response has no state.' });
+    }
     const found = this.deps.cookies.find(parsed.data.state, browser.host, browser.cookies);
-    if (!found) throw new BrokerError('invalid_state');
+    if (!found) {
+      this.#noTransaction(browser);
+      throw new BrokerError('invalid_state');
+    }
     const tx = { ...found, requestId: browser.requestId };
     if (Date.now() - tx.createdAt > this.deps.transactionTtlSeconds * 1000) {
       void this.deps.outcomes.failed(tx, 'login_expired', 'transaction');
       throw new BrokerError('login_expired');
     }
     return tx;
+  }
+
+  #noTransaction(browser: BrowserContext): void {
+    this.deps.outcomes.failedBeforeIdp({
+      tenant: undefined,
+      connectionId: undefined,
+      appId: undefined,
+      error: 'invalid_state',
+      step: 'transaction',
+      requestId: browser.requestId,
+    });
   }
 
   /** Clears a transaction's cookie: one try per transaction, whatever the outcome. */
