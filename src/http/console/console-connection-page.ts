@@ -3,7 +3,8 @@ import type { VersionView } from '../../domain/connections/connection-version.se
 import type { SetupLinkView } from '../../domain/setup-links/setup-link.service.js';
 import type { TenantView } from '../../domain/tenants/tenant.service.js';
 import { html, type Html } from '../browser/html.js';
-import { consolePage, csrfField, when, type Chrome } from './console-layout.js';
+import { consolePage, csrfField, type Chrome } from './console-layout.js';
+import { when } from '../browser/time.js';
 import { freshLink, linksTable, newLinkForm } from './console-links.js';
 import { lastTest } from './console-pages.js';
 

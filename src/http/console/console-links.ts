@@ -1,6 +1,7 @@
 import type { SetupLinkView } from '../../domain/setup-links/setup-link.service.js';
 import { html, type Html } from '../browser/html.js';
-import { csrfField, emptyState, when, type Chrome } from './console-layout.js';
+import { csrfField, emptyState, type Chrome } from './console-layout.js';
+import { when } from '../browser/time.js';
 
 /** A setup link's state: unused, used (opened), expired or revoked. */
 export function linkState(link: SetupLinkView, now = Date.now()): string {

@@ -3,7 +3,8 @@ import type { LoginAttemptRow } from '../../domain/audit/login-audit.repo.js';
 import type { ChangeRow } from '../../domain/changes/change-log.repo.js';
 import { html, type Html } from '../browser/html.js';
 import { formProblem, textField, type FormState } from './console-forms.js';
-import { consolePage, csrfField, emptyState, when, type Chrome } from './console-layout.js';
+import { consolePage, csrfField, emptyState, type Chrome } from './console-layout.js';
+import { when } from '../browser/time.js';
 
 /** The tenant filter's value for attempts that failed before a tenant was known (no slug has parentheses). */
 export const NO_TENANT = '(none)';

@@ -6,7 +6,8 @@ import type { SetupLinkView } from '../../domain/setup-links/setup-link.service.
 import type { TenantView } from '../../domain/tenants/tenant.service.js';
 import { html, type Html } from '../browser/html.js';
 import { formProblem, textField, type FormState } from './console-forms.js';
-import { consolePage, csrfField, emptyState, when, type Chrome } from './console-layout.js';
+import { consolePage, csrfField, emptyState, type Chrome } from './console-layout.js';
+import { when } from '../browser/time.js';
 import { freshLink, linkState, linksTable, newLinkForm } from './console-links.js';
 
 /**
