@@ -46,6 +46,9 @@ export function fieldErrors(
   return errors;
 }
 
+/** The app form's field that opens an app to every tenant: asked for, never what an emptied list means. */
+export const EVERY_TENANT = 'everyTenant';
+
 interface FieldOptions {
   /** The element's id; its message's id is `<id>-error`. */
   id: string;
@@ -80,4 +83,14 @@ export function formProblem(form: FormState | undefined, what: string): Html | '
   if (!form) return '';
   const general = form.errors.form;
   return html`<p class="box err" role="alert">${what} ${general ?? 'See the messages beside the fields below.'}</p>`;
+}
+
+/**
+ * The explicit choice that opens an app to every tenant (an emptied Tenants field is refused):
+ * ticked as sent when the form is shown again, else as the app is.
+ */
+export function everyTenantBox(id: string, form: FormState | undefined, every: boolean): Html {
+  const checked = form ? form.values[EVERY_TENANT] === 'yes' : every;
+  return html`<span><label for="${id}">Every tenant (any organisation’s people may sign in)</label>
+<input type="checkbox" id="${id}" name="${EVERY_TENANT}" value="yes"${checked ? html` checked` : ''}></span>`;
 }

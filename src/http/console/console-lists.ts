@@ -2,7 +2,7 @@ import type { AppView } from '../../domain/apps/app.service.js';
 import type { LoginAttemptRow } from '../../domain/audit/login-audit.repo.js';
 import type { ChangeRow } from '../../domain/changes/change-log.repo.js';
 import { html, type Html } from '../browser/html.js';
-import { formProblem, textField, type FormState } from './console-forms.js';
+import { everyTenantBox, formProblem, textField, type FormState } from './console-forms.js';
 import { consolePage, csrfField, emptyState, type Chrome } from './console-layout.js';
 import { when } from '../browser/time.js';
 
@@ -28,7 +28,7 @@ const appName = (dir: Directory, id: string) =>
   html`<a href="/console/apps#app-${id}">${dir.apps.get(id)?.name ?? 'a deleted app'}</a>`;
 
 const URLS = { name: 'returnUrls', label: 'Return URLs (comma-separated)', required: true, size: 50 };
-const TENANTS = { name: 'tenants', label: 'Tenants (comma-separated; empty: every tenant)' };
+const TENANTS = { name: 'tenants', label: 'Tenants (comma-separated)' };
 
 /** One app's edit form, folded (no script: <details>). */
 function appEdit(chrome: Chrome, a: AppView, form: FormState | undefined): Html {
@@ -38,6 +38,7 @@ ${formProblem(form, 'The app was not changed.')}
 <form method="post" action="/console/apps/${a.id}" aria-label="Edit ${a.name}">${csrfField(chrome)}<fieldset>
 ${textField({ ...URLS, id: `${prefix}-urls`, form, value: a.returnUrls.join(', ') })}
 ${textField({ ...TENANTS, id: `${prefix}-tenants`, form, value: a.tenants?.join(', ') ?? '' })}
+${everyTenantBox(`${prefix}-every`, form, a.tenants === null)}
 <button type="submit">Save ${a.name}</button></fieldset></form></details>`;
 }
 
@@ -85,6 +86,7 @@ ${appEdit(chrome, a, editing === a.id ? form : undefined)}</td>
 ${textField({ id: 'a-name', name: 'name', label: 'Name', form: newForm, required: true })}
 ${textField({ ...URLS, id: 'a-urls', form: newForm })}
 ${textField({ ...TENANTS, id: 'a-tenants', form: newForm })}
+${everyTenantBox('a-every', newForm, false)}
 <button type="submit">Create app</button></fieldset></form>`,
   );
 }

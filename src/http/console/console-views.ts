@@ -70,15 +70,22 @@ async function draftOf(deps: ConsoleData, connectionId: string): Promise<DraftSu
 
 /** The console's pages, from the services: gathering what each shows, then rendering it. */
 export function consoleViews(deps: ConsoleData) {
-  const record = (request: FastifyRequest, resource: string, id: string, action: string, fields: string[]) =>
-    deps.changes.record({
-      actor: request.consoleSession?.actor ?? 'console',
-      resource,
-      id,
-      action,
-      fields,
-      address: request.ip,
-    });
+  /** A console write in the change log; a failure to record it is logged and the page still answers
+   * (as the API's, record-changes.ts): the write happened, and a rotated secret must not be lost. */
+  const record = async (request: FastifyRequest, resource: string, id: string, action: string, fields: string[]) => {
+    try {
+      await deps.changes.record({
+        actor: request.consoleSession?.actor ?? 'console',
+        resource,
+        id,
+        action,
+        fields,
+        address: request.ip,
+      });
+    } catch (error) {
+      request.log.error({ err: error, resource, id }, 'change not recorded');
+    }
+  };
 
   /** A tenant's connections with their health, those being onboarded, and its setup links. */
   async function overview(
