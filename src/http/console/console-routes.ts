@@ -120,6 +120,8 @@ export function tenantRoutes(app: FastifyInstance, kit: RouteKit) {
   app.post('/console/connections/:id/versions/:n/activate', async (request: Req, reply) => {
     const { id, n } = request.params;
     if (!isConfirmed(request.body)) {
+      // Only a version that exists is offered: any other answers the console's 404 page.
+      await deps.versions.require(id, n);
       return page(
         reply,
         200,

@@ -1,11 +1,13 @@
 import t from 'tap';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { TestBrowser } from '../helpers/browser.js';
+import { startIdp } from '../helpers/idp.js';
+import { ADA, registerTenant } from '../helpers/scenario.js';
 
-// The console's app writes, over HTTP as a browser posts them: a rotated secret is shown even when
+// The console's writes, over HTTP as a browser posts them: a rotated secret is shown even when
 // the change log cannot be written (the write happened; the page must not lose the only copy of
-// the secret), and an emptied Tenants field never opens an app to every tenant by itself — that
-// takes the explicit "Every tenant" choice.
+// the secret); an emptied Tenants field never opens an app to every tenant by itself — that
+// takes the explicit "Every tenant" choice; and only a version that exists is offered to activate.
 
 /** An operator's browser signed in with the admin token, and a console form poster (with its CSRF token). */
 async function operator(broker: TestBroker) {
@@ -74,4 +76,23 @@ t.test('an emptied Tenants field is refused; every tenant takes the explicit cho
     ((await broker.admin('GET', '/admin/apps')).body as { name: string }[]).some((a) => a.name === 'Other LMS'),
     'not created',
   );
+});
+
+t.test('only a version that exists is offered to activate', async (t) => {
+  const broker = await startBroker(t);
+  const idp = await startIdp(t, {
+    redirectUri: broker.config.callbackUrl,
+    brokerJwks: broker.keys.jwks(),
+    accounts: [ADA],
+  });
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  const post = await operator(broker);
+  for (const n of ['abc', '99', '0']) {
+    const asked = await post(`/console/connections/${scenario.connectionId}/versions/${n}/activate`, {});
+    t.equal(asked.status, 404, `version ${n}: not found`);
+    t.notMatch(asked.html, `Activate version ${n}?`, 'and no confirmation for it');
+  }
+  const real = await post(`/console/connections/${scenario.connectionId}/versions/1/activate`, {});
+  t.equal(real.status, 200);
+  t.match(real.html, 'Activate version 1?', 'an existing one is confirmed first');
 });
