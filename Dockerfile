@@ -15,6 +15,10 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# Every interface of the container: without DATABASE_URL the broker would otherwise listen on
+# 127.0.0.1 inside it, which `-p 3000:3000` cannot reach. Only a port the operator publishes is
+# reachable from outside the container.
+ENV HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules

@@ -99,7 +99,7 @@ async function main() {
 
   const app = await buildApp({ ...config, secretKeys, consoleSignInCode }, { database, keys, logger });
   await app.listen({ host: config.host, port: config.port });
-  if (embedded !== undefined && config.host === DEVELOPMENT_HOST) {
+  if (embedded !== undefined && process.env.HOST === undefined) {
     // The generated admin token and the console link below open the console: this machine only.
     logger.warn(
       { host: config.host, port: config.port },

@@ -10,6 +10,7 @@ import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { testDatabaseUrl } from '../helpers/db.js';
 import { freePort, packageRoot } from '../../src/config/local.js';
 import { testPool } from '../helpers/pg.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The broker as an operator runs it: src/main.ts in its own process.
 
@@ -237,5 +238,14 @@ t.test(
     t.equal(admin.status, 200, 'and the generated token is the admin token');
     run.child.kill('SIGTERM');
     t.equal(await run.exited, 0);
+
+    // HOST=127.0.0.1 set by hand: the same address, but not the default, and the log does not say it is.
+    const chosen = runMain({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, HOST: '127.0.0.1' }, cwd);
+    t.teardown(() => void chosen.child.kill('SIGTERM'));
+    const printed = () => /console\/sign-in\?code=/.test(chosen.output().stdout);
+    t.ok(await waitFor(printed, 30_000), 'started again, with HOST set');
+    t.notMatch(chosen.output().stdout, /default/, 'no word of a default it did not use');
+    chosen.child.kill('SIGTERM');
+    t.equal(await chosen.exited, 0);
   },
 );
