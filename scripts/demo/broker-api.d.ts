@@ -2998,7 +2998,14 @@ export interface components {
             claims: {
                 [key: string]: unknown;
             };
-            /** Format: date-time */
+            /** @description The ID token’s acr (authentication context class), or null */
+            acr: string | null;
+            /** @description The ID token’s amr (authentication methods), or null */
+            amr: string[] | null;
+            /**
+             * Format: date-time
+             * @description The ID token’s auth_time when present, else when the broker received the ID token
+             */
             authenticatedAt: string;
             /** @description The session id for GET /api/sso/logout */
             session: string;
@@ -3144,7 +3151,14 @@ export interface components {
             claims: {
                 [key: string]: unknown;
             };
-            /** Format: date-time */
+            /** @description The ID token’s acr (authentication context class), or null */
+            acr: string | null;
+            /** @description The ID token’s amr (authentication methods), or null */
+            amr: string[] | null;
+            /**
+             * Format: date-time
+             * @description The ID token’s auth_time when present, else when the broker received the ID token
+             */
             authenticatedAt: string;
             /** @description The session id for GET /api/sso/logout */
             session: string;

@@ -166,7 +166,8 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 }
 
 /** What a sign-in form's submission leads to: an account, the form again, or a refusal. */
-export type SignInOutcome = { accountId: string } | { page: string } | { deny: string };
+export type SignInOutcome =
+  { accountId: string; acr?: string | undefined; amr?: string[] | undefined } | { page: string } | { deny: string };
 
 /**
  * An oidc-provider behind a node:http server on 127.0.0.1:`port`, whose interaction pages are
@@ -176,7 +177,12 @@ export type SignInOutcome = { accountId: string } | { page: string } | { deny: s
  */
 export async function serveWithSignIn(
   provider: Provider,
-  options: { port: number; signInPage(uid: string): string; signIn(form: URLSearchParams, uid: string): SignInOutcome },
+  options: {
+    port: number;
+    signInPage(uid: string): string;
+    /** `params`: the authorization request's (acr_values, max_age, prompt…). */
+    signIn(form: URLSearchParams, uid: string, params: Record<string, unknown>): SignInOutcome;
+  },
 ): Promise<() => Promise<void>> {
   const html = (res: ServerResponse, body: string) =>
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
@@ -190,7 +196,7 @@ export async function serveWithSignIn(
         return html(res, options.signInPage((await provider.interactionDetails(req, res)).uid));
       if (interaction?.[2] && req.method === 'POST') {
         const details = await provider.interactionDetails(req, res);
-        const outcome = options.signIn(await readForm(req), details.uid);
+        const outcome = options.signIn(await readForm(req), details.uid, details.params);
         if ('page' in outcome) return html(res, outcome.page);
         if ('deny' in outcome)
           return await provider.interactionFinished(req, res, {
@@ -203,7 +209,7 @@ export async function serveWithSignIn(
         return await provider.interactionFinished(
           req,
           res,
-          { login: { accountId: outcome.accountId }, consent: { grantId } },
+          { login: { accountId: outcome.accountId, acr: outcome.acr, amr: outcome.amr }, consent: { grantId } },
           { mergeWithLastSubmission: false },
         );
       }

@@ -66,6 +66,16 @@ export const ERROR_TABLE = {
     allowRedirect: true,
     message: 'This account does not belong to the organisation.',
   },
+  acr_not_satisfied: {
+    status: 403,
+    allowRedirect: true,
+    message: 'The identity provider did not sign you in as strongly as this application asked.',
+  },
+  stale_authentication: {
+    status: 403,
+    allowRedirect: true,
+    message: 'The identity provider did not sign you in recently enough for this application.',
+  },
   // Apps and operators.
   invalid_client: { status: 401, allowRedirect: false, message: 'Missing or wrong app credentials.' },
   invalid_ticket: {

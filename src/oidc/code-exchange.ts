@@ -22,7 +22,16 @@ export interface ExchangeResult {
 /** The authorization request's parameters (OpenID Connect Core §3.1.2.1, RFC 7636 §4.3). */
 export function buildAuthorizationRedirect(
   idp: Pick<Idp, 'configuration'>,
-  params: { redirectUri: string; scopes: readonly string[]; checks: LoginChecks; loginHint?: string | undefined },
+  params: {
+    redirectUri: string;
+    scopes: readonly string[];
+    checks: LoginChecks;
+    loginHint?: string | undefined;
+    /** OpenID Connect Core §3.1.2.1, in order of preference. */
+    acrValues?: readonly string[] | undefined;
+    maxAge?: number | undefined;
+    prompt?: string | undefined;
+  },
 ): URL {
   const search: Record<string, string> = {
     response_type: 'code',
@@ -40,6 +49,9 @@ export function buildAuthorizationRedirect(
     code_challenge_method: 'S256',
   };
   if (params.loginHint) search.login_hint = params.loginHint;
+  if (params.acrValues?.length) search.acr_values = params.acrValues.join(' ');
+  if (params.maxAge !== undefined) search.max_age = String(params.maxAge);
+  if (params.prompt !== undefined) search.prompt = params.prompt;
   return client.buildAuthorizationUrl(idp.configuration, search);
 }
 

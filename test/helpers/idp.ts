@@ -58,6 +58,13 @@ export async function startIdp(
     otherBrokers?: string[];
     /** Behave as the many IdPs without RFC 9207 (Entra ID, Google): no `iss` in authorization responses, none advertised. */
     withoutResponseIssuer?: boolean;
+    /**
+     * The authentication context classes it can sign users in with (advertised as
+     * `acr_values_supported`), weakest first: a sign-in uses the first of the request's
+     * `acr_values` it supports, else the first here, as an IdP that steps up on demand would.
+     * `amr` says how: `['pwd']`, plus `'mfa'` for any class but the first.
+     */
+    acrValues?: string[];
   },
 ): Promise<TestIdp> {
   const port = await freePort();
@@ -102,7 +109,8 @@ export async function startIdp(
     // Claims in the ID token itself, as most enterprise IdPs send them.
     conformIdTokenClaims: false,
     claims: {
-      openid: ['sub'],
+      // amr only where sign-ins say how (acrValues): other tests' tokens stay as they were.
+      openid: ['sub', ...(options.acrValues ? ['amr'] : [])],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username', 'groups'],
     },
@@ -113,6 +121,7 @@ export async function startIdp(
       if (!account) return undefined;
       return { accountId: sub, claims: async () => ({ ...account.claims, sub }) };
     },
+    ...(options.acrValues && { acrValues: options.acrValues }),
     ...options.config,
   };
   const provider = new Provider(issuer, configuration);
@@ -169,9 +178,14 @@ export async function startIdp(
     port,
     signInPage: (uid) =>
       `<!doctype html><title>Sign in</title><form method="post" action="/interaction/${uid}/login"><label>Email <input name="login"></label><button>Sign in</button></form>`,
-    signIn: (form) => {
+    signIn: (form, _uid, params) => {
       const account = byLogin.get(form.get('login') ?? '');
-      return account ? { accountId: account.sub } : { deny: 'unknown user' };
+      if (!account) return { deny: 'unknown user' };
+      const supported = options.acrValues;
+      if (!supported?.length) return { accountId: account.sub };
+      const asked = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
+      const acr = asked.find((value) => supported.includes(value)) ?? supported[0]!;
+      return { accountId: account.sub, acr, amr: acr === supported[0] ? ['pwd'] : ['pwd', 'mfa'] };
     },
   });
   t.teardown(close);

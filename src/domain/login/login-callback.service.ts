@@ -161,7 +161,7 @@ export class LoginCallbackService {
     query: Record<string, unknown>,
     callbackUrl: URL,
   ): Promise<string> {
-    const { connection, tenant, result, identity } = await this.verify(tx, query, callbackUrl);
+    const { connection, tenant, result, identity, authentication } = await this.verify(tx, query, callbackUrl);
     const ticket = await this.deps.tickets.mint({
       transactionId: tx.state,
       appId: purpose.appId,
@@ -173,7 +173,7 @@ export class LoginCallbackService {
         issuer: result.claims.iss,
         ...identity,
         claims: result.claims,
-        authenticatedAt: new Date().toISOString(),
+        ...authentication,
       },
       idToken: result.idToken,
     });

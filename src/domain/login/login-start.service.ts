@@ -5,6 +5,7 @@ import { parseQuery } from '../validation.js';
 import type { AttemptOutcomes } from './attempt-outcomes.js';
 import { startAppLogin, type StartDeps, type StartProgress } from './start/index.js';
 import { matchInitiation } from './start/match-initiation.js';
+import { stepUpOf, stepUpQuery } from './start/step-up.js';
 import { redirectToIdp, type BrowserContext, type LoginToStart, type StartResult } from './start/redirect-to-idp.js';
 
 export type { BrowserContext, StartResult } from './start/redirect-to-idp.js';
@@ -30,6 +31,7 @@ const loginQuerySchema = z.object({
     // eslint-disable-next-line no-control-regex -- the control characters are what it refuses
     .regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters')
     .optional(),
+  ...stepUpQuery,
 });
 
 const initiateQuerySchema = z.object({
@@ -56,6 +58,7 @@ export class LoginStartService {
         tenant: q.tenant,
         loginHint: q.login_hint,
         appState: q.state,
+        stepUp: stepUpOf(q),
       };
       return startAppLogin(this.deps, request, browser, progress);
     });

@@ -32,6 +32,23 @@ export interface LoginTransaction {
   requestId?: string | undefined;
   /** Who asked for the login: a relying app (the learner goes back to it) or a test login. */
   purpose: AppPurpose | TestPurpose | ConsolePurpose;
+  /** What the callback checks of the sign-in itself (contract v4); absent or empty: nothing. */
+  demands?: SignInDemands | undefined;
+}
+
+/**
+ * The step-up and freshness a login asked for, as the callback needs them. The ACR values are
+ * kept as hashes: ten values of 200 characters from the app, plus the connection's, would
+ * otherwise take more than a cookie may hold, and the callback only asks "is the ID token's
+ * `acr` one of them?".
+ */
+export interface SignInDemands {
+  /** acrHash() of every ACR value sent (the app's and the connection's). */
+  acrHashes?: string[] | undefined;
+  /** `max_age` sent, in seconds: the ID token must carry an `auth_time` no older. */
+  maxAge?: number | undefined;
+  /** `prompt=login` sent: an `auth_time` must not be older than the login's start (createdAt). */
+  promptLogin?: boolean | undefined;
 }
 
 /** An operator signing in to the console through CONSOLE_TENANT: ends in a console session. */
@@ -111,6 +128,11 @@ export function settingsFingerprint(settings: {
     .toString('base64url');
 }
 
+/** 96 bits of SHA-256, base64url: an ACR value as a transaction keeps it (see SignInDemands). */
+export function acrHash(value: string): string {
+  return createHash('sha256').update(value).digest().subarray(0, 12).toString('base64url');
+}
+
 /** The sealed form: one-letter keys, since every byte travels in a cookie. */
 const sealedSchema = z.object({
   n: z.string(),
@@ -122,6 +144,13 @@ const sealedSchema = z.object({
   t: z.number().int().positive().optional(),
   b: z.string().max(200).optional(),
   k: z.literal('console').optional(),
+  d: z
+    .object({
+      r: z.array(z.string()).optional(),
+      m: z.number().int().nonnegative().optional(),
+      l: z.literal(1).optional(),
+    })
+    .optional(),
 });
 
 export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
@@ -144,6 +173,14 @@ export function sealTransaction(box: SecretBox, tx: LoginTransaction): string {
     if (tx.purpose.version !== undefined) sealed.t = tx.purpose.version;
     if (tx.purpose.backTo !== undefined) sealed.b = tx.purpose.backTo;
   }
+  const demands = tx.demands;
+  if (demands && (demands.acrHashes || demands.maxAge !== undefined || demands.promptLogin)) {
+    sealed.d = {
+      ...(demands.acrHashes && { r: demands.acrHashes }),
+      ...(demands.maxAge !== undefined && { m: demands.maxAge }),
+      ...(demands.promptLogin && { l: 1 as const }),
+    };
+  }
   return box.seal(JSON.stringify(sealed), SEALED.loginTransaction(tx.state));
 }
 
@@ -165,6 +202,13 @@ export function openTransaction(box: SecretBox, state: string, sealed: string): 
     connectionId: parsed.c,
     settings: parsed.f,
     createdAt: parsed.at,
+    ...(parsed.d && {
+      demands: {
+        ...(parsed.d.r && { acrHashes: parsed.d.r }),
+        ...(parsed.d.m !== undefined && { maxAge: parsed.d.m }),
+        ...(parsed.d.l && { promptLogin: true }),
+      },
+    }),
     purpose: parsed.a
       ? { kind: 'app', appId: parsed.a.id, returnToHash: parsed.a.r, appState: parsed.a.s }
       : parsed.k === 'console'

@@ -7,6 +7,8 @@ export type StepId =
   | 'response_issuer'
   | 'authorization'
   | 'token_exchange'
+  | 'acr'
+  | 'freshness'
   | 'userinfo'
   | 'claims'
   | 'domain';

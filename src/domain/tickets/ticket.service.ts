@@ -6,6 +6,7 @@ import type { MappedIdentity } from '../../oidc/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { appSecretMatches } from '../apps/app.service.js';
 import type { ConfigCache } from '../live-config/config-cache.js';
+import type { AuthenticationFacts } from '../login/callback/authentication-facts.js';
 import { isSealedTicket, openTicket, sealTicket } from './sealed-ticket.js';
 import type { TicketRepo } from './ticket.repo.js';
 
@@ -19,9 +20,9 @@ export const MAX_SEALED_TICKET = 4096;
 const MAX_TICKET_LENGTH = 8192;
 
 /** The identity a ticket carries: the redeem answer without its session id. */
-export type TicketIdentity = { tenant: string; connection: string; issuer: string } & MappedIdentity & {
+export type TicketIdentity = { tenant: string; connection: string; issuer: string } & MappedIdentity &
+  AuthenticationFacts & {
     claims: Record<string, unknown>;
-    authenticatedAt: string;
   };
 
 export type RedeemAnswer = TicketIdentity & { session: string };
@@ -126,7 +127,7 @@ export class TicketService {
   async #redeemSealed(appId: string, ticket: string, key: string | null): Promise<RedeemAnswer | undefined> {
     const opened = openTicket(this.deps.secretBox, appId, ticket);
     if (!opened) return undefined;
-    const answer = { ...(opened.identity as unknown as TicketIdentity), session: opened.sessionId };
+    const answer = answerOf(opened.identity, opened.sessionId);
     const claimed =
       opened.expiresAt > Date.now() &&
       (await this.deps.tickets.claim({
@@ -150,6 +151,12 @@ export class TicketService {
     const row =
       (await this.deps.tickets.redeem(hash, appId, key)) ??
       (key === null ? undefined : await this.deps.tickets.repeat(hash, appId, key));
-    return row ? { ...(row.identity as unknown as TicketIdentity), session: row.sessionId } : undefined;
+    return row ? answerOf(row.identity, row.sessionId) : undefined;
   }
+}
+
+/** A ticket minted before `acr` and `amr` were kept (an upgrade mid-login) answers them as null. */
+function answerOf(identity: Record<string, unknown>, session: string): RedeemAnswer {
+  const before = { acr: null, amr: null } as Record<string, unknown>;
+  return { ...before, ...identity, session } as unknown as RedeemAnswer;
 }

@@ -11,6 +11,8 @@ const STEP_NAMES: Record<StepId, string> = {
   token_exchange:
     'Token exchange (client authentication, PKCE) and ID-token checks (RS256 signature, iss, aud/azp, exp/iat/nbf, ' +
     'nonce)',
+  acr: 'The ID token’s acr is one of the ACR values asked for',
+  freshness: 'The sign-in is recent enough (auth_time against max_age or prompt=login)',
   userinfo: 'Userinfo (sub matches)',
   claims: 'Required claims: user id and email-like login',
   domain: 'Verified email (and hosted domain) allowed for the tenant',

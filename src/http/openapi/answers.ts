@@ -182,7 +182,9 @@ export const redeemAnswer = z
     familyName: z.string().optional(),
     groups: z.array(z.string()),
     claims: z.record(z.string(), z.unknown()),
-    authenticatedAt: time,
+    acr: z.string().nullable().describe('The ID token’s acr (authentication context class), or null'),
+    amr: z.array(z.string()).nullable().describe('The ID token’s amr (authentication methods), or null'),
+    authenticatedAt: time.describe('The ID token’s auth_time when present, else when the broker received the ID token'),
     session: z.string().describe('The session id for GET /api/sso/logout'),
   })
   .meta({ id: 'Identity' });

@@ -11,7 +11,10 @@ import { assertDomainAllowed } from '../domain-restriction.js';
 import type { LoginTransaction } from '../login-transaction.js';
 import { stepRunner, type Trace } from '../pipeline.js';
 import { addUserinfo, userinfoWanted } from './add-userinfo.js';
+import { assertAcrSatisfied } from './assert-acr.js';
 import { assertAuthorizationCode } from './assert-authorization-code.js';
+import { assertFreshAuthentication } from './assert-fresh-authentication.js';
+import { authenticationFacts } from './authentication-facts.js';
 import { loadConnection } from './load-connection.js';
 
 export interface CallbackDeps {
@@ -72,6 +75,23 @@ export async function verifyCallback(
       return `ID token signed RS256 and valid: iss ${r.claims.iss}, ${audience}, nonce matches, ${times}`;
     },
   );
+  const receivedAt = Date.now();
+  const { acrHashes, maxAge, promptLogin } = tx.demands ?? {};
+  if (acrHashes !== undefined) {
+    await step(
+      'acr',
+      () => assertAcrSatisfied(result.claims, acrHashes),
+      (acr) => `acr ${acr} is one of the ${acrHashes.length} ACR values asked for`,
+    );
+  }
+  if (maxAge !== undefined || promptLogin) {
+    await step(
+      'freshness',
+      () =>
+        assertFreshAuthentication(result.claims, { maxAge, promptLogin }, { startedAt: tx.createdAt, now: receivedAt }),
+      (message) => message,
+    );
+  }
   const withUserinfo = userinfoWanted(connection.fetchUserinfo, idp, result)
     ? await step(
         'userinfo',
@@ -105,5 +125,5 @@ export async function verifyCallback(
     () => assertDomainAllowed(tenant, identity, claims),
     (message) => message,
   );
-  return { connection, tenant, result, identity };
+  return { connection, tenant, result, identity, authentication: authenticationFacts(result.claims, receivedAt) };
 }

@@ -7,6 +7,7 @@ import { findApp } from './find-app.js';
 import { pickConnection } from './pick-connection.js';
 import { redirectToIdp, type BrowserContext, type RedirectToIdpDeps, type StartResult } from './redirect-to-idp.js';
 import { resolveTenant, type ResolveTenantDeps } from './resolve-tenant.js';
+import type { StepUp } from './step-up.js';
 
 export type StartDeps = RedirectToIdpDeps &
   ResolveTenantDeps & {
@@ -22,6 +23,8 @@ export interface AppLoginRequest {
   loginHint?: string | undefined;
   /** The app's opaque state, echoed back unchanged. */
   appState?: string | undefined;
+  /** `acr_values`, `max_age`, `prompt` (contract v4). */
+  stepUp?: StepUp | undefined;
 }
 
 /** The steps of a login's start, as the login audit names the one a failure happened at. */
@@ -69,6 +72,7 @@ export async function startAppLogin(
     purpose: { kind: 'app', appId: app.id, returnToHash: returnToHash(request.returnTo), appState: request.appState },
     returnTo: request.returnTo,
     loginHint: request.loginHint,
+    stepUp: request.stepUp,
     browser,
   });
 }

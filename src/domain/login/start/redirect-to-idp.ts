@@ -7,9 +7,10 @@ import type { ConnectionService } from '../../connections/connection.service.js'
 import { redirectUriFor } from '../../connections/redirect-uri.js';
 import type { Tenant } from '../../tenants/tenant.repo.js';
 import type { AttemptOutcomes } from '../attempt-outcomes.js';
-import { settingsFingerprint, type LoginTransaction } from '../login-transaction.js';
+import { acrHash, settingsFingerprint, type LoginTransaction } from '../login-transaction.js';
 import { withParams } from '../return-url.js';
 import type { CookieToSet, TransactionCookies } from '../transaction-cookies.js';
+import { mergeAcrValues, type StepUp } from './step-up.js';
 import { withOrganisation } from './with-organisation.js';
 
 /** Either a redirect to the IdP (with the transaction cookie) or, on IdP trouble, back to the app. */
@@ -40,6 +41,8 @@ export interface LoginToStart {
   /** The app's return URL (already checked against its registered ones), for app logins. */
   returnTo?: string;
   loginHint?: string | undefined;
+  /** What the app asks of the sign-in itself (contract v4); the connection may add ACR values. */
+  stepUp?: StepUp | undefined;
   browser: BrowserContext;
 }
 
@@ -53,6 +56,7 @@ export interface LoginToStart {
 export async function redirectToIdp(deps: RedirectToIdpDeps, login: LoginToStart): Promise<StartResult> {
   const { tenant, connection, purpose, returnTo } = login;
   const [state, nonce, codeVerifier] = randomTokens(3) as [string, string, string];
+  const acrValues = mergeAcrValues(login.stepUp?.acrValues, undefined);
   const tx: LoginTransaction = {
     state,
     nonce,
@@ -61,6 +65,11 @@ export async function redirectToIdp(deps: RedirectToIdpDeps, login: LoginToStart
     settings: settingsFingerprint(connection),
     createdAt: Date.now(),
     purpose,
+    demands: {
+      ...(acrValues && { acrHashes: acrValues.map(acrHash) }),
+      ...(login.stepUp?.maxAge !== undefined && { maxAge: login.stepUp.maxAge }),
+      ...(login.stepUp?.prompt === 'login' && { promptLogin: true }),
+    },
   };
   let authorizationUrl: URL;
   try {
@@ -70,6 +79,9 @@ export async function redirectToIdp(deps: RedirectToIdpDeps, login: LoginToStart
       scopes: connection.scopes,
       checks: tx,
       loginHint: login.loginHint,
+      acrValues,
+      maxAge: login.stepUp?.maxAge,
+      prompt: login.stepUp?.prompt,
     });
   } catch (error) {
     const backToApp = isBrokerError(error) && error.allowRedirect && purpose.kind === 'app' && returnTo !== undefined;

@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import { startBroker } from '../helpers/broker.js';
+import { TestBrowser, signIn } from '../helpers/browser.js';
+import { startIdp } from '../helpers/idp.js';
+import { startRogueIdp } from '../helpers/rogue-idp.js';
+import { ADA, redeem, registerAutoLoginTenant, registerTenant } from '../helpers/scenario.js';
+
+// Step-up and freshness (contract v4): an app asks for `acr_values`, `max_age` or `prompt` on
+// /api/sso/login; the broker passes them on, and at the callback refuses an ID token that does not
+// honour them before any ticket exists. Played against oidc-provider, which signs users in with
+// the class asked for, and against IdPs that ignore the request (the rogue IdP's tokens: no acr,
+// no auth_time, an old auth_time).
+
+const broker = await startBroker(t);
+const PWD = 'urn:test:acr:pwd';
+const MFA = 'urn:test:acr:mfa';
+const idp = await startIdp(t, {
+  redirectUri: broker.config.callbackUrl,
+  brokerJwks: broker.keys.jwks(),
+  accounts: [ADA],
+  acrValues: [PWD, MFA],
+});
+
+/** Seconds added to "now" for the rogue IdP's `auth_time` (undefined: none), per behaviour. */
+const authTimeOffset: Record<string, number | undefined> = {};
+const rogue = await startRogueIdp(t, {
+  // Ignores acr_values and max_age: its tokens carry neither acr nor auth_time.
+  ignores: {},
+  // Sends an auth_time `authTimeOffset.timed` seconds from now, and the acr and amr it was told.
+  timed: {
+    claims: (claims) => ({
+      ...claims,
+      ...(authTimeOffset.timed !== undefined && { auth_time: Math.floor(Date.now() / 1000) + authTimeOffset.timed }),
+      acr: 'urn:rogue:acr:otp',
+      amr: ['otp', 42],
+    }),
+  },
+});
+
+async function rogueTenant(behaviour: string) {
+  const slug = `r-${randomBytes(4).toString('hex')}`;
+  const tenant = await registerAutoLoginTenant(broker, {
+    slug,
+    issuer: rogue.issuer(behaviour),
+    clientSecret: rogue.clientSecret,
+  });
+  const returnTo = `https://app.example.test/${slug}`;
+  return {
+    ...tenant,
+    /** A whole login with `params` added to the login URL; where the browser came back to the app. */
+    async login(params: Record<string, string>) {
+      const browser = new TestBrowser();
+      const query = new URLSearchParams({ app: tenant.app.id, return_to: returnTo, tenant: slug, ...params });
+      const result = await browser.follow(`${broker.url}/api/sso/login?${query}`, (u) => u.startsWith(returnTo));
+      if (!result.url) throw new Error(`${slug}: ended at ${result.response.status} ${await result.response.text()}`);
+      const back = new URL(result.url);
+      const authorize = browser.hops.find((hop) => hop.url.startsWith(rogue.issuer(behaviour)));
+      return {
+        error: back.searchParams.get('error'),
+        state: back.searchParams.get('state'),
+        ticket: back.searchParams.get('ticket'),
+        authorization: new URL(authorize!.url).searchParams,
+      };
+    },
+  };
+}
+
+t.test('bad acr_values, max_age and prompt are a 400 invalid_request, never sent to an IdP', async (t) => {
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  const bad: [string, string | string[]][] = [
+    ['acr_values', ''],
+    ['acr_values', ' '],
+    ['acr_values', `${PWD}  ${MFA}`],
+    ['acr_values', ` ${PWD}`],
+    ['acr_values', Array.from({ length: 11 }, (_, i) => `urn:acr:${i}`).join(' ')],
+    ['acr_values', 'a'.repeat(201)],
+    ['acr_values', 'urn:acr:\u00e9t\u00e9'],
+    ['acr_values', 'urn:acr:\ttab'],
+    ['acr_values', [PWD, MFA]],
+    ['max_age', ''],
+    ['max_age', '-1'],
+    ['max_age', '1.5'],
+    ['max_age', '1e3'],
+    ['max_age', ' 60'],
+    ['max_age', 'sixty'],
+    ['max_age', '9'.repeat(16)],
+    ['max_age', ['60', '60']],
+    ['prompt', ''],
+    ['prompt', 'none'],
+    ['prompt', 'consent'],
+    ['prompt', 'LOGIN'],
+    ['prompt', 'login select_account'],
+    ['prompt', ['login', 'login']],
+  ];
+  for (const [name, value] of bad) {
+    const url = new URL(scenario.loginUrl());
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(name, v);
+    const response = await fetch(url, { redirect: 'manual', headers: { accept: 'application/json' } });
+    t.equal(response.status, 400, `${name}=${JSON.stringify(value)}: 400`);
+    if (response.status !== 400) continue;
+    const body = (await response.json()) as { error: string; error_description: string };
+    t.equal(body.error, 'invalid_request', `${name}=${JSON.stringify(value)}: invalid_request`);
+    t.match(body.error_description, name, 'the description names the parameter');
+  }
+  const good = new URL(scenario.loginUrl());
+  good.searchParams.set('acr_values', Array.from({ length: 10 }, (_, i) => `${'a'.repeat(190)}:${i}`).join(' '));
+  good.searchParams.set('max_age', '0');
+  good.searchParams.set('prompt', 'select_account');
+  const response = await fetch(good, { redirect: 'manual' });
+  t.equal(response.status, 302, 'ten values of 200 characters, max_age 0 and select_account are accepted');
+  const sent = new URL(response.headers.get('location')!).searchParams;
+  t.equal(sent.get('acr_values')?.split(' ').length, 10, 'all ten passed on');
+  t.equal(sent.get('max_age'), '0');
+  t.equal(sent.get('prompt'), 'select_account');
+  const cookie = response.headers.getSetCookie().join('; ');
+  t.ok(cookie.length < 1500, `the transaction cookie stays small with 2 KB of ACR values (${cookie.length} bytes)`);
+});
+
+t.test('acr_values, max_age and prompt=login are passed on; a satisfied acr reaches the app', async (t) => {
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  const browser = new TestBrowser();
+  const started = Date.now();
+  const back = await signIn(
+    browser,
+    scenario.loginUrl({ acr_values: `${MFA} urn:test:acr:other`, max_age: '300', prompt: 'login', state: 's1' }),
+    ADA.claims.email,
+    scenario.returnTo,
+  );
+  const authorization = new URL(browser.hops.find((hop) => hop.url.startsWith(`${idp.issuer}/auth`))!.url);
+  t.equal(authorization.searchParams.get('acr_values'), `${MFA} urn:test:acr:other`, 'acr_values passed on, in order');
+  t.equal(authorization.searchParams.get('max_age'), '300');
+  t.equal(authorization.searchParams.get('prompt'), 'login');
+  t.equal(back.searchParams.get('error'), null, 'no error');
+  t.equal(back.searchParams.get('state'), 's1');
+  const answer = await redeem(broker, scenario.app, back.searchParams.get('ticket'));
+  t.equal(answer.status, 200);
+  t.equal(answer.body.acr, MFA, 'acr: the class the IdP signed in with');
+  t.same(answer.body.amr, ['pwd', 'mfa'], 'amr from the ID token');
+  t.type(answer.body.claims.auth_time, 'number', 'the IdP sent auth_time (max_age asked for it)');
+  t.equal(answer.body.authenticatedAt, new Date(answer.body.claims.auth_time * 1000).toISOString(), 'from auth_time');
+  t.ok(answer.body.claims.auth_time * 1000 >= started - 1000, 'a fresh sign-in');
+});
+
+t.test('an acr other than the ones asked for is acr_not_satisfied, back to the app', async (t) => {
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  // The IdP does not know this class and signs in with its default (PWD).
+  const back = await signIn(
+    new TestBrowser(),
+    scenario.loginUrl({ acr_values: 'urn:test:acr:hardware-key', state: 's2' }),
+    ADA.claims.email,
+    scenario.returnTo,
+  );
+  t.equal(back.origin + back.pathname, scenario.returnTo.split('?')[0], 'back at the app');
+  t.equal(back.searchParams.get('error'), 'acr_not_satisfied');
+  t.ok(back.searchParams.get('error_description'));
+  t.equal(back.searchParams.get('state'), 's2', "the app's state");
+  t.equal(back.searchParams.get('ticket'), null, 'no ticket');
+});
+
+t.test('an IdP that ignores acr_values and max_age gets no ticket', async (t) => {
+  const tenant = await rogueTenant('ignores');
+  const acr = await tenant.login({ acr_values: MFA, state: 'a' });
+  t.equal(acr.authorization.get('acr_values'), MFA, 'asked for');
+  t.match(acr, { error: 'acr_not_satisfied', state: 'a', ticket: null }, 'no acr in the ID token: refused');
+  const maxAge = await tenant.login({ max_age: '600', state: 'b' });
+  t.equal(maxAge.authorization.get('max_age'), '600', 'asked for');
+  t.match(maxAge, { error: 'stale_authentication', state: 'b', ticket: null }, 'max_age and no auth_time: refused');
+  const promptLogin = await tenant.login({ prompt: 'login' });
+  t.equal(promptLogin.authorization.get('prompt'), 'login', 'asked for');
+  t.equal(promptLogin.error, null, 'prompt=login with no auth_time: nothing to compare, accepted');
+  const plain = await tenant.login({});
+  t.equal(plain.error, null, 'without step-up the same IdP signs in');
+  t.equal(plain.authorization.get('acr_values'), null, 'and nothing was asked for');
+  const answer = await redeem(broker, tenant.app, plain.ticket);
+  t.equal(answer.status, 200);
+  t.equal(answer.body.acr, null, 'acr: null without one');
+  t.equal(answer.body.amr, null, 'amr: null without one');
+});
+
+t.test('an old auth_time is stale_authentication, within 60 s of clock skew', async (t) => {
+  const tenant = await rogueTenant('timed');
+  t.teardown(() => void delete authTimeOffset.timed);
+  authTimeOffset.timed = -3600;
+  t.match(
+    await tenant.login({ max_age: '600' }),
+    { error: 'stale_authentication', ticket: null },
+    'older than max_age',
+  );
+  t.match(
+    await tenant.login({ prompt: 'login' }),
+    { error: 'stale_authentication', ticket: null },
+    'prompt=login and an auth_time from before the login started',
+  );
+  t.equal((await tenant.login({})).error, null, 'neither asked: an old sign-in is fine');
+
+  authTimeOffset.timed = -(300 + 50);
+  t.equal((await tenant.login({ max_age: '300' })).error, null, 'max_age exceeded by 50 s: within the skew');
+  authTimeOffset.timed = -(300 + 70);
+  t.equal((await tenant.login({ max_age: '300' })).error, 'stale_authentication', 'exceeded by 70 s: refused');
+  authTimeOffset.timed = -50;
+  t.equal((await tenant.login({ prompt: 'login' })).error, null, 'prompt=login, 50 s before the start: within skew');
+  t.equal((await tenant.login({ max_age: '0' })).error, null, 'max_age=0, 50 s ago: within skew');
+  authTimeOffset.timed = -70;
+  t.equal((await tenant.login({ prompt: 'login' })).error, 'stale_authentication', '70 s before the start: refused');
+  t.equal((await tenant.login({ max_age: '0' })).error, 'stale_authentication', 'max_age=0, 70 s ago: refused');
+});
+
+t.test('the redeem answer: acr, amr, and authenticatedAt from auth_time or the time of receipt', async (t) => {
+  const tenant = await rogueTenant('timed');
+  t.teardown(() => void delete authTimeOffset.timed);
+  authTimeOffset.timed = -120;
+  const before = Date.now();
+  const timed = await tenant.login({});
+  const answer = await redeem(broker, tenant.app, timed.ticket);
+  t.equal(answer.status, 200);
+  t.equal(answer.body.acr, 'urn:rogue:acr:otp');
+  t.same(answer.body.amr, ['otp'], 'amr: its strings');
+  t.equal(answer.body.authenticatedAt, new Date(answer.body.claims.auth_time * 1000).toISOString(), 'auth_time');
+  t.ok(Date.parse(answer.body.authenticatedAt) < before - 100_000, 'two minutes ago, not now');
+
+  delete authTimeOffset.timed;
+  const start = Date.now();
+  const untimed = await tenant.login({});
+  const end = Date.now();
+  const second = await redeem(broker, tenant.app, untimed.ticket);
+  t.equal(second.body.claims.auth_time, undefined, 'no auth_time');
+  const at = Date.parse(second.body.authenticatedAt);
+  t.ok(at >= start && at <= end, 'when the broker received the ID token');
+});
