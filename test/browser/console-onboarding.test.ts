@@ -1,7 +1,8 @@
 import t from 'tap';
 import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
-import { draftThroughLink, launch, missing, operator } from '../helpers/console.js';
+import { launch, missing } from '../helpers/chromium.js';
+import { draftThroughLink, operator } from '../helpers/console.js';
 import { startIdp } from '../helpers/idp.js';
 import { ADA } from '../helpers/scenario.js';
 
@@ -58,7 +59,10 @@ t.test(
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Test login: it works' }).waitFor();
     await page.goto(connectionUrl);
-    t.match(await page.getByRole('row', { name: /^1 draft/ }).textContent(), /test sign-in passed/);
+    t.match(
+      await page.getByRole('row', { name: /^1 draft/ }).textContent(),
+      /✓ The test sign-in\s+of version 1 succeeded/,
+    );
     await page.getByRole('button', { name: 'Activate version 1' }).click();
     await page.getByRole('heading', { name: 'Activate version 1?' }).waitFor();
     t.match(await page.getByRole('alert').textContent(), 'uses the IdP settings of version 1', 'says what changes');

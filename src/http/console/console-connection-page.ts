@@ -6,7 +6,7 @@ import { html, type Html } from '../browser/html.js';
 import { consolePage, csrfField, type Chrome } from './console-layout.js';
 import { when } from '../browser/time.js';
 import { freshLink, linksTable, newLinkForm } from './console-links.js';
-import { lastTest } from './console-pages.js';
+import { versionTest } from './console-pages.js';
 
 /** Why a draft cannot be activated yet, or undefined when it can. */
 function activationBlocked(v: VersionView): string | undefined {
@@ -33,7 +33,7 @@ function versionRow(chrome: Chrome, connectionId: string, v: VersionView): Html 
   return html`<tr><th scope="row">${v.version}</th><td>${v.status}</td><td>${v.createdBy}, ${when(v.createdAt)}</td>
 <td><code>${v.issuer}</code><br><code>${v.clientId}</code> · ${v.tokenEndpointAuthMethod}
 ${v.hasClientSecret ? ' · secret set' : ''}</td>
-<td>${lastTest(v)}</td><td>${action} ${testForm}</td></tr>`;
+<td>${versionTest(v)}</td><td>${action} ${testForm}</td></tr>`;
 }
 
 /** The operator's switches of a live connection: enabled, default. */

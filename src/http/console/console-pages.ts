@@ -7,6 +7,7 @@ import type { TenantView } from '../../domain/tenants/tenant.service.js';
 import { html, type Html } from '../browser/html.js';
 import { formProblem, textField, type FormState } from './console-forms.js';
 import { consolePage, csrfField, emptyState, type Chrome } from './console-layout.js';
+import { lastTest } from '../browser/last-test.js';
 import { when } from '../browser/time.js';
 import { freshLink, linkState, linksTable, newLinkForm } from './console-links.js';
 
@@ -49,13 +50,8 @@ function healthCells(s: ConnectionSummary): Html {
   return html`<td>${h?.logins ?? 0}</td><td>${rate}</td><td>${lastError}</td><td>${latency}</td><td>${expiring}</td>`;
 }
 
-/** A version's last test sign-in, in words. */
-export function lastTest(v: VersionView): Html {
-  return v.lastTest
-    ? html`<span class="${v.lastTest.ok ? 'ok' : 'bad'}">test sign-in ${v.lastTest.ok ? 'passed' : 'failed'}
-${when(v.lastTest.at)}</span>`
-    : html`<span class="muted">not tested yet</span>`;
-}
+/** A version's last test sign-in, in words (as the setup page says it). */
+export const versionTest = (v: VersionView): Html => lastTest(v.version, v.lastTest);
 
 const tenantCell = (tenant: TenantView) =>
   html`<th scope="row"><a href="/console/tenants/${tenant.slug}">${tenant.name}</a> <code>${tenant.slug}</code></th>`;
@@ -70,7 +66,7 @@ function overviewRows({ tenant, connections, drafts, links }: TenantOverview): H
     ...drafts.map(
       (d) => html`<tr>${tenantCell(tenant)}
 <td><a href="/console/connections/${d.connectionId}">${d.draft.issuer}</a></td>
-<td>draft, not active yet</td><td colspan="5">version ${d.draft.version}: ${lastTest(d.draft)}</td></tr>`,
+<td>draft, not active yet</td><td colspan="5">${versionTest(d.draft)}</td></tr>`,
     ),
   );
   if (rows.length === 0) {
@@ -143,7 +139,7 @@ export function tenantPage(
 ${s.connection.enabled ? 'enabled' : 'disabled'}${s.connection.isDefault ? ', default' : ''}</li>`,
         )}${t.drafts.map(
           (d) => html`<li><a href="/console/connections/${d.connectionId}">${d.draft.issuer}</a>: draft version
-${d.draft.version}, not active yet; ${lastTest(d.draft)}</li>`,
+${d.draft.version}, not active yet; ${versionTest(d.draft)}</li>`,
         )}</ul>`;
   const form = options.form;
   return consolePage(

@@ -5,7 +5,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { pinned } from '../browser/pages.js';
+import { PAGE_HEADERS, pinned } from '../browser/pages.js';
 import { ROUTE_DOCS } from './routes.js';
 
 /** The API reference page (Swagger UI, served from this package: nothing loads from elsewhere). */
@@ -41,9 +41,7 @@ function referenceHeaders(): Record<string, string> {
       "frame-ancestors 'none'",
       "base-uri 'none'",
     ].join('; '),
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    ...PAGE_HEADERS,
   };
 }
 

@@ -1,4 +1,5 @@
 import { html, trusted, type Html } from '../browser/html.js';
+import { lastTest } from '../browser/last-test.js';
 import { humanTime } from '../browser/time.js';
 import type { SetupPageModel } from './setup-page.js';
 
@@ -6,7 +7,8 @@ import type { SetupPageModel } from './setup-page.js';
 
 /** The value of an `<input type="date">`: YYYY-MM-DD. */
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
-const attr = (on: boolean, name: string) => trusted(on ? ` ${name}` : '');
+/** ` name` when `on`: a boolean attribute (or one with its value) of an element. */
+export const attr = (on: boolean, name: string) => trusted(on ? ` ${name}` : '');
 export const csrfField = (m: SetupPageModel) => html`<input type="hidden" name="csrf" value="${m.csrf}">`;
 
 function report(m: SetupPageModel): Html | undefined {
@@ -57,18 +59,17 @@ ${secret}
 <button type="submit">Save and validate</button></form></section>`;
 }
 
-/** The last test sign-in of `version`, said once, with its time (the next-step box and step 4 share it). */
-export function lastTest(version: SetupPageModel['draft']): Html | undefined {
-  if (!version?.lastTestAt) return undefined;
-  const outcome = version.lastTestOk ? 'succeeded' : 'failed';
-  return html`<span class="${version.lastTestOk ? 'ok' : 'bad'}">${version.lastTestOk ? '✓' : '✗'} The test sign-in
-of version ${version.version} ${outcome}</span> (${humanTime(version.lastTestAt)})`;
-}
+/** The last test sign-in of a tested `version` (the next-step box and step 4 share it). */
+export const lastTestOf = (version: NonNullable<SetupPageModel['draft']>): Html =>
+  lastTest(
+    version.version,
+    version.lastTestAt ? { ok: version.lastTestOk === true, at: version.lastTestAt } : undefined,
+  );
 
 export function stepTestAndActivate(m: SetupPageModel): Html {
   const tested = m.draft ?? m.active;
   const last = tested?.lastTestAt
-    ? html`<p>${lastTest(tested)}.${tested.lastTestOk ? '' : ' Its page said which step failed and why.'}</p>`
+    ? html`<p>${lastTestOf(tested)}.${tested.lastTestOk ? '' : ' Its page said which step failed and why.'}</p>`
     : html`<p class="hint">No test sign-in of ${tested ? `version ${tested.version}` : 'your settings'} yet.</p>`;
   const since = m.active?.activatedAt ? html`, since ${humanTime(m.active.activatedAt)}` : '';
   const active = m.active

@@ -1,6 +1,6 @@
 import { html, type Html } from '../browser/html.js';
 import { humanTime, timeUntil } from '../browser/time.js';
-import { csrfField, lastTest } from './setup-forms.js';
+import { csrfField, lastTestOf } from './setup-forms.js';
 import { blocked, NO_BROKER_KEY, type SetupPageModel } from './setup-page.js';
 
 /**
@@ -38,13 +38,13 @@ function draftNext(
 ): Html {
   const v = draft.version;
   if (draft.lastTestOk === true) {
-    return html`<p>${lastTest(draft)}. Activate it: every sign-in of ${m.tenantName} uses it from then on, on every
+    return html`<p>${lastTestOf(draft)}. Activate it: every sign-in of ${m.tenantName} uses it from then on, on every
 server at once${m.active ? html`, in place of version ${m.active.version}` : ''}.</p>
 <form method="post" action="${m.base}/activate">${csrfField(m)}
 <button type="submit">Activate version ${v}</button></form>`;
   }
   if (draft.lastTestAt) {
-    return html`<p>${lastTest(draft)}. Its page said which step failed and why: fix it at your IdP or in
+    return html`<p>${lastTestOf(draft)}. Its page said which step failed and why: fix it at your IdP or in
 ${step(3, 'step 3')}, then ${step(4, 'run the test sign-in again')}.</p>`;
   }
   if (draft.lastValidation && !draft.lastValidation.ok) {

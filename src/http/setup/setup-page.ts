@@ -4,7 +4,7 @@ import { html, trusted, type Html } from '../browser/html.js';
 import { pageSecurityHeaders, renderPage } from '../browser/pages.js';
 import { humanTime, timeUntil } from '../browser/time.js';
 import { IDP_PRODUCTS, type IdpProduct } from './idp-products.js';
-import { csrfField, stepHandBack, stepTestAndActivate } from './setup-forms.js';
+import { attr, csrfField, stepHandBack, stepTestAndActivate } from './setup-forms.js';
 import { nextStep } from './setup-next.js';
 
 export type Method = 'client_secret_post' | 'private_key_jwt';
@@ -74,7 +74,6 @@ export const blocked = (m: SetupPageModel) =>
 
 export const copy = (value: string) =>
   html`<code>${value}</code><button type="button" data-copy="${value}" hidden>Copy</button>`;
-const attr = (on: boolean, name: string) => trusted(on ? ` ${name}` : '');
 
 /**
  * Where the holder is: a step is done when it is, or when a later one is (a live connection was
