@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import t from 'tap';
+import { launch, missing } from '../helpers/chromium.js';
 import { startBroker } from '../helpers/broker.js';
 import { watch } from '../helpers/journey.js';
 
@@ -8,10 +7,6 @@ import { watch } from '../helpers/journey.js';
 // its real CSP, as strict as every other page's (nothing from elsewhere, no wildcard, no
 // framing) — and the page still renders the whole document without one violation or console
 // error (test/helpers/journey.ts watches), nor a failed request.
-
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
-if (missing && process.env.CI) throw new Error(missing);
 
 /** The directives of a CSP header, by name. */
 function directives(csp: string): Map<string, string[]> {
@@ -29,12 +24,7 @@ t.test(
   { skip: missing },
   async (t) => {
     const broker = await startBroker(t);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking'],
-    });
-    t.teardown(() => browser.close());
+    const browser = await launch(t);
     const context = await browser.newContext(); // the page's own CSP applies
     const journey = await watch(context, t);
     const page = await context.newPage();

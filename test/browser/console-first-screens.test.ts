@@ -1,7 +1,7 @@
 import t from 'tap';
 import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
-import { launch, missing } from '../helpers/console.js';
+import { launch, missing } from '../helpers/chromium.js';
 import { watch } from '../helpers/journey.js';
 
 // The first screens, in Chromium with the pages' real CSP: `/` says what this service is and leads

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
-import { launch, missing, operator } from '../helpers/console.js';
+import { launch, missing } from '../helpers/chromium.js';
+import { operator } from '../helpers/console.js';
 import { startIdp } from '../helpers/idp.js';
 import { ADA, registerTenant } from '../helpers/scenario.js';
 

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { DEMO_PASSWORD, startDemo, type Demo } from '../../scripts/demo/demo.js';
 import { freePort, packageRoot } from '../../src/config/local.js';
+import { ARTIFACTS, launch, missing } from '../helpers/chromium.js';
 import { seriousViolations } from '../helpers/accessibility.js';
 import { watch, type Watch } from '../helpers/journey.js';
 
@@ -17,15 +17,11 @@ import { watch, type Watch } from '../helpers/journey.js';
 // error on any page fails the journey. The broker's pages pass axe-core. Screenshots go to
 // test-artifacts/; UPDATE_SCREENSHOTS=1 also refreshes the README's.
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = packageRoot();
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 const README_SCREENSHOT = join(ROOT, 'scripts/demo/screenshot.png');
 const README_SETUP_SCREENSHOT = join(ROOT, 'scripts/demo/setup-page.png');
 
 // .ci/run installs chromium; a developer machine without it is told so rather than failing.
-const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
-if (missing && process.env.CI) throw new Error(missing);
 
 t.test('the demo in a real browser', { skip: missing }, async (t) => {
   const ports = {
@@ -37,13 +33,7 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
   };
   const demo: Demo = await startDemo(ports);
   t.teardown(() => demo.stop());
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  });
-  t.teardown(() => browser.close());
-  await mkdir(ARTIFACTS, { recursive: true });
+  const browser = await launch(t);
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   /** A fresh browser session, watched until the journey's end. */
   const session = async (t: Test): Promise<{ page: Page; journey: Watch }> => {

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t from 'tap';
 import { html, trusted } from '../../src/http/browser/html.js';
 import {
@@ -10,6 +9,7 @@ import {
   renderContinuePage,
   renderPage,
 } from '../../src/http/browser/pages.js';
+import { launch, missing } from '../helpers/chromium.js';
 import { watch, type Watch } from '../helpers/journey.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,10 +19,6 @@ import { waitFor } from '../helpers/wait.js';
 // nothing), a console error and an uncaught error. And the way the broker's forms now reach an
 // IdP — a 200 page that refreshes to it — does get there, in the tab `target="_blank"` opens,
 // with nothing to report.
-
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
-if (missing && process.env.CI) throw new Error(missing);
 
 /** A script the page's CSP pins, which logs an error and throws one. */
 const NOISY = `console.error('a console error');setTimeout(function(){throw new Error('an uncaught error')})`;
@@ -65,12 +61,7 @@ t.test('a journey’s watch, under the broker’s own page headers', { skip: mis
     const headers = { ...PAGE_SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' };
     res.writeHead(404, headers).end(renderPage('Not found', html`<h1>Not found</h1>`));
   });
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  });
-  t.teardown(() => browser.close());
+  const browser = await launch(t);
   /** Plays `play` in a fresh context (the pages' real headers), watched; what the watch saw. */
   const journey = async (play: (page: Page, problems: string[], watched: Watch) => Promise<unknown>) => {
     const context = await browser.newContext();

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/config/local.js';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import t from 'tap';
+import { ARTIFACTS, launch, missing } from '../helpers/chromium.js';
 import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
 import { watch } from '../helpers/journey.js';
@@ -14,11 +12,6 @@ import { watch } from '../helpers/journey.js';
 // connected says it once; and a return URL that is not registered never gets a link, whatever
 // the error. The app itself is played by the browser (its pages are answered in the test, no
 // network): only the broker's pages are real. Screenshots go to test-artifacts/learner-*.png.
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(packageRoot(), 'test-artifacts');
-const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
-if (missing && process.env.CI) throw new Error(missing);
 
 const RETURN_TO = 'https://lms.example.test/sso/done?from=broker';
 
@@ -48,13 +41,7 @@ t.test(
     const login = (params: Record<string, string>) =>
       `${broker.url}/api/sso/login?${new URLSearchParams({ app: app.body.id, return_to: RETURN_TO, ...params })}`;
 
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking'],
-    });
-    t.teardown(() => browser.close());
-    await mkdir(ARTIFACTS, { recursive: true });
+    const browser = await launch(t);
     const context = await browser.newContext();
     await playTheApp(context);
     const journey = await watch(context, t);

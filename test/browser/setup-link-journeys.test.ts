@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/config/local.js';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
+import { ARTIFACTS, launch, missing } from '../helpers/chromium.js';
 import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
 import { startIdp } from '../helpers/idp.js';
@@ -17,23 +15,8 @@ import { ADA } from '../helpers/scenario.js';
 // still works. On a broker without a key of its own, private_key_jwt is never offered as a step
 // that could work. Screenshots go to test-artifacts/setup-journey-*.png.
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(packageRoot(), 'test-artifacts');
-const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
-if (missing && process.env.CI) throw new Error(missing);
 /** An ISO 8601 date-time as the page must not show it (it goes in <time datetime> and on hover). */
 const RAW_ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
-
-async function launch(t: Test): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  });
-  t.teardown(() => browser.close());
-  await mkdir(ARTIFACTS, { recursive: true });
-  return browser;
-}
 
 const currentStep = async (page: Page) =>
   (await page.locator('ol.progress [aria-current="step"]').allTextContents()).map((s) => s.trim());

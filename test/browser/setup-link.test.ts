@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t from 'tap';
+import { ARTIFACTS, launch, missing } from '../helpers/chromium.js';
 import { seriousViolations } from '../helpers/accessibility.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
@@ -20,13 +20,9 @@ import { packageRoot } from '../../src/config/local.js';
 // Every page of the broker passes axe-core (no serious or critical violation; axe scans a copy
 // of the page, test/helpers/accessibility.ts). Screenshots go to test-artifacts/setup-*.png.
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = packageRoot();
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 /** UPDATE_SCREENSHOTS=1 also refreshes the README's copies. */
 const README_SHOTS = join(ROOT, 'docs/screenshots');
-const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
-if (missing && process.env.CI) throw new Error(missing);
 
 t.test('an IdP engineer onboards an organisation alone, in a real browser', { skip: missing }, async (t) => {
   const broker = await startBroker(t);
@@ -36,13 +32,7 @@ t.test('an IdP engineer onboards an organisation alone, in a real browser', { sk
     accounts: [ADA],
     strictRedirectUris: true,
   });
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  });
-  t.teardown(() => browser.close());
-  await mkdir(ARTIFACTS, { recursive: true });
+  const browser = await launch(t);
   const context = await browser.newContext();
   const engineer = await watch(context, t);
   const shot = async (page: Page, name: string) => {

@@ -1,27 +1,8 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Test } from 'tap';
 import type { TestBroker } from './broker.js';
 import { TestBrowser } from './browser.js';
 import { watch, type Watch } from './journey.js';
-
-/** Where the console's browser journeys find Chromium; `missing` skips them (outside CI). */
-export const CHROMIUM = '/usr/bin/chromium';
-export const missing = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
-if (missing && process.env.CI) throw new Error(missing);
-
-/** Chromium, closed at the end of the test. */
-export async function launch(t: Pick<Test, 'teardown'>): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  });
-  t.teardown(() => browser.close());
-  return browser;
-}
 
 /** An operator signed in with the admin token, in a watched context of its own. */
 export async function operator(
