@@ -12,8 +12,15 @@ import type { StepId } from './pipeline.js';
 
 const TEST_LOGIN_TTL_SECONDS = 600;
 
-/** A page of this broker (a path, never another origin): where a test's diagnostics may lead back. */
-const isBrokerPath = (path: string) => path.startsWith('/') && !path.startsWith('//') && !path.includes('\\');
+const isBackslashOrControl = (c: string) => c === '\\' || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f;
+
+/**
+ * A page of this broker (a path, never another origin): where a test's diagnostics may lead back.
+ * No backslash and no control character: browsers read `\` as `/` and drop tab, CR and LF from a
+ * URL, so `/\t/evil.example` would lead to another origin.
+ */
+export const isBrokerPath = (path: string) =>
+  path.startsWith('/') && !path.startsWith('//') && ![...path].some(isBackslashOrControl);
 
 export interface Diagnostics {
   connection: string;
