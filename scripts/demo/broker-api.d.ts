@@ -662,6 +662,8 @@ export interface paths {
                         };
                         /** @default false */
                         fetchUserinfo?: boolean;
+                        /** @default [] */
+                        acrValues?: string[];
                         isDefault?: boolean;
                         /** @default true */
                         enabled?: boolean;
@@ -938,6 +940,7 @@ export interface paths {
                             groups?: string;
                         };
                         fetchUserinfo?: boolean;
+                        acrValues?: string[];
                         isDefault?: boolean;
                         enabled?: boolean;
                         clientSecretExpiresAt?: string | null;
@@ -1321,6 +1324,7 @@ export interface paths {
                             groups?: string;
                         };
                         fetchUserinfo?: boolean;
+                        acrValues?: string[];
                         clientSecretExpiresAt?: string | null;
                     };
                 };
@@ -2904,6 +2908,8 @@ export interface components {
                 groups?: string;
             };
             fetchUserinfo: boolean;
+            /** @description Sent on every login after the app’s acr_values */
+            acrValues: string[];
             isDefault: boolean;
             enabled: boolean;
             /** Format: date-time */
@@ -2948,6 +2954,8 @@ export interface components {
                 groups?: string;
             };
             fetchUserinfo: boolean;
+            /** @description Sent on every login after the app’s acr_values */
+            acrValues: string[];
             /** Format: date-time */
             clientSecretExpiresAt?: string;
         };
@@ -3057,6 +3065,8 @@ export interface components {
                 groups?: string;
             };
             fetchUserinfo: boolean;
+            /** @description Sent on every login after the app’s acr_values */
+            acrValues: string[];
             isDefault: boolean;
             enabled: boolean;
             /** Format: date-time */
@@ -3101,6 +3111,8 @@ export interface components {
                 groups?: string;
             };
             fetchUserinfo: boolean;
+            /** @description Sent on every login after the app’s acr_values */
+            acrValues: string[];
             /** Format: date-time */
             clientSecretExpiresAt?: string;
         };

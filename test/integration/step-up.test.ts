@@ -38,12 +38,13 @@ const rogue = await startRogueIdp(t, {
   },
 });
 
-async function rogueTenant(behaviour: string) {
+async function rogueTenant(behaviour: string, connection: Record<string, unknown> = {}) {
   const slug = `r-${randomBytes(4).toString('hex')}`;
   const tenant = await registerAutoLoginTenant(broker, {
     slug,
     issuer: rogue.issuer(behaviour),
     clientSecret: rogue.clientSecret,
+    connection,
   });
   const returnTo = `https://app.example.test/${slug}`;
   return {
@@ -227,4 +228,87 @@ t.test('the redeem answer: acr, amr, and authenticatedAt from auth_time or the t
   t.equal(second.body.claims.auth_time, undefined, 'no auth_time');
   const at = Date.parse(second.body.authenticatedAt);
   t.ok(at >= start && at <= end, 'when the broker received the ID token');
+});
+
+t.test(
+  'a connection’s acrValues are sent on every login, after the app’s, and either satisfies the check',
+  async (t) => {
+    const scenario = await registerTenant(broker, idp, {
+      method: 'client_secret_post',
+      connection: { acrValues: [MFA] },
+    });
+    const browser = new TestBrowser();
+    const back = await signIn(browser, scenario.loginUrl(), ADA.claims.email, scenario.returnTo);
+    const sent = (b: TestBrowser) => new URL(b.hops.find((hop) => hop.url.startsWith(`${idp.issuer}/auth`))!.url);
+    t.equal(sent(browser).searchParams.get('acr_values'), MFA, 'the connection’s, without the app asking');
+    const answer = await redeem(broker, scenario.app, back.searchParams.get('ticket'));
+    t.equal(answer.body.acr, MFA, 'the IdP signed in with it');
+
+    const both = new TestBrowser();
+    const apps = await signIn(
+      both,
+      scenario.loginUrl({ acr_values: `${PWD} ${MFA}` }),
+      ADA.claims.email,
+      scenario.returnTo,
+    );
+    t.equal(sent(both).searchParams.get('acr_values'), `${PWD} ${MFA}`, 'the app’s, the connection’s not repeated');
+    const weaker = await redeem(broker, scenario.app, apps.searchParams.get('ticket'));
+    t.equal(weaker.body.acr, PWD, 'the IdP took the app’s first choice, and the answer says so');
+
+    const other = new TestBrowser();
+    const merged = await signIn(
+      other,
+      scenario.loginUrl({ acr_values: 'urn:test:acr:hardware-key' }),
+      ADA.claims.email,
+      scenario.returnTo,
+    );
+    t.equal(
+      sent(other).searchParams.get('acr_values'),
+      `urn:test:acr:hardware-key ${MFA}`,
+      'the app’s first, then the connection’s',
+    );
+    t.equal(merged.searchParams.get('error'), null, 'the IdP chose MFA, the connection’s: accepted');
+  },
+);
+
+t.test('an IdP that ignores a connection’s acrValues gets no ticket', async (t) => {
+  const tenant = await rogueTenant('ignores', { acrValues: ['urn:rogue:acr:mfa'] });
+  const result = await tenant.login({});
+  t.equal(result.authorization.get('acr_values'), 'urn:rogue:acr:mfa', 'asked for by the connection');
+  t.match(result, { error: 'acr_not_satisfied', ticket: null });
+});
+
+t.test('acrValues is a versioned connection setting, checked like the login parameter', async (t) => {
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  const path = `/admin/connections/${scenario.connectionId}`;
+  for (const bad of [['has space'], [''], ['a'.repeat(201)], Array.from({ length: 11 }, (_, i) => `a${i}`), 'x']) {
+    const refused = await broker.admin('PATCH', path, { acrValues: bad });
+    t.equal(refused.status, 400, `${JSON.stringify(bad).slice(0, 40)}: 400`);
+  }
+  const patched = await broker.admin('PATCH', path, { acrValues: [MFA] });
+  t.equal(patched.status, 200);
+  t.same(patched.body.acrValues, [MFA]);
+  const versions = (await broker.admin('GET', `${path}/versions`)).body.versions;
+  t.same(
+    versions.map((v: { version: number; acrValues: string[] }) => [v.version, v.acrValues]),
+    [
+      [2, [MFA]],
+      [1, []],
+    ],
+    'a new version holds it',
+  );
+  // Version 1 as a broker before this setting saved it: without the field.
+  await broker.database.pool.query(
+    `UPDATE connection_versions SET settings = settings - 'acrValues' WHERE connection_id = $1 AND version = 1`,
+    [scenario.connectionId],
+  );
+  const rolledBack = await broker.admin('POST', `${path}/versions/1/activate`);
+  t.equal(rolledBack.status, 200);
+  t.same((await broker.admin('GET', path)).body.acrValues, [], 'a rollback takes it away');
+  const response = await new TestBrowser().request(scenario.loginUrl());
+  t.equal(
+    new URL(response.headers.get('location')!).searchParams.get('acr_values'),
+    null,
+    'and logins no longer send it',
+  );
 });

@@ -31,6 +31,7 @@ export const VERSIONED_FIELDS = [
   'assumeEmailVerified',
   'claimMapping',
   'fetchUserinfo',
+  'acrValues',
 ] as const satisfies readonly (keyof Connection)[];
 
 export type VersionSettings = Pick<Connection, (typeof VERSIONED_FIELDS)[number]>;
@@ -74,7 +75,8 @@ export function toVersion(row: Row): ConnectionVersion {
     ...row,
     status: row.status as VersionStatus,
     createdBy: row.createdBy as VersionAuthor,
-    settings: row.settings as unknown as VersionSettings,
+    // Versions saved before a setting existed have its default: a rollback to one clears it.
+    settings: { acrValues: [], ...(row.settings as object) } as unknown as VersionSettings,
     lastValidation: row.lastValidation as unknown as ValidationReport | null,
   };
 }

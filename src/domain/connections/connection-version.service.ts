@@ -50,6 +50,7 @@ const NEW_CONNECTION_DEFAULTS = {
   assumeEmailVerified: false,
   claimMapping: {},
   fetchUserinfo: false,
+  acrValues: [],
 } as const;
 
 /**

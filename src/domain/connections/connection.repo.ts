@@ -28,6 +28,8 @@ export interface Connection {
   assumeEmailVerified: boolean;
   claimMapping: ClaimMapping;
   fetchUserinfo: boolean;
+  /** Sent on every login after the app's `acr_values`; the ID token's `acr` must be one of them. */
+  acrValues: string[];
   isDefault: boolean;
   enabled: boolean;
   createdAt: Date;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { discoveryOriginProblem, idpUrlProblem } from '../../oidc/idp-url.js';
+import { acrValue, MAX_ACR_VALUES } from '../login/start/step-up.js';
 
 const idpUrl = z
   .string()
@@ -33,6 +34,7 @@ const fields = {
     groups: claimName.optional(),
   }),
   fetchUserinfo: z.boolean(),
+  acrValues: z.array(acrValue).max(MAX_ACR_VALUES),
   isDefault: z.boolean(),
   enabled: z.boolean(),
   /** When the IdP said the client secret expires (contract v3, expiring credentials). */
@@ -53,6 +55,7 @@ export const createConnectionSchema = z.strictObject({
   assumeEmailVerified: fields.assumeEmailVerified.default(false),
   claimMapping: fields.claimMapping.default({}),
   fetchUserinfo: fields.fetchUserinfo.default(false),
+  acrValues: fields.acrValues.default([]),
   isDefault: fields.isDefault.optional(),
   enabled: fields.enabled.default(true),
   clientSecretExpiresAt: fields.clientSecretExpiresAt.optional(),
@@ -72,6 +75,7 @@ export const patchConnectionSchema = z.strictObject({
   assumeEmailVerified: fields.assumeEmailVerified.optional(),
   claimMapping: fields.claimMapping.optional(),
   fetchUserinfo: fields.fetchUserinfo.optional(),
+  acrValues: fields.acrValues.optional(),
   isDefault: fields.isDefault.optional(),
   enabled: fields.enabled.optional(),
   clientSecretExpiresAt: fields.clientSecretExpiresAt.optional(),

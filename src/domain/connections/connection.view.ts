@@ -22,6 +22,7 @@ export interface ConnectionView {
   assumeEmailVerified: boolean;
   claimMapping: Connection['claimMapping'];
   fetchUserinfo: boolean;
+  acrValues: string[];
   isDefault: boolean;
   enabled: boolean;
   createdAt: string;
@@ -46,6 +47,7 @@ export function toConnectionView(connection: Connection, tenantSlug: string, cal
     assumeEmailVerified: connection.assumeEmailVerified,
     claimMapping: connection.claimMapping,
     fetchUserinfo: connection.fetchUserinfo,
+    acrValues: connection.acrValues,
     isDefault: connection.isDefault,
     enabled: connection.enabled,
     createdAt: connection.createdAt.toISOString(),

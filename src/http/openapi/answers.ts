@@ -57,6 +57,7 @@ const idpSettings = {
   assumeEmailVerified: z.boolean(),
   claimMapping,
   fetchUserinfo: z.boolean(),
+  acrValues: z.array(z.string()).describe('Sent on every login after the app’s acr_values'),
 };
 
 export const connectionAnswer = z

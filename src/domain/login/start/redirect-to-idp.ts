@@ -56,7 +56,7 @@ export interface LoginToStart {
 export async function redirectToIdp(deps: RedirectToIdpDeps, login: LoginToStart): Promise<StartResult> {
   const { tenant, connection, purpose, returnTo } = login;
   const [state, nonce, codeVerifier] = randomTokens(3) as [string, string, string];
-  const acrValues = mergeAcrValues(login.stepUp?.acrValues, undefined);
+  const acrValues = mergeAcrValues(login.stepUp?.acrValues, connection.acrValues);
   const tx: LoginTransaction = {
     state,
     nonce,
