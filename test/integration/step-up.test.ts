@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
-import { TestBrowser, signIn } from '../helpers/browser.js';
+import { TestBrowser, hiddenInputs, signIn } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
 import { startRogueIdp } from '../helpers/rogue-idp.js';
 import { ADA, redeem, registerAutoLoginTenant, registerTenant } from '../helpers/scenario.js';
@@ -311,4 +311,80 @@ t.test('acrValues is a versioned connection setting, checked like the login para
     null,
     'and logins no longer send it',
   );
+});
+
+/** A form post as a browser makes it (its cookies, same origin). */
+async function postForm(browser: TestBrowser, url: string, form: Record<string, string>) {
+  const response = await browser.request(url, { form });
+  return { status: response.status, location: response.headers.get('location'), html: await response.text() };
+}
+
+t.test('a setup link’s IdP engineer sets acrValues in a draft, and empties it again', async (t) => {
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  const link = await broker.admin('POST', `/admin/tenants/${scenario.tenant}/setup-links`, {
+    connection: scenario.connectionId,
+  });
+  t.equal(link.status, 201);
+  const browser = new TestBrowser();
+  const opened = await (await browser.request(link.body.url)).text();
+  t.match(opened, /<label for="acrValues">/, 'the hand-back form has the field');
+  const hidden = hiddenInputs(opened);
+  const settings = { issuer: idp.issuer, clientId: idp.secretClient.clientId };
+  const versions = async () => (await broker.admin('GET', `/admin/connections/${scenario.connectionId}/versions`)).body;
+
+  const refused = await postForm(browser, `${link.body.url}/draft`, { ...hidden, ...settings, acrValues: 'é' });
+  t.equal(refused.status, 400, 'a value that is not printable ASCII');
+  t.match(refused.html, 'acrValues');
+  const saved = await postForm(browser, `${link.body.url}/draft`, {
+    ...hidden,
+    ...settings,
+    acrValues: ` ${MFA}  ${PWD} `,
+  });
+  t.equal(saved.status, 303);
+  t.match((await versions()).versions[0], {
+    version: 2,
+    status: 'draft',
+    createdBy: 'setup-link',
+    acrValues: [MFA, PWD],
+  });
+  const shown = await (await browser.request(new URL(saved.location!, link.body.url).href)).text();
+  t.match(shown, `value="${MFA} ${PWD}"`, 'the page shows the draft’s values');
+  const emptied = await postForm(browser, `${link.body.url}/draft`, { ...hidden, ...settings, acrValues: '' });
+  t.equal(emptied.status, 303);
+  t.match((await versions()).versions[0], { version: 3, status: 'draft', acrValues: [] }, 'an empty field clears them');
+});
+
+t.test('the console sets acrValues as a draft version, tested and activated like any', async (t) => {
+  const scenario = await registerTenant(broker, idp, { method: 'client_secret_post' });
+  const browser = new TestBrowser();
+  const signedIn = await browser.request(`${broker.url}/console/sign-in`, { form: { token: broker.adminToken } });
+  t.equal(signedIn.status, 303);
+  const pageUrl = `${broker.url}/console/connections/${scenario.connectionId}`;
+  const opened = await (await browser.request(pageUrl)).text();
+  t.match(opened, /action="\/console\/connections\/[^"]+\/acr-values"/, 'the connection page has the form');
+  const csrf = /name="csrf" value="([^"]+)"/.exec(opened)?.[1] ?? '';
+
+  const refused = await postForm(browser, `${pageUrl}/acr-values`, { csrf, acrValues: 'a'.repeat(201) });
+  t.equal(refused.status, 400);
+  t.match(refused.html, 'Required ACR values');
+  const saved = await postForm(browser, `${pageUrl}/acr-values`, { csrf, acrValues: MFA });
+  t.equal(saved.status, 303);
+  const versions = (await broker.admin('GET', `/admin/connections/${scenario.connectionId}/versions`)).body.versions;
+  t.match(
+    versions[0],
+    { version: 2, status: 'draft', acrValues: [MFA], issuer: idp.issuer },
+    'a draft of the active settings',
+  );
+  t.same((await broker.admin('GET', `/admin/connections/${scenario.connectionId}`)).body.acrValues, [], 'not live yet');
+  const changes = (await broker.admin('GET', '/admin/changes?resource=connection-version')).body.changes;
+  t.match(changes[0], { action: 'create', id: `${scenario.connectionId}/2`, fields: ['acrValues'] }, 'recorded');
+
+  const forced = await broker.admin('POST', `/admin/connections/${scenario.connectionId}/versions/2/activate`, {
+    force: true,
+  });
+  t.equal(forced.status, 200);
+  const live = await (await browser.request(pageUrl)).text();
+  t.match(live, `<code>${MFA}</code>`, 'the page shows the live values');
+  const response = await new TestBrowser().request(scenario.loginUrl());
+  t.equal(new URL(response.headers.get('location')!).searchParams.get('acr_values'), MFA, 'and logins send them');
 });

@@ -47,6 +47,16 @@ ${box('isDefault', 'Default connection of the tenant', c.isDefault)}
 <button type="submit">Save switches</button></fieldset></form>`;
 }
 
+/** The connection's own ACR values: saved as a draft version, tested and activated like any setting. */
+function acrForm(chrome: Chrome, c: ConnectionView): Html {
+  return html`<form method="post" action="/console/connections/${c.id}/acr-values">${csrfField(chrome)}<fieldset>
+<label for="acrValues">Required ACR values</label>
+<input id="acrValues" name="acrValues" type="text" value="${c.acrValues.join(' ')}" aria-describedby="acr-hint">
+<p class="hint" id="acr-hint">Space-separated, in the IdP’s own names: every sign-in asks for them (with the app’s
+own) and is refused without one. Saved as a new draft version (replacing any draft), to test and activate below.</p>
+<button type="submit">Save as a draft</button></fieldset></form>`;
+}
+
 /**
  * One connection: settings (never secrets), its switches, versions, setup links. A connection
  * still being onboarded (no active version) shows its versions and links only.
@@ -77,6 +87,7 @@ export function connectionPage(
         ['Client secret', c.hasClientSecret ? 'set (never shown)' : 'none'],
         ['Subject claim', html`<code>${c.subjectClaim}</code>`],
         ['Scopes', html`<code>${['openid', 'email', 'profile', ...c.scopes].join(' ')}</code>`],
+        ['Required ACR values', c.acrValues.length ? html`<code>${c.acrValues.join(' ')}</code>` : 'none'],
         ['Default / enabled', `${c.isDefault ? 'default' : 'not default'} / ${c.enabled ? 'enabled' : 'disabled'}`],
       ]
     : [
@@ -85,6 +96,7 @@ export function connectionPage(
       ];
   const live = c
     ? html`${switchesForm(chrome, c)}
+${acrForm(chrome, c)}
 <form method="post" action="/console/connections/${id}/validate" class="inline">${csrfField(chrome)}
 <button type="submit">Validate</button></form>`
     : '';

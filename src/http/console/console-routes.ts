@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { commaList } from '../../config/env.schema.js';
 import { isBrokerError } from '../../errors/broker-error.js';
+import { spaceList } from '../../domain/login/start/step-up.js';
 import { continueToIdp } from '../browser/continue-to-idp.js';
 import { confirmPage, isConfirmed } from './console-confirm.js';
 import { fieldErrors, typedValues, type FormState } from './console-forms.js';
@@ -108,6 +109,20 @@ export function tenantRoutes(app: FastifyInstance, kit: RouteKit) {
     await deps.connections.update(id, body);
     await views.record(request, 'connection', id, 'update', Object.keys(body).sort());
     return seeOther(reply, `/console/connections/${id}?done=switched`);
+  });
+  // A change of IdP settings is a version: drafted here, then tested and activated as any other.
+  app.post('/console/connections/:id/acr-values', async (request: Req, reply) => {
+    const { id } = request.params;
+    const raw = request.body?.acrValues;
+    try {
+      const draft = await deps.versions.draftByAdmin(id, { acrValues: typeof raw === 'string' ? spaceList(raw) : raw });
+      await views.record(request, 'connection-version', `${id}/${draft.version}`, 'create', ['acrValues']);
+    } catch (error) {
+      if (!isBrokerError(error) || error.code !== 'invalid_request') throw error;
+      const error_ = `Required ACR values: ${error.description} At most 10, each 1–200 printable characters.`;
+      return page(reply, 400, await views.connection(chromeOf(request, { error: error_ }), id));
+    }
+    return seeOther(reply, `/console/connections/${id}?done=drafted`);
   });
   app.post('/console/connections/:id/validate', async (request: Req, reply) => {
     const report = await deps.versions.validate(request.params.id, await views.activeVersion(request.params.id));

@@ -33,7 +33,7 @@ export interface ConsoleData {
   tenants: Pick<TenantService, 'list' | 'get' | 'create' | 'update'>;
   tenantRepo: Pick<TenantRepo, 'findBySlug' | 'findById'>;
   connections: Pick<ConnectionService, 'list' | 'get' | 'update'>;
-  versions: Pick<ConnectionVersionService, 'list' | 'activate' | 'validate' | 'require'>;
+  versions: Pick<ConnectionVersionService, 'list' | 'activate' | 'validate' | 'require' | 'draftByAdmin'>;
   versionRepo: Pick<ConnectionVersionRepo, 'findActive' | 'list'>;
   testLogin: Pick<TestLoginService, 'startHere'>;
   setupLinks: Pick<SetupLinkService, 'create' | 'list' | 'revoke'>;

@@ -43,6 +43,7 @@ export interface ConsoleDeps extends ConsoleData {
 /** Messages after a redirect, by a fixed code (nothing from the query is reflected). */
 const DONE: Record<string, string> = {
   activated: 'The version is active: every sign-in uses it from now on, on every server.',
+  drafted: 'Saved as a draft version: run its test sign-in, then activate it (nothing changed for sign-ins yet).',
   revoked: 'The setup link is revoked: its page stops working at once.',
   switched: 'The connection’s switches are saved.',
 };

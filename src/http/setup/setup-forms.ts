@@ -56,6 +56,11 @@ aria-describedby="discovery-hint">
 <label for="clientId">Client id</label>
 <input id="clientId" name="clientId" type="text" required value="${s?.clientId ?? ''}">
 ${secret}
+<label for="acrValues">Required ACR values (optional)</label>
+<input id="acrValues" name="acrValues" type="text" value="${s?.acrValues.join(' ') ?? ''}" aria-describedby="acr-hint">
+<p class="hint" id="acr-hint">Space-separated authentication context classes, in your IdP’s own names (its
+multi-factor policy, say): every sign-in asks for them, and one without any of them is refused. Leave empty for
+none; the test sign-in (step 4) shows whether your IdP honours them.</p>
 <button type="submit">Save and validate</button></form></section>`;
 }
 

@@ -21,6 +21,7 @@ import {
   type Method,
   type SetupPageModel,
 } from './setup-page.js';
+import { spaceList } from '../../domain/login/start/step-up.js';
 
 export interface SetupDeps {
   setupLinks: SetupLinkService;
@@ -200,12 +201,15 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
     if (problem) return render(reply, 400, context, { product: product?.key, method, error: problem });
     const expires = field(form, 'clientSecretExpiresAt');
     const secret = field(form, 'clientSecret');
+    const acrValues = field(form, 'acrValues');
     const body = {
       issuer: field(form, 'issuer'),
       discoveryUrl: field(form, 'discoveryUrl') || null,
       clientId: field(form, 'clientId'),
       tokenEndpointAuthMethod: method,
       ...(secret && { clientSecret: secret }),
+      // An emptied field clears them; a form without the field (an older page) leaves them.
+      ...(acrValues !== undefined && { acrValues: spaceList(acrValues) }),
       ...(expires && { clientSecretExpiresAt: /^\d{4}-\d{2}-\d{2}$/.test(expires) ? `${expires}T23:59:59Z` : expires }),
       // What a product needs that an IdP engineer would otherwise have to know (setup notes).
       ...(product?.key === 'auth0' && method === 'private_key_jwt' && { assertionAudience: 'issuer' }),

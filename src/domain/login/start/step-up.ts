@@ -55,6 +55,11 @@ export function stepUpOf(q: {
   return { acrValues: q.acr_values, maxAge: q.max_age, prompt: q.prompt };
 }
 
+/** A form's space-separated list (the setup link's and the console's ACR values field); empty: none. */
+export function spaceList(value: string): string[] {
+  return value.split(/\s+/).filter(Boolean);
+}
+
 /** The values an authorization request sends: the app's, then the connection's it lacks. */
 export function mergeAcrValues(app: readonly string[] | undefined, connection: readonly string[] | undefined) {
   const merged = [...new Set([...(app ?? []), ...(connection ?? [])])];
