@@ -15,6 +15,19 @@ export interface ChangeRow extends Change {
   at: string;
 }
 
+/** The links of the tenant whose slug is $3. */
+const LINKS_OF_TENANT = `SELECT l.id, l.connection_id FROM setup_links l JOIN tenants t ON t.id = l.tenant_id
+  WHERE t.slug = $3`;
+
+/** A change of the tenant whose slug is $3 (a connection version's id is "<connection>/<n>"). */
+const OF_TENANT = `(
+  (resource = 'tenant' AND resource_id = $3)
+  OR (resource IN ('connection', 'connection-version') AND split_part(resource_id, '/', 1) IN (
+    SELECT c.id FROM connections c JOIN tenants t ON t.id = c.tenant_id WHERE t.slug = $3
+    UNION SELECT connection_id FROM (${LINKS_OF_TENANT}) links))
+  OR (resource = 'setup-link' AND resource_id IN (SELECT id FROM (${LINKS_OF_TENANT}) links))
+)`;
+
 /** The admin audit trail, in plain SQL. */
 export class ChangeLogRepo {
   constructor(private readonly pool: Pick<pg.Pool, 'query'>) {}
@@ -27,8 +40,13 @@ export class ChangeLogRepo {
     );
   }
 
-  /** Newest first; one resource kind, or all. */
-  async list(resource: string | undefined, limit: number): Promise<ChangeRow[]> {
+  /**
+   * Newest first; one resource kind, or all; one tenant's, or all. A tenant's changes are those of
+   * the tenant itself (by slug), of its connections (and of the connections its setup links reserve)
+   * and their versions, and of its setup links — filtered here, in SQL, so that a quiet tenant's
+   * history is not crowded out of the page by a busy one's.
+   */
+  async list(resource: string | undefined, limit: number, tenant?: string): Promise<ChangeRow[]> {
     const { rows } = await this.pool.query<{
       at: Date;
       actor: string;
@@ -39,8 +57,9 @@ export class ChangeLogRepo {
       address: string | null;
     }>(
       `SELECT at, actor, resource, resource_id, action, fields, address FROM admin_changes
-       WHERE $1::text IS NULL OR resource = $1 ORDER BY at DESC, id LIMIT $2`,
-      [resource ?? null, limit],
+       WHERE ($1::text IS NULL OR resource = $1) AND ($3::text IS NULL OR ${OF_TENANT})
+       ORDER BY at DESC, id LIMIT $2`,
+      [resource ?? null, limit, tenant ?? null],
     );
     return rows.map((row) => ({
       at: row.at.toISOString(),

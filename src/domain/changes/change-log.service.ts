@@ -21,8 +21,9 @@ export class ChangeLog {
     return this.repo.record(change);
   }
 
-  async list(query: unknown): Promise<{ changes: ChangeRow[] }> {
+  /** `tenant` (a slug; the console's filter): only that tenant's changes, as the repository defines them. */
+  async list(query: unknown, tenant?: string): Promise<{ changes: ChangeRow[] }> {
     const { resource, limit } = parseInput(changesQuerySchema, query ?? {});
-    return { changes: await this.repo.list(resource, limit) };
+    return { changes: await this.repo.list(resource, limit, tenant) };
   }
 }

@@ -174,7 +174,10 @@ ${table}`,
   );
 }
 
-/** The tenant a change belongs to, when one does (an app may serve several, or every one). */
+/**
+ * The tenant a change belongs to, when one does (an app may serve several, or every one). The
+ * Changes filter applies the same rule in SQL (domain/changes/change-log.repo.ts); keep them alike.
+ */
 export function changeTenant(dir: Directory, c: ChangeRow): string | undefined {
   switch (c.resource) {
     case 'tenant':
@@ -225,7 +228,7 @@ export function changesPage(chrome: Chrome, dir: Directory, rows: ChangeRow[], t
     rows.length === 0
       ? emptyState(
           tenant
-            ? 'No change of this tenant among the latest 200.'
+            ? 'No change of this tenant yet.'
             : 'No change yet. Every write through the console or the admin API shows here, with who made it.',
         )
       : html`<table><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Tenant</th>
