@@ -64,18 +64,27 @@ export async function selfSignedCertificate(
   return certificate.toString('pem') + '\n';
 }
 
-/**
- * Writes `<kid>.pem` (PKCS #8, mode 0600) and, unless `certificateDays` is 0, `<kid>.crt`.
- * Never overwrites: an existing kid is an error (EEXIST).
- */
+/** Generates an RSA-2048 key and writes it as {@link writeBrokerKey} does. */
 export async function generateBrokerKey(
   dir: string,
+  options: { kid?: string; certificateDays?: number; commonName?: string } = {},
+): Promise<GeneratedKey> {
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  return writeBrokerKey(dir, privateKey, options);
+}
+
+/**
+ * Writes `privateKey` as `<kid>.pem` (PKCS #8, mode 0600) and, unless `certificateDays` is 0,
+ * `<kid>.crt`. Never overwrites: an existing kid is an error (EEXIST).
+ */
+export async function writeBrokerKey(
+  dir: string,
+  privateKey: KeyObject,
   options: { kid?: string; certificateDays?: number; commonName?: string } = {},
 ): Promise<GeneratedKey> {
   const kid =
     options.kid ??
     `broker-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
-  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   await mkdir(dir, { recursive: true });
   const keyPath = join(dir, `${kid}.pem`);
   await writeFile(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadBrokerKeys, type BrokerKeys } from '../../src/config/broker-keys.js';
-import { writeTestBrokerKey } from './test-keys.js';
+import { writeBrokerKey } from '../../src/config/generate-broker-key.js';
+import { testRsaKey } from './test-keys.js';
 import type { Config } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import type { IdpLookup } from '../../src/oidc/network-policy.js';
@@ -47,7 +48,7 @@ export async function startBroker(
   const keysDir = await mkdtemp(join(tmpdir(), 'broker-test-keys-'));
   t.teardown(() => rm(keysDir, { recursive: true, force: true }));
   if (options.prepareKeys) await options.prepareKeys(keysDir);
-  else await writeTestBrokerKey(keysDir, 'test-key-1');
+  else await writeBrokerKey(keysDir, await testRsaKey(), { kid: 'test-key-1' });
   const keys = await loadBrokerKeys(keysDir, overrides.signingKeyId);
   const port = await freePort();
   // The broker listens on 127.0.0.1; PUBLIC_URL may name it otherwise (localhost, for *.localhost tenants).

@@ -1,9 +1,7 @@
 import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { selfSignedCertificate } from '../../src/config/generate-broker-key.js';
 
 /*
  * RSA-2048 keys for the tests' IdPs and brokers, drawn from a pool the test run generates once
@@ -24,15 +22,4 @@ export async function testRsaKey(): Promise<KeyObject> {
     .sort()
     .map((name) => createPrivateKey(readFileSync(join(dir, name))));
   return pool[next++ % pool.length]!;
-}
-
-/** A broker key in KEYS_DIR's layout, as `npm run keys:generate` writes it: `<kid>.pem` and `<kid>.crt`. */
-export async function writeTestBrokerKey(dir: string, kid: string): Promise<void> {
-  const key = await testRsaKey();
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `${kid}.pem`), key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  await writeFile(
-    join(dir, `${kid}.crt`),
-    await selfSignedCertificate(key, { commonName: `SSO broker ${kid}`, days: 730 }),
-  );
 }
