@@ -8,6 +8,7 @@ import { jsonErrorHandler, RETRY_AFTER_SECONDS, toBrokerError } from './http/err
 import { refuseNulCharacters } from './http/nul-characters.js';
 import { redemptionRoutes } from './http/redemption/redemption.plugin.js';
 import { browserRoutes } from './http/browser/browser.plugin.js';
+import { backchannelLogoutRoutes } from './http/backchannel/backchannel-logout.plugin.js';
 import { consoleNotFound, consoleRoutes } from './http/console/console.plugin.js';
 import { landingRoutes } from './http/console/landing.js';
 import { ConsoleSessions, type SignInCode } from './http/console/console-session.js';
@@ -131,6 +132,10 @@ export async function buildApp(
     secureCookies: config.secureCookies,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
+  await app.register(backchannelLogoutRoutes, {
+    backchannelLogout: services.backchannelLogout,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  });
   await app.register(redemptionRoutes, { tickets: services.tickets, rateLimitPerMinute: config.rateLimitPerMinute });
   await app.register(adminRoutes, {
     adminToken: config.adminToken,
@@ -140,6 +145,7 @@ export async function buildApp(
     setupLinks: services.setupLinks,
     expiring: services.expiring,
     changes: services.changes,
+    events: services.eventFeed,
     apps: services.apps,
     audit: services.audit,
     testLogin: services.testLogin,
@@ -171,6 +177,8 @@ export async function buildApp(
     tickets: services.ticketRepo,
     changes: services.changeLogRepo,
     consoleSessions: services.consoleSessionRepo,
+    logoutTokenJtis: services.logoutTokenJtis,
+    events: services.eventLog,
     retentionDays: config.auditRetentionDays,
     log: deps.logger,
   });

@@ -21,7 +21,6 @@ import { ConsoleSignIn } from './domain/login/console-sign-in.service.js';
 import { ConsoleSessionRepo } from './domain/login/console-session.repo.js';
 import { ConsolePin } from './domain/login/console-pin.js';
 import { ConsolePinRepo } from './domain/login/console-pin.repo.js';
-import { LogoutService } from './domain/login/logout.service.js';
 import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
 import { hostnameOf, isWithinDomain } from './domain/login/host-names.js';
@@ -33,9 +32,10 @@ import { SetupLinkRepo } from './domain/setup-links/setup-link.repo.js';
 import { SetupLinkService } from './domain/setup-links/setup-link.service.js';
 import { TenantRepo } from './domain/tenants/tenant.repo.js';
 import { TenantService } from './domain/tenants/tenant.service.js';
-import { SessionRepo, TicketRepo } from './domain/tickets/ticket.repo.js';
+import { TicketRepo } from './domain/tickets/ticket.repo.js';
 import { TicketService } from './domain/tickets/ticket.service.js';
 import { IdpRegistry } from './oidc/idp-registry.js';
+import { createEvents, createSessions } from './after-sign-in.js';
 import type { Dispatcher } from 'undici';
 import { boundedFetch } from './oidc/bounded-fetch.js';
 import { IdpNetworkPolicy, type IdpLookup } from './oidc/network-policy.js';
@@ -166,16 +166,11 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     transactionTtlSeconds: config.transactionTtlSeconds,
     log: deps.logger,
   });
-  const logout = new LogoutService({
-    apps: configCache.apps,
-    sessions: new SessionRepo(deps.database.pool),
-    connections: configCache.connections,
-    connectionService: connections,
-    idps,
-    secretBox,
-    logoutDoneUrl: `${config.publicUrl}/api/sso/logout/done`,
-    log: deps.logger,
-  });
+  // Contract v4: events, and the sessions apps and IdPs end (after-sign-in.ts).
+  const events = createEvents(deps.database.pool);
+  const { pool } = deps.database;
+  const sessionDeps = { pool, ...events, ...loginConfig, secretBox, log: deps.logger };
+  const sessions = createSessions(config, sessionDeps);
   const testLogin = new TestLoginService({
     links: new TestLoginRepo(deps.database.pool),
     start: loginStart,
@@ -237,7 +232,8 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     tickets,
     loginStart,
     loginCallback,
-    logout,
+    ...sessions,
+    ...events,
     testLogin,
     audit,
     auditRepo,

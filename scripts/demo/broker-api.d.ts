@@ -2079,6 +2079,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events, oldest first after a cursor (kept 30 days) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The `next` of the previous page; omitted: from the oldest event kept */
+                    after?: string;
+                    limit?: number;
+                    type?: "session.ended" | "connection.activated" | "connection.failing" | "connection.recovered" | "credential.expiring" | "webhook.test";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            events: {
+                                /** @description The event id: the webhook-id of its deliveries */
+                                id: string;
+                                /** @enum {string} */
+                                type: "session.ended" | "connection.activated" | "connection.failing" | "connection.recovered" | "credential.expiring" | "webhook.test";
+                                /** Format: date-time */
+                                timestamp: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            /** @description The `after` of the next page; the same `after` again when nothing was returned */
+                            next: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/changes": {
         parameters: {
             query?: never;
@@ -2886,6 +2995,8 @@ export interface components {
             tenant: string;
             /** @description The connection’s own redirect URI, to register at its IdP */
             redirectUri: string;
+            /** @description Where the connection’s IdP sends logout tokens (Back-Channel Logout 1.0), to register there */
+            backchannelLogoutUri: string;
             issuer: string;
             discoveryUrl: string;
             clientId: string;
@@ -3043,6 +3154,8 @@ export interface components {
             tenant: string;
             /** @description The connection’s own redirect URI, to register at its IdP */
             redirectUri: string;
+            /** @description Where the connection’s IdP sends logout tokens (Back-Channel Logout 1.0), to register there */
+            backchannelLogoutUri: string;
             issuer: string;
             discoveryUrl: string;
             clientId: string;

@@ -1,20 +1,27 @@
 import type { LoginAuditRepo } from './audit/login-audit.repo.js';
 import type { ChangeLogRepo } from './changes/change-log.repo.js';
+import type { EventLogRepo } from './events/event-log.repo.js';
 import type { ConsoleSessionRepo } from './login/console-session.repo.js';
+import type { LogoutTokenJtiRepo } from './sessions/logout-token-jti.repo.js';
 import type { TicketRepo } from './tickets/ticket.repo.js';
 
 /**
  * Bounded retention, in the background: login attempts and admin changes older than
- * AUDIT_RETENTION_DAYS, sessions past their use and expired console sessions are deleted every
- * hour (and once shortly after start); stored tickets that expired unredeemed, every minute,
- * since scripted logins can make many of them (ticket.repo.ts purgeUnredeemed). Every replica
- * runs it; the deletes are idempotent.
+ * AUDIT_RETENTION_DAYS, sessions past their use, expired console sessions, logout tokens' jtis
+ * past their token's lifetime and events older than 30 days are deleted every hour (and once
+ * shortly after start); stored tickets that expired unredeemed, every minute, since scripted
+ * logins can make many of them (ticket.repo.ts purgeUnredeemed). Every replica runs it; the
+ * deletes are idempotent.
  */
 export function startHousekeeping(deps: {
   audit: Pick<LoginAuditRepo, 'purge'>;
   tickets: Pick<TicketRepo, 'purge' | 'purgeUnredeemed'>;
   changes?: Pick<ChangeLogRepo, 'purge'>;
   consoleSessions?: Pick<ConsoleSessionRepo, 'purge'>;
+  /** Logout tokens' jtis past the time their token could be accepted. */
+  logoutTokenJtis?: Pick<LogoutTokenJtiRepo, 'purge'>;
+  /** Events and their delivery attempts, after 30 days. */
+  events?: Pick<EventLogRepo, 'purge'>;
   retentionDays: number;
   intervalMs?: number;
   /** How often expired unredeemed tickets are purged; a minute unless told (tests). */
@@ -28,9 +35,11 @@ export function startHousekeeping(deps: {
         tickets: await deps.tickets.purge(deps.retentionDays),
         changes: (await deps.changes?.purge(deps.retentionDays)) ?? 0,
         consoleSessions: (await deps.consoleSessions?.purge()) ?? 0,
+        logoutTokenJtis: (await deps.logoutTokenJtis?.purge()) ?? 0,
+        events: (await deps.events?.purge()) ?? 0,
       };
-      if (purged.attempts + purged.tickets + purged.changes + purged.consoleSessions > 0) {
-        deps.log.info(purged, 'purged old login attempts, admin changes, tickets and expired console sessions');
+      if (Object.values(purged).some((count) => count > 0)) {
+        deps.log.info(purged, 'purged what is past its retention');
       }
     } catch (error) {
       deps.log.warn({ reason: (error as Error).message }, 'housekeeping failed; will retry');

@@ -1,4 +1,4 @@
-import { exportJWK } from 'jose';
+import { SignJWT, exportJWK } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { serveWithSignIn } from '../../scripts/demo/demo-idp.js';
 import type { PublicJwk } from '../../src/config/broker-keys.js';
@@ -30,6 +30,13 @@ export interface TestIdp {
    * secret, then its first one can be retired.
    */
   secrets: { add(secret: string): void; retire(secret: string): void };
+  /**
+   * With `backchannelLogout`: registers a connection's back-channel logout URI for a client, as
+   * its IdP engineer would; the IdP then posts logout tokens there when a learner signs out.
+   */
+  registerBackchannelLogoutUri(clientId: string, uri: string): Promise<void>;
+  /** Signs a JWT with the IdP's own key (kid idp-key-1), as it signs ID and logout tokens. */
+  sign(payload: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
 }
 
 interface TestLike {
@@ -65,6 +72,11 @@ export async function startIdp(
      * `amr` says how: `['pwd']`, plus `'mfa'` for any class but the first.
      */
     acrValues?: string[];
+    /**
+     * OpenID Connect Back-Channel Logout 1.0 (oidc-provider's backchannelLogout), with `sid`
+     * required: ID tokens carry `sid`, and RP-initiated logout at the IdP posts logout tokens.
+     */
+    backchannelLogout?: boolean;
   },
 ): Promise<TestIdp> {
   const port = await freePort();
@@ -91,6 +103,7 @@ export async function startIdp(
         token_endpoint_auth_method: 'client_secret_post',
         response_types: ['code'],
         grant_types: ['authorization_code'],
+        ...(options.backchannelLogout && { backchannel_logout_session_required: true }),
       },
       {
         client_id: jwtClient.clientId,
@@ -101,11 +114,15 @@ export async function startIdp(
         jwks: options.brokerJwks as never,
         response_types: ['code'],
         grant_types: ['authorization_code'],
+        ...(options.backchannelLogout && { backchannel_logout_session_required: true }),
       },
     ],
     jwks: { keys: [signingJwk as never] },
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      ...(options.backchannelLogout && { backchannelLogout: { enabled: true } }),
+    },
     // Claims in the ID token itself, as most enterprise IdPs send them.
     conformIdTokenClaims: false,
     claims: {
@@ -122,6 +139,14 @@ export async function startIdp(
       return { accountId: sub, claims: async () => ({ ...account.claims, sub }) };
     },
     ...(options.acrValues && { acrValues: options.acrValues }),
+    // oidc-provider refuses to post logout tokens to special-use addresses (SSRF protection);
+    // the broker under test listens on loopback, so its posts go out without that guard.
+    ...(options.backchannelLogout && {
+      fetch: (url: Parameters<typeof fetch>[0], init?: RequestInit) => {
+        const { dispatcher: _ssrfGuard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+        return fetch(url, rest);
+      },
+    }),
     ...options.config,
   };
   const provider = new Provider(issuer, configuration);
@@ -198,6 +223,14 @@ export async function startIdp(
     tokenRequests,
     requests,
     registerRedirectUri: (uri) => void registered.add(uri),
+    async registerBackchannelLogoutUri(clientId, uri) {
+      // Static clients are built once and cached; the URI is theirs from now on.
+      const client = await provider.Client.find(clientId);
+      if (!client) throw new Error(`no client ${clientId}`);
+      (client as unknown as { backchannelLogoutUri: string }).backchannelLogoutUri = uri;
+    },
+    sign: (payload, header = {}) =>
+      new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'idp-key-1', ...header }).sign(privateKey),
     secrets: { add: (secret) => void addedSecrets.add(secret), retire: (secret) => void retiredSecrets.add(secret) },
   };
 }

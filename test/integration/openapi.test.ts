@@ -62,6 +62,7 @@ const API_ROUTES = [
   'GET /admin/apps',
   'GET /admin/apps/{id}',
   'GET /admin/changes',
+  'GET /admin/events',
   'GET /admin/connections/{id}',
   'GET /admin/connections/{id}/versions',
   'GET /admin/expiring',

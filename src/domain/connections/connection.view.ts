@@ -1,6 +1,6 @@
 import { defaultDiscoveryUrl } from '../../oidc/idp-url.js';
 import type { Connection } from './connection.repo.js';
-import { redirectUriFor } from './redirect-uri.js';
+import { backchannelLogoutUriFor, redirectUriFor } from './redirect-uri.js';
 
 /** A connection as the admin API shows it: its own redirect URI, never its secret. */
 export interface ConnectionView {
@@ -8,6 +8,8 @@ export interface ConnectionView {
   tenant: string;
   /** The connection's own redirect URI, to register at its IdP. */
   redirectUri: string;
+  /** Where the connection's IdP sends logout tokens (Back-Channel Logout 1.0), to register there. */
+  backchannelLogoutUri: string;
   issuer: string;
   discoveryUrl: string;
   clientId: string;
@@ -34,6 +36,7 @@ export function toConnectionView(connection: Connection, tenantSlug: string, cal
     id: connection.id,
     tenant: tenantSlug,
     redirectUri: redirectUriFor(callbackUrl, connection.id),
+    backchannelLogoutUri: backchannelLogoutUriFor(callbackUrl, connection.id),
     issuer: connection.issuer,
     discoveryUrl: connection.discoveryUrl ?? defaultDiscoveryUrl(connection.issuer),
     clientId: connection.clientId,

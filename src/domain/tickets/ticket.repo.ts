@@ -1,5 +1,15 @@
 import type pg from 'pg';
 
+/** What a logout token names a session by (back-channel logout), and the app's subject. */
+export interface SessionNames {
+  /** The ID token's `sub`. */
+  idpSub: string | null;
+  /** The ID token's `sid`, when the IdP sent one. */
+  sid: string | null;
+  /** The redeem answer's subject, for the session.ended event. */
+  subject: string | null;
+}
+
 export interface TicketRecord {
   hash: string;
   transactionId: string;
@@ -11,6 +21,7 @@ export interface TicketRecord {
   /** The session's ID token, sealed; kept for id_token_hint at logout. */
   idTokenEnc: string;
   ttlSeconds: number;
+  names: SessionNames;
 }
 
 /**
@@ -30,8 +41,8 @@ export class TicketRepo {
   async insert(ticket: TicketRecord): Promise<boolean> {
     const result = await this.pool.query({
       text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
-                                  identity, id_token_enc, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
+                                  identity, id_token_enc, expires_at, idp_sub, sid, subject)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12)
              ON CONFLICT (transaction_id) DO NOTHING`,
       values: [
         ticket.hash,
@@ -43,6 +54,9 @@ export class TicketRepo {
         ticket.identity,
         ticket.idTokenEnc,
         ticket.ttlSeconds,
+        ticket.names.idpSub,
+        ticket.names.sid,
+        ticket.names.subject,
       ],
     });
     return result.rowCount === 1;
@@ -63,11 +77,13 @@ export class TicketRepo {
     expiresAt: Date;
     /** SHA-256 of the redemption's Idempotency-Key, if it sent one. */
     idempotencyKey: string | null;
+    names: SessionNames;
   }): Promise<boolean> {
     const result = await this.pool.query({
       text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
-                                  identity, id_token_enc, expires_at, redeemed_at, idempotency_key)
-             VALUES ($1, $1, $2, $3, $4, $5, '{}', $6, $7, now(), $8)
+                                  identity, id_token_enc, expires_at, redeemed_at, idempotency_key,
+                                  idp_sub, sid, subject)
+             VALUES ($1, $1, $2, $3, $4, $5, '{}', $6, $7, now(), $8, $9, $10, $11)
              ON CONFLICT DO NOTHING`,
       values: [
         claim.key,
@@ -78,6 +94,9 @@ export class TicketRepo {
         claim.idTokenEnc,
         claim.expiresAt,
         claim.idempotencyKey,
+        claim.names.idpSub,
+        claim.names.sid,
+        claim.names.subject,
       ],
     });
     return result.rowCount === 1;
@@ -147,34 +166,5 @@ export class TicketRepo {
       [retentionDays],
     );
     return tickets.rowCount ?? 0;
-  }
-}
-
-/** A redeemed session, for RP-initiated logout. */
-export interface SessionRecord {
-  sessionId: string;
-  connectionId: string;
-  idTokenEnc: string;
-}
-
-export class SessionRepo {
-  constructor(private readonly pool: pg.Pool) {}
-
-  /**
-   * Ends the app's session and returns what logout needs, once: the ID token is cleared in
-   * the same statement, so a second logout with the same session finds nothing.
-   */
-  async end(sessionId: string, appId: string): Promise<SessionRecord | undefined> {
-    const { rows } = await this.pool.query<{ connection_id: string; id_token_enc: string }>(
-      `UPDATE tickets t SET id_token_enc = NULL
-         FROM (SELECT hash, id_token_enc FROM tickets
-                WHERE session_id = $1 AND app_id = $2 AND redeemed_at IS NOT NULL AND id_token_enc IS NOT NULL
-                FOR UPDATE) old
-        WHERE t.hash = old.hash
-        RETURNING t.connection_id, old.id_token_enc`,
-      [sessionId, appId],
-    );
-    const row = rows[0];
-    return row ? { sessionId, connectionId: row.connection_id, idTokenEnc: row.id_token_enc } : undefined;
   }
 }

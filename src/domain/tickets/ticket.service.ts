@@ -8,7 +8,7 @@ import { appSecretMatches } from '../apps/app.service.js';
 import type { ConfigCache } from '../live-config/config-cache.js';
 import type { AuthenticationFacts } from '../login/callback/authentication-facts.js';
 import { isSealedTicket, openTicket, sealTicket } from './sealed-ticket.js';
-import type { TicketRepo } from './ticket.repo.js';
+import type { SessionNames, TicketRepo } from './ticket.repo.js';
 
 /**
  * The longest self-contained ticket minted: about 2.5 KB is usual (identity, claims and ID
@@ -77,6 +77,7 @@ export class TicketService {
       identity: input.identity as unknown as Record<string, unknown>,
       idTokenEnc: this.deps.secretBox.seal(input.idToken, SEALED.sessionIdToken(sessionId)),
       ttlSeconds: this.deps.ttlSeconds,
+      names: sessionNames(input.identity as unknown as Record<string, unknown>),
     });
     return inserted ? ticket : undefined;
   }
@@ -139,6 +140,7 @@ export class TicketService {
         idTokenEnc: this.deps.secretBox.seal(opened.idToken, SEALED.sessionIdToken(opened.sessionId)),
         expiresAt: new Date(opened.expiresAt),
         idempotencyKey: key,
+        names: sessionNames(opened.identity),
       }));
     if (claimed) return answer;
     // A retry: the first success (possibly just before the ticket expired) had this key.
@@ -159,4 +161,14 @@ export class TicketService {
 function answerOf(identity: Record<string, unknown>, session: string): RedeemAnswer {
   const before = { acr: null, amr: null } as Record<string, unknown>;
   return { ...before, ...identity, session } as unknown as RedeemAnswer;
+}
+
+/**
+ * What a logout token will name this session by: the ID token's `sub` and `sid` (kept in the
+ * ticket's claims), and the app's subject for session.ended.
+ */
+function sessionNames(identity: Record<string, unknown>): SessionNames {
+  const claims = (identity.claims ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
+  return { idpSub: text(claims.sub), sid: text(claims.sid), subject: text(identity.subject) };
 }

@@ -6,6 +6,7 @@ import type { TestLoginService } from '../../domain/login/test-login.service.js'
 import type { ConnectionVersionService } from '../../domain/connections/connection-version.service.js';
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
 import type { ChangeLog } from '../../domain/changes/change-log.service.js';
+import type { EventFeed } from '../../domain/events/event-feed.service.js';
 import type { ExpiringCredentials } from '../../domain/expiring/expiring-credentials.js';
 import type { SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import type { TenantService } from '../../domain/tenants/tenant.service.js';
@@ -22,6 +23,7 @@ export interface AdminDeps {
   setupLinks: SetupLinkService;
   expiring: ExpiringCredentials;
   changes: ChangeLog;
+  events: EventFeed;
   apps: AppService;
   audit: LoginAuditService;
   testLogin: TestLoginService;
@@ -109,6 +111,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
 
   // Who changed what (contract v3)
   app.get('/admin/changes', async (request) => deps.changes.list(request.query));
+  app.get('/admin/events', async (request) => deps.events.list(request.query));
 
   // Expiring credentials (contract v3)
   app.get('/admin/expiring', async (request) => deps.expiring.list(request.query));

@@ -7,7 +7,7 @@ import { wayBackToApp } from '../../domain/login/start/way-back-to-app.js';
 import type { LoginCallbackService } from '../../domain/login/login-callback.service.js';
 import type { BrowserContext, LoginStartService, StartResult } from '../../domain/login/login-start.service.js';
 import type { CookieToSet } from '../../domain/login/transaction-cookies.js';
-import type { LogoutService } from '../../domain/login/logout.service.js';
+import type { LogoutService } from '../../domain/sessions/logout.service.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { ConsoleSignIn } from '../../domain/login/console-sign-in.service.js';

@@ -1,6 +1,6 @@
 import type { BrokerKeys } from '../../config/broker-keys.js';
 import type { Connection } from '../../domain/connections/connection.repo.js';
-import { redirectUriFor } from '../../domain/connections/redirect-uri.js';
+import { backchannelLogoutUriFor, redirectUriFor } from '../../domain/connections/redirect-uri.js';
 import { html, trusted } from './html.js';
 import { renderPage } from './pages.js';
 import { IDP_PRODUCTS } from '../setup/idp-products.js';
@@ -19,6 +19,8 @@ export function setupDocument(
     ...(connection && {
       connection: connection.id,
       redirect_uri: redirectUriFor(deps.callbackUrl, connection.id),
+      backchannel_logout_uri: backchannelLogoutUriFor(deps.callbackUrl, connection.id),
+      backchannel_logout_session_required: true,
       client_id: connection.clientId,
       token_endpoint_auth_method: connection.tokenEndpointAuthMethod,
     }),
@@ -70,7 +72,10 @@ SHA-1 thumbprint as hex, as Entra ID shows it: <code>${hexThumbprint(k.x5t ?? ''
     ? html`<tr><th scope="row">Redirect URI</th>
 <td><code>${doc.redirect_uri}</code> (this connection’s own; register exactly this)</td></tr>
 <tr><th scope="row">Client id</th>
-<td><code>${doc.client_id}</code>, authenticating with <code>${doc.token_endpoint_auth_method}</code></td></tr>`
+<td><code>${doc.client_id}</code>, authenticating with <code>${doc.token_endpoint_auth_method}</code></td></tr>
+<tr><th scope="row">Back-channel logout URI (optional)</th>
+<td><code>${doc.backchannel_logout_uri}</code>, with the session (<code>sid</code>) included, where your IdP offers
+OpenID Connect Back-Channel Logout: a learner who signs out there is signed out of every app</td></tr>`
     : html`<tr><th scope="row">Redirect URI</th>
 <td><code>${doc.redirect_uri_template}</code>: every connection has its own. Ask the operator for your connection’s
 setup link (<code>?connection=&lt;id&gt;</code>), which shows the exact URI.</td></tr>`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_TYPES } from '../../domain/events/event-log.repo.js';
 import type { AppView } from '../../domain/apps/app.service.js';
 import type { ConnectionView } from '../../domain/connections/connection.view.js';
 import type { VersionView } from '../../domain/connections/connection-version.service.js';
@@ -65,6 +66,9 @@ export const connectionAnswer = z
     id: z.string(),
     tenant: z.string(),
     redirectUri: z.string().describe('The connection’s own redirect URI, to register at its IdP'),
+    backchannelLogoutUri: z
+      .string()
+      .describe('Where the connection’s IdP sends logout tokens (Back-Channel Logout 1.0), to register there'),
     ...idpSettings,
     isDefault: z.boolean(),
     enabled: z.boolean(),
@@ -153,6 +157,18 @@ export const expiringAnswer = z.object({
       z.object({ kind: z.literal('certificate'), kid: z.string(), expiresAt: time }),
     ]),
   ),
+});
+
+export const eventAnswer = z.object({
+  id: z.string().describe('The event id: the webhook-id of its deliveries'),
+  type: z.enum(EVENT_TYPES),
+  timestamp: time,
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const eventsAnswer = z.object({
+  events: z.array(eventAnswer),
+  next: z.string().describe('The `after` of the next page; the same `after` again when nothing was returned'),
 });
 
 export const changesAnswer = z.object({

@@ -8,8 +8,9 @@ import {
   draftVersionSchema,
   patchConnectionSchema,
 } from '../../domain/connections/connection.schema.js';
+import { eventsQuerySchema } from '../../domain/events/event-feed.service.js';
 import { expiringQuerySchema } from '../../domain/expiring/expiring-credentials.js';
-import { logoutQuerySchema } from '../../domain/login/logout.service.js';
+import { logoutQuerySchema } from '../../domain/sessions/logout.service.js';
 import { createSetupLinkSchema } from '../../domain/setup-links/setup-link.service.js';
 import { createTenantSchema, patchTenantSchema } from '../../domain/tenants/tenant.schema.js';
 import * as answer from './answers.js';
@@ -141,6 +142,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /admin/expiring': admin('operations', 'Credentials expiring within `days`', {
     querystring: expiringQuerySchema,
     response: { 200: answer.expiringAnswer },
+  }),
+  'GET /admin/events': admin('events', 'Events, oldest first after a cursor (kept 30 days)', {
+    querystring: eventsQuerySchema,
+    response: { 200: answer.eventsAnswer },
   }),
   'GET /admin/changes': admin('operations', 'Who changed what, newest first', {
     querystring: changesQuerySchema,

@@ -12,6 +12,8 @@ export interface IdpProduct {
   methods: readonly ('client_secret_post' | 'private_key_jwt')[];
   /** How its console shows a certificate's thumbprint. */
   thumbprint: 'sha1-hex' | 'sha256-hex' | 'x5t#S256';
+  /** HTML, ours: where (or whether) it registers a back-channel logout URI. */
+  backchannelLogout: string;
 }
 
 const BOTH = ['client_secret_post', 'private_key_jwt'] as const;
@@ -22,6 +24,9 @@ export const IDP_PRODUCTS: readonly IdpProduct[] = [
     name: 'Microsoft Entra ID',
     methods: BOTH,
     thumbprint: 'sha1-hex',
+    backchannelLogout:
+      'Entra ID does not send OpenID Connect back-channel logout tokens (it offers a front-channel ' +
+      'logout URL only): leave this out; apps end their sessions themselves.',
     notes:
       'App registration → Authentication: add the redirect URI under <em>Web</em>. Certificates &amp; ' +
       'secrets: a client secret (client_secret_post) or upload the broker\u2019s certificate below ' +
@@ -36,6 +41,9 @@ export const IDP_PRODUCTS: readonly IdpProduct[] = [
     name: 'Okta',
     methods: BOTH,
     thumbprint: 'x5t#S256',
+    backchannelLogout:
+      'Okta app integrations do not send OpenID Connect back-channel logout tokens: leave this out; ' +
+      'apps end their sessions themselves.',
     notes:
       'Applications → Create App Integration → OIDC, Web Application. Issuer is your authorization server, ' +
       'e.g. <code>https://acme.okta.com</code> or <code>https://acme.okta.com/oauth2/default</code>. For ' +
@@ -47,6 +55,9 @@ export const IDP_PRODUCTS: readonly IdpProduct[] = [
     name: 'Google Workspace',
     methods: ['client_secret_post'] as const,
     thumbprint: 'sha256-hex',
+    backchannelLogout:
+      'Google does not send OpenID Connect back-channel logout tokens: leave this out; apps end their ' +
+      'sessions themselves.',
     notes:
       'Google Cloud console → Credentials → OAuth client ID, Web application. Issuer ' +
       '<code>https://accounts.google.com</code>; Google supports client_secret_post only. Restrict sign-ins' +
@@ -58,6 +69,9 @@ export const IDP_PRODUCTS: readonly IdpProduct[] = [
     name: 'Auth0',
     methods: BOTH,
     thumbprint: 'x5t#S256',
+    backchannelLogout:
+      'Application → Settings → <em>OpenID Connect Back-Channel Logout</em>: enter it as the ' +
+      'Back-Channel Logout URI (Auth0 includes <code>sid</code>).',
     notes:
       'Applications → Regular Web Application. The issuer ends with a slash: ' +
       '<code>https://acme.eu.auth0.com/</code> — enter it exactly so. For private_key_jwt use “Private Key ' +
@@ -69,6 +83,9 @@ export const IDP_PRODUCTS: readonly IdpProduct[] = [
     name: 'Ping Identity (PingOne)',
     methods: BOTH,
     thumbprint: 'sha1-hex',
+    backchannelLogout:
+      'PingFederate: on the OAuth client, enter it as the Back-Channel Logout URI. Where your PingOne ' +
+      'environment offers back-channel logout, enter it there likewise; otherwise leave it out.',
     notes:
       'Applications → OIDC Web App. Token endpoint authentication: Client Secret Post, or Private Key JWT ' +
       'with the JWKS URL. Issuer ' +
@@ -80,6 +97,9 @@ export const IDP_PRODUCTS: readonly IdpProduct[] = [
     name: 'OneLogin',
     methods: BOTH,
     thumbprint: 'sha256-hex',
+    backchannelLogout:
+      'Where your OneLogin account offers OpenID Connect back-channel logout, enter it there; ' +
+      'otherwise leave it out.',
     notes:
       'Applications → OpenId Connect (OIDC). SSO tab: Token Endpoint authentication <em>POST</em>. Issuer ' +
       '<code>https://&lt;subdomain&gt;.onelogin.com/oidc/2</code>. Groups with the <code>groups</code> ' +
@@ -90,6 +110,9 @@ export const IDP_PRODUCTS: readonly IdpProduct[] = [
     name: 'Keycloak',
     methods: BOTH,
     thumbprint: 'x5t#S256',
+    backchannelLogout:
+      'Client → Settings → <em>Logout settings</em>: enter it as the Backchannel logout URL and turn ' +
+      '<em>Backchannel logout session required</em> on.',
     notes:
       'Clients → Create client, OpenID Connect, Client authentication on. The issuer carries the realm: ' +
       '<code>https://sso.example.com/realms/acme</code>. For private_key_jwt choose “Signed JWT” with RS256' +
@@ -101,6 +124,10 @@ export const IDP_PRODUCTS: readonly IdpProduct[] = [
     name: 'Another OpenID Connect IdP',
     methods: BOTH,
     thumbprint: 'sha256-hex',
+    backchannelLogout:
+      'If it supports OpenID Connect Back-Channel Logout 1.0, register it as the client’s ' +
+      '<code>backchannel_logout_uri</code> with <code>backchannel_logout_session_required</code>; ' +
+      'otherwise leave it out.',
     notes:
       'Create a confidential OpenID Connect client for the authorization code flow with PKCE (S256). The ' +
       'issuer is the <code>issuer</code> of its discovery document, character for character (a trailing ' +

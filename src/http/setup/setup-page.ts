@@ -15,7 +15,7 @@ export interface SetupPageModel {
   csrf: string;
   tenantName: string;
   connectionId: string;
-  uris: { redirect: string; postLogout: string; initiate: string; jwks: string };
+  uris: { redirect: string; postLogout: string; initiate: string; jwks: string; backchannelLogout: string };
   keys: {
     kid: string;
     active: boolean;
@@ -156,6 +156,9 @@ function stepRegister(m: SetupPageModel): Html {
 <tr><th scope="row">Redirect URI (this connection’s own)</th><td>${copy(m.uris.redirect)}</td></tr>
 <tr><th scope="row">Post-logout redirect URI</th><td>${copy(m.uris.postLogout)}</td></tr>
 <tr><th scope="row">Initiate login URI (optional)</th><td>${copy(m.uris.initiate)}</td></tr>
+<tr><th scope="row">Back-channel logout URI (optional)</th><td>${copy(m.uris.backchannelLogout)}
+<p class="hint">A learner who signs out at ${m.product.name} is signed out of every app.
+${trusted(m.product.backchannelLogout)}</p></td></tr>
 <tr><th scope="row">Scopes</th><td>${copy('openid email profile')}</td></tr>
 <tr><th scope="row">ID token</th><td>RS256, with <code>sub</code> and <code>email</code>
 (or <code>preferred_username</code>)</td></tr>

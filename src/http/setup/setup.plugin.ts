@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { safeEqual } from '../../crypto/tokens.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerKeys } from '../../config/broker-keys.js';
-import { redirectUriFor } from '../../domain/connections/redirect-uri.js';
+import { registeredUris } from '../../domain/connections/redirect-uri.js';
 import type { SetupContext, SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import { BrokerError, isBrokerError } from '../../errors/broker-error.js';
 import { continueToIdp } from '../browser/continue-to-idp.js';
@@ -115,12 +115,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
       csrf: csrfOf(context),
       tenantName: context.tenant.name,
       connectionId: context.connectionId,
-      uris: {
-        redirect: redirectUriFor(deps.callbackUrl, context.connectionId),
-        postLogout: `${deps.publicUrl}/api/sso/logout/done`,
-        initiate: `${deps.publicUrl}/api/sso/initiate`,
-        jwks: `${deps.publicUrl}/.well-known/jwks.json`,
-      },
+      uris: registeredUris(deps, context.connectionId),
       keys,
       product,
       method,

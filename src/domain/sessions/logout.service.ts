@@ -8,9 +8,11 @@ import type { AppRepo } from '../apps/app.repo.js';
 import type { ConnectionRepo } from '../connections/connection.repo.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import { SEALED } from '../../crypto/purposes.js';
-import type { SessionRepo } from '../tickets/ticket.repo.js';
+import type { Events } from '../events/events.service.js';
+import { sessionEnded } from './session-ended.js';
+import type { SessionRepo } from './session.repo.js';
 import { parseQuery } from '../validation.js';
-import { assertReturnToRegistered } from './start/assert-return-to-registered.js';
+import { assertReturnToRegistered } from '../login/start/assert-return-to-registered.js';
 
 export const logoutQuerySchema = z.object({
   app: z.string().min(1).max(200),
@@ -23,7 +25,8 @@ const SESSION_ID = /^[A-Za-z0-9_-]+$/;
 
 export interface LogoutDeps {
   apps: Pick<AppRepo, 'findById'>;
-  sessions: SessionRepo;
+  sessions: Pick<SessionRepo, 'end'>;
+  events: Pick<Events, 'emit'>;
   connections: Pick<ConnectionRepo, 'findById'>;
   connectionService: Pick<ConnectionService, 'toIdpConnection'>;
   idps: IdpRegistry;
@@ -37,7 +40,9 @@ export interface LogoutDeps {
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), on behalf of an app: the app's
  * session ends here at once; the browser then visits the IdP's end_session_endpoint with
  * id_token_hint, client_id and the broker's own post-logout URL, and comes back through it to
- * the app's registered URL. An IdP without end_session_endpoint (or unreachable) is skipped.
+ * the app's registered URL. An IdP without end_session_endpoint (or unreachable) is skipped,
+ * and so is the IdP of a session it already ended (back-channel logout). The app hears of the
+ * ended session as a session.ended event (reason rp_logout), stored with the session's end.
  */
 export class LogoutService {
   constructor(private readonly deps: LogoutDeps) {}
@@ -50,8 +55,15 @@ export class LogoutService {
     assertReturnToRegistered(app.returnUrls, q.post_logout_redirect_uri);
     // Session ids are base64url tokens; anything else names no session (and a NUL would not
     // even reach PostgreSQL as text).
-    const session = SESSION_ID.test(q.session) ? await this.deps.sessions.end(q.session, app.id) : undefined;
+    const session = SESSION_ID.test(q.session)
+      ? await this.deps.events.emit(async (sql) => {
+          const ended = await this.deps.sessions.end(sql, q.session, app.id);
+          return { result: ended, events: ended && !('endedByIdp' in ended) ? [sessionEnded(ended, 'rp_logout')] : [] };
+        })
+      : undefined;
     if (!session) throw new BrokerError('unknown_session');
+    // The IdP ended this session already (back-channel logout): nothing to end there.
+    if ('endedByIdp' in session) return q.post_logout_redirect_uri;
 
     const idToken = this.deps.secretBox.open(session.idTokenEnc, SEALED.sessionIdToken(session.sessionId));
     const connection = await this.deps.connections.findById(session.connectionId);
