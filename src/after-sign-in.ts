@@ -11,15 +11,78 @@ import { LogoutTokenJtiRepo } from './domain/sessions/logout-token-jti.repo.js';
 import { LogoutService } from './domain/sessions/logout.service.js';
 import { SessionRepo } from './domain/sessions/session.repo.js';
 import type { IdpRegistry } from './oidc/idp-registry.js';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { AppRepo } from './domain/apps/app.repo.js';
+import { DeliveryQueue, type DeliveryQueueOptions } from './domain/webhooks/delivery-queue.js';
+import { DeliveryWorker } from './domain/webhooks/delivery-worker.js';
+import { WebhookDispatch } from './domain/webhooks/webhook-dispatch.js';
+import { webhookMetrics } from './domain/webhooks/webhook-metrics.js';
+import { WebhookRepo } from './domain/webhooks/webhook.repo.js';
+import { WebhookSender } from './domain/webhooks/webhook-sender.js';
+import { WebhookService } from './domain/webhooks/webhook.service.js';
+import { policedAgent } from './oidc/bounded-fetch.js';
+import { IdpNetworkPolicy, type IdpLookup } from './oidc/network-policy.js';
 
 /**
- * Contract v4, "After sign-in", wired: events (rows before anything reports them done) and the
+ * Contract v4, "After sign-in", wired: events (rows before anything reports them done), their
+ * webhook deliveries (a pg-boss queue, signed POSTs under WEBHOOK_PRIVATE_NETWORKS), and the
  * sessions that apps (RP-initiated logout) and IdPs (back-channel logout) end.
  */
-export function createEvents(pool: pg.Pool) {
-  const eventLog = new EventLogRepo(pool);
-  const events = new Events({ repo: eventLog });
-  return { eventLog, events, eventFeed: new EventFeed(eventLog) };
+export function createEvents(
+  config: Pick<Config, 'webhookPrivateNetworks'>,
+  deps: {
+    pool: pg.Pool;
+    apps: Pick<AppRepo, 'findById'>;
+    secretBox: SecretBox;
+    registry: Registry;
+    log: Logger;
+    /** How webhook hosts resolve (default: the system resolver); tests make names rebind. */
+    lookup?: IdpLookup | undefined;
+    /** Tests: how often idle workers poll, how often dead replicas' jobs are expired (s). */
+    queue?: Pick<DeliveryQueueOptions, 'pollingIntervalSeconds' | 'maintenanceIntervalSeconds'>;
+  },
+) {
+  const eventLog = new EventLogRepo(deps.pool);
+  const queue = new DeliveryQueue({ pool: deps.pool, log: deps.log, ...deps.queue });
+  const metrics = webhookMetrics(deps.registry, queue);
+  const events = new Events({ repo: eventLog, onEmitted: (event) => metrics.eventsEmitted.inc({ type: event.type }) });
+  const webhookRepo = new WebhookRepo(deps.pool);
+  events.addSink(new WebhookDispatch(webhookRepo, queue));
+  const policy = new IdpNetworkPolicy({
+    privateNetworks: config.webhookPrivateNetworks,
+    lookup: deps.lookup,
+    setting: 'WEBHOOK_PRIVATE_NETWORKS',
+  });
+  const worker = new DeliveryWorker({
+    endpoints: webhookRepo,
+    events: eventLog,
+    queue,
+    sender: new WebhookSender(policedAgent(policy)),
+    secretBox: deps.secretBox,
+    onAttempt: (outcome) => metrics.deliveries.inc({ outcome }),
+    log: deps.log,
+  });
+  const webhooks = new WebhookService({
+    repo: webhookRepo,
+    apps: deps.apps,
+    events,
+    queue,
+    findEvent: (id) => eventLog.findById(id),
+    secretBox: deps.secretBox,
+  });
+  return {
+    eventLog,
+    events,
+    eventFeed: new EventFeed(eventLog),
+    webhooks,
+    /** Starts delivering (pg-boss's schema and queue, then this replica's workers); returns how to stop. */
+    async startDeliveries(): Promise<() => Promise<void>> {
+      await queue.start();
+      await queue.work(worker.handle);
+      return () => queue.stop();
+    },
+  };
 }
 
 export function createSessions(

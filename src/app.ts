@@ -146,6 +146,7 @@ export async function buildApp(
     expiring: services.expiring,
     changes: services.changes,
     events: services.eventFeed,
+    webhooks: services.webhooks,
     apps: services.apps,
     audit: services.audit,
     testLogin: services.testLogin,
@@ -172,6 +173,9 @@ export async function buildApp(
     expiring: services.expiring,
     idpLatencyMs: () => metrics.meanIdpLatencyMs('token'),
   });
+  // Webhook deliveries: pg-boss's schema and queue, then this replica's workers.
+  const stopDeliveries = await services.startDeliveries();
+  app.addHook('onClose', async () => stopDeliveries());
   const stopHousekeeping = startHousekeeping({
     audit: services.auditRepo,
     tickets: services.ticketRepo,

@@ -23,7 +23,7 @@ import { ConsolePin } from './domain/login/console-pin.js';
 import { ConsolePinRepo } from './domain/login/console-pin.repo.js';
 import { TestLoginRepo } from './domain/login/test-login.repo.js';
 import { TestLoginService } from './domain/login/test-login.service.js';
-import { hostnameOf, isWithinDomain } from './domain/login/host-names.js';
+import { subdomainCookieDomain } from './domain/login/host-names.js';
 import { TransactionCookies } from './domain/login/transaction-cookies.js';
 import { ChangeLogRepo } from './domain/changes/change-log.repo.js';
 import { ChangeLog } from './domain/changes/change-log.service.js';
@@ -47,18 +47,12 @@ export interface AppDeps {
   logger: Logger;
   /** How IdP host names resolve (default: the system resolver); tests make names rebind. */
   idpLookup?: IdpLookup;
+  /** How webhook hosts resolve (default: the system resolver). */
+  webhookLookup?: IdpLookup;
+  /** Tests: the webhook queue's polling and maintenance intervals (s). */
+  webhookQueue?: { pollingIntervalSeconds?: number; maintenanceIntervalSeconds?: number };
   /** undici interceptors in front of the policed IdP connections (boundedFetch). */
   idpInterceptors?: readonly Dispatcher.DispatcherComposeInterceptor[];
-}
-
-/**
- * TENANT_DOMAIN, when PUBLIC_URL's host is it or below it: then a login started on a tenant
- * subdomain can set its cookie for TENANT_DOMAIN and it reaches the callback. Otherwise
- * cookies stay host-only.
- */
-function subdomainCookieDomain(config: Pick<Config, 'tenantDomain' | 'callbackUrl'>): string | undefined {
-  const parent = config.tenantDomain === undefined ? undefined : hostnameOf(config.tenantDomain);
-  return parent !== undefined && isWithinDomain(new URL(config.callbackUrl).hostname, parent) ? parent : undefined;
 }
 
 /** Every service, wired in one place: repos (Prisma/pg) → services → routes. */
@@ -144,7 +138,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const cookies = new TransactionCookies({
     secretBox,
     secure: config.secureCookies,
-    domain: subdomainCookieDomain(config),
+    domain: subdomainCookieDomain(config.tenantDomain, config.callbackUrl),
     // A minute past the transaction's lifetime, so a learner who took too long is told the
     // login expired rather than that it could not be matched to this browser.
     maxAgeSeconds: config.transactionTtlSeconds + 60,
@@ -167,8 +161,16 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     log: deps.logger,
   });
   // Contract v4: events, and the sessions apps and IdPs end (after-sign-in.ts).
-  const events = createEvents(deps.database.pool);
   const { pool } = deps.database;
+  const events = createEvents(config, {
+    pool,
+    apps: appRepo,
+    secretBox,
+    registry: metrics.registry,
+    log: deps.logger,
+    lookup: deps.webhookLookup,
+    queue: deps.webhookQueue,
+  });
   const sessionDeps = { pool, ...events, ...loginConfig, secretBox, log: deps.logger };
   const sessions = createSessions(config, sessionDeps);
   const testLogin = new TestLoginService({

@@ -53,6 +53,8 @@ export interface Config {
    * addresses listed here. Loopback by default on the embedded (development) database.
    */
   idpPrivateNetworks: string[];
+  /** WEBHOOK_PRIVATE_NETWORKS: where webhook endpoints may resolve besides public addresses. */
+  webhookPrivateNetworks: string[];
   /** Bearer token GET /metrics requires; unset: /metrics is open. */
   metricsToken: string | undefined;
 }
@@ -97,6 +99,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     discoveryTtlSeconds: 3600,
     jwksMaxAgeSeconds: 600,
     idpPrivateNetworks: env.IDP_PRIVATE_NETWORKS ?? (env.DATABASE_URL === undefined ? DEVELOPMENT_IDP_NETWORKS : []),
+    // The demo's and `npm start`'s local apps receive webhooks on loopback, like their IdPs.
+    webhookPrivateNetworks:
+      env.WEBHOOK_PRIVATE_NETWORKS ?? (env.DATABASE_URL === undefined ? DEVELOPMENT_IDP_NETWORKS : []),
     metricsToken: env.METRICS_TOKEN,
   });
 }

@@ -55,6 +55,21 @@ const publicUrl = z
   }, 'must not carry a query or fragment')
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** Comma-separated CIDR ranges (the network policies, network-policy.ts). */
+const cidrList = z
+  .string()
+  .transform((value, ctx) => {
+    const list = commaList(value);
+    for (const cidr of list) {
+      if (!ipaddr.isValidCIDR(cidr)) {
+        ctx.addIssue({ code: 'custom', message: `"${cidr}" is not a CIDR range such as 10.0.0.0/8 or ::1/128` });
+        return z.NEVER;
+      }
+    }
+    return list;
+  })
+  .optional();
+
 export const envSchema = z
   .object({
     DATABASE_URL: z
@@ -113,19 +128,9 @@ export const envSchema = z
     AUDIT_RETENTION_DAYS: intString(1, 3650).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // Networks IdP hosts may resolve to besides public addresses (the IdP network policy, network-policy.ts).
-    IDP_PRIVATE_NETWORKS: z
-      .string()
-      .transform((value, ctx) => {
-        const list = commaList(value);
-        for (const cidr of list) {
-          if (!ipaddr.isValidCIDR(cidr)) {
-            ctx.addIssue({ code: 'custom', message: `"${cidr}" is not a CIDR range such as 10.0.0.0/8 or ::1/128` });
-            return z.NEVER;
-          }
-        }
-        return list;
-      })
-      .optional(),
+    IDP_PRIVATE_NETWORKS: cidrList,
+    // The same for webhook endpoints (contract v4).
+    WEBHOOK_PRIVATE_NETWORKS: cidrList,
     METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   })
   .superRefine((env, ctx) => {

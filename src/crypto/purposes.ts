@@ -15,6 +15,8 @@ export const SEALED = {
   ticket: (appId: string) => `ticket:${appId}`,
   /** The state of an RP-initiated logout, round-tripped through the IdP. */
   logoutState: () => 'logout-state',
+  /** A webhook endpoint's signing secret, at rest; bound to its endpoint. */
+  webhookSecret: (endpointId: string) => `webhook-secret:${endpointId}`,
   /** An operator's console session, in an HttpOnly cookie. */
   consoleSession: () => 'console-session',
 } as const;

@@ -25,7 +25,7 @@ export const MAX_IDP_RESPONSE_BYTES = 512 * 1024;
  * Names resolve through the policy's lookup, which checks every address and hands back only
  * those; node:net skips lookup for IP literals, so those are checked here before connecting.
  */
-function policedAgent(policy: IdpNetworkPolicy): Agent {
+export function policedAgent(policy: IdpNetworkPolicy): Agent {
   const connectors = {
     'https:': buildConnector({ lookup: policy.netLookup('https:') }),
     'http:': buildConnector({ lookup: policy.netLookup('http:') }),

@@ -73,12 +73,22 @@ export class IdpNetworkPolicy {
   readonly privateNetworks: readonly string[];
   readonly #networks: Cidr[];
   readonly #lookup: IdpLookup;
+  readonly #setting: string;
 
-  /** @throws Error when an entry of `privateNetworks` is not a CIDR range. */
-  constructor(options: { privateNetworks: readonly string[]; lookup?: IdpLookup | undefined }) {
+  /**
+   * `setting`: the variable that lists `privateNetworks`, named in refusals (the same policy
+   * governs webhook endpoints, with WEBHOOK_PRIVATE_NETWORKS).
+   * @throws Error when an entry of `privateNetworks` is not a CIDR range.
+   */
+  constructor(options: {
+    privateNetworks: readonly string[];
+    lookup?: IdpLookup | undefined;
+    setting?: 'IDP_PRIVATE_NETWORKS' | 'WEBHOOK_PRIVATE_NETWORKS';
+  }) {
     this.privateNetworks = Object.freeze([...options.privateNetworks]);
     this.#networks = options.privateNetworks.map(parseNetwork);
     this.#lookup = options.lookup ?? defaultLookup;
+    this.#setting = options.setting ?? 'IDP_PRIVATE_NETWORKS';
   }
 
   /**
@@ -100,10 +110,10 @@ export class IdpNetworkPolicy {
           : ip.range() === 'unicast'
             ? 'a public address'
             : describe(ip);
-      return `http is accepted only on loopback addresses listed in IDP_PRIVATE_NETWORKS (${subject}${what})`;
+      return `http is accepted only on loopback addresses listed in ${this.#setting} (${subject}${what})`;
     }
     if (listed || ip.range() === 'unicast') return undefined;
-    return `${subject}${describe(ip)} outside IDP_PRIVATE_NETWORKS`;
+    return `${subject}${describe(ip)} outside ${this.#setting}`;
   }
 
   /**

@@ -42,6 +42,7 @@ export async function startBroker(
     publicHost?: string;
     idpLookup?: IdpLookup;
     idpInterceptors?: AppDeps['idpInterceptors'];
+    webhookQueue?: AppDeps['webhookQueue'];
   } = {},
 ): Promise<TestBroker> {
   const databaseUrl = options.databaseUrl ?? (await testDatabaseUrl(t));
@@ -84,6 +85,8 @@ export async function startBroker(
     jwksMaxAgeSeconds: 600,
     // The test IdPs run on this machine: loopback, http allowed.
     idpPrivateNetworks: ['127.0.0.0/8', '::1/128'],
+    // The test apps' webhook endpoints too.
+    webhookPrivateNetworks: ['127.0.0.0/8', '::1/128'],
     metricsToken: undefined,
     ...overrides,
   };
@@ -98,6 +101,7 @@ export async function startBroker(
     logger,
     ...(options.idpLookup && { idpLookup: options.idpLookup }),
     ...(options.idpInterceptors && { idpInterceptors: options.idpInterceptors }),
+    ...(options.webhookQueue && { webhookQueue: options.webhookQueue }),
   });
   await app.listen({ host: '127.0.0.1', port });
   t.teardown(async () => {

@@ -18,3 +18,13 @@ export function emailDomain(value: string | undefined): string | undefined {
   if (!value || at < 1 || at === value.length - 1) return undefined;
   return value.slice(at + 1).toLowerCase();
 }
+
+/**
+ * TENANT_DOMAIN, when PUBLIC_URL's host is it or below it: then a login started on a tenant
+ * subdomain can set its cookie for TENANT_DOMAIN and it reaches the callback. Otherwise
+ * cookies stay host-only.
+ */
+export function subdomainCookieDomain(tenantDomain: string | undefined, callbackUrl: string): string | undefined {
+  const parent = tenantDomain === undefined ? undefined : hostnameOf(tenantDomain);
+  return parent !== undefined && isWithinDomain(new URL(callbackUrl).hostname, parent) ? parent : undefined;
+}

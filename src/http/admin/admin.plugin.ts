@@ -7,6 +7,7 @@ import type { ConnectionVersionService } from '../../domain/connections/connecti
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
 import type { ChangeLog } from '../../domain/changes/change-log.service.js';
 import type { EventFeed } from '../../domain/events/event-feed.service.js';
+import type { WebhookService } from '../../domain/webhooks/webhook.service.js';
 import type { ExpiringCredentials } from '../../domain/expiring/expiring-credentials.js';
 import type { SetupLinkService } from '../../domain/setup-links/setup-link.service.js';
 import type { TenantService } from '../../domain/tenants/tenant.service.js';
@@ -24,6 +25,7 @@ export interface AdminDeps {
   expiring: ExpiringCredentials;
   changes: ChangeLog;
   events: EventFeed;
+  webhooks: WebhookService;
   apps: AppService;
   audit: LoginAuditService;
   testLogin: TestLoginService;
@@ -111,7 +113,36 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
 
   // Who changed what (contract v3)
   app.get('/admin/changes', async (request) => deps.changes.list(request.query));
+
+  // Events and webhooks (contract v4)
   app.get('/admin/events', async (request) => deps.events.list(request.query));
+  app.post('/admin/webhooks', async (request, reply) => reply.code(201).send(await deps.webhooks.create(request.body)));
+  app.get('/admin/webhooks', async () => deps.webhooks.list());
+  app.get('/admin/webhooks/:id', async (request: Params<'id'>) => deps.webhooks.get(request.params.id));
+  app.patch('/admin/webhooks/:id', async (request: Params<'id'>) =>
+    deps.webhooks.update(request.params.id, request.body),
+  );
+  app.delete('/admin/webhooks/:id', async (request: Params<'id'>, reply) => {
+    await deps.webhooks.delete(request.params.id);
+    return reply.code(204).send();
+  });
+  app.post('/admin/webhooks/:id/rotate-secret', async (request: Params<'id'>) =>
+    deps.webhooks.rotateSecret(request.params.id),
+  );
+  app.post('/admin/webhooks/:id/test', async (request: Params<'id'>, reply) => {
+    await deps.webhooks.test(request.params.id);
+    return reply.code(202).send();
+  });
+  app.get('/admin/webhooks/:id/deliveries', async (request: Params<'id'>) =>
+    deps.webhooks.deliveries(request.params.id, request.query),
+  );
+  app.post(
+    '/admin/webhooks/:id/deliveries/:event/retry',
+    async (request: FastifyRequest<{ Params: { id: string; event: string } }>, reply) => {
+      await deps.webhooks.retry(request.params.id, request.params.event);
+      return reply.code(202).send();
+    },
+  );
 
   // Expiring credentials (contract v3)
   app.get('/admin/expiring', async (request) => deps.expiring.list(request.query));

@@ -53,6 +53,15 @@ const WRITES: Record<string, Write> = {
     id: fromParam('id'),
     fields: () => ['secret'],
   },
+  'POST /admin/webhooks': { resource: 'webhook', action: 'create', id: fromAnswer('id') },
+  'PATCH /admin/webhooks/:id': { resource: 'webhook', action: 'update', id: fromParam('id') },
+  'DELETE /admin/webhooks/:id': { resource: 'webhook', action: 'delete', id: fromParam('id'), fields: none },
+  'POST /admin/webhooks/:id/rotate-secret': {
+    resource: 'webhook',
+    action: 'rotate-secret',
+    id: fromParam('id'),
+    fields: () => ['secret'],
+  },
 };
 
 const bodyKeys = (body: unknown) =>

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { EVENT_TYPES } from '../../domain/events/event-log.repo.js';
 import type { AppView } from '../../domain/apps/app.service.js';
 import type { ConnectionView } from '../../domain/connections/connection.view.js';
 import type { VersionView } from '../../domain/connections/connection-version.service.js';
@@ -157,18 +156,6 @@ export const expiringAnswer = z.object({
       z.object({ kind: z.literal('certificate'), kid: z.string(), expiresAt: time }),
     ]),
   ),
-});
-
-export const eventAnswer = z.object({
-  id: z.string().describe('The event id: the webhook-id of its deliveries'),
-  type: z.enum(EVENT_TYPES),
-  timestamp: time,
-  data: z.record(z.string(), z.unknown()),
-});
-
-export const eventsAnswer = z.object({
-  events: z.array(eventAnswer),
-  next: z.string().describe('The `after` of the next page; the same `after` again when nothing was returned'),
 });
 
 export const changesAnswer = z.object({

@@ -9,11 +9,17 @@ import {
   patchConnectionSchema,
 } from '../../domain/connections/connection.schema.js';
 import { eventsQuerySchema } from '../../domain/events/event-feed.service.js';
+import {
+  createWebhookSchema,
+  deliveriesQuerySchema,
+  patchWebhookSchema,
+} from '../../domain/webhooks/webhook.schema.js';
 import { expiringQuerySchema } from '../../domain/expiring/expiring-credentials.js';
 import { logoutQuerySchema } from '../../domain/sessions/logout.service.js';
 import { createSetupLinkSchema } from '../../domain/setup-links/setup-link.service.js';
 import { createTenantSchema, patchTenantSchema } from '../../domain/tenants/tenant.schema.js';
 import * as answer from './answers.js';
+import * as events from './event-answers.js';
 
 /**
  * The OpenAPI description of every route of the admin API and the relying apps' API, by
@@ -145,7 +151,41 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   }),
   'GET /admin/events': admin('events', 'Events, oldest first after a cursor (kept 30 days)', {
     querystring: eventsQuerySchema,
-    response: { 200: answer.eventsAnswer },
+    response: { 200: events.eventsAnswer },
+  }),
+  'POST /admin/webhooks': admin('events', 'Create a webhook endpoint (its secret is in this answer only)', {
+    body: createWebhookSchema,
+    response: { 201: events.webhookCreatedAnswer },
+  }),
+  'GET /admin/webhooks': admin('events', 'List webhook endpoints', {
+    response: { 200: z.array(events.webhookAnswer) },
+  }),
+  'GET /admin/webhooks/:id': admin('events', 'Read a webhook endpoint', {
+    params: id,
+    response: { 200: events.webhookAnswer },
+  }),
+  'PATCH /admin/webhooks/:id': admin('events', 'Change a webhook endpoint, or enable it again', {
+    params: id,
+    body: patchWebhookSchema,
+    response: { 200: events.webhookAnswer },
+  }),
+  'DELETE /admin/webhooks/:id': admin('events', 'Delete a webhook endpoint', { params: id, response: { 204: empty } }),
+  'POST /admin/webhooks/:id/rotate-secret': admin('events', 'A new signing secret; the old one signs too for 24 h', {
+    params: id,
+    response: { 200: events.webhookSecretAnswer },
+  }),
+  'POST /admin/webhooks/:id/test': admin('events', 'Send a webhook.test event to this endpoint', {
+    params: id,
+    response: { 202: empty },
+  }),
+  'GET /admin/webhooks/:id/deliveries': admin('events', 'The endpoint’s latest delivery attempts, newest first', {
+    params: id,
+    querystring: deliveriesQuerySchema,
+    response: { 200: events.deliveriesAnswer },
+  }),
+  'POST /admin/webhooks/:id/deliveries/:event/retry': admin('events', 'Deliver an event to this endpoint again, now', {
+    params: z.object({ id: z.string(), event: z.string().describe('The event id') }),
+    response: { 202: empty },
   }),
   'GET /admin/changes': admin('operations', 'Who changed what, newest first', {
     querystring: changesQuerySchema,

@@ -1,0 +1,123 @@
+import PgBoss from 'pg-boss';
+import type pg from 'pg';
+import type { Sql } from '../events/event-log.repo.js';
+
+/** One delivery attempt to make: of an event, to an endpoint. */
+export interface DeliveryJob {
+  endpoint: string;
+  event: string;
+  attempt: number;
+  /** An operator's retry: one attempt, outside the schedule. */
+  manual?: boolean;
+}
+
+const QUEUE = 'webhook-delivery';
+/** Workers per replica, each fetching up to BATCH jobs: at most 16 deliveries at once. */
+const WORKERS = 2;
+const BATCH = 8;
+
+export interface DeliveryQueueOptions {
+  pool: pg.Pool;
+  log: { warn(obj: object, msg: string): void };
+  /** How often idle workers look for jobs other replicas enqueued (s); this replica's wake them. */
+  pollingIntervalSeconds?: number;
+  /** How often pg-boss's supervisor expires jobs a dead replica held (s). */
+  maintenanceIntervalSeconds?: number;
+}
+
+/**
+ * The webhook deliveries' queue: pg-boss, on the broker's own database and pool.
+ *
+ * Why pg-boss (10.x, the last line for Node 20) over graphile-worker: it needs nothing from
+ * the connection beyond single transactions — jobs are fetched with `FOR UPDATE SKIP LOCKED`,
+ * its locks are transaction-scoped, workers poll — so it works behind PgBouncer in transaction
+ * mode, as the broker does (graphile-worker waits on LISTEN, which a transaction pooler does
+ * not carry). Jobs are inserted in the transaction that stores their event (`enqueue`), so an
+ * event never exists without its deliveries. A replica that dies mid-delivery leaves its job
+ * active until it expires (30 s); the supervisor then hands it to any replica (at least once).
+ * Each attempt is one job; the schedule of the next is the delivery worker's.
+ */
+export class DeliveryQueue {
+  readonly #boss: PgBoss;
+  readonly #workers: string[] = [];
+  readonly #options: DeliveryQueueOptions;
+
+  constructor(options: DeliveryQueueOptions) {
+    this.#options = options;
+    this.#boss = new PgBoss({
+      db: { executeSql: (text, values) => options.pool.query(text, values) },
+      schema: 'pgboss',
+      migrate: true,
+      supervise: true,
+      schedule: false,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
+    });
+    this.#boss.on('error', (error) =>
+      options.log.warn({ reason: (error as Error).message }, 'webhook queue: a background step failed; will retry'),
+    );
+  }
+
+  /** Creates pg-boss's schema and the queue when missing (idempotent, any replica). */
+  async start(): Promise<void> {
+    await this.#boss.start();
+    // A handler that throws (the database away mid-attempt) is retried by pg-boss itself.
+    await this.#boss.createQueue(QUEUE, {
+      name: QUEUE,
+      retryLimit: 10,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: 30,
+    });
+  }
+
+  /** Starts this replica's workers on `handle`. */
+  async work(handle: (job: DeliveryJob) => Promise<void>): Promise<void> {
+    for (let i = 0; i < WORKERS; i++) {
+      this.#workers.push(
+        await this.#boss.work<DeliveryJob>(
+          QUEUE,
+          { batchSize: BATCH, pollingIntervalSeconds: this.#options.pollingIntervalSeconds ?? 1 },
+          async (jobs) => {
+            await Promise.all(jobs.map((job) => handle(job.data)));
+          },
+        ),
+      );
+    }
+  }
+
+  /** Inserts jobs within the caller's transaction. */
+  async enqueue(sql: Sql, jobs: readonly { data: DeliveryJob; startAfter?: Date }[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.#boss.insert(
+      jobs.map((job) => ({ name: QUEUE, data: job.data, ...(job.startAfter && { startAfter: job.startAfter }) })),
+      { db: { executeSql: (text, values) => sql.query(text, values) } },
+    );
+  }
+
+  /** Inserts jobs on their own (an operator's retry), and wakes this replica's workers. */
+  async send(jobs: readonly { data: DeliveryJob; startAfter?: Date }[]): Promise<void> {
+    await this.enqueue(this.#options.pool as unknown as Sql, jobs);
+    this.wake();
+  }
+
+  /** Jobs were just committed here: this replica's workers look now rather than at their next poll. */
+  wake(): void {
+    for (const id of this.#workers) this.#boss.notifyWorker(id);
+  }
+
+  /** Deliveries waiting (due or scheduled), and how old the oldest due one is (s; 0 when none). */
+  async backlog(): Promise<{ depth: number; oldestDueSeconds: number }> {
+    const { rows } = await this.#options.pool.query<{ depth: number; oldest: number | null }>(
+      `SELECT count(*)::int AS depth,
+              extract(epoch FROM now() - min(start_after) FILTER (WHERE start_after <= now()))::float AS oldest
+         FROM pgboss.job WHERE name = $1 AND state < 'completed'`,
+      [QUEUE],
+    );
+    return { depth: rows[0]?.depth ?? 0, oldestDueSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
+  }
+
+  /** Stops fetching; waits up to 12 s for the attempts in flight (each is cut at 10 s). */
+  async stop(): Promise<void> {
+    await this.#boss.stop({ graceful: true, close: false, timeout: 12_000, wait: true });
+  }
+}
