@@ -2,7 +2,10 @@ import type pg from 'pg';
 import type { Config } from './config/config.js';
 import type { SecretBox } from './crypto/secret-box.js';
 import type { ConnectionService } from './domain/connections/connection.service.js';
+import { ConnectionHealthEvents } from './domain/events/connection-health.js';
 import { EventFeed } from './domain/events/event-feed.service.js';
+import type { ExpiringCredentials } from './domain/expiring/expiring-credentials.js';
+import { ExpiryEvents } from './domain/expiring/expiry-events.js';
 import { EventLogRepo } from './domain/events/event-log.repo.js';
 import { Events } from './domain/events/events.service.js';
 import type { ConfigCache } from './domain/live-config/config-cache.js';
@@ -34,24 +37,25 @@ export function createEvents(
   deps: {
     pool: pg.Pool;
     apps: Pick<AppRepo, 'findById'>;
+    expiring: Pick<ExpiringCredentials, 'all'>;
     secretBox: SecretBox;
     registry: Registry;
-    log: Logger;
+    logger: Logger;
     /** How webhook hosts resolve (default: the system resolver); tests make names rebind. */
-    lookup?: IdpLookup | undefined;
+    webhookLookup?: IdpLookup | undefined;
     /** Tests: how often idle workers poll, how often dead replicas' jobs are expired (s). */
-    queue?: Pick<DeliveryQueueOptions, 'pollingIntervalSeconds' | 'maintenanceIntervalSeconds'>;
+    webhookQueue?: Pick<DeliveryQueueOptions, 'pollingIntervalSeconds' | 'maintenanceIntervalSeconds'> | undefined;
   },
 ) {
   const eventLog = new EventLogRepo(deps.pool);
-  const queue = new DeliveryQueue({ pool: deps.pool, log: deps.log, ...deps.queue });
+  const queue = new DeliveryQueue({ pool: deps.pool, log: deps.logger, ...deps.webhookQueue });
   const metrics = webhookMetrics(deps.registry, queue);
   const events = new Events({ repo: eventLog, onEmitted: (event) => metrics.eventsEmitted.inc({ type: event.type }) });
   const webhookRepo = new WebhookRepo(deps.pool);
   events.addSink(new WebhookDispatch(webhookRepo, queue));
   const policy = new IdpNetworkPolicy({
     privateNetworks: config.webhookPrivateNetworks,
-    lookup: deps.lookup,
+    lookup: deps.webhookLookup,
     setting: 'WEBHOOK_PRIVATE_NETWORKS',
   });
   const worker = new DeliveryWorker({
@@ -61,7 +65,7 @@ export function createEvents(
     sender: new WebhookSender(policedAgent(policy)),
     secretBox: deps.secretBox,
     onAttempt: (outcome) => metrics.deliveries.inc({ outcome }),
-    log: deps.log,
+    log: deps.logger,
   });
   const webhooks = new WebhookService({
     repo: webhookRepo,
@@ -75,6 +79,9 @@ export function createEvents(
     eventLog,
     events,
     eventFeed: new EventFeed(eventLog),
+    /** connection.failing and connection.recovered, after each batch of login attempts is written. */
+    health: new ConnectionHealthEvents({ pool: deps.pool, events, log: deps.logger }),
+    expiryEvents: new ExpiryEvents({ credentials: deps.expiring, events, log: deps.logger }),
     webhooks,
     /** Starts delivering (pg-boss's schema and queue, then this replica's workers); returns how to stop. */
     async startDeliveries(): Promise<() => Promise<void>> {

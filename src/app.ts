@@ -171,6 +171,7 @@ export async function buildApp(
     audit: services.auditRepo,
     changes: services.changes,
     expiring: services.expiring,
+    webhooks: services.webhooks,
     idpLatencyMs: () => metrics.meanIdpLatencyMs('token'),
   });
   // Webhook deliveries: pg-boss's schema and queue, then this replica's workers.
@@ -190,6 +191,8 @@ export async function buildApp(
   services.expiring.registerGauge(metrics.registry);
   const stopExpiryWarnings = services.expiring.warnDaily();
   app.addHook('onClose', async () => stopExpiryWarnings());
+  const stopExpiryEvents = services.expiryEvents.start();
+  app.addHook('onClose', async () => stopExpiryEvents());
   await app.register(landingRoutes);
   app.setNotFoundHandler(
     (request, reply) =>

@@ -61,6 +61,12 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   const tenantRepo = new TenantRepo(deps.database.prisma);
   const connectionRepo = new ConnectionRepo(deps.database.prisma);
   const appRepo = new AppRepo(deps.database.prisma);
+  const versionRepo = new ConnectionVersionRepo(deps.database.prisma);
+  const expiring = new ExpiringCredentials({ versions: versionRepo, keys: deps.keys, log: deps.logger });
+  const { pool } = deps.database;
+  // Contract v4: events and their webhooks (after-sign-in.ts).
+  const { registry } = metrics;
+  const events = createEvents(config, { ...deps, pool, expiring, apps: appRepo, secretBox, registry });
   // Logins read configuration through the cache; a trigger announces every change to it.
   const configCache = new ConfigCache({
     tenants: tenantRepo,
@@ -105,17 +111,22 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     idpFetch,
     announce,
   });
-  const versionRepo = new ConnectionVersionRepo(deps.database.prisma);
   const versions = new ConnectionVersionService({
     versions: versionRepo,
     connections: connectionRepo,
     connectionService: connections,
+    tenants: tenantRepo,
+    events: events.events,
     announce,
     log: deps.logger,
   });
   const auditRepo = new LoginAuditRepo(deps.database.pool);
   // Attempts are written in batches, off the login path (audit-writer.ts).
-  const auditWriter = new AuditWriter({ audit: auditRepo, log: deps.logger });
+  const auditWriter = new AuditWriter({
+    audit: auditRepo,
+    log: deps.logger,
+    onWritten: (batch) => void events.health.afterWrite(batch),
+  });
   const audit = new LoginAuditService({ audit: auditRepo, writer: auditWriter, tenants: tenantRepo });
   const ticketRepo = new TicketRepo(deps.database.pool);
   const tickets = new TicketService({
@@ -160,17 +171,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     transactionTtlSeconds: config.transactionTtlSeconds,
     log: deps.logger,
   });
-  // Contract v4: events, and the sessions apps and IdPs end (after-sign-in.ts).
-  const { pool } = deps.database;
-  const events = createEvents(config, {
-    pool,
-    apps: appRepo,
-    secretBox,
-    registry: metrics.registry,
-    log: deps.logger,
-    lookup: deps.webhookLookup,
-    queue: deps.webhookQueue,
-  });
+  // Contract v4: the sessions apps and IdPs end (after-sign-in.ts).
   const sessionDeps = { pool, ...events, ...loginConfig, secretBox, log: deps.logger };
   const sessions = createSessions(config, sessionDeps);
   const testLogin = new TestLoginService({
@@ -223,7 +224,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     tenantRepo,
     changes,
     changeLogRepo,
-    expiring: new ExpiringCredentials({ versions: versionRepo, keys: deps.keys, log: deps.logger }),
+    expiring,
     tenants: new TenantService(tenantRepo, announce),
     setupLinks,
     connections,

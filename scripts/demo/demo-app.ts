@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import createClient from 'openapi-fetch';
+import { Webhook } from 'standardwebhooks';
 import { escapeHtml } from '../../src/http/browser/html.js';
 import type { components, paths } from './broker-api.js';
 
@@ -8,7 +9,10 @@ import type { components, paths } from './broker-api.js';
  * The demo's relying app — what an app team writes against the broker, and nothing more:
  * "Continue with SSO" sends the learner to the broker (by organisation subdomain or work
  * email), `/sso/done` checks its own `state`, redeems the ticket server-to-server, keeps the
- * identity in its own session, and "Sign out" goes through the broker's logout.
+ * identity in its own session, and "Sign out" goes through the broker's logout. `/sso/events`
+ * receives the broker's signed `session.ended` webhooks (Standard Webhooks, verified with the
+ * standardwebhooks library): a learner who signs out at their organisation's IdP is signed out
+ * here too.
  */
 export interface DemoAppOptions {
   port: number;
@@ -20,6 +24,8 @@ export interface DemoAppOptions {
   tenantUrl(slug: string): string;
   app: { id: string; secret: string };
   organisations: { slug: string; name: string }[];
+  /** The secret (`whsec_…`) of this app's webhook endpoint, `/sso/events`. */
+  webhookSecret?: string;
 }
 
 export interface DemoApp {
@@ -58,6 +64,8 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   const url = `http://localhost:${options.port}`;
   const returnUrl = `${url}/sso/done`;
   const sessions = new Map<string, Identity>();
+  /** Portal sessions whose broker session the organisation ended: the learner is told why. */
+  const endedByOrganisation = new Set<string>();
   const broker = createClient<paths>({
     baseUrl: options.brokerApiUrl,
     headers: { authorization: `Basic ${Buffer.from(`${options.app.id}:${options.app.secret}`).toString('base64')}` },
@@ -103,7 +111,38 @@ ${orgButtons}
       const jar = cookies(req);
       const identity = jar.demo_session ? sessions.get(jar.demo_session) : undefined;
 
-      if (requestUrl.pathname === '/' && req.method === 'GET') return send(res, 200, home(identity));
+      if (requestUrl.pathname === '/' && req.method === 'GET') {
+        const ended = jar.demo_session !== undefined && endedByOrganisation.delete(jar.demo_session);
+        return send(
+          res,
+          200,
+          home(identity, ended ? 'You signed out at your organisation, so you are signed out here too.' : undefined),
+          ended ? { 'set-cookie': 'demo_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0' } : {},
+        );
+      }
+
+      if (requestUrl.pathname === '/sso/events' && req.method === 'POST') {
+        // The raw body, verified before it is parsed: signature, id and a fresh timestamp.
+        const secret = options.webhookSecret;
+        let body = '';
+        for await (const chunk of req) body += chunk;
+        let event: { type: string; data: { session?: string } };
+        try {
+          if (!secret) throw new Error('no webhook secret yet');
+          event = new Webhook(secret).verify(body, req.headers as Record<string, string>) as typeof event;
+        } catch {
+          return res.writeHead(400).end();
+        }
+        if (event.type === 'session.ended') {
+          // Idempotent: a delivery may come twice.
+          for (const [id, held] of sessions) {
+            if (held.session !== event.data.session) continue;
+            sessions.delete(id);
+            endedByOrganisation.add(id);
+          }
+        }
+        return res.writeHead(204).end();
+      }
 
       if (requestUrl.pathname === '/login' && req.method === 'GET') {
         // Our own CSRF check for the round trip: the broker hands `state` back untouched.

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import { Agent, fetch as fetchVia } from 'undici';
 import { escapeHtml } from '../../src/http/browser/html.js';
 
 /**
@@ -43,7 +44,28 @@ export interface DemoIdpOptions {
         method: 'private_key_jwt';
         jwks: { keys: object[] };
       };
+  /**
+   * The connection's back-channel logout URI, registered as its IdP engineer would (with `sid`
+   * required): signing out here then signs the learner out of every app that used the sign-in.
+   */
+  backchannelLogoutUri?: string;
 }
+
+/**
+ * Logout tokens go to the broker on this machine: its `*.localhost` names resolve to loopback
+ * here, as browsers resolve them (RFC 6761). oidc-provider's own guard refuses loopback, which a
+ * demo on one machine needs; this connects to loopback only.
+ */
+const toThisMachine = new Agent({
+  connect: {
+    lookup: (_hostname, options, callback) =>
+      options.all
+        ? (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
+            { address: '127.0.0.1', family: 4 },
+          ])
+        : callback(null, '127.0.0.1', 4),
+  },
+});
 
 const page = (title: string, colour: string, body: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -90,11 +112,20 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
         post_logout_redirect_uris: [client.postLogoutRedirectUri],
         response_types: ['code'],
         grant_types: ['authorization_code'],
+        ...(options.backchannelLogoutUri && {
+          backchannel_logout_uri: options.backchannelLogoutUri,
+          backchannel_logout_session_required: true,
+        }),
       },
     ],
+    ...(options.backchannelLogoutUri && {
+      fetch: (async (url: string | URL, init?: object) =>
+        fetchVia(url, { ...init, dispatcher: toThisMachine } as never)) as unknown as typeof fetch,
+    }),
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
+      ...(options.backchannelLogoutUri && { backchannelLogout: { enabled: true } }),
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {

@@ -30,8 +30,15 @@ export interface Demo {
   brokerUrl: string;
   adminToken: string;
   appId: string;
-  /** Each organisation with its connection's id (its setup page: /api/sso/setup?connection=<id>). */
-  organisations: { slug: string; name: string; tenantUrl: string; connection: string; users: DemoUser[] }[];
+  /** Each organisation with its IdP and its connection's id (its setup page: /api/sso/setup?connection=<id>). */
+  organisations: {
+    slug: string;
+    name: string;
+    tenantUrl: string;
+    issuer: string;
+    connection: string;
+    users: DemoUser[];
+  }[];
   /** An organisation not connected yet: its setup link, and what its IdP handed out. */
   onboarding: {
     slug: string;
@@ -122,8 +129,10 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       TENANT_DOMAIN: 'sso.localhost',
       KEYS_DIR: keysDir,
       LOG_LEVEL: 'warn',
-      // The organisations' IdPs run on this machine, over http: allow loopback explicitly.
+      // The organisations' IdPs and the demo app's webhook endpoint run on this machine, over
+      // http: allow loopback explicitly.
       IDP_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128',
+      WEBHOOK_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128',
     });
     stops.push(() => stopProcess(broker));
 
@@ -168,6 +177,8 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
         organisation: org.name,
         colour: org.colour,
         users: [...org.users],
+        // Acme's IdP engineer also registered the back-channel logout URI (Globex's did not).
+        ...(org.slug === 'acme' && { backchannelLogoutUri: connection.backchannelLogoutUri! }),
         client:
           org.slug === 'acme'
             ? { clientId: 'sso-broker', method: 'client_secret_post', clientSecret: acmeSecret, ...callback }
@@ -204,7 +215,15 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
       name: 'Demo learning portal',
       returnUrls: [`${appUrl}/sso/done`, `${appUrl}/`],
     });
+    // The app hears when a learner's session ends at their organisation (session.ended).
+    const webhook = await admin('/admin/webhooks', {
+      url: `${appUrl}/sso/events`,
+      events: ['session.ended'],
+      app: registered.id,
+      description: 'Demo learning portal: sign learners out when their organisation does',
+    });
     const app = await startDemoApp({
+      webhookSecret: webhook.secret!,
       port: ports.app,
       brokerUrl,
       brokerApiUrl: `http://127.0.0.1:${ports.broker}`,
@@ -223,6 +242,7 @@ export async function startDemo(ports: DemoPorts, log: (line: string) => void = 
         slug: org.slug,
         name: org.name,
         tenantUrl: `http://${org.slug}.sso.localhost:${ports.broker}`,
+        issuer: demoIdpIssuer(idpPorts[org.slug]),
         connection: connections[org.slug]!,
         users: [...org.users],
       })),

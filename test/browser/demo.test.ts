@@ -104,6 +104,40 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
     },
   );
 
+  t.test(
+    'an Acme learner who signs out at Acme’s IdP is signed out of the portal (back-channel logout, session.ended)',
+    async (t) => {
+      const { page, journey } = await session(t);
+      await page.goto(demo.appUrl);
+      await page.getByRole('link', { name: 'Continue with SSO — Acme Corp' }).click();
+      await page.getByLabel('Work email').fill('ada@acme.example');
+      await page.getByLabel('Password').fill(DEMO_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
+
+      // At Acme's own sign-out page, not through the portal: the IdP posts a logout token to
+      // the broker, which ends the session and tells the portal with a signed webhook.
+      await page.goto(`${demo.organisations.find((org) => org.slug === 'acme')!.issuer}/session/end`);
+      await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await page.getByRole('heading', { name: 'You are signed out.' }).waitFor();
+
+      let notice: string | null = null;
+      for (let i = 0; i < 50 && notice === null; i++) {
+        await page.goto(demo.appUrl);
+        const alert = page.getByRole('alert');
+        notice = (await alert.count()) > 0 ? await alert.textContent() : null;
+        if (notice === null) {
+          t.equal(await page.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).count(), 1, 'still signed in');
+          await page.waitForTimeout(100);
+        }
+      }
+      t.match(notice, 'You signed out at your organisation', 'the portal says why');
+      await page.getByRole('heading', { name: 'Sign in to the learning portal' }).waitFor();
+      await shot(page, 'demo-signed-out-by-organisation');
+      journey.assertClean(t);
+    },
+  );
+
   t.test('an unregistered return URL shows the broker’s error page, never a redirect', async (t) => {
     const { page, journey } = await session(t);
     const url = `${demo.brokerUrl}/api/sso/login?${new URLSearchParams({ app: demo.appId, return_to: 'https://evil.example/steal', tenant: 'acme' })}`;

@@ -27,6 +27,8 @@ export class AuditWriter {
       log: { warn(obj: object, msg: string): void };
       intervalMs?: number;
       maxPending?: number;
+      /** A batch was written (connection health events look at it). */
+      onWritten?: (batch: readonly TimedAttempt[]) => void;
     },
   ) {}
 
@@ -63,6 +65,7 @@ export class AuditWriter {
   async #write(batch: TimedAttempt[]): Promise<void> {
     try {
       await this.deps.audit.recordMany(batch);
+      this.deps.onWritten?.(batch);
     } catch (error) {
       // Kept for the next interval, ahead of what came meanwhile, within the bound.
       this.#pending = [...batch, ...this.#pending].slice(0, this.deps.maxPending ?? 10_000);

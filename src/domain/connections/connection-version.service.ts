@@ -9,6 +9,8 @@ import { settingsOf, type VersionSettings } from './connection-version.repo.js';
 import type { Connection, ConnectionRepo } from './connection.repo.js';
 import { draftVersionSchema } from './connection.schema.js';
 import { toDate, type ConnectionService } from './connection.service.js';
+import type { Events } from '../events/events.service.js';
+import type { TenantRepo } from '../tenants/tenant.repo.js';
 
 export type VersionView = Omit<VersionSettings, 'discoveryUrl'> & {
   version: number;
@@ -68,6 +70,9 @@ export class ConnectionVersionService {
         ConnectionService,
         'sealSecret' | 'assertRules' | 'assertSigningKey' | 'validateSettings'
       >;
+      tenants: Pick<TenantRepo, 'findById'>;
+      /** connection.activated (contract v4). */
+      events: Pick<Events, 'emit'>;
       /** Tells every broker process the configuration changed (live config). */
       announce?: () => void;
       log: { info(obj: object, msg: string): void };
@@ -146,7 +151,7 @@ export class ConnectionVersionService {
   /** POST /admin/connections/:id/versions/:n/activate, `{"force"?: true}`. */
   async activateByAdmin(connectionId: string, version: string, body: unknown): Promise<VersionView> {
     const { force } = parseInput(activateSchema, body ?? {});
-    return toVersionView(await this.activate(connectionId, version, { force: force === true, by: 'admin' }));
+    return toVersionView(await this.activate(connectionId, version, { force: force === true, by: 'admin token' }));
   }
 
   /** The validation report of a version, for operators (admin API, console). */
@@ -167,7 +172,8 @@ export class ConnectionVersionService {
 
   /**
    * Activates a version. A draft must have passed a test login (or `force`, admin only); a
-   * retired version was active before and may come back at once: that is the rollback.
+   * retired version was active before and may come back at once: that is the rollback. `by`
+   * is who did it, as the change log names them: the event connection.activated says so.
    */
   async activate(
     connectionId: string,
@@ -187,6 +193,17 @@ export class ConnectionVersionService {
       { connection: connectionId, version: chosen.version, by: options.by, forced: options.force },
       'connection version activated',
     );
+    // Stored before the activation is answered (an event of its own: the activation committed).
+    const tenant = await this.deps.tenants.findById(result.version.tenantId);
+    await this.deps.events.emit(async () => ({
+      result: undefined,
+      events: [
+        {
+          type: 'connection.activated',
+          data: { tenant: tenant?.slug ?? null, connection: connectionId, version: chosen.version, actor: options.by },
+        },
+      ],
+    }));
     return result.version;
   }
 

@@ -34,7 +34,9 @@ export interface DeliveryQueueOptions {
  * mode, as the broker does (graphile-worker waits on LISTEN, which a transaction pooler does
  * not carry). Jobs are inserted in the transaction that stores their event (`enqueue`), so an
  * event never exists without its deliveries. A replica that dies mid-delivery leaves its job
- * active until it expires (30 s); the supervisor then hands it to any replica (at least once).
+ * active until it expires (12 s: an attempt takes at most 10 s); the supervisor, every 5 s on
+ * each replica, then hands it to any replica (at least once). A handler that fails (the
+ * database away) is retried by pg-boss with backoff from 2 s, 12 times (over an hour).
  * Each attempt is one job; the schedule of the next is the delivery worker's.
  */
 export class DeliveryQueue {
@@ -50,7 +52,7 @@ export class DeliveryQueue {
       migrate: true,
       supervise: true,
       schedule: false,
-      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 5,
     });
     this.#boss.on('error', (error) =>
       options.log.warn({ reason: (error as Error).message }, 'webhook queue: a background step failed; will retry'),
@@ -60,13 +62,12 @@ export class DeliveryQueue {
   /** Creates pg-boss's schema and the queue when missing (idempotent, any replica). */
   async start(): Promise<void> {
     await this.#boss.start();
-    // A handler that throws (the database away mid-attempt) is retried by pg-boss itself.
     await this.#boss.createQueue(QUEUE, {
       name: QUEUE,
-      retryLimit: 10,
-      retryDelay: 5,
+      retryLimit: 12,
+      retryDelay: 2,
       retryBackoff: true,
-      expireInSeconds: 30,
+      expireInSeconds: 12,
     });
   }
 
