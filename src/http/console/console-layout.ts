@@ -12,7 +12,7 @@ input.copy{width:100%;font-family:monospace}fieldset{border:0;padding:0;margin:.
 flex-wrap:wrap;align-items:end}fieldset>span{display:flex;flex-direction:column}
 .field-error{color:#a3121d;font-size:.88rem}input[aria-invalid=true]{border:2px solid #a3121d}
 .empty{padding:.6rem .9rem;border:1px dashed #c3c8cf;border-radius:6px;color:#4a525c}
-details{margin:.3rem 0}summary{cursor:pointer;color:#1b5fc1}time{white-space:nowrap}`;
+details{margin:.3rem 0}summary{cursor:pointer;color:#1b5fc1}time{white-space:nowrap}legend{font-weight:600}`;
 /** Console pages post their own forms; they load and run nothing else. */
 export const CONSOLE_HEADERS = pageSecurityHeaders({ styles: [STYLE], forms: true });
 
@@ -30,8 +30,8 @@ export const csrfField = (chrome: Pick<Chrome, 'csrf'>) =>
 /** A console page: navigation, who is signed in, the page's notice, its body. */
 export function consolePage(title: string, chrome: Chrome, body: Html): string {
   const nav = html`<nav aria-label="Console"><strong>SSO broker console</strong>
-<a href="/console">Tenants</a><a href="/console/apps">Apps</a><a href="/console/logins">Logins</a>
-<a href="/console/changes">Changes</a>
+<a href="/console">Tenants</a><a href="/console/apps">Apps</a><a href="/console/webhooks">Webhooks</a>
+<a href="/console/logins">Logins</a><a href="/console/changes">Changes</a>
 <form method="post" action="/console/sign-out" class="inline">${csrfField(chrome)}
 <span class="muted">${chrome.actor}</span> <button type="submit">Sign out</button></form></nav>`;
   const notice = chrome.notice && html`<p class="box good" role="status">${chrome.notice}</p>`;
@@ -48,7 +48,7 @@ export const emptyState = (text: Html | string) => html`<p class="empty">${text}
 
 /** The console's links, for a page shown without a session (no sign-out form). */
 const NAV_LINKS = html`<a href="/console">Tenants</a><a href="/console/apps">Apps</a>
-<a href="/console/logins">Logins</a><a href="/console/changes">Changes</a>`;
+<a href="/console/webhooks">Webhooks</a><a href="/console/logins">Logins</a><a href="/console/changes">Changes</a>`;
 
 /** An unknown console path: a console page, not the API's JSON (the session is not needed to say so). */
 export function consoleNotFoundPage(path: string): string {

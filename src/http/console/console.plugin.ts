@@ -11,6 +11,7 @@ import { postedFromHere } from '../form-origin.js';
 import { limitRequests } from '../rate-limit.js';
 import { appRoutes } from './console-app-routes.js';
 import { tenantRoutes, type Req, type RouteKit } from './console-routes.js';
+import { webhookRoutes, type ConsoleWebhooks } from './console-webhook-routes.js';
 import { consoleNotFoundPage, consolePage, CONSOLE_HEADERS, signInPage, type Chrome } from './console-layout.js';
 import {
   consoleCookie,
@@ -38,6 +39,8 @@ export interface ConsoleDeps extends ConsoleData {
   publicUrl: string;
   secureCookies: boolean;
   rateLimitPerMinute: number;
+  /** Webhook endpoints and their deliveries (the admin API's service). */
+  webhooks: ConsoleWebhooks;
 }
 
 /** Messages after a redirect, by a fixed code (nothing from the query is reflected). */
@@ -46,6 +49,10 @@ const DONE: Record<string, string> = {
   drafted: 'Saved as a draft version: run its test sign-in, then activate it (nothing changed for sign-ins yet).',
   revoked: 'The setup link is revoked: its page stops working at once.',
   switched: 'The connection’s switches are saved.',
+  'test-sent': 'A webhook.test event is on its way to the endpoint: its delivery shows below within seconds (reload).',
+  'retry-sent': 'The event is being delivered again, now: the attempt shows below within seconds (reload).',
+  'webhook-enabled': 'The endpoint is enabled again: it receives the events of its list from now on.',
+  'webhook-deleted': 'The webhook endpoint is deleted: it receives nothing more.',
 };
 
 /**
@@ -153,4 +160,5 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   const kit: RouteKit = { deps, views, page, seeOther, chromeOf };
   tenantRoutes(app, kit);
   appRoutes(app, kit);
+  webhookRoutes(app, kit);
 }
