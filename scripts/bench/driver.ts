@@ -99,8 +99,8 @@ export class Driver {
     if (done.status !== 200) throw new Error(`reference page: ${done.status} ${done.body.slice(0, 200)}`);
   }
 
-  /** The relying app's server-to-server redemption. */
-  async redeem(target: Target, origin: string, ticket: string): Promise<void> {
+  /** The relying app's server-to-server redemption; the redeem answer. */
+  async redeem(target: Target, origin: string, ticket: string): Promise<Record<string, unknown>> {
     const credentials = Buffer.from(`${target.app.id}:${target.app.secret}`).toString('base64');
     const response = await this.send(
       'POST',
@@ -113,6 +113,7 @@ export class Driver {
       JSON.stringify({ ticket }),
     );
     if (response.status !== 200) throw new Error(`redeem: ${response.status} ${response.body.slice(0, 200)}`);
+    return JSON.parse(response.body) as Record<string, unknown>;
   }
 }
 

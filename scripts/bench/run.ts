@@ -24,6 +24,7 @@ import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { freePort } from '../../src/config/local.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { REFERENCE, fastifyRequestUs, pgInsertUpdateUs, rs256Costs, type Calibration } from './calibrate.js';
+import { sessionEndedLatency } from './webhook-latency.js';
 import { Driver, percentile, runConcurrently, type Target } from './driver.js';
 import { memoryMiB, processCpuUs, treeCpuUs } from './proc-stats.js';
 import { referenceMissing, startReferenceRp } from './reference-rp.js';
@@ -121,8 +122,10 @@ const brokerEnv = {
   HOST: '127.0.0.1',
   PUBLIC_URL: publicUrl,
   KEYS_DIR: keysDir,
-  // The stub IdP listens on this machine over http (contract: IDP_PRIVATE_NETWORKS).
+  // The stub IdP listens on this machine over http (contract: IDP_PRIVATE_NETWORKS), and so
+  // does the webhook phase's endpoint.
   IDP_PRIVATE_NETWORKS: '127.0.0.0/8',
+  WEBHOOK_PRIVATE_NETWORKS: '127.0.0.0/8',
   TICKET_TTL_SECONDS: '600',
   // On, as in production, but high enough for one client address doing thousands per second.
   RATE_LIMIT_PER_MINUTE: '1000000',
@@ -151,14 +154,17 @@ async function admin(path: string, body: unknown) {
 const returnTo = 'https://app.bench.example/sso/done';
 const app = await admin('/admin/apps', { name: 'Bench app', returnUrls: [returnTo] });
 const methods = ['client_secret_post', 'private_key_jwt'] as const;
+const connectionIds: Partial<Record<(typeof methods)[number], string>> = {};
 for (const method of methods) {
   await admin('/admin/tenants', { slug: `bench-${method.replaceAll('_', '-')}`, name: method });
-  await admin(`/admin/tenants/bench-${method.replaceAll('_', '-')}/connections`, {
-    issuer: `http://127.0.0.1:${idpPort}`,
-    clientId: `bench-${method}`,
-    tokenEndpointAuthMethod: method,
-    ...(method === 'client_secret_post' && { clientSecret }),
-  });
+  connectionIds[method] = (
+    await admin(`/admin/tenants/bench-${method.replaceAll('_', '-')}/connections`, {
+      issuer: `http://127.0.0.1:${idpPort}`,
+      clientId: `bench-${method}`,
+      tokenEndpointAuthMethod: method,
+      ...(method === 'client_secret_post' && { clientSecret }),
+    })
+  ).id;
 }
 const target = (method: (typeof methods)[number], origins = [publicUrl]): Target => ({
   origins,
@@ -278,6 +284,7 @@ const results: PhaseResult[] = [];
 let referenceVersion: string | undefined;
 const soak: { logins: number; brokerRssMiB: number }[] = [];
 let calibration: Calibration | undefined;
+let webhookLatency: Awaited<ReturnType<typeof sessionEndedLatency>> | undefined;
 try {
   if (!args.soak) {
     // This machine against the issue's reference machine, on what no broker can avoid.
@@ -378,9 +385,33 @@ try {
         async () => void tickets.push(await driver.browserLogin(t, publicUrl)),
       );
       results.push(
-        await measure('redeem', 'client_secret_post', 16, tickets.length, 30, (i) =>
-          driver.redeem(t, publicUrl, tickets[i]!),
-        ),
+        await measure('redeem', 'client_secret_post', 16, tickets.length, 30, async (i) => {
+          await driver.redeem(t, publicUrl, tickets[i]!);
+        }),
+      );
+
+      // Back-channel logout to the app's webhook, one at a time, while logins run at c=16.
+      const loadDriver = driverFor(16);
+      webhookLatency = await sessionEndedLatency({
+        samples: quick ? 10 : 200,
+        driver: driverFor(1),
+        target: t,
+        idpUrl: `http://127.0.0.1:${idpPort}`,
+        clientId: 'bench-client_secret_post',
+        connectionId: connectionIds.client_secret_post!,
+        admin,
+        load: async (stopped) => {
+          const login = completeLogin(loadDriver, t);
+          await Promise.all(
+            Array.from({ length: 16 }, async (_, worker) => {
+              for (let i = worker; !stopped(); i += 16) await login(i);
+            }),
+          );
+        },
+      });
+      log(
+        `  session.ended under login load (c=16): median ${webhookLatency.medianMs} ms, p99 ${webhookLatency.p99Ms} ms ` +
+          `from the logout token to the app's endpoint (${webhookLatency.samples} sessions)`,
       );
 
       // Scale-out: a second replica on the same database; the driver balances logins over both.
@@ -487,5 +518,14 @@ if (statements) {
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 const out = resolve(args.out ?? 'bench-result.json');
-await writeFile(out, JSON.stringify({ machine, calibration, reference: REFERENCE, results, soak }, null, 2));
+if (webhookLatency)
+  lines.push(
+    '',
+    `session.ended, from the logout token to the app's webhook endpoint, under logins at c=16: ` +
+      `median ${webhookLatency.medianMs} ms, p99 ${webhookLatency.p99Ms} ms (${webhookLatency.samples} sessions)`,
+  );
+await writeFile(
+  out,
+  JSON.stringify({ machine, calibration, reference: REFERENCE, results, soak, webhookLatency }, null, 2),
+);
 log(`wrote ${out}`);

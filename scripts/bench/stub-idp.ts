@@ -117,6 +117,8 @@ async function token(req: IncomingMessage, res: ServerResponse) {
       exp: now + 300,
       iat: now,
       nonce: grant.nonce,
+      // The IdP session, as IdPs with back-channel logout send it (the webhook phase ends one).
+      sid: randomBytes(9).toString('base64url'),
       email: 'learner@bench.example',
       email_verified: true,
       name: 'Bench Learner',
@@ -135,8 +137,26 @@ async function token(req: IncomingMessage, res: ServerResponse) {
   );
 }
 
+/** `POST /logout-token` {aud, sid}: a logout token for that session, as this IdP would send it. */
+async function logoutToken(req: IncomingMessage, res: ServerResponse) {
+  const { aud, sid } = JSON.parse(await readBody(req)) as { aud: string; sid: string };
+  const payload = Buffer.from(
+    JSON.stringify({
+      iss: issuer,
+      aud,
+      iat: Math.floor(Date.now() / 1000),
+      jti: randomBytes(12).toString('base64url'),
+      sid,
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    }),
+  ).toString('base64url');
+  const signature = sign('sha256', Buffer.from(`${header}.${payload}`), privateKey).toString('base64url');
+  send(res, 200, JSON.stringify({ logout_token: `${header}.${payload}.${signature}` }));
+}
+
 const server = createServer((req, res) => {
   const url = req.url ?? '/';
+  if (url === '/logout-token' && req.method === 'POST') return void logoutToken(req, res);
   if (url.startsWith('/authorize?')) {
     const q = new URLSearchParams(url.slice('/authorize?'.length));
     const code = randomBytes(16).toString('base64url');

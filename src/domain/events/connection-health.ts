@@ -8,6 +8,8 @@ export const IDP_SIDE_ERRORS = ['idp_error', 'token_exchange_failed', 'invalid_i
 export const FAILING_AFTER = 5;
 /** How far back a run is counted. */
 const RUN_LIMIT = 100;
+/** How long this process trusts its copy of which connections are failing (any replica's). */
+const FAILING_COPY_MS = 5_000;
 
 /**
  * connection.failing and connection.recovered (contract v4), from what every replica writes to
@@ -18,6 +20,12 @@ const RUN_LIMIT = 100;
  * that stores the event, which replica emits it: each is emitted once.
  */
 export class ConnectionHealthEvents {
+  /**
+   * Which connections are failing, as of `at`: a success of any other connection costs no
+   * query (usually none is failing). Another replica's connection.failing is seen within 5 s.
+   */
+  #known = { at: -Infinity, connections: new Set<string>() };
+
   constructor(
     private readonly deps: {
       pool: pg.Pool;
@@ -36,11 +44,24 @@ export class ConnectionHealthEvents {
       else if (attempt.error !== null && IDP_SIDE_ERRORS.includes(attempt.error)) failed.add(attempt.connectionId);
     }
     try {
-      if (succeeded.size > 0) await this.#recovered([...succeeded]);
+      if (succeeded.size > 0) {
+        const failing = await this.#failingNow();
+        const recovered = [...succeeded].filter((connection) => failing.has(connection));
+        if (recovered.length > 0) await this.#recovered(recovered);
+      }
       for (const connection of failed) await this.#failing(connection);
     } catch (error) {
       this.deps.log.warn({ reason: (error as Error).message }, 'connection health events could not be checked');
     }
+  }
+
+  async #failingNow(): Promise<Set<string>> {
+    if (Date.now() - this.#known.at < FAILING_COPY_MS) return this.#known.connections;
+    const { rows } = await this.deps.pool.query<{ connection: string }>(
+      `SELECT connection_id AS connection FROM connection_health WHERE failing`,
+    );
+    this.#known = { at: Date.now(), connections: new Set(rows.map((row) => row.connection)) };
+    return this.#known.connections;
   }
 
   /** Connections that were failing and have just had a successful login. */
@@ -58,6 +79,7 @@ export class ConnectionHealthEvents {
                      WHERE c.id = h.connection_id) AS tenant`,
         [connections, IDP_SIDE_ERRORS],
       );
+      for (const row of rows) this.#known.connections.delete(row.connection);
       return {
         result: undefined,
         events: rows.map((row) => ({
@@ -89,6 +111,7 @@ export class ConnectionHealthEvents {
         [connection, since],
       );
       const tenant = (claimed.rows[0] as { tenant: string | null } | undefined)?.tenant;
+      this.#known.connections.add(connection);
       return {
         result: undefined,
         events:

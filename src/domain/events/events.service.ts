@@ -32,6 +32,7 @@ export class Events {
    * function (its sinks may start at once).
    */
   async emitIn(sql: Sql, events: readonly NewEvent[]): Promise<() => void> {
+    if (events.length === 0) return () => {};
     const stored = await this.deps.repo.append(sql, events);
     for (const sink of this.#sinks) await sink.enqueue(sql, stored);
     return () => {
