@@ -26,11 +26,19 @@ import { WebhookSender } from './domain/webhooks/webhook-sender.js';
 import { WebhookService } from './domain/webhooks/webhook.service.js';
 import { policedAgent } from './oidc/bounded-fetch.js';
 import { IdpNetworkPolicy, type IdpLookup } from './oidc/network-policy.js';
+import { DnsTxt } from './domain/domains/dns-txt.js';
+import { DiscoveryService } from './domain/domains/discovery.service.js';
+import { DomainRecheck } from './domain/domains/domain-recheck.js';
+import { DomainRepo } from './domain/domains/domain.repo.js';
+import { DomainService } from './domain/domains/domain.service.js';
+import type { TenantRepo } from './domain/tenants/tenant.repo.js';
+import { TenantService } from './domain/tenants/tenant.service.js';
 
 /**
  * Contract v4, "After sign-in", wired: events (rows before anything reports them done), their
- * webhook deliveries (a pg-boss queue, signed POSTs under WEBHOOK_PRIVATE_NETWORKS), and the
- * sessions that apps (RP-initiated logout) and IdPs (back-channel logout) end.
+ * webhook deliveries (a pg-boss queue, signed POSTs under WEBHOOK_PRIVATE_NETWORKS), the
+ * sessions that apps (RP-initiated logout) and IdPs (back-channel logout) end, and verified
+ * domains with discovery.
  */
 export function createEvents(
   config: Pick<Config, 'webhookPrivateNetworks'>,
@@ -127,4 +135,29 @@ export function createSessions(
     log: deps.log,
   });
   return { logout, backchannelLogout, logoutTokenJtis };
+}
+
+/** Verified domains and "is there SSO for this email?" (contract v4). */
+export function createDomains(
+  config: Pick<Config, 'dnsServers'>,
+  deps: {
+    pool: pg.Pool;
+    tenantRepo: TenantRepo;
+    configCache: Pick<ConfigCache, 'apps' | 'tenants' | 'connections'>;
+    events: Events;
+    registry: Registry;
+    announce: () => void;
+    log: { warn(obj: object, msg: string): void };
+  },
+) {
+  const repo = new DomainRepo(deps.pool);
+  const dns = new DnsTxt(config.dnsServers);
+  // Domains written with a tenant are claims too: checked against the same rules.
+  const tenants = new TenantService(deps.tenantRepo, deps.announce, repo);
+  return {
+    tenants,
+    domains: new DomainService({ tenants, repo, dns, events: deps.events, announce: deps.announce }),
+    discovery: new DiscoveryService(deps.configCache),
+    domainRecheck: new DomainRecheck({ repo, dns, ...deps }),
+  };
 }

@@ -136,7 +136,11 @@ export async function buildApp(
     backchannelLogout: services.backchannelLogout,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
-  await app.register(redemptionRoutes, { tickets: services.tickets, rateLimitPerMinute: config.rateLimitPerMinute });
+  await app.register(redemptionRoutes, {
+    tickets: services.tickets,
+    discovery: services.discovery,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  });
   await app.register(adminRoutes, {
     adminToken: config.adminToken,
     tenants: services.tenants,
@@ -147,6 +151,7 @@ export async function buildApp(
     changes: services.changes,
     events: services.eventFeed,
     webhooks: services.webhooks,
+    domains: services.domains,
     apps: services.apps,
     audit: services.audit,
     testLogin: services.testLogin,
@@ -193,6 +198,8 @@ export async function buildApp(
   app.addHook('onClose', async () => stopExpiryWarnings());
   const stopExpiryEvents = services.expiryEvents.start();
   app.addHook('onClose', async () => stopExpiryEvents());
+  const stopDomainRecheck = services.domainRecheck.start();
+  app.addHook('onClose', async () => stopDomainRecheck());
   await app.register(landingRoutes);
   app.setNotFoundHandler(
     (request, reply) =>

@@ -31,11 +31,10 @@ import { ExpiringCredentials } from './domain/expiring/expiring-credentials.js';
 import { SetupLinkRepo } from './domain/setup-links/setup-link.repo.js';
 import { SetupLinkService } from './domain/setup-links/setup-link.service.js';
 import { TenantRepo } from './domain/tenants/tenant.repo.js';
-import { TenantService } from './domain/tenants/tenant.service.js';
 import { TicketRepo } from './domain/tickets/ticket.repo.js';
 import { TicketService } from './domain/tickets/ticket.service.js';
 import { IdpRegistry } from './oidc/idp-registry.js';
-import { createEvents, createSessions } from './after-sign-in.js';
+import { createDomains, createEvents, createSessions } from './after-sign-in.js';
 import type { Dispatcher } from 'undici';
 import { boundedFetch } from './oidc/bounded-fetch.js';
 import { IdpNetworkPolicy, type IdpLookup } from './oidc/network-policy.js';
@@ -171,7 +170,9 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     transactionTtlSeconds: config.transactionTtlSeconds,
     log: deps.logger,
   });
-  // Contract v4: the sessions apps and IdPs end (after-sign-in.ts).
+  // Contract v4: verified domains and discovery, and the sessions apps and IdPs end (after-sign-in.ts).
+  const domainDeps = { pool, tenantRepo, configCache, events: events.events, registry, announce, log: deps.logger };
+  const domains = createDomains(config, domainDeps);
   const sessionDeps = { pool, ...events, ...loginConfig, secretBox, log: deps.logger };
   const sessions = createSessions(config, sessionDeps);
   const testLogin = new TestLoginService({
@@ -225,7 +226,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     changes,
     changeLogRepo,
     expiring,
-    tenants: new TenantService(tenantRepo, announce),
+    ...domains,
     setupLinks,
     connections,
     versions,

@@ -147,8 +147,15 @@ ${orgButtons}
       if (requestUrl.pathname === '/login' && req.method === 'GET') {
         // Our own CSRF check for the round trip: the broker hands `state` back untouched.
         const state = randomBytes(16).toString('base64url');
-        const org = requestUrl.searchParams.get('org');
         const email = requestUrl.searchParams.get('email');
+        let org = requestUrl.searchParams.get('org');
+        if (email) {
+          // "Continue with SSO": is there single sign-on for this address, and whose?
+          const found = await broker.GET('/api/sso/discover', { params: { query: { email } } });
+          if (!found.data?.sso)
+            return send(res, 200, home(undefined, `There is no single sign-on for ${email}. Ask your IT team.`));
+          org = found.data.tenant;
+        }
         const base = org ? options.tenantUrl(org) : options.brokerUrl;
         const login = new URL('/api/sso/login', base);
         login.search = new URLSearchParams({

@@ -55,6 +55,8 @@ export interface Config {
   idpPrivateNetworks: string[];
   /** WEBHOOK_PRIVATE_NETWORKS: where webhook endpoints may resolve besides public addresses. */
   webhookPrivateNetworks: string[];
+  /** DNS_SERVERS: resolvers for domain verification; empty: the system's. */
+  dnsServers: string[];
   /** Bearer token GET /metrics requires; unset: /metrics is open. */
   metricsToken: string | undefined;
 }
@@ -102,6 +104,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     // The demo's and `npm start`'s local apps receive webhooks on loopback, like their IdPs.
     webhookPrivateNetworks:
       env.WEBHOOK_PRIVATE_NETWORKS ?? (env.DATABASE_URL === undefined ? DEVELOPMENT_IDP_NETWORKS : []),
+    dnsServers: env.DNS_SERVERS ?? [],
     metricsToken: env.METRICS_TOKEN,
   });
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
@@ -70,6 +71,30 @@ const cidrList = z
   })
   .optional();
 
+/** A resolver as node:dns takes it: `ip`, `ip:port`, or `[ipv6]:port`. */
+function isDnsServer(value: string): boolean {
+  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(value);
+  const v4 = /^([0-9.]+)(?::(\d{1,5}))?$/.exec(value);
+  const [, ip, port] = bracketed ?? v4 ?? [undefined, value, undefined];
+  const portOk = port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+  return portOk && ip !== undefined && isIP(ip) !== 0;
+}
+
+/** Comma-separated resolvers for domain verification (DNS_SERVERS). */
+const dnsServerList = z
+  .string()
+  .transform((value, ctx) => {
+    const list = commaList(value);
+    for (const server of list) {
+      if (!isDnsServer(server)) {
+        ctx.addIssue({ code: 'custom', message: `"${server}" is not a resolver such as 10.0.0.2 or 10.0.0.2:53` });
+        return z.NEVER;
+      }
+    }
+    return list;
+  })
+  .optional();
+
 export const envSchema = z
   .object({
     DATABASE_URL: z
@@ -131,6 +156,8 @@ export const envSchema = z
     IDP_PRIVATE_NETWORKS: cidrList,
     // The same for webhook endpoints (contract v4).
     WEBHOOK_PRIVATE_NETWORKS: cidrList,
+    // Resolvers for domain verification (contract v4); the system's when unset.
+    DNS_SERVERS: dnsServerList,
     METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   })
   .superRefine((env, ctx) => {

@@ -87,6 +87,11 @@ export const ERROR_TABLE = {
   admin_disabled: { status: 503, allowRedirect: false, message: 'The admin API is disabled: ADMIN_TOKEN is not set.' },
   not_found: { status: 404, allowRedirect: false, message: 'Not found.' },
   conflict: { status: 409, allowRedirect: false, message: 'It already exists.' },
+  not_verified: {
+    status: 409,
+    allowRedirect: false,
+    message: 'The domain’s TXT record was not found with the expected value.',
+  },
   not_tested: {
     status: 409,
     allowRedirect: false,

@@ -104,6 +104,17 @@ t.test('the demo in a real browser', { skip: missing }, async (t) => {
     },
   );
 
+  t.test('“Continue with SSO” by work email asks the broker first: an address without SSO is told so', async (t) => {
+    const { page, journey } = await session(t);
+    await page.goto(demo.appUrl);
+    await page.getByLabel('Or continue with your work email').fill('someone@unknown.example');
+    await page.getByRole('button', { name: 'Continue with SSO' }).click();
+    await page.getByRole('alert').waitFor();
+    t.match(await page.getByRole('alert').textContent(), 'There is no single sign-on for someone@unknown.example');
+    t.equal(new URL(page.url()).origin, demo.appUrl, 'the learner stays in the app');
+    journey.assertClean(t);
+  });
+
   t.test(
     'an Acme learner who signs out at Acme’s IdP is signed out of the portal (back-channel logout, session.ended)',
     async (t) => {

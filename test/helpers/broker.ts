@@ -87,6 +87,8 @@ export async function startBroker(
     idpPrivateNetworks: ['127.0.0.0/8', '::1/128'],
     // The test apps' webhook endpoints too.
     webhookPrivateNetworks: ['127.0.0.0/8', '::1/128'],
+    // No real DNS here: tests that verify domains start their own server on loopback.
+    dnsServers: ['127.0.0.1:1'],
     metricsToken: undefined,
     ...overrides,
   };

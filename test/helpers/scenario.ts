@@ -20,6 +20,8 @@ export async function registerTenant(
     method: 'client_secret_post' | 'private_key_jwt';
     connection?: Record<string, unknown>;
     tenant?: Record<string, unknown>;
+    /** false: the tenant's domains stay unverified claims (the default verifies them, forced). */
+    verifyDomains?: boolean;
   },
 ): Promise<Scenario> {
   const slug = `t-${randomBytes(4).toString('hex')}`;
@@ -36,6 +38,9 @@ export async function registerTenant(
     ...options.connection,
   });
   if (connection.status !== 201) throw new Error(`connection: ${connection.status} ${JSON.stringify(connection.body)}`);
+  // Its domains route and restrict as an operator's entries did before v4: verified (forced).
+  if (options.verifyDomains !== false)
+    await verifyDomains(broker, slug, (options.tenant?.domains as string[] | undefined) ?? []);
   const returnTo = `https://app-${slug}.example.test/sso/done?from=broker`;
   const app = await broker.admin('POST', '/admin/apps', {
     name: `App for ${slug}`,
@@ -53,6 +58,17 @@ export async function registerTenant(
       return `${broker.url}/api/sso/login?${query}`;
     },
   };
+}
+
+/**
+ * Verifies a tenant's domains as an admin may (`force`), so that they route learners and count
+ * for restrictToDomains (contract v4: claimed domains do neither).
+ */
+export async function verifyDomains(broker: TestBroker, slug: string, domains: readonly string[]): Promise<void> {
+  for (const domain of domains) {
+    const answer = await broker.admin('POST', `/admin/tenants/${slug}/domains/${domain}/verify`, { force: true });
+    if (answer.status !== 200) throw new Error(`verify ${domain}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
 }
 
 export async function redeem(broker: TestBroker, app: { id: string; secret: string }, ticket: unknown) {

@@ -45,8 +45,20 @@ t.test('tenants: create, read, list, patch, delete; duplicates 409; unknown 404'
     name: 'Acme 2',
     domains: ['acme.example'],
   });
-  t.equal(domainTaken.status, 409, 'a domain belongs to one tenant only');
-  t.equal(domainTaken.body.error, 'conflict');
+  t.equal(domainTaken.status, 201, 'an unverified domain may be claimed by several tenants');
+  t.equal((await broker.admin('POST', '/admin/tenants/acme/domains/acme.example/verify', { force: true })).status, 200);
+  const verifiedTaken = await broker.admin('POST', '/admin/tenants', {
+    slug: 'acme3',
+    name: 'Acme 3',
+    domains: ['acme.example'],
+  });
+  t.equal(verifiedTaken.status, 409, 'a verified domain belongs to one tenant only');
+  t.equal(verifiedTaken.body.error, 'conflict');
+  t.same(
+    (await broker.admin('GET', '/admin/tenants/acme2')).body.domains,
+    [],
+    'the first to verify dropped the others',
+  );
   t.match((await broker.admin('GET', '/admin/tenants/acme')).body, { slug: 'acme' });
   t.ok((await broker.admin('GET', '/admin/tenants')).body.some((x: { slug: string }) => x.slug === 'acme'));
   const patched = await broker.admin('PATCH', '/admin/tenants/acme', { name: 'Acme Corp', restrictToDomains: true });

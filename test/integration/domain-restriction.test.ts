@@ -1,7 +1,7 @@
 import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
 import { startRogueIdp, type Behaviour } from '../helpers/rogue-idp.js';
-import { redeem, registerAutoLoginTenant } from '../helpers/scenario.js';
+import { redeem, registerAutoLoginTenant, verifyDomains } from '../helpers/scenario.js';
 
 // Contract v2, restrictToDomains: a login passes only with an email that is verified
 // (email_verified: true, or the connection's assumeEmailVerified) and whose domain is one of
@@ -42,6 +42,7 @@ async function login(behaviour: string, options: { restrict?: boolean; assumeEma
     restrictToDomains: options.restrict ?? true,
   });
   if (patched.status !== 200) throw new Error(`tenant ${slug}: ${patched.status} ${JSON.stringify(patched.body)}`);
+  await verifyDomains(broker, slug, ['acme.example']);
   const result = await tenant.login();
   // Domains belong to one tenant at a time: the next case's tenant takes acme.example.
   const removeTenant = () => broker.admin('DELETE', `/admin/tenants/${slug}`);

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { generateBrokerKey, selfSignedCertificate } from '../../src/config/generate-broker-key.js';
 import { startBroker } from '../helpers/broker.js';
 import { rs256, startRogueIdp, type Behaviour } from '../helpers/rogue-idp.js';
-import { redeem, registerAutoLoginTenant } from '../helpers/scenario.js';
+import { redeem, registerAutoLoginTenant, verifyDomains } from '../helpers/scenario.js';
 
 // The IdPs tenants run, each reproduced on a local provider by its discovery document, its
 // client authentication at the token endpoint, its ID token and userinfo shapes — and the
@@ -402,6 +402,7 @@ async function loginAndRedeem(
   if (options.tenant) {
     const patched = await broker.admin('PATCH', `/admin/tenants/${slug}`, options.tenant);
     if (patched.status !== 200) throw new Error(`tenant ${slug}: ${patched.status} ${JSON.stringify(patched.body)}`);
+    await verifyDomains(broker, slug, (options.tenant.domains as string[] | undefined) ?? []);
   }
   const report = (await broker.admin('POST', `/admin/connections/${registered.connectionId}/validate`)).body as {
     ok: boolean;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser } from '../helpers/browser.js';
 import { startIdp } from '../helpers/idp.js';
-import { ADA, registerTenant } from '../helpers/scenario.js';
+import { ADA, registerTenant, verifyDomains } from '../helpers/scenario.js';
 
 // GET /api/sso/login failures: a 400 page (or JSON), never a redirect to an unregistered URL.
 
@@ -147,6 +147,7 @@ t.test('selectors: connection id selects tenant and IdP; login_hint selects by e
   t.equal(byConnection.status, 302);
   t.ok(byConnection.location?.startsWith(idp.issuer));
   await broker.admin('PATCH', `/admin/tenants/${scenario.tenant}`, { domains: ['acme.example'] });
+  await verifyDomains(broker, scenario.tenant, ['acme.example']);
   const byHint = await login({ app: scenario.app.id, return_to: scenario.returnTo, login_hint: 'ada@ACME.example' });
   t.equal(byHint.status, 302, 'the email domain routes to the tenant');
   const unknownDomain = await login({

@@ -3,7 +3,7 @@ import t from 'tap';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { startIdp } from '../helpers/idp.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
-import { ADA, redeem } from '../helpers/scenario.js';
+import { ADA, redeem, verifyDomains } from '../helpers/scenario.js';
 
 // Contract, selector precedence: connection > tenant (query) > tenant subdomain of the Host
 // header > login_hint domain. Each tenant's connection has its own client id, so the IdP
@@ -19,6 +19,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, overrides = {}) {
   const connections: Record<string, string> = {};
   for (const slug of ['by-connection', 'by-tenant', 'by-subdomain', 'by-hint']) {
     await broker.admin('POST', '/admin/tenants', { slug, name: slug, domains: [`${slug}.example`] });
+    await verifyDomains(broker, slug, [`${slug}.example`]);
     const connection = await broker.admin('POST', `/admin/tenants/${slug}/connections`, {
       issuer: idp.issuer,
       clientId: `client-${slug}`,

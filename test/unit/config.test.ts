@@ -156,6 +156,26 @@ t.test(
   },
 );
 
+t.test('WEBHOOK_PRIVATE_NETWORKS and DNS_SERVERS (contract v4)', async (t) => {
+  t.same(loadConfig({}).webhookPrivateNetworks, ['127.0.0.0/8', '::1/128'], 'the demo app receives webhooks locally');
+  const production = { DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() };
+  t.same(loadConfig(production).webhookPrivateNetworks, []);
+  t.same(loadConfig({ ...production, WEBHOOK_PRIVATE_NETWORKS: '10.30.0.0/16' }).webhookPrivateNetworks, [
+    '10.30.0.0/16',
+  ]);
+  t.throws(() => parseEnv({ WEBHOOK_PRIVATE_NETWORKS: 'hooks' }), { message: /WEBHOOK_PRIVATE_NETWORKS: .*CIDR/ });
+  t.same(loadConfig({}).dnsServers, [], 'the system’s resolvers');
+  t.same(loadConfig({ DNS_SERVERS: '10.0.0.2, 1.1.1.1:53,[2001:db8::1]:5353,::1' }).dnsServers, [
+    '10.0.0.2',
+    '1.1.1.1:53',
+    '[2001:db8::1]:5353',
+    '::1',
+  ]);
+  for (const value of ['dns.example', '10.0.0.2:99999', '10.0.0.300', '1.1.1.1:53,resolver']) {
+    t.throws(() => parseEnv({ DNS_SERVERS: value }), { message: /DNS_SERVERS: / }, value);
+  }
+});
+
 t.test('HOST: loopback on the embedded database, every interface with DATABASE_URL, else as set', async (t) => {
   t.equal(loadConfig({}).host, '127.0.0.1', 'npm start with its generated admin token: this machine only');
   const production = { DATABASE_URL: 'postgres://db/broker', SECRET_KEY: key() };

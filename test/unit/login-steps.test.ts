@@ -59,6 +59,7 @@ t.test('loadConnection: a removed or disabled connection finishes nothing', asyn
     slug: 'acme',
     name: 'Acme',
     domains: [],
+    verifiedDomains: [],
     restrictToDomains: false,
     createdAt: new Date(),
     updatedAt: new Date(),
@@ -88,8 +89,8 @@ t.test('loadConnection: a removed or disabled connection finishes nothing', asyn
   }
 });
 
-t.test('assertDomainAllowed: verified email of a tenant domain, and hd when present', async (t) => {
-  const tenant = { restrictToDomains: true, domains: ['acme.example'] };
+t.test('assertDomainAllowed: verified email of a verified tenant domain, and hd when present', async (t) => {
+  const tenant = { restrictToDomains: true, verifiedDomains: ['acme.example'] };
   const identity = (email: string | undefined, emailVerified: boolean | null) => ({
     subject: 's',
     login: email ?? 'user',

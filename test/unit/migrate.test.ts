@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { migrate, readMigrations } from '../../src/db/migrate.js';
@@ -45,5 +46,35 @@ t.test('a migration that failed earlier stops start-up until an operator resolve
     `INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ('00000000-0000-0000-0000-000000000001', 'x', '29991231000000_broken')`,
   );
   await t.rejects(migrate(pool, MIGRATIONS_DIR, quiet), /29991231000000_broken failed earlier/);
+  await pool.end();
+});
+
+t.test('v4: the domains there before verification existed are verified by the migration', async (t) => {
+  const url = new URL(await testDatabaseUrl(t));
+  const admin = testPool({ connectionString: url.href, max: 1 });
+  admin.on('error', () => {});
+  await admin.query('CREATE SCHEMA before_v4');
+  await admin.end();
+  // A database as it was before verified domains: every migration up to them, in a schema of its own.
+  url.searchParams.set('options', '-c search_path=before_v4');
+  const pool = testPool({ connectionString: url.href, max: 1 });
+  pool.on('error', () => {});
+  const earlier = await mkdtemp(join(tmpdir(), 'migrations-before-v4-'));
+  t.teardown(() => rm(earlier, { recursive: true, force: true }));
+  for (const migration of await readMigrations(MIGRATIONS_DIR)) {
+    if (migration.name >= '20261207233000') break;
+    await cp(join(MIGRATIONS_DIR, migration.name), join(earlier, migration.name), { recursive: true });
+  }
+  await migrate(pool, earlier, quiet);
+  await pool.query(`INSERT INTO tenants (id, slug, name, updated_at) VALUES ('t1', 'acme', 'Acme', now())`);
+  await pool.query(`INSERT INTO tenant_domains (domain, tenant_id) VALUES ('acme.example', 't1')`);
+
+  await migrate(pool, MIGRATIONS_DIR, quiet);
+  const { rows } = await pool.query(
+    `SELECT domain, verified, verified_by, verified_at IS NOT NULL AS dated, token FROM tenant_domains`,
+  );
+  t.match(rows, [
+    { domain: 'acme.example', verified: true, verified_by: 'migration', dated: true, token: /^[0-9a-f]{32}$/ },
+  ]);
   await pool.end();
 });

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { parseInput } from '../validation.js';
 import type { Change, ChangeLogRepo, ChangeRow } from './change-log.repo.js';
 
-export const RESOURCES = ['tenant', 'connection', 'connection-version', 'app', 'setup-link', 'webhook'] as const;
+export const RESOURCES = [
+  'tenant',
+  'connection',
+  'connection-version',
+  'app',
+  'setup-link',
+  'webhook',
+  'domain',
+] as const;
 
 export const changesQuerySchema = z.object({
   resource: z.enum(RESOURCES).optional(),

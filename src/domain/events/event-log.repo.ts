@@ -7,6 +7,8 @@ export const EVENT_TYPES = [
   'connection.failing',
   'connection.recovered',
   'credential.expiring',
+  'domain.verified',
+  'domain.unverified',
   'webhook.test',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -17,6 +19,8 @@ export const OPERATOR_EVENT_TYPES: readonly EventType[] = [
   'connection.failing',
   'connection.recovered',
   'credential.expiring',
+  'domain.verified',
+  'domain.unverified',
 ];
 
 export interface NewEvent {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import { unlessMissing } from '../../db/prisma-errors.js';
 import type { CreateTenantInput, PatchTenantInput } from './tenant.schema.js';
@@ -7,13 +7,16 @@ export interface Tenant {
   id: string;
   slug: string;
   name: string;
+  /** Every domain it claims, verified or not (what the admin API's `domains` shows). */
   domains: string[];
+  /** The verified ones: only these route learners and count for restrictToDomains. */
+  verifiedDomains: string[];
   restrictToDomains: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const include = { domains: { select: { domain: true }, orderBy: { domain: 'asc' } } } as const;
+const include = { domains: { select: { domain: true, verified: true }, orderBy: { domain: 'asc' } } } as const;
 
 type Row = {
   id: string;
@@ -22,12 +25,19 @@ type Row = {
   restrictToDomains: boolean;
   createdAt: Date;
   updatedAt: Date;
-  domains: { domain: string }[];
+  domains: { domain: string; verified: boolean }[];
 };
 
 function toTenant(row: Row): Tenant {
-  return { ...row, domains: row.domains.map((d) => d.domain) };
+  return {
+    ...row,
+    domains: row.domains.map((d) => d.domain),
+    verifiedDomains: row.domains.filter((d) => d.verified).map((d) => d.domain),
+  };
 }
+
+/** A new claim: unverified, with the token its TXT record must carry. */
+export const newClaim = (domain: string) => ({ domain, token: randomBytes(16).toString('hex') });
 
 /** The only Prisma caller for tenants and their domains. */
 export class TenantRepo {
@@ -40,7 +50,7 @@ export class TenantRepo {
         slug: input.slug,
         name: input.name,
         restrictToDomains: input.restrictToDomains,
-        domains: { create: input.domains.map((domain) => ({ domain })) },
+        domains: { create: input.domains.map(newClaim) },
       },
       include,
     });
@@ -61,8 +71,12 @@ export class TenantRepo {
     return row ? toTenant(row) : undefined;
   }
 
+  /** The tenant that verified `domain`: unverified claims route nobody. */
   async findByDomain(domain: string): Promise<Tenant | undefined> {
-    const row = await this.db.tenantDomain.findUnique({ where: { domain }, select: { tenant: { include } } });
+    const row = await this.db.tenantDomain.findFirst({
+      where: { domain, verified: true },
+      select: { tenant: { include } },
+    });
     return row ? toTenant(row.tenant) : undefined;
   }
 
@@ -74,8 +88,12 @@ export class TenantRepo {
         data: {
           name: patch.name,
           restrictToDomains: patch.restrictToDomains,
+          // Domains it keeps keep their state; new ones are claims; the others go.
           ...(patch.domains && {
-            domains: { deleteMany: {}, create: patch.domains.map((domain) => ({ domain })) },
+            domains: {
+              deleteMany: { domain: { notIn: patch.domains } },
+              createMany: { data: patch.domains.map(newClaim), skipDuplicates: true },
+            },
           }),
         },
         include,

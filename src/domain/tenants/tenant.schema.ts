@@ -8,7 +8,7 @@ export const slugSchema = z
 /** A domain name as tenants register it (lower-case; lookups lower-case too). */
 export const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
-const domainSchema = z
+export const domainSchema = z
   .string()
   .max(253)
   .transform((value) => value.trim().toLowerCase())

@@ -6,6 +6,7 @@ import type { TestLoginService } from '../../domain/login/test-login.service.js'
 import type { ConnectionVersionService } from '../../domain/connections/connection-version.service.js';
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
 import type { ChangeLog } from '../../domain/changes/change-log.service.js';
+import type { DomainService } from '../../domain/domains/domain.service.js';
 import type { EventFeed } from '../../domain/events/event-feed.service.js';
 import type { WebhookService } from '../../domain/webhooks/webhook.service.js';
 import type { ExpiringCredentials } from '../../domain/expiring/expiring-credentials.js';
@@ -25,6 +26,7 @@ export interface AdminDeps {
   expiring: ExpiringCredentials;
   changes: ChangeLog;
   events: EventFeed;
+  domains: DomainService;
   webhooks: WebhookService;
   apps: AppService;
   audit: LoginAuditService;
@@ -61,6 +63,20 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps) {
   app.get('/admin/tenants/:slug/logins', async (request: Params<'slug'>) =>
     deps.audit.list(request.params.slug, request.query),
   );
+
+  // Verified domains (contract v4)
+  type DomainParams = FastifyRequest<{ Params: { slug: string; domain: string } }>;
+  app.get('/admin/tenants/:slug/domains', async (request: Params<'slug'>) => deps.domains.list(request.params.slug));
+  app.post('/admin/tenants/:slug/domains', async (request: Params<'slug'>, reply) =>
+    reply.code(201).send(await deps.domains.add(request.params.slug, request.body)),
+  );
+  app.post('/admin/tenants/:slug/domains/:domain/verify', async (request: DomainParams) =>
+    deps.domains.verify(request.params.slug, request.params.domain, request.body, { mayForce: true }),
+  );
+  app.delete('/admin/tenants/:slug/domains/:domain', async (request: DomainParams, reply) => {
+    await deps.domains.remove(request.params.slug, request.params.domain);
+    return reply.code(204).send();
+  });
 
   // Connections
   app.post('/admin/tenants/:slug/connections', async (request: Params<'slug'>, reply) =>

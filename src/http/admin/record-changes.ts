@@ -53,6 +53,22 @@ const WRITES: Record<string, Write> = {
     id: fromParam('id'),
     fields: () => ['secret'],
   },
+  'POST /admin/tenants/:slug/domains': {
+    resource: 'domain',
+    action: 'create',
+    id: (params, answer) => `${params.slug}/${String(answer?.domain)}`,
+  },
+  'POST /admin/tenants/:slug/domains/:domain/verify': {
+    resource: 'domain',
+    action: 'verify',
+    id: (params) => `${params.slug}/${params.domain}`,
+  },
+  'DELETE /admin/tenants/:slug/domains/:domain': {
+    resource: 'domain',
+    action: 'delete',
+    id: (params) => `${params.slug}/${params.domain}`,
+    fields: none,
+  },
   'POST /admin/webhooks': { resource: 'webhook', action: 'create', id: fromAnswer('id') },
   'PATCH /admin/webhooks/:id': { resource: 'webhook', action: 'update', id: fromParam('id') },
   'DELETE /admin/webhooks/:id': { resource: 'webhook', action: 'delete', id: fromParam('id'), fields: none },

@@ -29,6 +29,8 @@ const EVENT_HINTS: Record<Exclude<EventType, 'webhook.test'>, string> = {
   'connection.failing': 'a connection’s logins keep failing at its IdP',
   'connection.recovered': 'a failing connection works again',
   'credential.expiring': 'a client secret or broker certificate expires within 30 days',
+  'domain.verified': 'a tenant’s email domain was verified',
+  'domain.unverified': 'a verified domain’s TXT record went missing: it routes nobody any more',
 };
 const SUBSCRIBABLE = EVENT_TYPES.filter((type) => type !== 'webhook.test');
 const operatorOnly = (type: string) => OPERATOR_EVENT_TYPES.includes(type as EventType);

@@ -49,7 +49,11 @@ function referenceHeaders(): Record<string, string> {
 export function isDocumented(url: string): boolean {
   if (url === '/admin/openapi.json' || url.startsWith(REFERENCE)) return false;
   return (
-    url.startsWith('/admin/') || url === '/admin' || url === '/api/sso/tickets/redeem' || url === '/api/sso/logout'
+    url.startsWith('/admin/') ||
+    url === '/admin' ||
+    url === '/api/sso/tickets/redeem' ||
+    url === '/api/sso/logout' ||
+    url === '/api/sso/discover'
   );
 }
 

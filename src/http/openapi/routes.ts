@@ -8,18 +8,15 @@ import {
   draftVersionSchema,
   patchConnectionSchema,
 } from '../../domain/connections/connection.schema.js';
-import { eventsQuerySchema } from '../../domain/events/event-feed.service.js';
-import {
-  createWebhookSchema,
-  deliveriesQuerySchema,
-  patchWebhookSchema,
-} from '../../domain/webhooks/webhook.schema.js';
 import { expiringQuerySchema } from '../../domain/expiring/expiring-credentials.js';
 import { logoutQuerySchema } from '../../domain/sessions/logout.service.js';
 import { createSetupLinkSchema } from '../../domain/setup-links/setup-link.service.js';
 import { createTenantSchema, patchTenantSchema } from '../../domain/tenants/tenant.schema.js';
 import * as answer from './answers.js';
-import * as events from './event-answers.js';
+import { admin, empty, errors, id, slug, version, type RouteDoc } from './route-doc.js';
+import { V4_ROUTE_DOCS } from './routes-v4.js';
+
+export type { RouteDoc } from './route-doc.js';
 
 /**
  * The OpenAPI description of every route of the admin API and the relying apps' API, by
@@ -27,34 +24,8 @@ import * as events from './event-answers.js';
  * (parseInput), so the document cannot describe another API than the one that runs; a route
  * in those APIs without an entry here stops the broker from starting (openapi.plugin.ts).
  */
-export interface RouteDoc {
-  summary: string;
-  tags: string[];
-  security?: Record<string, string[]>[];
-  params?: z.ZodType;
-  querystring?: z.ZodType;
-  headers?: z.ZodType;
-  body?: z.ZodType;
-  response: Record<number, z.ZodType>;
-}
-
-const slug = z.object({ slug: z.string() });
-const id = z.object({ id: z.string() });
-const version = z.object({ id: z.string(), n: z.string().describe('The version number') });
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, answer.errorAnswer]));
-const empty = z.null().describe('No content');
-
-function admin(tag: string, summary: string, doc: Omit<RouteDoc, 'summary' | 'tags' | 'security'>): RouteDoc {
-  return {
-    summary,
-    tags: [tag],
-    security: [{ adminToken: [] }],
-    ...doc,
-    response: { ...doc.response, ...errors(400, 401, 404, 409, 429, 503) },
-  };
-}
-
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  ...V4_ROUTE_DOCS,
   // Tenants
   'POST /admin/tenants': admin('tenants', 'Create a tenant', {
     body: createTenantSchema,
@@ -148,44 +119,6 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /admin/expiring': admin('operations', 'Credentials expiring within `days`', {
     querystring: expiringQuerySchema,
     response: { 200: answer.expiringAnswer },
-  }),
-  'GET /admin/events': admin('events', 'Events, oldest first after a cursor (kept 30 days)', {
-    querystring: eventsQuerySchema,
-    response: { 200: events.eventsAnswer },
-  }),
-  'POST /admin/webhooks': admin('events', 'Create a webhook endpoint (its secret is in this answer only)', {
-    body: createWebhookSchema,
-    response: { 201: events.webhookCreatedAnswer },
-  }),
-  'GET /admin/webhooks': admin('events', 'List webhook endpoints', {
-    response: { 200: z.array(events.webhookAnswer) },
-  }),
-  'GET /admin/webhooks/:id': admin('events', 'Read a webhook endpoint', {
-    params: id,
-    response: { 200: events.webhookAnswer },
-  }),
-  'PATCH /admin/webhooks/:id': admin('events', 'Change a webhook endpoint, or enable it again', {
-    params: id,
-    body: patchWebhookSchema,
-    response: { 200: events.webhookAnswer },
-  }),
-  'DELETE /admin/webhooks/:id': admin('events', 'Delete a webhook endpoint', { params: id, response: { 204: empty } }),
-  'POST /admin/webhooks/:id/rotate-secret': admin('events', 'A new signing secret; the old one signs too for 24 h', {
-    params: id,
-    response: { 200: events.webhookSecretAnswer },
-  }),
-  'POST /admin/webhooks/:id/test': admin('events', 'Send a webhook.test event to this endpoint', {
-    params: id,
-    response: { 202: empty },
-  }),
-  'GET /admin/webhooks/:id/deliveries': admin('events', 'The endpoint’s latest delivery attempts, newest first', {
-    params: id,
-    querystring: deliveriesQuerySchema,
-    response: { 200: events.deliveriesAnswer },
-  }),
-  'POST /admin/webhooks/:id/deliveries/:event/retry': admin('events', 'Deliver an event to this endpoint again, now', {
-    params: z.object({ id: z.string(), event: z.string().describe('The event id') }),
-    response: { 202: empty },
   }),
   'GET /admin/changes': admin('operations', 'Who changed what, newest first', {
     querystring: changesQuerySchema,

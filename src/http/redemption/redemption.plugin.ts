@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BrokerError } from '../../errors/broker-error.js';
+import type { DiscoveryService } from '../../domain/domains/discovery.service.js';
 import type { TicketService } from '../../domain/tickets/ticket.service.js';
 import { jsonErrorHandler } from '../errors.js';
 import { limitRequests, type RequestLimit } from '../rate-limit.js';
@@ -62,10 +63,10 @@ function idempotencyKey(request: FastifyRequest): string | undefined {
   return value;
 }
 
-/** Relying apps, server to server: ticket redemption. */
+/** Relying apps, server to server: ticket redemption and discovery (contract v4). */
 export async function redemptionRoutes(
   app: FastifyInstance,
-  deps: { tickets: TicketService; rateLimitPerMinute: number },
+  deps: { tickets: TicketService; discovery: Pick<DiscoveryService, 'discover'>; rateLimitPerMinute: number },
 ) {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof BrokerError && error.code === 'invalid_client') {
@@ -85,16 +86,30 @@ export async function redemptionRoutes(
   });
   // A context hook: it runs before the limits' route-level hooks, which count what it decided.
   app.addHook('onRequest', async (request, reply) => authenticateApp(deps.tickets, addressLimit, request, reply));
-  await limitRequests(app, deps.rateLimitPerMinute, {
-    keyGenerator: (request) => `app:${request.authenticatedAppId}`,
-    exempt: (request) => request.authenticatedAppId === null,
+  // Each route has its own limit per app: discovering addresses never uses up redemptions.
+  const perApp = (child: FastifyInstance) =>
+    limitRequests(child, deps.rateLimitPerMinute, {
+      keyGenerator: (request) => `app:${request.authenticatedAppId}`,
+      exempt: (request) => request.authenticatedAppId === null,
+    });
+
+  await app.register(async (child) => {
+    await perApp(child);
+    child.post('/api/sso/tickets/redeem', async (request, reply) => {
+      // Refused before the ticket is looked at: a failed authentication never uses it up.
+      if (request.authenticatedAppId === null) throw new BrokerError('invalid_client');
+      const body = request.body as { ticket?: unknown } | undefined;
+      const answer = await deps.tickets.redeem(request.authenticatedAppId, body?.ticket, idempotencyKey(request));
+      return reply.header('cache-control', 'no-store').send(answer);
+    });
   });
 
-  app.post('/api/sso/tickets/redeem', async (request, reply) => {
-    // Refused before the ticket is looked at: a failed authentication never uses it up.
-    if (request.authenticatedAppId === null) throw new BrokerError('invalid_client');
-    const body = request.body as { ticket?: unknown } | undefined;
-    const answer = await deps.tickets.redeem(request.authenticatedAppId, body?.ticket, idempotencyKey(request));
-    return reply.header('cache-control', 'no-store').send(answer);
+  await app.register(async (child) => {
+    await perApp(child);
+    child.get('/api/sso/discover', async (request, reply) => {
+      if (request.authenticatedAppId === null) throw new BrokerError('invalid_client');
+      const answer = await deps.discovery.discover(request.authenticatedAppId, request.query);
+      return reply.header('cache-control', 'no-store').send(answer);
+    });
   });
 }
