@@ -267,3 +267,49 @@ t.test('events: a cursor that never skips, a type filter, 400 for a cursor it di
   t.match(metrics, /sso_webhook_queue_depth \d+/);
   t.match(metrics, /sso_webhook_oldest_undelivered_seconds [\d.]+/);
 });
+
+t.test(
+  'an endpoint whose every delivery failed for 3 days is disabled, says why, and can be enabled again',
+  async (t) => {
+    const receiver = await startWebhookReceiver(t);
+    receiver.behave(answer(500));
+    const hook = await endpoint(receiver);
+    await broker.admin('POST', `/admin/webhooks/${hook.id}/test`);
+    t.ok(await waitFor(async () => (await deliveries(hook.id)).length === 1));
+    t.equal((await broker.admin('GET', `/admin/webhooks/${hook.id}`)).body.enabled, true, 'one failure: still on');
+    // Its run of failures began 3 days ago (as if every attempt since had failed).
+    await broker.database.pool.query(
+      `UPDATE webhook_endpoints SET failing_since = now() - interval '3 days 1 minute' WHERE id = $1`,
+      [hook.id],
+    );
+    await broker.admin('POST', `/admin/webhooks/${hook.id}/test`);
+    t.ok(
+      await waitFor(async () => (await broker.admin('GET', `/admin/webhooks/${hook.id}`)).body.enabled === false),
+      'disabled by the next failure',
+    );
+    const disabled = (await broker.admin('GET', `/admin/webhooks/${hook.id}`)).body;
+    t.notOk('nextAttemptAt' in (await deliveries(hook.id))[0]!, 'the attempt that disabled it has no next one');
+    t.match(disabled.disabledReason, /^Every delivery failed for 3 days, since \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    // A test event while disabled: no delivery is even enqueued (decided when the event is stored).
+    const testEvents = async () =>
+      ((await broker.admin('GET', '/admin/events?type=webhook.test&limit=1000')).body.events as { id: string }[]).map(
+        (e) => e.id,
+      );
+    const newEvent = async () => {
+      const known = new Set(await testEvents());
+      t.equal((await broker.admin('POST', `/admin/webhooks/${hook.id}/test`)).status, 202);
+      return (await testEvents()).find((id) => !known.has(id))!;
+    };
+    const skipped = await newEvent();
+    const jobs = await broker.database.pool.query(`SELECT 1 FROM pgboss.job WHERE data->>'event' = $1`, [skipped]);
+    t.equal(jobs.rows.length, 0, 'no delivery of it exists');
+    const ids = () => receiver.received.map((r) => r.headers['webhook-id']);
+    t.notOk(ids().includes(skipped), 'a disabled endpoint receives nothing');
+    receiver.behave(answer(204));
+    const enabled = await broker.admin('PATCH', `/admin/webhooks/${hook.id}`, { enabled: true });
+    t.equal(enabled.body.enabled, true);
+    t.notOk('disabledReason' in enabled.body, 'the reason is cleared');
+    const latest = await newEvent();
+    t.ok(await waitFor(() => ids().includes(latest)), 'delivered again');
+  },
+);

@@ -78,6 +78,9 @@ export class DeliveryWorker {
     const delay = result.ok || job.manual ? undefined : RETRY_SCHEDULE_MS[job.attempt - 1];
     const nextAttemptAt = delay === undefined ? null : new Date(at.getTime() + delay);
     const disabled = await this.deps.events.transaction(async (sql) => {
+      const off = !result.ok && (await this.deps.endpoints.failed(sql, endpoint.id, at, DISABLE_AFTER_MS));
+      // An attempt that disabled its endpoint has no next one.
+      const next = off ? null : nextAttemptAt;
       await this.deps.endpoints.recordAttempt(sql, {
         id: randomToken(12),
         endpointId: endpoint.id,
@@ -88,13 +91,12 @@ export class DeliveryWorker {
         status: result.status,
         error: result.error ?? null,
         durationMs: result.durationMs,
-        nextAttemptAt,
+        nextAttemptAt: next,
       });
-      if (result.ok) return void (await this.deps.endpoints.succeeded(sql, endpoint.id));
-      const off = await this.deps.endpoints.failed(sql, endpoint.id, at, DISABLE_AFTER_MS);
-      if (nextAttemptAt && !off) {
-        const next = { endpoint: endpoint.id, event: event.id, attempt: job.attempt + 1 };
-        await this.deps.queue.enqueue(sql, [{ data: next, startAfter: nextAttemptAt }]);
+      if (result.ok) await this.deps.endpoints.succeeded(sql, endpoint.id);
+      if (next) {
+        const retry = { endpoint: endpoint.id, event: event.id, attempt: job.attempt + 1 };
+        await this.deps.queue.enqueue(sql, [{ data: retry, startAfter: next }]);
       }
       return off;
     });
