@@ -31,6 +31,8 @@ import { DiscoveryService } from './domain/domains/discovery.service.js';
 import { DomainRecheck } from './domain/domains/domain-recheck.js';
 import { DomainRepo } from './domain/domains/domain.repo.js';
 import { DomainService } from './domain/domains/domain.service.js';
+import type { ChangeLog } from './domain/changes/change-log.service.js';
+import { SetupLinkDomains } from './domain/setup-links/setup-link-domains.js';
 import type { TenantRepo } from './domain/tenants/tenant.repo.js';
 import { TenantService } from './domain/tenants/tenant.service.js';
 
@@ -137,7 +139,7 @@ export function createSessions(
   return { logout, backchannelLogout, logoutTokenJtis };
 }
 
-/** Verified domains and "is there SSO for this email?" (contract v4). */
+/** Verified domains, a setup link's holder's own, and "is there SSO for this email?" (contract v4). */
 export function createDomains(
   config: Pick<Config, 'dnsServers'>,
   deps: {
@@ -147,16 +149,19 @@ export function createDomains(
     events: Events;
     registry: Registry;
     announce: () => void;
-    log: { warn(obj: object, msg: string): void };
+    changes: Pick<ChangeLog, 'record'>;
+    log: Pick<Logger, 'warn' | 'info'>;
   },
 ) {
   const repo = new DomainRepo(deps.pool);
   const dns = new DnsTxt(config.dnsServers);
   // Domains written with a tenant are claims too: checked against the same rules.
   const tenants = new TenantService(deps.tenantRepo, deps.announce, repo);
+  const domains = new DomainService({ tenants, repo, dns, events: deps.events, announce: deps.announce });
   return {
     tenants,
-    domains: new DomainService({ tenants, repo, dns, events: deps.events, announce: deps.announce }),
+    domains,
+    setupLinkDomains: new SetupLinkDomains({ domains, changes: deps.changes, log: deps.log }),
     discovery: new DiscoveryService(deps.configCache),
     domainRecheck: new DomainRecheck({ repo, dns, ...deps }),
   };

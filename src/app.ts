@@ -125,6 +125,7 @@ export async function buildApp(
   });
   await app.register(setupRoutes, {
     setupLinks: services.setupLinks,
+    domains: services.setupLinkDomains,
     keys: deps.keys,
     publicUrl: config.publicUrl,
     callbackUrl: config.callbackUrl,
@@ -166,6 +167,7 @@ export async function buildApp(
     secureCookies: config.secureCookies,
     rateLimitPerMinute: config.rateLimitPerMinute,
     tenants: services.tenants,
+    domains: services.domains,
     tenantRepo: services.tenantRepo,
     connections: services.connections,
     versions: services.versions,

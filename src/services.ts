@@ -172,7 +172,9 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
   });
   // Contract v4: verified domains and discovery, and the sessions apps and IdPs end (after-sign-in.ts).
   const domainDeps = { pool, tenantRepo, configCache, events: events.events, registry, announce, log: deps.logger };
-  const domains = createDomains(config, domainDeps);
+  const changeLogRepo = new ChangeLogRepo(deps.database.pool);
+  const changes = new ChangeLog(changeLogRepo);
+  const domains = createDomains(config, { ...domainDeps, changes });
   const sessionDeps = { pool, ...events, ...loginConfig, secretBox, log: deps.logger };
   const sessions = createSessions(config, sessionDeps);
   const testLogin = new TestLoginService({
@@ -203,8 +205,6 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     callback: loginCallback,
     log: deps.logger,
   });
-  const changeLogRepo = new ChangeLogRepo(deps.database.pool);
-  const changes = new ChangeLog(changeLogRepo);
   const setupLinks = new SetupLinkService({
     changes,
     consoleTenant: config.consoleTenant,

@@ -157,6 +157,15 @@ t.test('a link made before saves, tests and activates nothing, and its page says
       t.equal(answer.status, 409, action);
       t.match(await answer.text(), /console_tenant/);
     }
+    // Nor claims or verifies a domain, which would send people to that sign-in.
+    for (const [action, form] of [
+      ['domains', { csrf, domain: 'ops.example' }],
+      ['domains/ops.example/verify', { csrf }],
+    ] as const) {
+      const answer = await holder.request(`${url}/${action}`, { form });
+      t.equal(answer.status, 409, action);
+      t.match(await answer.text(), /console_tenant/);
+    }
     const versions = await broker.admin('GET', `/admin/connections/${link.connection}/versions`);
     const statuses = versions.status === 200 ? (versions.body.versions as { status: string }[]) : [];
     t.same(
@@ -165,6 +174,7 @@ t.test('a link made before saves, tests and activates nothing, and its page says
       'the connection is as the admin left it',
     );
   }
+  t.same((await broker.admin('GET', '/admin/tenants/ops/domains')).body.domains, [], 'no domain claimed');
   t.equal(rogue.hits.get('evil/.well-known/openid-configuration') ?? 0, 0, 'the broker never asked the rogue IdP');
 });
 

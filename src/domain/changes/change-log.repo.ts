@@ -19,13 +19,17 @@ export interface ChangeRow extends Change {
 const LINKS_OF_TENANT = `SELECT l.id, l.connection_id FROM setup_links l JOIN tenants t ON t.id = l.tenant_id
   WHERE t.slug = $3`;
 
-/** A change of the tenant whose slug is $3 (a connection version's id is "<connection>/<n>"). */
+/**
+ * A change of the tenant whose slug is $3 (a connection version's id is "<connection>/<n>", a
+ * domain's "<slug>/<domain>").
+ */
 const OF_TENANT = `(
   (resource = 'tenant' AND resource_id = $3)
   OR (resource IN ('connection', 'connection-version') AND split_part(resource_id, '/', 1) IN (
     SELECT c.id FROM connections c JOIN tenants t ON t.id = c.tenant_id WHERE t.slug = $3
     UNION SELECT connection_id FROM (${LINKS_OF_TENANT}) links))
   OR (resource = 'setup-link' AND resource_id IN (SELECT id FROM (${LINKS_OF_TENANT}) links))
+  OR (resource = 'domain' AND split_part(resource_id, '/', 1) = $3)
 )`;
 
 /** The admin audit trail, in plain SQL. */
@@ -43,8 +47,8 @@ export class ChangeLogRepo {
   /**
    * Newest first; one resource kind, or all; one tenant's, or all. A tenant's changes are those of
    * the tenant itself (by slug), of its connections (and of the connections its setup links reserve)
-   * and their versions, and of its setup links — filtered here, in SQL, so that a quiet tenant's
-   * history is not crowded out of the page by a busy one's.
+   * and their versions, of its setup links and of its domains — filtered here, in SQL, so that a
+   * quiet tenant's history is not crowded out of the page by a busy one's.
    */
   async list(resource: string | undefined, limit: number, tenant?: string): Promise<ChangeRow[]> {
     const { rows } = await this.pool.query<{

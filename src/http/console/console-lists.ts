@@ -187,6 +187,8 @@ export function changeTenant(dir: Directory, c: ChangeRow): string | undefined {
       return dir.connections.get(c.id.split('/')[0] ?? '')?.tenant;
     case 'setup-link':
       return dir.links.get(c.id)?.tenant;
+    case 'domain':
+      return c.id.split('/')[0];
     default:
       return undefined;
   }

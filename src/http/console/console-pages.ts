@@ -1,4 +1,5 @@
 import type { ConnectionView } from '../../domain/connections/connection.view.js';
+import type { DomainView } from '../../domain/domains/domain.service.js';
 import type { VersionView } from '../../domain/connections/connection-version.service.js';
 import type { ConnectionHealth } from '../../domain/audit/login-audit.repo.js';
 import type { ExpiringCredential } from '../../domain/expiring/expiring-credentials.js';
@@ -10,6 +11,7 @@ import { consolePage, csrfField, emptyState, type Chrome } from './console-layou
 import { lastTest } from '../browser/last-test.js';
 import { when } from '../browser/time.js';
 import { freshLink, linkState, linksTable, newLinkForm } from './console-links.js';
+import { domainsSection } from './console-domains-page.js';
 
 /**
  * A tenant slug's rule (tenant.schema.ts) for the browser to check: it compiles a pattern with
@@ -30,6 +32,13 @@ export interface ConnectionSummary {
 export interface DraftSummary {
   connectionId: string;
   draft: VersionView;
+}
+
+/** What a tenant's page shows besides its overview: a refused form, a link made just now, its domains. */
+export interface TenantPageOptions {
+  form?: FormState | undefined;
+  newLink?: string | undefined;
+  domains?: DomainView[];
 }
 
 export interface TenantOverview {
@@ -81,6 +90,14 @@ function overviewRows({ tenant, connections, drafts, links }: TenantOverview): H
 }
 
 const DOMAINS = 'Email domains (comma-separated)';
+/** The tenant page's domains field: each new domain in it is an unverified claim. */
+const DOMAINS_FIELD = {
+  id: 'e-domains',
+  name: 'domains',
+  label: DOMAINS,
+  size: 40,
+  hint: 'a new domain routes nobody until verified (below)',
+};
 const SLUG_FIELD = {
   id: 't-slug',
   name: 'slug',
@@ -118,11 +135,7 @@ ${textField({ id: 't-domains', name: 'domains', label: DOMAINS, form })}
 }
 
 /** One tenant: its name and domains (editable), its connections, its setup links. */
-export function tenantPage(
-  chrome: Chrome,
-  t: TenantOverview,
-  options: { form?: FormState | undefined; newLink?: string | undefined } = {},
-) {
+export function tenantPage(chrome: Chrome, t: TenantOverview, options: TenantPageOptions = {}) {
   const { tenant } = t;
   const names = new Map<string, string>([
     ...t.connections.map((s) => [s.connection.id, s.connection.issuer] as [string, string]),
@@ -149,8 +162,9 @@ ${d.draft.version}, not active yet; ${versionTest(d.draft)}</li>`,
 <h2>Name and email domains</h2>${formProblem(form, 'The tenant was not changed.')}
 <form method="post" action="/console/tenants/${tenant.slug}">${csrfField(chrome)}<fieldset>
 ${textField({ id: 'e-name', name: 'name', label: 'Name', form, value: tenant.name, required: true })}
-${textField({ id: 'e-domains', name: 'domains', label: DOMAINS, form, value: tenant.domains.join(', '), size: 40 })}
+${textField({ ...DOMAINS_FIELD, form, value: tenant.domains.join(', ') })}
 <button type="submit">Save tenant</button></fieldset></form>
+${domainsSection(chrome, tenant.slug, options.domains ?? [])}
 <h2>Connections</h2>${connections}
 <h2>Setup links</h2>${freshLink(options.newLink)}
 ${linksTable(chrome, t.links, `/console/tenants/${tenant.slug}`, names)}

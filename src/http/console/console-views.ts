@@ -6,6 +6,7 @@ import type { ChangeLog } from '../../domain/changes/change-log.service.js';
 import type { ConnectionVersionRepo } from '../../domain/connections/connection-version.repo.js';
 import type { ConnectionVersionService } from '../../domain/connections/connection-version.service.js';
 import type { ConnectionService } from '../../domain/connections/connection.service.js';
+import type { DomainService } from '../../domain/domains/domain.service.js';
 import type { ExpiringCredential, ExpiringCredentials } from '../../domain/expiring/expiring-credentials.js';
 import type { TestLoginService } from '../../domain/login/test-login.service.js';
 import { notFound } from '../../domain/not-found.js';
@@ -26,11 +27,14 @@ import {
   type ConnectionSummary,
   type DraftSummary,
   type TenantOverview,
+  type TenantPageOptions,
 } from './console-pages.js';
 
 /** What the console reads and writes: the services the admin API uses, nothing of its own. */
 export interface ConsoleData {
   tenants: Pick<TenantService, 'list' | 'get' | 'create' | 'update'>;
+  /** A tenant's email domains: what the admin API does with them, through the same service. */
+  domains: Pick<DomainService, 'list' | 'verify' | 'remove'>;
   tenantRepo: Pick<TenantRepo, 'findBySlug' | 'findById'>;
   connections: Pick<ConnectionService, 'list' | 'get' | 'update'>;
   versions: Pick<ConnectionVersionService, 'list' | 'activate' | 'validate' | 'require' | 'draftByAdmin'>;
@@ -174,13 +178,9 @@ export function consoleViews(deps: ConsoleData) {
       return tenantsPage(chrome, tenants, form);
     },
 
-    async tenant(
-      chrome: Chrome,
-      slug: string,
-      options: { form?: FormState | undefined; newLink?: string | undefined } = {},
-    ): Promise<string> {
-      const tenant = await deps.tenants.get(slug);
-      return tenantPage(chrome, await overview(tenant, await healthContext()), options);
+    async tenant(chrome: Chrome, slug: string, options: TenantPageOptions = {}): Promise<string> {
+      const [tenant, { domains }] = await Promise.all([deps.tenants.get(slug), deps.domains.list(slug)]);
+      return tenantPage(chrome, await overview(tenant, await healthContext()), { ...options, domains });
     },
 
     async connection(chrome: Chrome, id: string, newLink?: string): Promise<string> {

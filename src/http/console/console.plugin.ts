@@ -10,6 +10,7 @@ import { prefersJson } from '../content.js';
 import { postedFromHere } from '../form-origin.js';
 import { limitRequests } from '../rate-limit.js';
 import { appRoutes } from './console-app-routes.js';
+import { domainRoutes } from './console-domain-routes.js';
 import { tenantRoutes, type Req, type RouteKit } from './console-routes.js';
 import { webhookRoutes, type ConsoleWebhooks } from './console-webhook-routes.js';
 import { consoleNotFoundPage, consolePage, CONSOLE_HEADERS, signInPage, type Chrome } from './console-layout.js';
@@ -53,6 +54,9 @@ const DONE: Record<string, string> = {
   'retry-sent': 'The event is being delivered again, now: the attempt shows below within seconds (reload).',
   'webhook-enabled': 'The endpoint is enabled again: it receives the events of its list from now on.',
   'webhook-deleted': 'The webhook endpoint is deleted: it receives nothing more.',
+  'domain-verified': 'The domain is verified by its TXT record: it sends its people to this tenant’s sign-in.',
+  'domain-forced': 'The domain is marked verified (without DNS): it sends its people to this tenant’s sign-in.',
+  'domain-removed': 'The domain is removed from this tenant: it sends nobody here any more.',
 };
 
 /**
@@ -160,5 +164,6 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps) {
   const kit: RouteKit = { deps, views, page, seeOther, chromeOf };
   tenantRoutes(app, kit);
   appRoutes(app, kit);
+  domainRoutes(app, kit);
   webhookRoutes(app, kit);
 }

@@ -1,9 +1,11 @@
 import type { ConnectionVersion } from '../../domain/connections/connection-version.repo.js';
+import type { DomainView } from '../../domain/domains/domain.service.js';
 import type { ValidationReport } from '../../oidc/validate-idp.js';
 import { html, trusted, type Html } from '../browser/html.js';
 import { pageSecurityHeaders, renderPage } from '../browser/pages.js';
 import { humanTime, timeUntil } from '../browser/time.js';
 import { IDP_PRODUCTS, type IdpProduct } from './idp-products.js';
+import { domainsSection, type DomainResult } from './setup-domains.js';
 import { attr, csrfField, stepHandBack, stepTestAndActivate } from './setup-forms.js';
 import { nextStep } from './setup-next.js';
 
@@ -38,6 +40,12 @@ export interface SetupPageModel {
   error?: string;
   /** Credentials that expire within 30 days. */
   expiring: { what: string; at: Date }[];
+  /** The tenant's email domains, and whether its sign-in accepts only addresses at verified ones. */
+  domains: DomainView[];
+  restrictToDomains: boolean;
+  /** What a domain action did (a refusal), or the query after its redirect (`added=`, `verified=`). */
+  domainResult?: DomainResult;
+  domainsAfter?: Record<string, unknown>;
 }
 
 /** Copy buttons: the only script, pinned by hash in the page's CSP. Without it, values stay selectable. */
@@ -55,7 +63,7 @@ cursor:pointer}.hint{color:#4a525c;font-size:.9rem;margin:.1rem 0}.ok{color:#176
 .box.err{background:#fde2e2}button[data-copy]{margin:0 0 0 .4rem;padding:.05rem .5rem;font-size:.8rem}
 fieldset{border:0;padding:0;margin:0}label.choice{font-weight:normal}
 section.next{border:2px solid #1b5fc1;background:#f3f7fd;margin-top:.75rem;padding:.4rem .9rem}
-section.next h2{margin-top:.2rem}`;
+section.next h2{margin-top:.2rem}#domains li{margin-bottom:.75rem}`;
 /** The setup page posts its own forms and runs one script, pinned like its style. */
 export const SETUP_PAGE_HEADERS = pageSecurityHeaders({ styles: [STYLE], scripts: [SCRIPT], forms: true });
 
@@ -184,7 +192,7 @@ they revoke it sooner; come back with it any time until then.</p>
 ${progress(m)}
 ${notice}${error}${expiring}
 ${nextStep(m)}
-${stepChoose(m)}${stepRegister(m)}${stepHandBack(m)}${stepTestAndActivate(m)}
+${stepChoose(m)}${stepRegister(m)}${stepHandBack(m)}${stepTestAndActivate(m)}${domainsSection(m)}
 <script>${trusted(SCRIPT)}</script>`,
     html`<style>${trusted(STYLE)}</style>`,
   );

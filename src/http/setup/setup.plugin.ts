@@ -14,6 +14,7 @@ import { logError, toBrokerError } from '../errors.js';
 import { postedFromHere } from '../form-origin.js';
 import { limitRequests } from '../rate-limit.js';
 import { idpProduct, type IdpProduct } from './idp-products.js';
+import { domainModel, setupDomainRoutes, type SetupDomains } from './setup-domains.js';
 import {
   NO_BROKER_KEY,
   renderSetupLinkPage,
@@ -25,6 +26,7 @@ import { spaceList } from '../../domain/login/start/step-up.js';
 
 export interface SetupDeps {
   setupLinks: SetupLinkService;
+  domains: SetupDomains;
   keys: BrokerKeys;
   publicUrl: string;
   /** PUBLIC_URL/api/sso/callback */
@@ -73,7 +75,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
   });
   await limitRequests(app, deps.rateLimitPerMinute, (request) => `setup:${request.ip}`);
 
-  const render = (
+  const render = async (
     reply: FastifyReply,
     status: number,
     context: SetupContext,
@@ -123,6 +125,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
       draft: context.draft,
       linkExpiresAt: context.link.expiresAt,
       expiring,
+      ...(await domainModel(deps.domains, context, reply.request.query)),
       ...rest,
     };
     return sendPage(reply, status, renderSetupLinkPage(model), SETUP_PAGE_HEADERS);
@@ -231,6 +234,7 @@ export async function setupRoutes(app: FastifyInstance, deps: SetupDeps) {
     return continueToIdp(reply, await deps.setupLinks.testLogin(context, browser, backTo), deps.secureCookies);
   });
 
+  setupDomainRoutes(app, { deps, render, assertForm, seeOther });
   app.post('/setup/:token/activate', async (request: TokenRequest, reply) => {
     const context = await deps.setupLinks.open(request.params.token);
     assertForm(request, context);
