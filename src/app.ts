@@ -135,6 +135,7 @@ export async function buildApp(
   });
   await app.register(backchannelLogoutRoutes, {
     backchannelLogout: services.backchannelLogout,
+    findConnection: services.findConnection,
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
   await app.register(redemptionRoutes, {

@@ -57,7 +57,8 @@ export async function verifyLogoutToken(
   } catch {
     throw refuse('it is not a signed JWT');
   }
-  if (header.alg !== 'RS256') throw refuse(`it is signed with ${String(header.alg)}, not RS256`);
+  if (header.alg !== 'RS256')
+    throw refuse(`it is signed with ${JSON.stringify(String(header.alg).slice(0, 20))}, not RS256`);
   try {
     await verifyIdTokenSignature(token, audience.idp);
   } catch (error) {
@@ -68,7 +69,12 @@ export async function verifyLogoutToken(
       description: 'The identity provider’s keys could not be fetched to verify the logout token; send it again.',
     });
   }
-  const claims = jose.decodeJwt(token);
+  let claims: jose.JWTPayload;
+  try {
+    claims = jose.decodeJwt(token);
+  } catch {
+    throw refuse('its payload is not a JSON object');
+  }
   const nowSeconds = now / 1000;
 
   // The connection's issuer, or its Entra ID `{tenantid}` template filled with an allowed tenant.
@@ -103,8 +109,8 @@ export async function verifyLogoutToken(
 
   const sub = (claims as { sub?: unknown }).sub;
   const sid = (claims as { sid?: unknown }).sid;
-  if (sub !== undefined && (typeof sub !== 'string' || sub.length === 0)) throw refuse('sub is not a string');
-  if (sid !== undefined && (typeof sid !== 'string' || sid.length === 0)) throw refuse('sid is not a string');
+  if (sub !== undefined && !isName(sub)) throw refuse('sub is not a string of 1 to 255 characters');
+  if (sid !== undefined && !isName(sid)) throw refuse('sid is not a string of 1 to 255 characters');
   if (sub === undefined && sid === undefined) throw refuse('it has neither sub nor sid');
 
   if ('nonce' in claims) throw refuse('it has a nonce, which a logout token must not have');
@@ -115,6 +121,11 @@ export async function verifyLogoutToken(
     jti,
     acceptableUntil: (iat + LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * LOGOUT_TOKEN_SKEW_SECONDS) * 1000,
   };
+}
+
+/** A `sub` or `sid` a session can carry: text PostgreSQL stores (no NUL), of a sane length. */
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 255 && !value.includes('\u0000');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

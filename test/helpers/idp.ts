@@ -1,4 +1,4 @@
-import { SignJWT, exportJWK } from 'jose';
+import { CompactSign, SignJWT, exportJWK } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { serveWithSignIn } from '../../scripts/demo/demo-idp.js';
 import type { PublicJwk } from '../../src/config/broker-keys.js';
@@ -37,6 +37,8 @@ export interface TestIdp {
   registerBackchannelLogoutUri(clientId: string, uri: string): Promise<void>;
   /** Signs a JWT with the IdP's own key (kid idp-key-1), as it signs ID and logout tokens. */
   sign(payload: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
+  /** Signs any bytes (not necessarily a JSON claims set) with the same key, as a compact JWS. */
+  signBytes(payload: Uint8Array): Promise<string>;
 }
 
 interface TestLike {
@@ -229,6 +231,7 @@ export async function startIdp(
       if (!client) throw new Error(`no client ${clientId}`);
       (client as unknown as { backchannelLogoutUri: string }).backchannelLogoutUri = uri;
     },
+    signBytes: (payload) => new CompactSign(payload).setProtectedHeader({ alg: 'RS256', kid: 'idp-key-1' }).sign(privateKey),
     sign: (payload, header = {}) =>
       new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'idp-key-1', ...header }).sign(privateKey),
     secrets: { add: (secret) => void addedSecrets.add(secret), retire: (secret) => void retiredSecrets.add(secret) },

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';
 import t from 'tap';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
@@ -192,6 +192,9 @@ t.test('§2.6: a token that breaks one rule is refused with 400 and ends nothing
     ['events is an array', async () => idp.sign(claims({ events: [EVENT] }))],
     ['neither sub nor sid', async () => idp.sign(claims({ sub: undefined }))],
     ['a nonce', async () => idp.sign(claims({ nonce: 'n-0S6_WzA2Mj' }))],
+    ['a signed payload that is not JSON', async () => idp.signBytes(new TextEncoder().encode('not json'))],
+    ['a sub with a NUL', async () => idp.sign(claims({ sub: 'user\u0000x' }))],
+    ['a sid of 300 characters', async () => idp.sign(claims({ sid: 's'.repeat(300) }))],
   ];
   for (const [name, make] of cases) {
     const response = await post(await make());
@@ -259,3 +262,21 @@ t.test('unknown connection: 404; RP logout emits session.ended with rp_logout', 
   t.equal((await post(await idp.sign(claims({ sid: ada.sid, sub: undefined })))).status, 200);
   t.same(await newEnded(), []);
 });
+
+t.test(
+  'rate limits: made-up connection ids count against the address; a real connection has its own budget',
+  async (t) => {
+    const limited = await startBroker(
+      t,
+      { secretKeys: broker.config.secretKeys, adminToken: broker.adminToken, rateLimitPerMinute: 5 },
+      { databaseUrl: broker.config.databaseUrl },
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      statuses.push((await post(await idp.sign(claims()), randomUUID(), limited)).status);
+    }
+    t.same(statuses, [...Array(5).fill(404), ...Array(5).fill(429)], 'unknown ids: 404 until the limit, then 429');
+    const real = await post(await idp.sign(claims({ sub: 'nobody' })), scenario.connectionId, limited);
+    t.equal(real.status, 200, 'the connection’s own IdP is not refused for them');
+  },
+);

@@ -148,6 +148,13 @@ t.test('public suffixes and free-mail domains are nobody’s: 400', async (t) =>
     201,
     'an organisation’s domain below a public suffix is fine',
   );
+  // Claims are bounded: a tenant holds at most 100 domains.
+  for (let i = 1; i < 100; i++) {
+    await broker.admin('POST', `/admin/tenants/${scenario.tenant}/domains`, { domain: `d${i}.cap.example` });
+  }
+  const over = await broker.admin('POST', `/admin/tenants/${scenario.tenant}/domains`, { domain: 'one-more.example' });
+  t.equal(over.status, 409);
+  t.match(over.body.error_description, 'at most 100 domains');
 });
 
 t.test('force: an admin verifies without DNS, and the change log says so', async (t) => {

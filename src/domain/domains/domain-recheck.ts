@@ -42,17 +42,19 @@ export class DomainRecheck {
       const answer = await this.deps.dns.lookup(name);
       if ('error' in answer) continue;
       const found = answer.found.includes(value);
-      if (!(await this.deps.repo.recordCheck(claim.tenantId, claim.domain, found))) continue;
+      // Unverified and its event stored in one transaction.
+      const unverifiedNow = await this.deps.events.emit(async (sql) => {
+        const gone = await this.deps.repo.recordCheck(sql, claim.tenantId, claim.domain, found);
+        const data = { tenant: claim.tenantSlug, domain: claim.domain };
+        return { result: gone, events: gone ? [{ type: 'domain.unverified' as const, data }] : [] };
+      });
+      if (!unverifiedNow) continue;
       unverified += 1;
       this.#unverified.inc();
       this.deps.log.warn(
         { tenant: claim.tenantSlug, domain: claim.domain },
         'domain unverified: its TXT record was missing twice in a row; it routes nobody until verified again',
       );
-      await this.deps.events.emit(async () => ({
-        result: undefined,
-        events: [{ type: 'domain.unverified', data: { tenant: claim.tenantSlug, domain: claim.domain } }],
-      }));
       this.deps.announce?.();
     }
     return unverified;

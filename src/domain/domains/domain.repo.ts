@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
+import type { Sql } from '../events/event-log.repo.js';
 
 export interface DomainClaim {
   tenantId: string;
@@ -21,6 +22,9 @@ const columns = (t = '') =>
    ${t}verified_by AS "verifiedBy", ${t}token, ${t}checked_at AS "checkedAt", ${t}failed_checks AS "failedChecks",
    ${t}created_at AS "createdAt"`;
 const COLUMNS = columns();
+
+/** The most domains one tenant may hold (as a tenant write's `domains` list allows). */
+export const MAX_CLAIMS = 100;
 
 /** A claim's own token: 128 bits from the CSPRNG, hex. */
 export const newToken = () => randomBytes(16).toString('hex');
@@ -61,14 +65,28 @@ export class DomainRepo {
     return rows.map((row) => row.domain);
   }
 
-  /** A new, unverified claim; undefined when the tenant holds it already. */
+  /**
+   * A new, unverified claim; undefined when the tenant holds it already, another tenant has
+   * verified it, or the tenant holds MAX_CLAIMS domains (the caller tells which).
+   */
   async claim(tenantId: string, domain: string): Promise<DomainClaim | undefined> {
     const { rows } = await this.pool.query<DomainClaim>(
-      `INSERT INTO tenant_domains (tenant_id, domain, token) VALUES ($1, $2, $3)
+      `INSERT INTO tenant_domains (tenant_id, domain, token)
+       SELECT $1, $2, $3
+        WHERE NOT EXISTS (SELECT 1 FROM tenant_domains WHERE domain = $2 AND verified)
+          AND (SELECT count(*) FROM tenant_domains WHERE tenant_id = $1) < $4
        ON CONFLICT (tenant_id, domain) DO NOTHING RETURNING ${COLUMNS}`,
-      [tenantId, domain, newToken()],
+      [tenantId, domain, newToken(), MAX_CLAIMS],
     );
     return rows[0];
+  }
+
+  async count(tenantId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM tenant_domains WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   /**
@@ -79,6 +97,8 @@ export class DomainRepo {
     tenantId: string,
     domain: string,
     by: 'dns' | 'force',
+    /** Runs in the transaction before it commits (the domain.verified event). */
+    within: (sql: Sql) => Promise<unknown> = async () => {},
   ): Promise<{ claim: DomainClaim; dropped: string[] } | 'taken' | undefined> {
     const client = await this.pool.connect();
     try {
@@ -104,6 +124,7 @@ export class DomainRepo {
         `DELETE FROM tenant_domains WHERE domain = $1 AND tenant_id <> $2 RETURNING tenant_id`,
         [domain, tenantId],
       );
+      await within(client as unknown as Sql);
       await client.query('COMMIT');
       return { claim, dropped: dropped.rows.map((row) => row.tenant_id) };
     } catch (error) {
@@ -145,8 +166,8 @@ export class DomainRepo {
    * A re-check's outcome: found resets the count; missing counts, and the second miss in a
    * row unverifies the domain. True when this call unverified it.
    */
-  async recordCheck(tenantId: string, domain: string, found: boolean): Promise<boolean> {
-    const { rows } = await this.pool.query<{ unverified: boolean }>(
+  async recordCheck(sql: Sql, tenantId: string, domain: string, found: boolean): Promise<boolean> {
+    const { rows } = await sql.query<{ unverified: boolean }>(
       `UPDATE tenant_domains SET
          failed_checks = CASE WHEN $3 THEN 0 ELSE failed_checks + 1 END,
          verified = CASE WHEN NOT $3 AND failed_checks + 1 >= 2 THEN false ELSE verified END,

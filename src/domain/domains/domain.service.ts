@@ -7,7 +7,7 @@ import { domainSchema } from '../tenants/tenant.schema.js';
 import { parseInput } from '../validation.js';
 import { txtRecord, type DnsTxt } from './dns-txt.js';
 import { assertClaimable } from './domain-policy.js';
-import type { DomainClaim, DomainRepo } from './domain.repo.js';
+import { MAX_CLAIMS, type DomainClaim, type DomainRepo } from './domain.repo.js';
 
 export const addDomainSchema = z.strictObject({ domain: domainSchema });
 export const verifyDomainSchema = z.strictObject({
@@ -39,7 +39,7 @@ export class DomainService {
       tenants: { require(slug: string): Promise<Tenant> };
       repo: DomainRepo;
       dns: Pick<DnsTxt, 'lookup'>;
-      events: Pick<Events, 'emit'>;
+      events: Pick<Events, 'emitIn'>;
       /** Tells every broker process the configuration changed (live config). */
       announce?: () => void;
     },
@@ -58,8 +58,14 @@ export class DomainService {
     if ((await this.deps.repo.verifiedElsewhere([domain], tenant.id)).length > 0)
       throw new BrokerError('conflict', { description: `${domain} is verified by another organisation.` });
     const claim = await this.deps.repo.claim(tenant.id, domain);
-    if (!claim)
+    if (!claim) {
+      // The claim's own guards held it back: say which.
+      if ((await this.deps.repo.verifiedElsewhere([domain], tenant.id)).length > 0)
+        throw new BrokerError('conflict', { description: `${domain} is verified by another organisation.` });
+      if ((await this.deps.repo.count(tenant.id)) >= MAX_CLAIMS)
+        throw new BrokerError('conflict', { description: `A tenant holds at most ${MAX_CLAIMS} domains.` });
       throw new BrokerError('conflict', { description: `${domain} is already one of this tenant's domains.` });
+    }
     this.deps.announce?.();
     return toDomainView(claim);
   }
@@ -80,19 +86,16 @@ export class DomainService {
     }
     if (claim.verified) return toDomainView(claim);
     if (!force) await this.#assertTxt(claim);
-    const verified = await this.deps.repo.verify(tenant.id, claim.domain, force ? 'force' : 'dns');
+    // The event is stored in the transaction that verifies the domain.
+    const event = { tenant: tenant.slug, domain: claim.domain, method: force ? 'force' : 'dns' };
+    let committed = () => {};
+    const verified = await this.deps.repo.verify(tenant.id, claim.domain, force ? 'force' : 'dns', async (sql) => {
+      committed = await this.deps.events.emitIn(sql, [{ type: 'domain.verified', data: event }]);
+    });
     if (verified === 'taken')
       throw new BrokerError('conflict', { description: `${claim.domain} was verified by another organisation first.` });
     if (!verified) notFound('domain', domain);
-    await this.deps.events.emit(async () => ({
-      result: undefined,
-      events: [
-        {
-          type: 'domain.verified',
-          data: { tenant: tenant.slug, domain: claim.domain, method: force ? 'force' : 'dns' },
-        },
-      ],
-    }));
+    committed();
     this.deps.announce?.();
     return toDomainView(verified.claim);
   }

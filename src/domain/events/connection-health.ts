@@ -8,8 +8,6 @@ export const IDP_SIDE_ERRORS = ['idp_error', 'token_exchange_failed', 'invalid_i
 export const FAILING_AFTER = 5;
 /** How far back a run is counted. */
 const RUN_LIMIT = 100;
-/** How long this process trusts its copy of which connections are failing (any replica's). */
-const FAILING_COPY_MS = 5_000;
 
 /**
  * connection.failing and connection.recovered (contract v4), from what every replica writes to
@@ -20,12 +18,6 @@ const FAILING_COPY_MS = 5_000;
  * that stores the event, which replica emits it: each is emitted once.
  */
 export class ConnectionHealthEvents {
-  /**
-   * Which connections are failing, as of `at`: a success of any other connection costs no
-   * query (usually none is failing). Another replica's connection.failing is seen within 5 s.
-   */
-  #known = { at: -Infinity, connections: new Set<string>() };
-
   constructor(
     private readonly deps: {
       pool: pg.Pool;
@@ -45,8 +37,7 @@ export class ConnectionHealthEvents {
     }
     try {
       if (succeeded.size > 0) {
-        const failing = await this.#failingNow();
-        const recovered = [...succeeded].filter((connection) => failing.has(connection));
+        const recovered = await this.#failingAmong([...succeeded]);
         if (recovered.length > 0) await this.#recovered(recovered);
       }
       for (const connection of failed) await this.#failing(connection);
@@ -55,13 +46,16 @@ export class ConnectionHealthEvents {
     }
   }
 
-  async #failingNow(): Promise<Set<string>> {
-    if (Date.now() - this.#known.at < FAILING_COPY_MS) return this.#known.connections;
+  /**
+   * Which of these connections are failing, whichever replica said so: one lookup by primary
+   * key per batch of attempts with successes.
+   */
+  async #failingAmong(connections: string[]): Promise<string[]> {
     const { rows } = await this.deps.pool.query<{ connection: string }>(
-      `SELECT connection_id AS connection FROM connection_health WHERE failing`,
+      `SELECT connection_id AS connection FROM connection_health WHERE failing AND connection_id = ANY($1::text[])`,
+      [connections],
     );
-    this.#known = { at: Date.now(), connections: new Set(rows.map((row) => row.connection)) };
-    return this.#known.connections;
+    return rows.map((row) => row.connection);
   }
 
   /** Connections that were failing and have just had a successful login. */
@@ -79,7 +73,6 @@ export class ConnectionHealthEvents {
                      WHERE c.id = h.connection_id) AS tenant`,
         [connections, IDP_SIDE_ERRORS],
       );
-      for (const row of rows) this.#known.connections.delete(row.connection);
       return {
         result: undefined,
         events: rows.map((row) => ({
@@ -111,7 +104,6 @@ export class ConnectionHealthEvents {
         [connection, since],
       );
       const tenant = (claimed.rows[0] as { tenant: string | null } | undefined)?.tenant;
-      this.#known.connections.add(connection);
       return {
         result: undefined,
         events:

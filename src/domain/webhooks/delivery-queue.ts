@@ -12,9 +12,13 @@ export interface DeliveryJob {
 }
 
 const QUEUE = 'webhook-delivery';
-/** Workers per replica, each fetching up to BATCH jobs: at most 16 deliveries at once. */
-const WORKERS = 2;
-const BATCH = 8;
+/**
+ * Workers per replica, each fetching up to BATCH jobs: at most 16 deliveries at once. A batch
+ * ends with its slowest attempt (at most 10 s), so small batches keep one slow endpoint from
+ * holding up many others' deliveries.
+ */
+const WORKERS = 4;
+const BATCH = 4;
 
 export interface DeliveryQueueOptions {
   pool: pg.Pool;
@@ -34,7 +38,7 @@ export interface DeliveryQueueOptions {
  * mode, as the broker does (graphile-worker waits on LISTEN, which a transaction pooler does
  * not carry). Jobs are inserted in the transaction that stores their event (`enqueue`), so an
  * event never exists without its deliveries. A replica that dies mid-delivery leaves its job
- * active until it expires (12 s: an attempt takes at most 10 s); the supervisor, every 5 s on
+ * active until it expires (20 s: an attempt takes at most 10 s); the supervisor, every 5 s on
  * each replica, then hands it to any replica (at least once). A handler that fails (the
  * database away) is retried by pg-boss with backoff from 2 s, 12 times (over an hour).
  * Each attempt is one job; the schedule of the next is the delivery worker's.
@@ -67,7 +71,7 @@ export class DeliveryQueue {
       retryLimit: 12,
       retryDelay: 2,
       retryBackoff: true,
-      expireInSeconds: 12,
+      expireInSeconds: 20,
     });
   }
 
@@ -78,8 +82,16 @@ export class DeliveryQueue {
         await this.#boss.work<DeliveryJob>(
           QUEUE,
           { batchSize: BATCH, pollingIntervalSeconds: this.#options.pollingIntervalSeconds ?? 1 },
+          // Each job on its own: one that fails (the database away) is failed alone and retried
+          // by pg-boss; the others of its batch complete as they are.
           async (jobs) => {
-            await Promise.all(jobs.map((job) => handle(job.data)));
+            await Promise.all(
+              jobs.map((job) =>
+                handle(job.data).catch((error: unknown) =>
+                  this.#boss.fail(QUEUE, job.id, { message: (error as Error).message }),
+                ),
+              ),
+            );
           },
         ),
       );
