@@ -49,6 +49,8 @@ export async function startReferenceRp(options: {
    * knows from the broker's JWKS.
    */
   key: { kid: string; file: string; certificate: string };
+  /** false: no access log (the broker writes one line per request; this shows the reference without). */
+  accessLog?: boolean;
 }): Promise<ReferenceRp> {
   const { dir, port } = options;
   await mkdir(join(dir, 'htdocs', 'protected'), { recursive: true });
@@ -95,9 +97,11 @@ export async function startReferenceRp(options: {
     'KeepAliveTimeout 60',
     `ErrorLog ${join(dir, 'error.log')}`,
     'LogLevel warn',
-    // An access line per request, as the broker writes one (mod_log_config is built in).
-    'LogFormat "%h %t \\"%m %U\\" %>s %D" short',
-    `CustomLog ${join(dir, 'access.log')} short`,
+    // An access line per request, as the broker writes one (mod_log_config is built in), unless
+    // the run asks for the reference without it (--reference-log off).
+    ...(options.accessLog === false
+      ? []
+      : ['LogFormat "%h %t \\"%m %U\\" %>s %D" short', `CustomLog ${join(dir, 'access.log')} short`]),
     `DocumentRoot ${join(dir, 'htdocs')}`,
     `OIDCProviderMetadataURL ${options.idpIssuer}/.well-known/openid-configuration`,
     `OIDCClientID ${options.clientId}`,

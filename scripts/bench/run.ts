@@ -9,7 +9,8 @@
  * 20,000 and 100,000. Prints a table and writes JSON (default bench-result.json).
  * Options for finding hot spots: --profile DIR (the broker's V8 CPU profiles), --env KEY=VALUE
  * (broker settings), --method M and --concurrency N (run only those login phases), --logins-only
- * (no reference, redemption or replica phase).
+ * (no reference, redemption or replica phase), --reference-log off (the reference relying party
+ * without its access log).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     method: { type: 'string' },
     'logins-only': { type: 'boolean' },
+    /** off: the reference relying party writes no access log (on, like the broker's, by default). */
+    'reference-log': { type: 'string', default: 'on' },
   },
 });
 /** --logins-only: the login phases alone (a profile of logins and nothing else). */
@@ -357,6 +360,7 @@ try {
             file: join(keysDir, 'bench-key.pem'),
             certificate: join(keysDir, 'bench-key.crt'),
           },
+          accessLog: args['reference-log'] !== 'off',
         });
         referencePid = rp.pid;
         referenceVersion = rp.version;
@@ -487,7 +491,8 @@ const sideBySide = results
 if (sideBySide.length) {
   lines.push(
     '',
-    `Against the reference relying party (${referenceVersion ?? 'Apache'} + mod_auth_openidc, same stub IdP, same driver, this run):`,
+    `Against the reference relying party (${referenceVersion ?? 'Apache'} + mod_auth_openidc, ` +
+      `${args['reference-log'] === 'off' ? 'no access log' : 'with an access log, as the broker'}, same stub IdP, same driver, this run):`,
     '',
     '| method | conc. | broker + PostgreSQL µs per complete login | reference µs per login | ratio | broker logins/s | reference logins/s |',
     '|---|---|---|---|---|---|---|',
@@ -526,6 +531,18 @@ if (webhookLatency)
   );
 await writeFile(
   out,
-  JSON.stringify({ machine, calibration, reference: REFERENCE, results, soak, webhookLatency }, null, 2),
+  JSON.stringify(
+    {
+      machine,
+      calibration,
+      reference: REFERENCE,
+      referenceAccessLog: args['reference-log'] !== 'off',
+      results,
+      soak,
+      webhookLatency,
+    },
+    null,
+    2,
+  ),
 );
 log(`wrote ${out}`);
