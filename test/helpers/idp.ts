@@ -231,7 +231,8 @@ export async function startIdp(
       if (!client) throw new Error(`no client ${clientId}`);
       (client as unknown as { backchannelLogoutUri: string }).backchannelLogoutUri = uri;
     },
-    signBytes: (payload) => new CompactSign(payload).setProtectedHeader({ alg: 'RS256', kid: 'idp-key-1' }).sign(privateKey),
+    signBytes: (payload) =>
+      new CompactSign(payload).setProtectedHeader({ alg: 'RS256', kid: 'idp-key-1' }).sign(privateKey),
     sign: (payload, header = {}) =>
       new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'idp-key-1', ...header }).sign(privateKey),
     secrets: { add: (secret) => void addedSecrets.add(secret), retire: (secret) => void retiredSecrets.add(secret) },
