@@ -10,7 +10,8 @@
  * Options for finding hot spots: --profile DIR (the broker's V8 CPU profiles), --env KEY=VALUE
  * (broker settings), --method M and --concurrency N (run only those login phases), --logins-only
  * (no reference, redemption or replica phase), --reference-log off (the reference relying party
- * without its access log).
+ * without its access log). --compare <git ref> [--rounds N] runs this checkout's bench and that
+ * commit's alternately and prints the two side by side (compare.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,7 @@ import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { freePort } from '../../src/config/local.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { REFERENCE, fastifyRequestUs, pgInsertUpdateUs, rs256Costs, type Calibration } from './calibrate.js';
+import { compare } from './compare.js';
 import { sessionEndedLatency } from './webhook-latency.js';
 import { Driver, percentile, runConcurrently, type Target } from './driver.js';
 import { memoryMiB, processCpuUs, treeCpuUs } from './proc-stats.js';
@@ -47,8 +49,21 @@ const { values: args } = parseArgs({
     'logins-only': { type: 'boolean' },
     /** off: the reference relying party writes no access log (on, like the broker's, by default). */
     'reference-log': { type: 'string', default: 'on' },
+    /** A git ref: build it in a worktree and run both benches alternately (compare.ts). */
+    compare: { type: 'string' },
+    rounds: { type: 'string', default: '2' },
   },
 });
+if (args.compare !== undefined) {
+  // Everything but --compare and --rounds goes to both benches.
+  const passOn = process.argv.slice(2).filter((arg, i, all) => {
+    const option = arg.split('=')[0];
+    const previous = all[i - 1];
+    return option !== '--compare' && option !== '--rounds' && previous !== '--compare' && previous !== '--rounds';
+  });
+  await compare(args.compare, Number(args.rounds), passOn);
+  process.exit(0);
+}
 /** --logins-only: the login phases alone (a profile of logins and nothing else). */
 const loginsOnly = args['logins-only'] === true;
 const quick = args.quick === true;
