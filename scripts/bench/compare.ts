@@ -5,7 +5,8 @@
  * commit is checked out in a temporary git worktree (sharing this checkout's node_modules) and
  * built, then the two benches run alternately — this, that, this, that… — so that both see the
  * same machine, noise and all. Bench options (--method, --concurrency, --logins-only, --quick,
- * --env, --reference-log) are passed to both. Prints, per phase, each side's broker and
+ * --env, --reference-log) are passed to both; --profile DIR writes each side's CPU profiles to
+ * DIR/this and DIR/other. Prints, per phase, each side's broker and
  * PostgreSQL CPU per operation (the mean over rounds, and each round) and the ratio.
  *
  * The other commit's bench must know the options given (older commits lack some).
@@ -26,6 +27,14 @@ interface Phase {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** One side's options: `--profile DIR` becomes DIR/this or DIR/other, so the two profiles stay apart. */
+export function sideArgs(args: readonly string[], side: 'this' | 'other'): string[] {
+  return args.flatMap((arg, i) => {
+    if (arg.startsWith('--profile=')) return [`${arg}/${side}`];
+    return args[i - 1] === '--profile' ? [join(arg, side)] : [arg];
+  });
+}
 
 /** Runs the bench of this checkout and of `ref` alternately, `rounds` times each, with `benchArgs`. */
 export async function compare(ref: string, rounds: number, benchArgs: string[]): Promise<void> {
@@ -53,7 +62,12 @@ export async function compare(ref: string, rounds: number, benchArgs: string[]):
         log(`round ${round}/${rounds}: ${side.name}…`);
         const run = spawnSync(
           process.execPath,
-          [join(side.dir, 'dist/scripts/bench/run.js'), ...benchArgs, '--out', out],
+          [
+            join(side.dir, 'dist/scripts/bench/run.js'),
+            ...sideArgs(benchArgs, i === 0 ? 'this' : 'other'),
+            '--out',
+            out,
+          ],
           {
             cwd: side.dir,
             stdio: ['ignore', 'ignore', 'inherit'],
