@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { newToken } from '../domains/domain.repo.js';
 import type { Db } from '../../db/database.js';
 import { unlessMissing } from '../../db/prisma-errors.js';
 import type { CreateTenantInput, PatchTenantInput } from './tenant.schema.js';
@@ -37,7 +38,7 @@ function toTenant(row: Row): Tenant {
 }
 
 /** A new claim: unverified, with the token its TXT record must carry. */
-export const newClaim = (domain: string) => ({ domain, token: randomBytes(16).toString('hex') });
+export const newClaim = (domain: string) => ({ domain, token: newToken() });
 
 /** The only Prisma caller for tenants and their domains. */
 export class TenantRepo {
