@@ -55,8 +55,6 @@ export class DomainService {
     const { domain } = parseInput(addDomainSchema, body);
     const tenant = await this.deps.tenants.require(slug);
     assertClaimable([domain]);
-    if ((await this.deps.repo.verifiedElsewhere([domain], tenant.id)).length > 0)
-      throw new BrokerError('conflict', { description: `${domain} is verified by another organisation.` });
     const claim = await this.deps.repo.claim(tenant.id, domain);
     if (!claim) {
       // The claim's own guards held it back: say which.
