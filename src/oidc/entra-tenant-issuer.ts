@@ -31,6 +31,16 @@ export function isTenantAllowed(allowedTenantIds: readonly string[], tid: string
   );
 }
 
+/**
+ * Whether `iss` is a connection's issuer: exactly, or, for an Entra `{tenantid}` template, the
+ * template filled with one of `allowedTenantIds`.
+ */
+export function isConnectionIssuer(issuer: string, allowedTenantIds: readonly string[], iss: string): boolean {
+  if (!issuer.includes('{tenantid}')) return iss === issuer;
+  const tid = tenantOfIssuer(issuer, iss);
+  return tid !== undefined && isTenantAllowed(allowedTenantIds, tid);
+}
+
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,6 +1,6 @@
 import * as jose from 'jose';
 import { BrokerError, isBrokerError } from '../errors/broker-error.js';
-import { isTenantAllowed, tenantOfIssuer } from './entra-tenant-issuer.js';
+import { isConnectionIssuer } from './entra-tenant-issuer.js';
 import { verifyIdTokenSignature } from './id-token-signature.js';
 import type { Idp } from './idp.js';
 
@@ -79,12 +79,7 @@ export async function verifyLogoutToken(
 
   // The connection's issuer, or its Entra ID `{tenantid}` template filled with an allowed tenant.
   const { iss } = claims;
-  const tid =
-    typeof iss === 'string' && audience.issuer.includes('{tenantid}')
-      ? tenantOfIssuer(audience.issuer, iss)
-      : undefined;
-  const issuerMatches =
-    iss === audience.issuer || (tid !== undefined && isTenantAllowed(audience.allowedTenantIds, tid));
+  const issuerMatches = typeof iss === 'string' && isConnectionIssuer(audience.issuer, audience.allowedTenantIds, iss);
   if (!issuerMatches) throw refuse('iss is not this connection’s issuer');
 
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];

@@ -1,5 +1,5 @@
 import { BrokerError } from '../errors/broker-error.js';
-import { isTenantAllowed, tenantOfIssuer } from './entra-tenant-issuer.js';
+import { isConnectionIssuer } from './entra-tenant-issuer.js';
 import type { Idp } from './idp.js';
 
 /**
@@ -39,7 +39,5 @@ export function assertResponseIssuer(
 
 function issuerMatches(idp: Pick<Idp, 'issuerTemplate'>, issuer: string, iss: string): boolean {
   const template = idp.issuerTemplate;
-  if (!template) return iss === issuer;
-  const tid = tenantOfIssuer(template.template, iss);
-  return tid !== undefined && isTenantAllowed(template.allowedTenantIds, tid);
+  return template ? isConnectionIssuer(template.template, template.allowedTenantIds, iss) : iss === issuer;
 }
