@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Sql } from '../events/event-log.repo.js';
 
 export interface DomainClaim {
@@ -100,39 +101,36 @@ export class DomainRepo {
     /** Runs in the transaction before it commits (the domain.verified event). */
     within: (sql: Sql) => Promise<unknown> = async () => {},
   ): Promise<{ claim: DomainClaim; dropped: string[] } | 'taken' | undefined> {
-    const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      // One verification of a domain at a time: two would each lock their own claim, then wait
-      // on the other's (the unique index, the delete) — a deadlock. The second now finds its
-      // claim dropped and answers 'taken'.
-      await client.query('SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext($1))', [`domain:${domain}`]);
-      const { rows } = await client.query<DomainClaim>(
-        `UPDATE tenant_domains SET verified = true, verified_at = now(), verified_by = $3, checked_at = now(),
-                failed_checks = 0
-          WHERE tenant_id = $1 AND domain = $2 RETURNING ${COLUMNS}`,
-        [tenantId, domain, by],
-      );
-      const claim = rows[0];
-      if (!claim) {
-        // No claim: never made, or dropped because another tenant verified the domain first.
-        const owner = await client.query(`SELECT 1 FROM tenant_domains WHERE domain = $1 AND verified`, [domain]);
-        await client.query('ROLLBACK');
-        return owner.rows.length > 0 ? 'taken' : undefined;
-      }
-      const dropped = await client.query<{ tenant_id: string }>(
-        `DELETE FROM tenant_domains WHERE domain = $1 AND tenant_id <> $2 RETURNING tenant_id`,
-        [domain, tenantId],
-      );
-      await within(client as unknown as Sql);
-      await client.query('COMMIT');
-      return { claim, dropped: dropped.rows.map((row) => row.tenant_id) };
+      return await inTransaction(this.pool, async (sql) => {
+        // One verification of a domain at a time: two would each lock their own claim, then
+        // wait on the other's (the unique index, the delete) — a deadlock. The second now finds
+        // its claim dropped and answers 'taken'.
+        await sql.query('SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext($1))', [`domain:${domain}`]);
+        const { rows } = await sql.query<DomainClaim>(
+          `UPDATE tenant_domains SET verified = true, verified_at = now(), verified_by = $3, checked_at = now(),
+                  failed_checks = 0
+            WHERE tenant_id = $1 AND domain = $2 RETURNING ${COLUMNS}`,
+          [tenantId, domain, by],
+        );
+        const claim = rows[0];
+        if (!claim) {
+          // No claim: never made, or dropped because another tenant verified the domain first.
+          const owner = await sql.query(`SELECT 1 AS verified FROM tenant_domains WHERE domain = $1 AND verified`, [
+            domain,
+          ]);
+          return owner.rows.length > 0 ? ('taken' as const) : undefined;
+        }
+        const dropped = await sql.query<{ tenant_id: string }>(
+          `DELETE FROM tenant_domains WHERE domain = $1 AND tenant_id <> $2 RETURNING tenant_id`,
+          [domain, tenantId],
+        );
+        await within(sql);
+        return { claim, dropped: dropped.rows.map((row) => row.tenant_id) };
+      });
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
       if (isUniqueViolation(error)) return 'taken';
       throw error;
-    } finally {
-      client.release();
     }
   }
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { randomToken } from '../../crypto/tokens.js';
+import { inTransaction } from '../../db/transaction.js';
 
 export const EVENT_TYPES = [
   'session.ended',
@@ -96,19 +97,8 @@ export class EventLogRepo {
   }
 
   /** Runs `work` in one transaction on a client of the pool (for callers without their own). */
-  async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client as unknown as Sql);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+  transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   /** Oldest first after the cursor (`seq`), optionally of one type. */
