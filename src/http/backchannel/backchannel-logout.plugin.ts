@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import type { BackchannelLogoutService } from '../../domain/sessions/backchannel-logout.service.js';
-import { errorBody, logError, toBrokerError } from '../errors.js';
+import { jsonErrorHandler } from '../errors.js';
 import { limitRequests } from '../rate-limit.js';
 
 declare module 'fastify' {
@@ -28,14 +28,10 @@ export async function backchannelLogoutRoutes(
     rateLimitPerMinute: number;
   },
 ) {
-  app.setErrorHandler((error, request, reply) => {
-    const brokerError = toBrokerError(error);
-    logError(request, brokerError);
-    return reply
-      .code(brokerError.status)
-      .headers({ 'cache-control': 'no-store' })
-      .type('application/json')
-      .send(errorBody(brokerError, request.id));
+  app.setErrorHandler(jsonErrorHandler);
+  // Every answer, errors included (§2.8).
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
   });
   await app.register(formbody, { bodyLimit: 32 * 1024 });
   app.decorateRequest('backchannelConnectionKnown', false);
@@ -50,6 +46,6 @@ export async function backchannelLogoutRoutes(
   await limitRequests(app, deps.rateLimitPerMinute, { exempt: (request) => request.backchannelConnectionKnown });
   app.post<{ Params: { connection: string } }>('/api/sso/backchannel-logout/:connection', async (request, reply) => {
     await deps.backchannelLogout.logout(request.params.connection, request.body);
-    return reply.code(200).headers({ 'cache-control': 'no-store' }).send();
+    return reply.code(200).send();
   });
 }
