@@ -1,18 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
-import { freePort, packageRoot } from '../../src/config/local.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
 import { MIGRATIONS_DIR } from '../helpers/db.js';
 import { startIdp } from '../helpers/idp.js';
 import { ADA } from '../helpers/scenario.js';
+import { brokerReplicas } from '../helpers/replicas.js';
 import { waitFor } from '../helpers/wait.js';
 import { testPool } from '../helpers/pg.js';
 
@@ -23,9 +21,6 @@ import { testPool } from '../helpers/pg.js';
 // exactly once (checked in the database), no answer was a 500, and logins succeed again on
 // each replica after each fault (how soon is reported, not asserted: a loaded CI machine once
 // took 2.3 s where a quiet one takes 0.3 s).
-
-const MAIN = join(packageRoot(), 'dist/src/main.js');
-if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
 
 t.test('PostgreSQL restarts and a replica is SIGKILLed mid-loop: nothing redeemed twice, no 500', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'broker-faults-'));
@@ -44,7 +39,6 @@ t.test('PostgreSQL restarts and a replica is SIGKILLed mid-loop: nothing redeeme
   await generateBrokerKey(keysDir, { kid: 'fault-key' });
   const adminToken = randomBytes(24).toString('base64url');
   const env = {
-    PATH: process.env.PATH ?? '',
     DATABASE_URL: cluster.url,
     SECRET_KEY: randomBytes(32).toString('base64url'),
     ADMIN_TOKEN: adminToken,
@@ -54,22 +48,9 @@ t.test('PostgreSQL restarts and a replica is SIGKILLed mid-loop: nothing redeeme
     RATE_LIMIT_PER_MINUTE: '0',
     IDP_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128',
   };
-  const ports = [await freePort(), await freePort()];
-  const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-  const replicas: ChildProcess[] = [];
-  const startReplica = async (i: number) => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { ...env, PORT: String(ports[i]), PUBLIC_URL: urls[i]! },
-      stdio: 'ignore',
-    });
-    replicas[i] = child;
-    const ready = await waitFor(
-      async () => (await fetch(`${urls[i]}/readyz`).catch(() => undefined))?.ok === true,
-      20_000,
-    );
-    t.ok(ready, `replica ${i} ready`);
-  };
-  t.teardown(() => replicas.forEach((child) => child.kill('SIGKILL')));
+  const replicas = await brokerReplicas(t, env);
+  const { urls } = replicas;
+  const startReplica = async (i: number) => t.ok(await replicas.start(i), `replica ${i} ready`);
   await startReplica(0);
   await startReplica(1);
 
@@ -162,7 +143,7 @@ t.test('PostgreSQL restarts and a replica is SIGKILLed mid-loop: nothing redeeme
   cluster = await startEmbeddedPostgres({ dataDir: join(dir, 'db'), persistent: true, port: dbPort });
   const databaseBack = Date.now();
   for (const replica of [0, 1]) await recovered(`replica ${replica} after the database restart`, databaseBack, replica);
-  replicas[1]!.kill('SIGKILL');
+  replicas.kill(1);
   await pause(500);
   await startReplica(1);
   const replicaBack = Date.now();

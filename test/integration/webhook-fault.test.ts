@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
-import { freePort, packageRoot } from '../../src/config/local.js';
 import { testDatabaseUrl } from '../helpers/db.js';
+import { brokerReplicas } from '../helpers/replicas.js';
 import { waitFor } from '../helpers/wait.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -15,9 +13,6 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 // deliveries in flight when one replica is SIGKILLed. Every event reaches the endpoint at
 // least once (the survivor takes over the dead replica's jobs when they expire), and the
 // restarted replica delivers too. How many arrived twice is reported, not asserted.
-
-const MAIN = join(packageRoot(), 'dist/src/main.js');
-if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
 
 const EVENTS = 40;
 
@@ -29,7 +24,6 @@ t.test('a replica killed mid-delivery: every pending event is delivered, none lo
   await generateBrokerKey(keysDir, { kid: 'fault-key' });
   const adminToken = randomBytes(24).toString('base64url');
   const env = {
-    PATH: process.env.PATH ?? '',
     DATABASE_URL: databaseUrl,
     SECRET_KEY: randomBytes(32).toString('base64url'),
     ADMIN_TOKEN: adminToken,
@@ -39,21 +33,9 @@ t.test('a replica killed mid-delivery: every pending event is delivered, none lo
     RATE_LIMIT_PER_MINUTE: '0',
     WEBHOOK_PRIVATE_NETWORKS: '127.0.0.0/8',
   };
-  const ports = [await freePort(), await freePort()];
-  const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-  const replicas: ChildProcess[] = [];
-  const startReplica = async (i: number) => {
-    replicas[i] = spawn(process.execPath, [MAIN], {
-      env: { ...env, PORT: String(ports[i]), PUBLIC_URL: urls[i]! },
-      stdio: 'ignore',
-    });
-    const ready = await waitFor(
-      async () => (await fetch(`${urls[i]}/readyz`).catch(() => undefined))?.ok === true,
-      20_000,
-    );
-    t.ok(ready, `replica ${i} ready`);
-  };
-  t.teardown(() => replicas.forEach((child) => child.kill('SIGKILL')));
+  const replicas = await brokerReplicas(t, env);
+  const { urls } = replicas;
+  const startReplica = async (i: number) => t.ok(await replicas.start(i), `replica ${i} ready`);
   await startReplica(0);
   await startReplica(1);
   const admin = async (replica: number, method: string, path: string, body?: unknown) => {
@@ -90,7 +72,7 @@ t.test('a replica killed mid-delivery: every pending event is delivered, none lo
   }
   t.ok(await waitFor(() => receiver.open.size >= 8, 10_000), 'deliveries under way');
   const inFlight = receiver.open.size;
-  replicas[0]!.kill('SIGKILL');
+  replicas.kill(0);
   const killedAt = Date.now();
   await startReplica(0);
 
