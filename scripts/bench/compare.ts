@@ -7,7 +7,8 @@
  * same machine, noise and all. Bench options (--method, --concurrency, --logins-only, --quick,
  * --env, --reference-log) are passed to both; --profile DIR writes each side's CPU profiles to
  * DIR/this and DIR/other. Prints, per phase, each side's broker and
- * PostgreSQL CPU per operation (the mean over rounds, and each round) and the ratio.
+ * PostgreSQL CPU per operation (the mean over rounds, and each round) and the ratio, then each
+ * side's operations per second and p50 and p99 latency (this / that).
  *
  * The other commit's bench must know the options given (older commits lack some).
  */
@@ -23,6 +24,8 @@ interface Phase {
   method: string;
   concurrency: number;
   perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
   cpuUsPerOp: { broker: number; postgres: number };
 }
 
@@ -82,8 +85,8 @@ export async function compare(ref: string, rounds: number, benchArgs: string[]):
     const lines = [
       `Alternating ${rounds} round(s) each, this machine; CPU µs per operation (mean, then each round):`,
       '',
-      `| phase | ${sides[0]!.name} broker | PostgreSQL | ${sides[1]!.name} broker | PostgreSQL | broker ratio | broker + PostgreSQL ratio |`,
-      '|---|---|---|---|---|---|---|',
+      `| phase | ${sides[0]!.name} broker | PostgreSQL | ${sides[1]!.name} broker | PostgreSQL | broker ratio | broker + PostgreSQL ratio | ops/s | p50 ms | p99 ms |`,
+      '|---|---|---|---|---|---|---|---|---|---|',
     ];
     for (const phase of results[0]![0] ?? []) {
       const of = (i: number) =>
@@ -93,10 +96,16 @@ export async function compare(ref: string, rounds: number, benchArgs: string[]):
       const cell = (ps: Phase[], pick: (p: Phase) => number) => `${mean(ps.map(pick))} (${ps.map(pick).join(', ')})`;
       const broker = (ps: Phase[]) => mean(ps.map((p) => p.cpuUsPerOp.broker));
       const total = (ps: Phase[]) => mean(ps.map((p) => p.cpuUsPerOp.broker + p.cpuUsPerOp.postgres));
+      // Throughput and latency, this / that (means over rounds).
+      const both = (pick: (p: Phase) => number) => {
+        const avg = (ps: Phase[]) => +(ps.reduce((sum, p) => sum + pick(p), 0) / ps.length).toFixed(2);
+        return `${avg(mine)} / ${avg(theirs)}`;
+      };
       lines.push(
         `| ${key(phase)} | ${cell(mine, (p) => p.cpuUsPerOp.broker)} | ${cell(mine, (p) => p.cpuUsPerOp.postgres)} | ` +
           `${cell(theirs, (p) => p.cpuUsPerOp.broker)} | ${cell(theirs, (p) => p.cpuUsPerOp.postgres)} | ` +
-          `${(broker(mine) / broker(theirs)).toFixed(2)}× | ${(total(mine) / total(theirs)).toFixed(2)}× |`,
+          `${(broker(mine) / broker(theirs)).toFixed(2)}× | ${(total(mine) / total(theirs)).toFixed(2)}× | ` +
+          `${both((p) => p.perSecond)} | ${both((p) => p.p50Ms)} | ${both((p) => p.p99Ms)} |`,
       );
     }
     process.stdout.write(`${lines.join('\n')}\n`);
