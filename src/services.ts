@@ -127,7 +127,7 @@ export function createServices(config: Config & { secretKeys: Buffer[] }, deps: 
     onWritten: (batch) => void events.health.afterWrite(batch),
   });
   const audit = new LoginAuditService({ audit: auditRepo, writer: auditWriter, tenants: tenantRepo });
-  const ticketRepo = new TicketRepo(deps.database.pool);
+  const ticketRepo = new TicketRepo(deps.database.pool, metrics);
   const tickets = new TicketService({
     tickets: ticketRepo,
     apps: configCache.apps,

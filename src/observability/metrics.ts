@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The broker's Prometheus metrics (contract: GET /metrics). One registry per app instance,
@@ -40,6 +40,17 @@ export function createMetrics() {
     name: 'sso_tickets_refused_total',
     help: 'Redemptions refused (invalid_ticket or invalid_client)',
     labelNames: ['reason'],
+    registers: [registry],
+  });
+  const ticketClaimsPending = new Gauge({
+    name: 'sso_ticket_claims_pending',
+    help: 'Ticket redemptions waiting for their claim to commit (in flight or queued behind it)',
+    registers: [registry],
+  });
+  const ticketClaimBatch = new Histogram({
+    name: 'sso_ticket_claim_batch_size',
+    help: 'Claims committed by one INSERT (group commit of concurrent redemptions)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
     registers: [registry],
   });
   const loginDuration = new Histogram({
@@ -93,6 +104,8 @@ export function createMetrics() {
     loginAttemptsUnrecorded,
     ticketsRedeemed,
     ticketsRefused,
+    ticketClaimsPending,
+    ticketClaimBatch,
     loginDuration,
     idpRequestDuration,
     idpCache,

@@ -104,8 +104,8 @@ export async function verifyLogoutToken(
 
   const sub = (claims as { sub?: unknown }).sub;
   const sid = (claims as { sid?: unknown }).sid;
-  if (sub !== undefined && !isName(sub)) throw refuse('sub is not a string of 1 to 255 characters');
-  if (sid !== undefined && !isName(sid)) throw refuse('sid is not a string of 1 to 255 characters');
+  if (sub !== undefined && !isSessionName(sub)) throw refuse('sub is not a string of 1 to 255 characters');
+  if (sid !== undefined && !isSessionName(sid)) throw refuse('sid is not a string of 1 to 255 characters');
   if (sub === undefined && sid === undefined) throw refuse('it has neither sub nor sid');
 
   if ('nonce' in claims) throw refuse('it has a nonce, which a logout token must not have');
@@ -118,8 +118,11 @@ export async function verifyLogoutToken(
   };
 }
 
-/** A `sub` or `sid` a session can carry: text PostgreSQL stores (no NUL), of a sane length. */
-function isName(value: unknown): value is string {
+/**
+ * A `sub` or `sid` a session can carry: text PostgreSQL stores (no NUL), of a sane length. A
+ * session keeps only such names (ticket.service.ts), so it is found by the tokens accepted.
+ */
+export function isSessionName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 255 && !value.includes('\u0000');
 }
 

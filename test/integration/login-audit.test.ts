@@ -1,5 +1,6 @@
 import t from 'tap';
 import { TicketRepo } from '../../src/domain/tickets/ticket.repo.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { LoginAuditRepo } from '../../src/domain/audit/login-audit.repo.js';
 import { startBroker } from '../helpers/broker.js';
 import { TestBrowser, signIn } from '../helpers/browser.js';
@@ -79,7 +80,11 @@ t.test('retention rule: attempts older than the retention and tickets a day past
     rows: [before],
   } = await broker.database.pool.query(`SELECT (SELECT count(*) FROM tickets)::int AS tickets`);
   t.equal(await new LoginAuditRepo(broker.database.pool).purge(30), 1, 'the 31-day-old failure');
-  t.equal(await new TicketRepo(broker.database.pool).purge(30), before.tickets, 'every expired ticket');
+  t.equal(
+    await new TicketRepo(broker.database.pool, createMetrics()).purge(30),
+    before.tickets,
+    'every expired ticket',
+  );
   const left = await broker.admin('GET', `/admin/tenants/${scenario.tenant}/logins`);
   t.same(
     left.body.logins.map((l: { outcome: string }) => l.outcome),

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import t from 'tap';
 import { startHousekeeping } from '../../src/domain/housekeeping.js';
 import { TicketRepo } from '../../src/domain/tickets/ticket.repo.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { MAX_CLAIMS_LENGTH, MAX_ID_TOKEN_LENGTH, MAX_USERINFO_LENGTH } from '../../src/oidc/identity-size.js';
 import { startBroker } from '../helpers/broker.js';
 import { startRogueIdp } from '../helpers/rogue-idp.js';
@@ -129,7 +130,7 @@ t.test('answers that never end are abandoned while they stream in: no ticket', a
 
 t.test('stored tickets that expire unredeemed are purged, sessions are kept', async (t) => {
   const tenant = tenants.get('groups')!;
-  const repo = new TicketRepo(broker.database.pool);
+  const repo = new TicketRepo(broker.database.pool, createMetrics());
   const unredeemed = await tenant.login();
   const redeemed = await tenant.login();
   t.equal((await redeem(broker, tenant.app, redeemed.ticket)).status, 200);

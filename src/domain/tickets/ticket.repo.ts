@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { ClaimBatch, type Claim } from './claim-batch.js';
 
 /** What a logout token names a session by (back-channel logout), and the app's subject. */
 export interface SessionNames {
@@ -32,7 +33,14 @@ export interface TicketRecord {
  * PgBouncer in transaction mode (1.18 keeps none; test/integration/pgbouncer.test.ts).
  */
 export class TicketRepo {
-  constructor(private readonly pool: pg.Pool) {}
+  readonly #claims: ClaimBatch;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    metrics: ConstructorParameters<typeof ClaimBatch>[1],
+  ) {
+    this.#claims = new ClaimBatch(pool, metrics);
+  }
 
   /**
    * Inserts the ticket unless its login transaction already minted one (a replayed callback);
@@ -63,43 +71,13 @@ export class TicketRepo {
   }
 
   /**
-   * Redeems a self-contained ticket (sealed-ticket.ts) by claiming its key: one INSERT, which
+   * Redeems a self-contained ticket (sealed-ticket.ts) by claiming its key: one row, which
    * also opens the session for logout. Of any number of concurrent claims of one key, across
    * any number of broker replicas, exactly one inserts the row; false for the others.
+   * Concurrent claims share one INSERT and one commit (claim-batch.ts).
    */
-  async claim(claim: {
-    key: string;
-    sessionId: string;
-    appId: string;
-    tenantId: string;
-    connectionId: string;
-    idTokenEnc: string;
-    expiresAt: Date;
-    /** SHA-256 of the redemption's Idempotency-Key, if it sent one. */
-    idempotencyKey: string | null;
-    names: SessionNames;
-  }): Promise<boolean> {
-    const result = await this.pool.query({
-      text: `INSERT INTO tickets (hash, transaction_id, session_id, app_id, tenant_id, connection_id,
-                                  identity, id_token_enc, expires_at, redeemed_at, idempotency_key,
-                                  idp_sub, sid, subject)
-             VALUES ($1, $1, $2, $3, $4, $5, '{}', $6, $7, now(), $8, $9, $10, $11)
-             ON CONFLICT DO NOTHING`,
-      values: [
-        claim.key,
-        claim.sessionId,
-        claim.appId,
-        claim.tenantId,
-        claim.connectionId,
-        claim.idTokenEnc,
-        claim.expiresAt,
-        claim.idempotencyKey,
-        claim.names.idpSub,
-        claim.names.sid,
-        claim.names.subject,
-      ],
-    });
-    return result.rowCount === 1;
+  claim(claim: Claim): Promise<boolean> {
+    return this.#claims.claim(claim);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { SecretBox } from '../../crypto/secret-box.js';
 import { randomToken, sha256Hex } from '../../crypto/tokens.js';
 import { BrokerError } from '../../errors/broker-error.js';
 import type { MappedIdentity } from '../../oidc/identity.js';
+import { isSessionName } from '../../oidc/logout-token.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { appSecretMatches } from '../apps/app.service.js';
 import type { ConfigCache } from '../live-config/config-cache.js';
@@ -165,10 +166,17 @@ function answerOf(identity: Record<string, unknown>, session: string): RedeemAns
 
 /**
  * What a logout token will name this session by: the ID token's `sub` and `sid` (kept in the
- * ticket's claims), and the app's subject for session.ended.
+ * ticket's claims) when a logout token could carry them, and the app's subject for
+ * session.ended. A name PostgreSQL cannot store (a NUL, from a hostile IdP) is kept as null,
+ * so it cannot fail the redemption.
  */
 function sessionNames(identity: Record<string, unknown>): SessionNames {
   const claims = (identity.claims ?? {}) as Record<string, unknown>;
-  const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
-  return { idpSub: text(claims.sub), sid: text(claims.sid), subject: text(identity.subject) };
+  const name = (value: unknown) => (isSessionName(value) ? value : null);
+  const subject = identity.subject;
+  return {
+    idpSub: name(claims.sub),
+    sid: name(claims.sid),
+    subject: typeof subject === 'string' && subject.length > 0 && !subject.includes('\u0000') ? subject : null,
+  };
 }
