@@ -67,7 +67,7 @@ export async function redeemForTenantIssuer(
   checks: { state: string; nonce: string; codeVerifier: string },
 ): Promise<{ claims: client.IDToken; idToken: string; accessToken: string }> {
   const { configuration } = idp;
-  const as: oauth.AuthorizationServer = configuration.serverMetadata();
+  const as: oauth.AuthorizationServer = idp.metadata;
   const clientMetadata: oauth.Client = {
     ...configuration.clientMetadata(),
     [oauth.clockTolerance]: idp.clockToleranceSeconds,

@@ -194,6 +194,7 @@ export class IdpRegistry {
     const log = this.#options.log;
     const idp: Idp = {
       configuration,
+      metadata: Object.freeze(metadata),
       // Fetched by the first login that needs them; each copy prepared once (id-token-signature.ts).
       keys: { remote, copy: undefined, fetching: undefined },
       clockToleranceSeconds: this.#options.clockToleranceSeconds,

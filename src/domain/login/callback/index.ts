@@ -52,7 +52,7 @@ export async function verifyCallback(
   const idp = await step(
     'discovery',
     () => deps.idps.idp(deps.connectionService.toIdpConnection(connection)),
-    (found) => `issuer ${found.configuration.serverMetadata().issuer}`,
+    (found) => `issuer ${found.metadata.issuer}`,
   );
   // RFC 9207 §2.4: before anything in the response is believed, its error included.
   await step(
