@@ -8,8 +8,9 @@ import { IdpAddressRefused, schemeOf, type IdpNetworkPolicy } from './network-po
  *   connection goes to an address the check approved, whatever the name resolves to later;
  * - over undici's `request` on a keep-alive agent: one pooled connection per IdP is reused
  *   across logins, and a login pays for neither the WHATWG fetch machinery nor a TLS handshake
- *   (the answer is handed back as a standard Response over the bytes read; a hand-made one
- *   saved ~11 µs an answer, under 1% of a login, and was dropped);
+ *   (the answer is handed back as a standard Response over the text read; a hand-made one,
+ *   dropped in 99815ef..a6b6198, cost 38 µs a login against the standard one's 139 over a
+ *   Buffer, building and json() together, in the bench's profiles: docs/performance.md);
  * - an answer larger than `maxBytes` is abandoned while it streams in (a hostile or broken IdP
  *   cannot make the broker buffer megabytes);
  * - redirects are never followed, and the caller's AbortSignal bounds the time.
@@ -103,6 +104,11 @@ export function boundedFetch(options: {
       else if (value !== undefined) headers.set(name, value);
     }
     const status = response.statusCode;
-    return new Response(NULL_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks), { status, headers });
+    const bytes = Buffer.concat(chunks);
+    // As text when the IdP named its type: Node 20's Response over a Buffer costs about twice as
+    // much to build and read (32 against 19 µs with json()); IdP answers are text (JSON or a JWT),
+    // decoded as json() would. Without a type, bytes, so none is made up (text/plain).
+    const answer = NULL_BODY_STATUSES.has(status) ? null : headers.has('content-type') ? bytes.toString('utf8') : bytes;
+    return new Response(answer, { status, headers });
   }) as typeof fetch;
 }
