@@ -17,8 +17,14 @@ export interface Claim {
   names: SessionNames;
 }
 
-/** More claims than this wait for the next INSERT (11 arrays of this many values). */
+/** More claims than this wait for the next INSERT (11 parameters a claim). */
 const MAX_BATCH = 256;
+/**
+ * How long claims wait for the INSERT in flight before going on their own: an INSERT stuck on
+ * a dead connection (a half-open TCP link, a lost PgBouncer server) holds up only its own claims
+ * past this. A claim commits in a few milliseconds under load.
+ */
+const MAX_WAIT_MS = 250;
 
 /**
  * Group commit of ticket claims. A claim is one INSERT and one commit, whose flush to disk is
@@ -32,8 +38,10 @@ const MAX_BATCH = 256;
  * number of replicas, exactly one inserts the row (in one batch, only the first is sent; the
  * others have lost); `synchronous_commit` stays on, so a claim is answered only once durable;
  * an outage fails every claim waiting (503). A row PostgreSQL refuses (a data error, class 22 or
- * 23) would fail its batch-mates, so then each is tried alone: one tenant's bad row fails only
- * its own redemption.
+ * 23) would fail its batch-mates, so then each is tried alone, one after another: one tenant's
+ * bad row fails only its own redemption. Rows go in key order, so two batches claiming the same
+ * keys (on two replicas) wait for each other in the same order and never deadlock; a batch
+ * PostgreSQL still aborts as a deadlock or serialization failure is tried claim by claim too.
  */
 export class ClaimBatch {
   readonly #pool: pg.Pool;
@@ -41,15 +49,29 @@ export class ClaimBatch {
   readonly #loader: DataLoader<Claim, boolean>;
   #inFlight: Promise<unknown> | undefined;
 
-  constructor(pool: pg.Pool, metrics: Pick<Metrics, 'ticketClaimsPending' | 'ticketClaimBatch'>) {
+  constructor(
+    pool: pg.Pool,
+    metrics: Pick<Metrics, 'ticketClaimsPending' | 'ticketClaimBatch'>,
+    options: { maxWaitMs?: number } = {},
+  ) {
     this.#pool = pool;
     this.#metrics = metrics;
+    const maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS;
     this.#loader = new DataLoader((claims) => this.#dispatch(claims), {
       cache: false,
       maxBatchSize: MAX_BATCH,
       batchScheduleFn: (send) => {
-        if (this.#inFlight) void this.#inFlight.then(send);
-        else setImmediate(send);
+        const inFlight = this.#inFlight;
+        if (!inFlight) return void setImmediate(send);
+        let sent = false;
+        const go = () => {
+          if (sent) return;
+          sent = true;
+          clearTimeout(timer);
+          send();
+        };
+        const timer = setTimeout(go, maxWaitMs);
+        void inFlight.then(go);
       },
     });
   }
@@ -84,22 +106,23 @@ export class ClaimBatch {
     claims.forEach((claim, i) => {
       if (!first.has(claim.key)) first.set(claim.key, i);
     });
-    const sent = claims.filter((claim, i) => first.get(claim.key) === i);
+    // In key order: batches that share keys lock them in the same order.
+    const sent = claims.filter((claim, i) => first.get(claim.key) === i).sort(byKey);
     try {
       const inserted = await this.#insert(sent);
       return claims.map((claim, i) => first.get(claim.key) === i && inserted.has(claim.key));
     } catch (error) {
-      if (sent.length === 1 || !isDataError(error)) throw error;
+      if (!triedAloneAfter(error)) throw error;
     }
+    // One after another: a rare path, which should not take the pool's every connection.
     const outcome = new Map<string, boolean | Error>();
-    await Promise.all(
-      sent.map((claim) =>
-        this.#insert([claim]).then(
-          (inserted) => void outcome.set(claim.key, inserted.has(claim.key)),
-          (error: unknown) => void outcome.set(claim.key, error instanceof Error ? error : new Error(String(error))),
-        ),
-      ),
-    );
+    for (const claim of sent) {
+      try {
+        outcome.set(claim.key, (await this.#insert([claim])).has(claim.key));
+      } catch (error) {
+        outcome.set(claim.key, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     return claims.map((claim, i) => (first.get(claim.key) === i ? (outcome.get(claim.key) ?? false) : false));
   }
 
@@ -156,8 +179,14 @@ function insertText(rows: number): string {
   return text;
 }
 
-/** PostgreSQL refused a value (class 22, data exception) or a constraint (class 23). */
-function isDataError(error: unknown): boolean {
+const byKey = (a: Claim, b: Claim) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/**
+ * Whether a failed batch is tried claim by claim: PostgreSQL refused a value (class 22, data
+ * exception) or a constraint (class 23), or aborted the batch as a deadlock (40P01) or a
+ * serialization failure (40001). Anything else (the database is unavailable) fails the batch.
+ */
+function triedAloneAfter(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^2[23]/.test(code);
+  return typeof code === 'string' && /^(2[23]|40P01$|40001$)/.test(code);
 }
