@@ -145,16 +145,17 @@ t.test(
       });
       t.teardown(() => run.child.kill('SIGKILL'));
       const base = `http://127.0.0.1:${port}`;
-      for (
-        let i = 0;
-        i < 100 &&
-        !(await fetch(`${base}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        i++
-      )
-        await new Promise((done) => setTimeout(done, 100));
+      // Two processes migrate one fresh database at once: ready when /readyz says so, and if
+      // not within the bound, fail here with what the process said (not later, as a refused
+      // connection).
+      const ready = await waitFor(
+        async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true,
+        30_000,
+      );
+      if (!ready) {
+        const { stdout, stderr } = run.output();
+        throw new Error(`broker on ${base} not ready in 30 s; exit ${run.child.exitCode}:\n${stdout}\n${stderr}`);
+      }
       return base;
     };
     const [a, b] = await Promise.all([start(), start()]);

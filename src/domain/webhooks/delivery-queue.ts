@@ -64,15 +64,36 @@ export class DeliveryQueue {
   }
 
   /** Creates pg-boss's schema and the queue when missing (idempotent, any replica). */
+  /**
+   * Installs pg-boss's schema and the queue if missing, one replica at a time. pg-boss takes its
+   * own advisory lock inside the transaction that installs, after that transaction has read the
+   * catalog: a replica starting with another on a fresh database then created the schema again
+   * and stopped (duplicate key in pg_namespace; test/integration/process.test.ts caught it). Under
+   * this lock, taken in a transaction of its own, the second replica's pg-boss looks only once
+   * the first's install has committed, finds it, and installs nothing.
+   */
   async start(): Promise<void> {
-    await this.#boss.start();
-    await this.#boss.createQueue(QUEUE, {
-      name: QUEUE,
-      retryLimit: 12,
-      retryDelay: 2,
-      retryBackoff: true,
-      expireInSeconds: 20,
-    });
+    const turn = await this.#options.pool.connect();
+    try {
+      await turn.query('BEGIN');
+      await turn.query(`SELECT pg_advisory_xact_lock(hashtext('sso-broker.pg-boss-install'))`);
+      await this.#boss.start();
+      if (!(await this.#boss.getQueue(QUEUE))) {
+        await this.#boss.createQueue(QUEUE, {
+          name: QUEUE,
+          retryLimit: 12,
+          retryDelay: 2,
+          retryBackoff: true,
+          expireInSeconds: 20,
+        });
+      }
+      await turn.query('COMMIT');
+    } catch (error) {
+      await turn.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      turn.release();
+    }
   }
 
   /** Starts this replica's workers on `handle`. */
