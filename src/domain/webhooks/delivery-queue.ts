@@ -1,5 +1,6 @@
 import PgBoss from 'pg-boss';
 import type pg from 'pg';
+import { inTransaction } from '../../db/transaction.js';
 import type { Sql } from '../events/event-log.repo.js';
 
 /** One delivery attempt to make: of an event, to an endpoint. */
@@ -63,7 +64,6 @@ export class DeliveryQueue {
     );
   }
 
-  /** Creates pg-boss's schema and the queue when missing (idempotent, any replica). */
   /**
    * Installs pg-boss's schema and the queue if missing, one replica at a time. pg-boss takes its
    * own advisory lock inside the transaction that installs, after that transaction has read the
@@ -73,10 +73,8 @@ export class DeliveryQueue {
    * the first's install has committed, finds it, and installs nothing.
    */
   async start(): Promise<void> {
-    const turn = await this.#options.pool.connect();
-    try {
-      await turn.query('BEGIN');
-      await turn.query(`SELECT pg_advisory_xact_lock(hashtext('sso-broker.pg-boss-install'))`);
+    await inTransaction(this.#options.pool, async (turn) => {
+      await turn.query(`SELECT pg_advisory_xact_lock(hashtext('sso-broker.pg-boss-install'))`, []);
       await this.#boss.start();
       if (!(await this.#boss.getQueue(QUEUE))) {
         await this.#boss.createQueue(QUEUE, {
@@ -87,13 +85,7 @@ export class DeliveryQueue {
           expireInSeconds: 20,
         });
       }
-      await turn.query('COMMIT');
-    } catch (error) {
-      await turn.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      turn.release();
-    }
+    });
   }
 
   /** Starts this replica's workers on `handle`. */
