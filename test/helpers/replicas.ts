@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, packageRoot } from '../../src/config/local.js';
-import { waitFor } from './wait.js';
+import { waitUntilReady } from './wait.js';
 
 const MAIN = join(packageRoot(), 'dist/src/main.js');
 
@@ -36,7 +36,7 @@ export async function brokerReplicas(
         env: { PATH: process.env.PATH ?? '', ...env, PORT: String(ports[i]), PUBLIC_URL: urls[i]! },
         stdio: 'ignore',
       });
-      return waitFor(async () => (await fetch(`${urls[i]}/readyz`).catch(() => undefined))?.ok === true, 20_000);
+      return waitUntilReady(urls[i]!, 20_000);
     },
     kill: (i) => void processes[i]?.kill('SIGKILL'),
   };

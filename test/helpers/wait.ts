@@ -9,3 +9,8 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
   }
   return condition();
 }
+
+/** Waits until a broker at `base` answers /readyz with 2xx (a process starting, migrating). */
+export function waitUntilReady(base: string, timeoutMs: number): Promise<boolean> {
+  return waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true, timeoutMs);
+}

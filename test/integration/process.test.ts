@@ -10,7 +10,7 @@ import { generateBrokerKey } from '../../src/config/generate-broker-key.js';
 import { testDatabaseUrl } from '../helpers/db.js';
 import { freePort, packageRoot } from '../../src/config/local.js';
 import { testPool } from '../helpers/pg.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, waitUntilReady } from '../helpers/wait.js';
 
 // The broker as an operator runs it: src/main.ts in its own process.
 
@@ -68,10 +68,7 @@ t.test(
     t.teardown(() => run.child.kill('SIGKILL'));
     const base = `http://127.0.0.1:${port}`;
     // It migrates an empty schema first: ready when /readyz says so (30 s at most on a busy CI).
-    const ready = await waitFor(
-      async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true,
-      30_000,
-    );
+    const ready = await waitUntilReady(base, 30_000);
     t.ok(ready, 'ready');
     if (!ready) return t.fail(run.output().stderr + run.output().stdout);
     const { rows } = await pool.query(
@@ -138,10 +135,7 @@ t.test(
       // Two processes migrate one fresh database at once: ready when /readyz says so, and if
       // not within the bound, fail here with what the process said (not later, as a refused
       // connection).
-      const ready = await waitFor(
-        async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true,
-        30_000,
-      );
+      const ready = await waitUntilReady(base, 30_000);
       if (!ready) {
         const { stdout, stderr } = run.output();
         throw new Error(`broker on ${base} not ready in 30 s; exit ${run.child.exitCode}:\n${stdout}\n${stderr}`);
