@@ -63,11 +63,11 @@ const tables = [
 ] as const;
 if (ops) {
   // µs per operation, and where two profiles differ most.
-  const perOp = (s: Summary, i: number, map: Map<string, number>, key: string) => (map.get(key) ?? 0) / ops[i]!;
   for (const [title, pick, rows] of tables) {
     const keys = new Set(summaries.flatMap((s) => [...pick(s).keys()]));
+    const valuesOf = (key: string) => summaries.map((s, i) => (pick(s).get(key) ?? 0) / ops[i]!);
     const rank = (key: string) => {
-      const values = summaries.map((s, i) => perOp(s, i, pick(s), key));
+      const values = valuesOf(key);
       return values.length === 2 ? Math.abs(values[1]! - values[0]!) : values[0]!;
     };
     const top = [...keys].sort((a, b) => rank(b) - rank(a)).slice(0, rows);
@@ -76,7 +76,7 @@ if (ops) {
       `\nSelf time ${title}, CPU µs per operation (${files.join(' | ')}), busy ${busy.join(' | ')}${busy.length === 2 ? `, difference ${busy[1]! - busy[0]!}` : ''}:\n`,
     );
     for (const key of top) {
-      const values = summaries.map((s, i) => perOp(s, i, pick(s), key));
+      const values = valuesOf(key);
       const difference =
         values.length === 2 ? `${values[1]! - values[0]! >= 0 ? '+' : ''}${(values[1]! - values[0]!).toFixed(0)}` : '';
       process.stdout.write(
