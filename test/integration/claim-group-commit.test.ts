@@ -20,13 +20,14 @@ const rogue = await startRogueIdp(t, {
   },
 });
 const tenants = await Promise.all(
-  ['acme', 'globex', 'nul-names'].map((slug) =>
-    registerAutoLoginTenant(broker, {
+  ['acme', 'globex', 'nul-names'].map(async (slug) => ({
+    slug,
+    ...(await registerAutoLoginTenant(broker, {
       slug,
       issuer: rogue.issuer(slug === 'nul-names' ? slug : 'good'),
       clientSecret: rogue.clientSecret,
-    }),
-  ),
+    })),
+  })),
 );
 
 t.test(
@@ -37,7 +38,7 @@ t.test(
         const tenant = tenants[i % tenants.length]!;
         const { ticket, error } = await tenant.login();
         if (!ticket) throw new Error(`login: ${error}`);
-        return { tenant, slug: ['acme', 'globex', 'nul-names'][i % tenants.length]!, ticket };
+        return { tenant, slug: tenant.slug, ticket };
       }),
     );
     const answers = await Promise.all(
